@@ -36,8 +36,10 @@ book-build: install
 	@start=$$(date +%s); \
 	echo "[book] profile: $${GAN_LESSONS_PROFILE:-(by hardware)}  data: $${GAN_LESSONS_DATA:-(not set)}"; \
 	rm -rf _build/html _build/jupyter_execute; \
-	$(BIN)/jupyter-book build . --warningiserror --keep-going 2>&1 | tee _build.log | grep -E "Executing|Executed|WARNING|ERROR|error|build succeeded|finished|Traceback" || true; \
-	test "$${PIPESTATUS[0]}" -eq 0 || { echo "[book] FAILED (full log: _build.log)"; exit 1; }; \
+	{ $(BIN)/jupyter-book build . --warningiserror --keep-going; echo $$? > _build.status; } 2>&1 | tee _build.log \
+	  | grep --line-buffered -E "Executed|Executing notebook failed|WARNING:|ERROR|Error|build succeeded|finished" \
+	  | grep --line-buffered -v -E "IPKernelApp|absl::InitializeLog" || true; \
+	test "$$(cat _build.status)" = 0 || { echo "[book] FAILED (full log: _build.log)"; exit 1; }; \
 	test -f _build/html/index.html || { echo "[book] no _build/html/index.html"; exit 1; }; \
 	echo "[book] site in _build/html, $$(find _build/html -name '*.html' -path '*nbs*' | wc -l) pages, $$(( $$(date +%s) - start )) s"
 
@@ -63,4 +65,4 @@ lock: install
 	mv constraints.txt.new constraints.txt
 
 clean:
-	rm -rf _build _build.log
+	rm -rf _build _build.log _build.status
