@@ -17,11 +17,12 @@ __all__ = ['LATENT_DIM', 'STYLES', 'sample_latent', 'conv_transpose_output_size'
 LATENT_DIM = 100
 
 
-def sample_latent(count: int, latent_dim: int = LATENT_DIM, seed=None):
-    "`count` latent vectors from a standard normal, shape `(count, latent_dim)`; a `seed` makes them repeatable."
+def sample_latent(count, latent_dim: int = LATENT_DIM, seed=None):
+    """`count` latent vectors from a standard normal, shape `(count, latent_dim)`; a `seed` makes them repeatable.
+    `count` may be a tensor, e.g. `tf.shape(real_images)[0]` inside a `tf.function`."""
     import tensorflow as tf
 
-    if count < 1 or latent_dim < 1:
+    if isinstance(count, (int, np.integer)) and count < 1 or latent_dim < 1:
         raise ValueError(f"count and latent_dim must be positive, got {count} and {latent_dim}")
     if seed is None:
         return tf.random.normal((count, latent_dim))
