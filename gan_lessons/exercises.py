@@ -22,7 +22,8 @@ def _passed(name: str) -> bool:
     return True
 
 # %% auto #0
-__all__ = ['ExerciseError', 'check_two_noise_batches', 'check_to_uint8', 'check_stack_output_size', 'check_field_of']
+__all__ = ['ExerciseError', 'check_two_noise_batches', 'check_to_uint8', 'check_stack_output_size', 'check_field_of',
+           'check_generator_loss']
 
 # %% ../nbs/91_exercises.ipynb #c004
 def check_two_noise_batches(two_noise_batches) -> bool:
@@ -118,4 +119,36 @@ def check_field_of(field_of) -> bool:
             elif result == sum(k for k, _ in specs):
                 hint = " — summing kernel sizes double-counts the centre pixel and ignores the strides"
             raise ExerciseError(f"{name}({list(specs)}) = {result}, expected {expected} (off by {result - expected}){hint}")
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #c012
+def check_generator_loss(my_generator_loss) -> bool:
+    "Lesson 04: `my_generator_loss(fake_logits)` = mean(−log σ(ℓ)), finite for large logits."
+    import tensorflow as tf
+
+    name = "my_generator_loss"
+    logits = tf.constant([[-3.0], [0.0], [2.0]])
+    expected = float(np.mean(np.log1p(np.exp(-logits.numpy()))))
+    result = my_generator_loss(logits)
+    if _not_attempted(name, result):
+        return False
+    value = float(np.asarray(result))
+    if np.ndim(np.asarray(result)) != 0:
+        raise ExerciseError(f"{name}: returned shape {np.shape(result)}, expected a scalar — take the mean over the batch")
+    if abs(value - expected) > 1e-4:
+        minimax = float(-np.mean(np.log1p(np.exp(logits.numpy()))))
+        probabilities = 1 / (1 + np.exp(-logits.numpy()))
+        double_sigmoid = float(np.mean(np.log1p(np.exp(-probabilities))))
+        if abs(value - minimax) < 1e-4:
+            hint = "that is the minimax loss log(1 − D); the non-saturating loss is −log D = softplus(−ℓ)"
+        elif abs(value + expected) < 1e-4:
+            hint = "the sign is flipped: the generator minimises −log D(G(z))"
+        elif abs(value - double_sigmoid) < 1e-4:
+            hint = "you applied a sigmoid before a from-logits formula (a double sigmoid)"
+        else:
+            hint = "check the formula mean(softplus(−ℓ))"
+        raise ExerciseError(f"{name}: got {value:.4f}, expected {expected:.4f} (off by {value - expected:+.4f}) — {hint}")
+    large = float(np.asarray(my_generator_loss(tf.constant([[-200.0], [200.0]]))))
+    if not np.isfinite(large) or abs(large - 100.0) > 1e-3:
+        raise ExerciseError(f"{name}: for logits ±200 got {large}, expected 100.0 — log(sigmoid(ℓ)) underflows; use softplus")
     return _passed(name)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['to_unit_range', 'image_grid', 'show_images', 'save_image_grid', 'plot_curves']
+__all__ = ['to_unit_range', 'image_grid', 'show_images', 'save_image_grid', 'plot_curves', 'grids_to_gif', 'gif_html']
 
 # %% ../nbs/90_viz.ipynb #c004
 def to_unit_range(images, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
@@ -102,3 +102,31 @@ def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "", title: str
         ax.legend()
     ax.grid(alpha=0.3)
     return fig
+
+# %% ../nbs/90_viz.ipynb #c013
+def grids_to_gif(grids, duration_ms: int = 400, upscale: int = 2) -> bytes:
+    "Encode a sequence of [0, 1] grids (e.g. from `image_grid`) as an animated GIF; returns the bytes."
+    import io
+
+    from PIL import Image
+
+    if not len(grids):
+        raise ValueError("grids_to_gif needs at least one grid")
+    frames = []
+    for grid in grids:
+        frame = Image.fromarray((np.clip(grid, 0, 1) * 255).round().astype(np.uint8))
+        frames.append(frame.resize((frame.width * upscale, frame.height * upscale), Image.NEAREST))
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)
+    return buffer.getvalue()
+
+
+def gif_html(gif_bytes: bytes, caption: str = ""):
+    "An IPython HTML object that shows GIF bytes inline (works in Jupyter, Colab and the built site)."
+    import base64
+
+    from IPython.display import HTML
+
+    encoded = base64.b64encode(gif_bytes).decode("ascii")
+    text = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return HTML(f'<figure><img src="data:image/gif;base64,{encoded}" alt="{caption or "animation"}"/>{text}</figure>')
