@@ -23,7 +23,7 @@ def _passed(name: str) -> bool:
 
 # %% auto #0
 __all__ = ['ExerciseError', 'check_two_noise_batches', 'check_to_uint8', 'check_stack_output_size', 'check_field_of',
-           'check_generator_loss']
+           'check_generator_loss', 'check_noise_like']
 
 # %% ../nbs/91_exercises.ipynb #c004
 def check_two_noise_batches(two_noise_batches) -> bool:
@@ -151,4 +151,30 @@ def check_generator_loss(my_generator_loss) -> bool:
     large = float(np.asarray(my_generator_loss(tf.constant([[-200.0], [200.0]]))))
     if not np.isfinite(large) or abs(large - 100.0) > 1e-3:
         raise ExerciseError(f"{name}: for logits ±200 got {large}, expected 100.0 — log(sigmoid(ℓ)) underflows; use softplus")
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #c014
+def check_noise_like(noise_like) -> bool:
+    "Lesson 05: `noise_like(real_images, latent_dim)` gives (batch, latent_dim) normal noise, also inside tf.function."
+    import tensorflow as tf
+
+    name = "noise_like"
+    result = noise_like(tf.zeros((5, 28, 28, 1)), 100)
+    if _not_attempted(name, result):
+        return False
+    if tuple(result.shape) != (5, 100):
+        raise ExerciseError(f"{name}: shape {tuple(result.shape)} for a batch of 5 and latent_dim 100, expected (5, 100)")
+    traced = tf.function(lambda images: noise_like(images, 16),
+                         input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
+    try:
+        shapes = [tuple(traced(tf.zeros((size, 28, 28, 1))).shape) for size in (64, 7)]
+    except Exception as error:  # typically `images.shape[0]` is None inside the tf.function
+        raise ExerciseError(f"{name}: fails inside tf.function with an unknown batch size ({type(error).__name__}) — "
+                            "use tf.shape(real_images)[0], not real_images.shape[0]") from error
+    if shapes != [(64, 16), (7, 16)]:
+        raise ExerciseError(f"{name}: inside tf.function got shapes {shapes}, expected [(64, 16), (7, 16)] — "
+                            "size the noise from the batch, not from a constant")
+    values = np.asarray(noise_like(tf.zeros((2000, 1)), 8))
+    if abs(values.mean()) > 0.1 or abs(values.std() - 1) > 0.1:
+        raise ExerciseError(f"{name}: mean {values.mean():.2f}, std {values.std():.2f}; expected a standard normal")
     return _passed(name)
