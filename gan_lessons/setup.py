@@ -82,15 +82,14 @@ def get_profile(name: str | None = None) -> Profile:
 
 # %% ../nbs/00_setup.ipynb #c017
 def seed_everything(seed: int = 42, deterministic: bool = True) -> int:
-    "Seed Python, NumPy and TensorFlow; with `deterministic`, also make TensorFlow ops repeatable."
+    """Seed Python, NumPy and TensorFlow; with `deterministic`, also make TensorFlow ops repeatable.
+    (TensorFlow has no public switch to turn op determinism off again: `deterministic=False` leaves it as it is.)"""
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    else:
-        tf.config.experimental.disable_op_determinism()
     return seed
 
 # %% ../nbs/00_setup.ipynb #c021
