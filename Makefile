@@ -32,11 +32,12 @@ export: install
 	$(BIN)/nbdev_export
 
 # Executes every notebook (a failing cell fails the build) and treats Sphinx warnings as errors.
+# --all: rebuild every page, so no page keeps outputs from a build in another profile.
 book-build: install
 	@start=$$(date +%s); \
 	echo "[book] profile: $${GAN_LESSONS_PROFILE:-(by hardware)}  data: $${GAN_LESSONS_DATA:-(not set)}"; \
 	rm -rf _build/html _build/jupyter_execute; \
-	{ $(BIN)/jupyter-book build . --warningiserror --keep-going; echo $$? > _build.status; } 2>&1 | tee _build.log \
+	{ $(BIN)/jupyter-book build . --all --warningiserror --keep-going; echo $$? > _build.status; } 2>&1 | tee _build.log \
 	  | grep --line-buffered -E "Executed|Executing notebook failed|WARNING:|ERROR|Error|build succeeded|finished" \
 	  | grep --line-buffered -v -E "IPKernelApp|absl::InitializeLog" || true; \
 	test "$$(cat _build.status)" = 0 || { echo "[book] FAILED (full log: _build.log)"; exit 1; }; \
