@@ -104,11 +104,12 @@ class ImageMetrics:
 # %% ../nbs/06_evaluation.ipynb #c021
 def nearest_neighbour_distances(images, reference, batch_size: int = 256) -> np.ndarray:
     "Euclidean pixel distance from each image to its nearest image in `reference` (both `(n, 28, 28, 1)`)."
-    flat_reference = tf.reshape(tf.constant(reference, tf.float32), (len(reference), -1))
+    # float64: the expansion |a|² − 2a·b + |b|² cancels badly in float32 for near-copies
+    flat_reference = tf.reshape(tf.constant(reference, tf.float64), (len(reference), -1))
     reference_norms = tf.reduce_sum(flat_reference ** 2, axis=1)
     distances = []
     for start in range(0, len(images), batch_size):
-        batch = tf.reshape(tf.constant(images[start:start + batch_size], tf.float32), (-1, flat_reference.shape[1]))
+        batch = tf.reshape(tf.constant(images[start:start + batch_size], tf.float64), (-1, flat_reference.shape[1]))
         squared = tf.reduce_sum(batch ** 2, axis=1, keepdims=True) - 2 * batch @ tf.transpose(flat_reference) + reference_norms
         distances.append(tf.sqrt(tf.maximum(tf.reduce_min(squared, axis=1), 0.0)).numpy())
     return np.concatenate(distances)
