@@ -14,8 +14,9 @@ from .losses import discriminator_loss, generator_loss
 from .viz import image_grid
 
 # %% auto #0
-__all__ = ['train_step', 'make_train_step', 'random_states', 'GAN', 'EpochSeededImages', 'SampleGrid', 'NonFiniteLossError',
-           'fit_gan']
+__all__ = ['DCGAN_RECIPES', 'train_step', 'make_train_step', 'random_states', 'GAN', 'EpochSeededImages', 'SampleGrid',
+           'NonFiniteLossError', 'save_weights_atomically', 'AtomicBackupAndRestore', 'SaveWeights', 'fit_gan',
+           'build_dcgan']
 
 # %% ../nbs/05_training.ipynb #c007
 def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise,
@@ -49,6 +50,15 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, latent_d
 
     return step
 
+# %% ../nbs/05_training.ipynb #c009s
+DCGAN_RECIPES = {
+    "fast": dict(generator=dict(channels=(128, 64, 32)), discriminator=dict(filters=(32, 64)), batch_size=64,
+                 learning_rate=1e-3, beta_1=0.5, ema_decay=0.999, epochs=60),
+    "full": dict(generator=dict(channels=(256, 128, 64)), discriminator=dict(filters=(64, 128)), batch_size=64,
+                 learning_rate=2e-4, beta_1=0.5, ema_decay=0.999, epochs=100),
+}
+
+
 # %% ../nbs/05_training.ipynb #c017
 def random_states(model) -> list:
     "The state variables of every `SeedGenerator` inside `model` (noise, dropout), in a fixed order."
@@ -64,10 +74,20 @@ class GAN(keras.Model):
     "A generator and a discriminator trained by `fit()` with `train_step` above; noise from the model's own seeded generator."
 
     def __init__(self, generator, discriminator, latent_dim: int | None = None, seed: int = 0,
-                 label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating", **kwargs):
+                 label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
+                 ema_decay: float | None = None, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim = latent_dim or generator.latent_dim
+        # An exponential moving average of the generator's weights: a smoother generator to sample from.
+        self.ema_decay, self.ema_generator = ema_decay, None
+        if ema_decay:
+            if not 0 < ema_decay < 1:
+                raise ValueError(f"ema_decay must be in (0, 1), got {ema_decay}")
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.latent_dim = self.latent_dim
+            self.ema_updates = keras.Variable(0.0, trainable=False, name="ema_updates")
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.step_options = dict(label_smoothing=label_smoothing, generator_loss_kind=generator_loss_kind)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in
@@ -84,8 +104,20 @@ class GAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
+    @property
+    def sampler(self):
+        "The generator to draw samples from: the weight average when there is one."
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
     def call(self, noise, training=False):
-        return self.generator(noise, training=training)
+        return self.sampler(noise, training=training)
+
+    def update_average(self):
+        # Warm-up: the effective decay grows from 0.1 towards ema_decay, so early averages are not stuck at init.
+        self.ema_updates.assign_add(1.0)
+        decay = tf.minimum(self.ema_decay, (1.0 + self.ema_updates) / (10.0 + self.ema_updates))
+        for average, current in zip(self.ema_generator.weights, self.generator.weights):
+            average.assign(decay * average + (1.0 - decay) * current)
 
     def sample_noise(self, count):
         return keras.random.normal((count, self.latent_dim), seed=self.noise_seed)
@@ -95,6 +127,8 @@ class GAN(keras.Model):
         noise = self.sample_noise(tf.shape(real_images)[0])  # sized from the real batch
         logs = train_step(self.generator, self.discriminator, self.g_optimizer, self.d_optimizer, real_images, noise,
                           **self.step_options)
+        if self.ema_generator is not None:
+            self.update_average()
         logs["loss"] = logs["d_loss"] + logs["g_loss"]
         for name, tracker in self.trackers.items():
             tracker.update_state(logs[name])
@@ -160,7 +194,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.noise, self.folder, self.grids = noise, folder, []
 
     def on_epoch_end(self, epoch, logs=None):
-        images = self.model.generator(self.noise, training=False).numpy()
+        images = self.model.sampler(self.noise, training=False).numpy()
         self.grids.append(image_grid(images))
         if self.folder is not None:
             from pathlib import Path
@@ -175,6 +209,77 @@ class NonFiniteLossError(RuntimeError):
     "Training produced a NaN or infinite loss; the last good checkpoint was kept."
 
 
+def _partial_path(path) -> str:
+    # Keras insists on the .weights.h5 suffix, so the temporary name keeps it.
+    return str(path).replace(".weights.h5", ".partial.weights.h5")
+
+
+def save_weights_atomically(model: keras.Model, path, **attributes) -> None:
+    "`model.save_weights(path)` that leaves either the old file or the complete new one, never half of one."
+    import os
+
+    import h5py
+
+    partial = _partial_path(path)
+    try:
+        model.save_weights(partial, overwrite=True)
+        if attributes:
+            with h5py.File(partial, "a") as file:
+                file.attrs.update(attributes)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    "`BackupAndRestore` whose saves are all-or-nothing, with the completed epoch stored inside the weights file."
+
+    def __init__(self, backup_dir):
+        super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=False)
+
+    def _save_model(self):  # replaces Keras's in-place save
+        import json
+        import os
+
+        os.makedirs(self.backup_dir, exist_ok=True)
+        save_weights_atomically(self.model, self._weights_path, completed_epochs=self._current_epoch)
+        _write_text_atomically(self._training_metadata_path, json.dumps({"epoch": self._current_epoch, "batch": 0}))
+
+    def on_train_begin(self, logs=None):
+        import json
+        import os
+
+        import h5py
+
+        if os.path.exists(self._weights_path):  # the weights file is the authority on which epoch it holds
+            with h5py.File(self._weights_path, "r") as file:
+                epoch = int(file.attrs.get("completed_epochs", -1))
+            if epoch >= 0:
+                _write_text_atomically(self._training_metadata_path, json.dumps({"epoch": epoch, "batch": 0}))
+        super().on_train_begin(logs)
+
+
+def _write_text_atomically(path, text: str) -> None:
+    import os
+
+    partial = f"{path}.partial"
+    with open(partial, "w", encoding="utf-8") as file:
+        file.write(text)
+    os.replace(partial, path)
+
+
+class SaveWeights(keras.callbacks.Callback):
+    "Saves the model's weights atomically at the end of every epoch."
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_weights_atomically(self.model, self.path, completed_epochs=epoch + 1)
+
+
 def fit_gan(gan: GAN, images, epochs: int, out_dir, batch_size: int = 64, seed: int = 0,
             callbacks: list | None = None, verbose: int | str = "auto"):
     """Train `gan` on uint8 `images` with `fit()`, resumably: rerunning the same call after an interruption
@@ -185,10 +290,7 @@ def fit_gan(gan: GAN, images, epochs: int, out_dir, batch_size: int = 64, seed: 
     out_dir.mkdir(parents=True, exist_ok=True)
     data = EpochSeededImages(images, batch_size=batch_size, seed=seed)
     weights_path = out_dir / "gan.weights.h5"
-    all_callbacks = [data.callback,
-                     keras.callbacks.BackupAndRestore(str(out_dir / "backup"), save_freq="epoch",
-                                                      double_checkpoint=True, delete_checkpoint=False),
-                     keras.callbacks.ModelCheckpoint(str(weights_path), save_weights_only=True),
+    all_callbacks = [data.callback, AtomicBackupAndRestore(str(out_dir / "backup")), SaveWeights(weights_path),
                      keras.callbacks.TerminateOnNaN(raise_error=True), *(callbacks or [])]
     try:
         return gan.fit(data.dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
@@ -197,3 +299,19 @@ def fit_gan(gan: GAN, images, epochs: int, out_dir, batch_size: int = 64, seed: 
             raise
         raise NonFiniteLossError(f"training stopped: {error} The last good weights (end of the last completed "
                                  f"epoch) are in {weights_path} and {out_dir / 'backup'}.") from error
+
+# %% ../nbs/05_training.ipynb #c023s
+def build_dcgan(recipe: str = "fast", seed: int = 0, latent_dim: int | None = None) -> GAN:
+    "A compiled `GAN` — generator, discriminator, both optimizers, weight average — following a named recipe."
+    from gan_lessons.discriminator import build_discriminator
+    from gan_lessons.generator import LATENT_DIM, build_generator
+
+    if recipe not in DCGAN_RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}: expected one of {', '.join(DCGAN_RECIPES)}")
+    settings = DCGAN_RECIPES[recipe]
+    keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
+    gan = GAN(build_generator(latent_dim=latent_dim or LATENT_DIM, **settings["generator"]),
+              build_discriminator(**settings["discriminator"]), seed=seed, ema_decay=settings["ema_decay"])
+    optimizer = lambda: keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
+    gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
+    return gan

@@ -8,7 +8,8 @@ from gan_lessons.generator import build_generator
 from gan_lessons.losses import (discriminator_loss, generator_loss, hinge_discriminator_loss, wasserstein_critic_loss,
                                 wasserstein_generator_loss)
 from gan_lessons.setup import seed_everything
-from gan_lessons.training import GAN, EpochSeededImages, NonFiniteLossError, fit_gan, make_train_step, train_step
+from gan_lessons.training import (DCGAN_RECIPES, GAN, EpochSeededImages, NonFiniteLossError, build_dcgan, fit_gan,
+                                  make_train_step, train_step)
 
 SMALL_G, SMALL_D = dict(channels=(32, 16, 8)), dict(filters=(8, 16))
 
@@ -103,20 +104,37 @@ def test_epoch_order_depends_only_on_seed_and_epoch():
     assert not np.array_equal(order(3), order(3, seed=1)) and sorted(order(2)) == list(range(200))
 
 
-class CrashAt(keras.callbacks.Callback):
-    def __init__(self, step):
-        super().__init__()
-        self.step, self.seen = step, 0
+class AtStep(keras.callbacks.Callback):
+    "Runs `action(model)` just before the given (1-based) training step."
 
-    def on_train_batch_end(self, batch, logs=None):
+    def __init__(self, step, action):
+        super().__init__()
+        self.step, self.action, self.seen = step, action, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
         self.seen += 1
         if self.seen == self.step:
-            raise KeyboardInterrupt(f"simulated interruption at step {self.step}")
+            self.action(self.model)
+
+
+def crash_before(step):
+    def interrupt(model):
+        raise KeyboardInterrupt(f"simulated interruption before step {step}")
+    return AtStep(step, interrupt)
+
+
+def poison_before(step):
+    "A NaN discriminator weight before the step, as an exploding update would leave."
+    def poison(model):
+        kernel = model.discriminator.get_layer("logit").kernel
+        kernel.assign(tf.fill(kernel.shape, float("nan")))
+    return AtStep(step, poison)
 
 
 def _tiny_gan():
     seed_everything(11)
-    gan = GAN(build_generator(**SMALL_G), build_discriminator(**SMALL_D), seed=11)
+    # with a weight average, so resuming must restore it (and its update counter) as well
+    gan = GAN(build_generator(**SMALL_G), build_discriminator(**SMALL_D), seed=11, ema_decay=0.9)
     gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     return gan
 
@@ -137,33 +155,75 @@ def uninterrupted(resume_images, tmp_path_factory):
     return _weights(gan)
 
 
-@pytest.mark.parametrize("crash_step", [2, 3, 5])  # mid epoch 1, at the end of epoch 1, mid epoch 2
+@pytest.mark.parametrize("crash_step", [3, 4, 6])  # before the last step of epoch 1, at the start of epoch 2, mid epoch 2
 def test_interrupted_and_resumed_run_ends_with_identical_weights(crash_step, resume_images, uninterrupted, tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        fit_gan(_tiny_gan(), resume_images, epochs=3, out_dir=tmp_path, verbose=0, callbacks=[CrashAt(crash_step)])
+        fit_gan(_tiny_gan(), resume_images, epochs=3, out_dir=tmp_path, verbose=0, callbacks=[crash_before(crash_step)])
     resumed = _tiny_gan()
     fit_gan(resumed, resume_images, epochs=3, out_dir=tmp_path, verbose=0)
     assert np.array_equal(_weights(resumed), uninterrupted)
 
 
-class PoisonAt(keras.callbacks.Callback):
-    "Turns one discriminator weight into NaN before the given step, as an exploding update would."
+def test_a_save_interrupted_half_way_leaves_the_previous_checkpoint_whole(resume_images, uninterrupted, tmp_path,
+                                                                        monkeypatch):
+    real_save = GAN.save_weights
+    calls = []
 
-    def __init__(self, step):
-        super().__init__()
-        self.step, self.seen = step, 0
+    def save_then_die_half_way(self, filepath, **kwargs):
+        calls.append(filepath)
+        if len(calls) == 3:  # epoch 2's backup: write part of a file, then the process "dies"
+            with open(filepath, "wb") as file:
+                file.write(b"\x89HDF\r\n half a file")
+            raise KeyboardInterrupt("killed while saving")
+        return real_save(self, filepath, **kwargs)
 
-    def on_train_batch_begin(self, batch, logs=None):
-        self.seen += 1
-        if self.seen == self.step:
-            kernel = self.model.discriminator.get_layer("logit").kernel
-            kernel.assign(tf.fill(kernel.shape, float("nan")))
+    monkeypatch.setattr(GAN, "save_weights", save_then_die_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        fit_gan(_tiny_gan(), resume_images, epochs=3, out_dir=tmp_path, verbose=0)
+    monkeypatch.undo()
+    assert not list(tmp_path.rglob("*partial*")), "no half-written file may be left behind"
+    resumed = _tiny_gan()
+    fit_gan(resumed, resume_images, epochs=3, out_dir=tmp_path, verbose=0)
+    assert np.array_equal(_weights(resumed), uninterrupted)
+
+
+def test_the_epoch_inside_the_weights_file_wins_over_a_stale_side_file(resume_images, uninterrupted, tmp_path):
+    fit_gan(_tiny_gan(), resume_images, epochs=2, out_dir=tmp_path, verbose=0)
+    # a crash between the two renames of a save would leave the side file one epoch behind
+    (tmp_path / "backup" / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
+    resumed = _tiny_gan()
+    fit_gan(resumed, resume_images, epochs=3, out_dir=tmp_path, verbose=0)
+    assert np.array_equal(_weights(resumed), uninterrupted)
+
+
+def test_weight_average_lags_the_generator_and_is_what_the_gan_samples_from(resume_images, tmp_path):
+    gan = _tiny_gan()
+    start = [w.numpy().copy() for w in gan.ema_generator.weights]
+    fit_gan(gan, resume_images, epochs=1, out_dir=tmp_path, verbose=0)
+    assert all(not np.array_equal(a, w.numpy()) for a, w in zip(start, gan.ema_generator.trainable_weights[:1]))
+    assert any(not np.array_equal(a.numpy(), w.numpy())
+               for a, w in zip(gan.ema_generator.weights, gan.generator.weights))
+    noise = tf.random.normal((4, gan.latent_dim))
+    np.testing.assert_array_equal(gan(noise).numpy(), gan.ema_generator(noise, training=False).numpy())
+    with pytest.raises(ValueError, match="ema_decay"):
+        GAN(build_generator(**SMALL_G), build_discriminator(**SMALL_D), ema_decay=1.5)
+
+
+def test_recipes_build_compiled_gans_and_unknown_names_are_refused():
+    assert set(DCGAN_RECIPES) == {"fast", "full"}
+    gan = build_dcgan("fast", seed=3)
+    assert gan.ema_generator is not None and gan.g_optimizer.built and gan.d_optimizer.built
+    assert gan.generator.output_shape == (None, 28, 28, 1)
+    again = build_dcgan("fast", seed=3)
+    assert np.array_equal(_weights(gan), _weights(again)), "the initial weights depend on the seed only"
+    with pytest.raises(ValueError, match="expected one of fast, full"):
+        build_dcgan("huge")
 
 
 def test_non_finite_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(resume_images, tmp_path):
     gan = _tiny_gan()
     with pytest.raises(NonFiniteLossError, match=r"(?s)NaN or Inf.*last good weights.*gan\.weights\.h5") as caught:
-        fit_gan(gan, resume_images, epochs=3, out_dir=tmp_path, verbose=0, callbacks=[PoisonAt(5)])  # in epoch 2
+        fit_gan(gan, resume_images, epochs=3, out_dir=tmp_path, verbose=0, callbacks=[poison_before(5)])  # in epoch 2
     assert str(tmp_path) in str(caught.value)
     saved = _tiny_gan()
     saved.load_weights(tmp_path / "gan.weights.h5")
