@@ -55,7 +55,7 @@ DCGAN_RECIPES = {
     "fast": dict(generator=dict(channels=(128, 64, 32)), discriminator=dict(filters=(32, 64)), batch_size=64,
                  learning_rate=1e-3, beta_1=0.5, ema_decay=0.999, epochs=60),
     "full": dict(generator=dict(channels=(256, 128, 64)), discriminator=dict(filters=(64, 128)), batch_size=64,
-                 learning_rate=2e-4, beta_1=0.5, ema_decay=0.999, epochs=100),
+                 learning_rate=5e-4, beta_1=0.5, ema_decay=0.999, epochs=80),
 }
 
 

@@ -1,0 +1,155 @@
+"""Pretrained models load offline with their documented contracts; the `gan-lessons` command's errors and resume."""
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from gan_lessons import pretrained
+from gan_lessons.cli import main
+from gan_lessons.pretrained import PRETRAINED, PretrainedError
+
+
+@pytest.fixture
+def with_data(real_data_dir, monkeypatch):
+    monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
+    return real_data_dir
+
+
+def run(argv, capsys):
+    "Exit code, stdout and stderr of the command line, argparse's own exits included."
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_pretrained_assets_fit_the_budget_and_each_has_a_model_card():
+    total = sum(path.stat().st_size for path in pretrained.assets_dir().iterdir())
+    assert total <= 25e6, f"pretrained assets are {total / 1e6:.1f} MB, the budget is 25 MB"
+    for name in pretrained.available():
+        card = pretrained.model_card(name)
+        for required in ("Data and split", "Command:", "gan-lessons train", "Steps:", "Wall time", "## Metrics"):
+            assert required in card, f"the model card of {name} lacks {required!r}"
+
+
+def test_the_classifier_loads_offline_and_classifies_real_digits(with_data):
+    from gan_lessons.data import load_mnist, scale_images
+
+    classifier = pretrained.load("mnist-classifier")
+    heldout = load_mnist("heldout", fallback=False, verbose=False)
+    logits = classifier.predict(scale_images(heldout.images[:500]), verbose=0)
+    assert logits.shape == (500, 10)
+    assert (logits.argmax(axis=1) == heldout.labels[:500]).mean() >= 0.985
+
+
+@pytest.mark.parametrize("name", [name for name, entry in PRETRAINED.items() if entry["kind"] == "image-generator"])
+def test_image_generators_follow_the_contract(name):
+    generator = pretrained.load(name)
+    images = generator(keras.random.normal((5, generator.latent_dim), seed=1), training=False).numpy()
+    assert images.shape == (5, 28, 28, 1) and images.dtype == np.float32
+    assert images.min() >= -1 and images.max() <= 1 and images.std() > 0.1
+
+
+def test_unknown_names_missing_runs_and_broken_files_are_refused_clearly(tmp_path):
+    with pytest.raises(PretrainedError, match="expected one of dcgan-mnist, mnist-classifier"):
+        pretrained.load("dcgan-cifar")
+    with pytest.raises(PretrainedError, match="holds no model.keras"):
+        pretrained.load(tmp_path)
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(PretrainedError, match="could not load .*broken.keras"):
+        pretrained.load(broken)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "gan", "--out", "x"], "invalid choice: 'gan'"),
+    (["train", "dcgan", "--out", "x", "--epochs", "0"], "expected a whole number ≥ 1, got 0"),
+    (["train", "dcgan", "--out", "x", "--recipe", "slow"], "invalid choice: 'slow'"),
+    (["train", "dcgan"], "--out"),
+    (["sample", "dcgan-mnist", "--n", "-3", "--out", "grid.png"], "expected a whole number ≥ 1"),
+    (["evaluate"], "model"),
+])
+def test_bad_arguments_exit_with_code_2_and_say_what_was_expected(argv, message, capsys):
+    code, _, err = run(argv, capsys)
+    assert code == 2 and message in err
+
+
+def test_bad_inputs_exit_with_code_2_and_write_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cases = [(["sample", "dcgan-cifar", "--out", "grid.png"], "unknown pretrained model 'dcgan-cifar'"),
+             (["sample", "dcgan-mnist", "--out", "grid.jpg"], "must name a .png file"),
+             (["sample", "dcgan-mnist", "--out", "missing/grid.png"], "folder of --out does not exist"),
+             (["sample", "mnist-classifier", "--out", "grid.png"], "not an image generator"),
+             (["evaluate", str(tmp_path)], "holds no model.keras")]
+    for argv, message in cases:
+        code, _, err = run(argv, capsys)
+        assert code == 2 and message in err, (argv, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sample_writes_the_png_and_nothing_else(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["sample", "dcgan-mnist", "--n", "16", "--out", "grid.png"], capsys)
+    assert code == 0 and "wrote 16 samples" in out
+    assert [path.name for path in tmp_path.iterdir()] == ["grid.png"]
+    from PIL import Image
+    assert Image.open(tmp_path / "grid.png").size == (2 * (4 * 29 + 1),) * 2  # 4×4 grid of 28 px + borders, ×2
+
+
+def test_evaluate_json_reports_the_metrics_and_their_floor(with_data, capsys):
+    code, out, _ = run(["evaluate", "dcgan-mnist", "--n", "300", "--json"], capsys)
+    report = json.loads(out)
+    assert code == 0
+    for key in ("classifier_score", "fcd", "fcd_real_floor", "class_fractions", "n_samples"):
+        assert key in report
+    assert report["n_samples"] == 300 and len(report["class_fractions"]) == 10
+    assert abs(sum(report["class_fractions"]) - 1) < 1e-3 and 1 <= report["classifier_score"] <= 10
+
+
+def _model_weights(run_dir):
+    return [weight for weight in keras.models.load_model(run_dir / "model.keras", compile=False).get_weights()]
+
+
+def test_train_resumes_when_rerun_and_refuses_a_different_run(with_data, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    small = ["--images", "256", "--recipe", "fast"]
+    assert run(["train", "dcgan", "--out", "straight", "--epochs", "2", *small], capsys)[0] == 0
+    assert run(["train", "dcgan", "--out", "resumed", "--epochs", "1", *small], capsys)[0] == 0
+    code, out, _ = run(["train", "dcgan", "--out", "resumed", "--epochs", "2", *small], capsys)
+    assert code == 0 and "resuming after epoch 1 of 2" in out
+    record = json.loads((tmp_path / "resumed" / "run.json").read_text())
+    assert record["completed_epochs"] == 2 and record["train_seconds"] > 0 and "--epochs 2" in record["command"]
+    for straight, resumed in zip(_model_weights(tmp_path / "straight"), _model_weights(tmp_path / "resumed")):
+        np.testing.assert_array_equal(straight, resumed)
+    code, _, err = run(["train", "dcgan", "--out", "resumed", "--epochs", "3", "--images", "256", "--recipe", "full"],
+                       capsys)
+    assert code == 2 and "holds a different run" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["resumed", "straight"]
+    assert not list(tmp_path.rglob("*partial*"))
+
+
+def test_an_interrupted_train_exits_130_keeps_its_checkpoint_and_resumes(with_data, tmp_path, capsys, monkeypatch):
+    from gan_lessons import training
+
+    real_fit = training.GAN.fit
+
+    def fit_then_interrupt(self, *args, **kwargs):
+        class Interrupt(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                if epoch == 1:
+                    raise KeyboardInterrupt
+        kwargs["callbacks"] = [*kwargs["callbacks"], Interrupt()]
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(training.GAN, "fit", fit_then_interrupt)
+    argv = ["train", "dcgan", "--out", str(tmp_path / "run"), "--epochs", "2", "--images", "128"]
+    code, _, err = run(argv, capsys)
+    assert code == 130 and "rerun the same command" in err
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["completed_epochs"] == 1
+    monkeypatch.undo()
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "resuming after epoch 1 of 2" in out
+    assert not list(tmp_path.rglob("*partial*"))

@@ -1,0 +1,68 @@
+"""Publish a finished run as a pretrained model: copy its model.keras into gan_lessons/assets/ and write the
+model card next to it from the run's own record (run.json) and freshly measured metrics — no number is typed by hand.
+
+    python tools/publish_pretrained.py mnist-classifier runs/mnist-classifier
+    python tools/publish_pretrained.py dcgan-mnist runs/dcgan-mnist
+"""
+import contextlib
+import io
+import json
+import math
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+import gan_lessons
+from gan_lessons.cli import main
+from gan_lessons.pretrained import PRETRAINED, assets_dir
+
+name, run_dir = sys.argv[1], Path(sys.argv[2])
+if name not in PRETRAINED:
+    sys.exit(f"unknown name {name!r}: expected one of {', '.join(PRETRAINED)} (add it to PRETRAINED first)")
+run = json.loads((run_dir / "run.json").read_text())
+target = assets_dir() / PRETRAINED[name]["file"]
+shutil.copyfile(run_dir / "model.keras", target)
+size_mb = target.stat().st_size / 1e6
+steps_per_epoch = math.ceil(run["training_images"] / (128 if run["model"] == "classifier" else 64))
+machine = f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} CPU cores, no GPU"
+
+lines = [f"# {name}", "", PRETRAINED[name]["summary"] + ".", ""]
+if run["model"] == "classifier":
+    lines += ["**Contract:** images `(n, 28, 28, 1)` in [-1, 1] → 10 logits; the `features` layer (128 units) is "
+              "what the FCD uses (`gan_lessons.evaluation.ImageMetrics`).", ""]
+else:
+    latent = keras.models.load_model(target, compile=False).input_shape[-1]
+    lines += [f"**Contract:** noise `(n, {latent})` (standard normal) → images `(n, 28, 28, 1)` in [-1, 1]; "
+              f"`load('{name}').latent_dim == {latent}`. These are the weight-averaged (EMA) generator's weights.", ""]
+lines += ["## Training", "",
+          f"- **Data and split:** {run['data']}; trained on {run['training_images']:,} images.",
+          f"- **Command:** `{run['command']}` (run from the repository root with `GAN_LESSONS_DATA` set).",
+          f"- **Steps:** {run['completed_epochs']} epochs × {steps_per_epoch} steps = "
+          f"{run['completed_epochs'] * steps_per_epoch:,} steps.",
+          f"- **Wall time:** {run['train_seconds']:.0f} s of training on this project's build machine ({machine}), "
+          f"summed over all sessions of the run (evaluation and start-up excluded).",
+          f"- **Software:** gan_lessons {gan_lessons.__version__}, TensorFlow {tf.__version__}, Keras {keras.__version__}.",
+          f"- **File:** `{target.name}`, {size_mb:.2f} MB.", "", "## Metrics", ""]
+if run["model"] == "classifier":
+    lines += [f"- Held-out accuracy: **{run['heldout_accuracy']:.2%}** on the 2,000 held-out images.", ""]
+else:
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["evaluate", name, "--json"]) == 0
+    report = json.loads(printed.getvalue())
+    lines += [f"Measured with `gan-lessons evaluate {name} --json` ({report['n_samples']:,} samples, seed 0, against "
+              f"the {report['heldout_images']:,} held-out images, with the `mnist-classifier` model):", "",
+              "| metric | this model | real vs real (floor) |", "| --- | --- | --- |",
+              f"| classifier score | {report['classifier_score']:.2f} | {report['classifier_score_real_floor']:.2f} |",
+              f"| FCD | {report['fcd']:.2f} ({report['fcd_ratio']:.2f} × floor) | {report['fcd_real_floor']:.2f} |",
+              f"| class fractions (min–max) | {min(report['class_fractions']):.1%}–{max(report['class_fractions']):.1%} | |",
+              "", "Class fractions, digits 0–9: " + ", ".join(f"{share:.1%}" for share in report["class_fractions"]), ""]
+lines += ["## Limitations", "",
+          "Trained on 8,000 images of the MNIST test split (the official training split is not available on the "
+          "build machines); metrics are measured against the 2,000 held-out images of the same split."]
+(assets_dir() / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+print(f"published {name}: {target} ({size_mb:.2f} MB) and {name}.md")
