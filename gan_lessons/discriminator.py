@@ -21,7 +21,7 @@ def discriminator_layers(filters=(64, 128), kernel_size: int = 5, stride: int = 
         stack += [layers.Conv2D(width, kernel_size, strides=stride, padding="same", name=f"down{index}"),
                   layers.LeakyReLU(negative_slope, name=f"down{index}_act"),
                   layers.Dropout(dropout, name=f"down{index}_dropout")]
-    return stack + [layers.Flatten(name="flatten"), layers.Dense(1, name="logit")]
+    return stack + [layers.Flatten(name="flatten"), layers.Dense(1, dtype="float32", name="logit")]  # float32 logits under mixed precision
 
 
 def build_discriminator(style: str = "functional", input_shape=(28, 28, 1), **layer_options) -> keras.Model:

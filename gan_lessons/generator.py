@@ -59,7 +59,7 @@ def generator_layers(latent_dim: int = LATENT_DIM, channels=(256, 128, 64), stri
     for index, (width, stride) in enumerate(zip(channels[1:] + (None,), strides)):
         if width is None:  # the last block: to image channels, tanh
             stack.append(layers.Conv2DTranspose(image_channels, kernel_size, strides=stride, padding="same",
-                                                activation="tanh", name="to_image"))
+                                                activation="tanh", dtype="float32", name="to_image"))  # float32 out, even under mixed precision
         else:
             stack += [layers.Conv2DTranspose(width, kernel_size, strides=stride, padding="same", use_bias=False,
                                              name=f"up{index}"),

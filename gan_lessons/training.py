@@ -29,8 +29,13 @@ def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, 
         fake_logits = discriminator(fake_images, training=True)
         g_loss = generator_loss(fake_logits, generator_loss_kind)
         d_loss = discriminator_loss(real_logits, fake_logits, label_smoothing)
-    g_gradients = g_tape.gradient(g_loss, generator.trainable_variables)
-    d_gradients = d_tape.gradient(d_loss, discriminator.trainable_variables)
+        # Under tf.distribute each replica's gradients are summed, so each replica contributes 1/replicas of
+        # its mean loss; under mixed precision the optimizer scales the loss up (and unscales the gradients).
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        g_objective = g_optimizer.scale_loss(g_loss / replicas)
+        d_objective = d_optimizer.scale_loss(d_loss / replicas)
+    g_gradients = g_tape.gradient(g_objective, generator.trainable_variables)
+    d_gradients = d_tape.gradient(d_objective, discriminator.trainable_variables)
     g_optimizer.apply_gradients(zip(g_gradients, generator.trainable_variables))
     d_optimizer.apply_gradients(zip(d_gradients, discriminator.trainable_variables))
     return {"d_loss": d_loss, "g_loss": g_loss,
@@ -96,6 +101,10 @@ class GAN(keras.Model):
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(optimizer=None, **kwargs)
+        if self.dtype_policy.name == "mixed_float16":  # float16 gradients underflow without loss scaling
+            d_optimizer, g_optimizer = (keras.optimizers.LossScaleOptimizer(optimizer)
+                                        if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else optimizer
+                                        for optimizer in (d_optimizer, g_optimizer))
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         d_optimizer.build(self.discriminator.trainable_variables)  # built now, so checkpoints restore their state
         g_optimizer.build(self.generator.trainable_variables)
