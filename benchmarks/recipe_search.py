@@ -10,7 +10,7 @@ appended to --results. Variants run one after another (never in parallel) so the
         --variant '{"name": "baseline", "learning_rate": 2e-4, "ema": 0.999}' --variant '{...}'
 
 Variant keys (defaults = the textbook DCGAN at half width): g_channels, d_filters, kernel, dropout,
-batch, learning_rate (both players) or lr_g/lr_d, beta1, ema (0 = none), latent, smoothing, aug
+batch, learning_rate (both players) or lr_g/lr_d, beta1, ema (0 = none), latent, smoothing, d_batch_norm, aug
 (random shift of up to N pixels applied to reals and fakes before the discriminator).
 """
 import argparse
@@ -33,7 +33,7 @@ from gan_lessons.losses import discriminator_loss, generator_loss  # noqa: E402
 from gan_lessons.setup import seed_everything  # noqa: E402
 
 DEFAULTS = dict(g_channels=(128, 64, 32), d_filters=(32, 64), kernel=5, dropout=0.3, batch=64, learning_rate=2e-4,
-                beta1=0.5, ema=0.0, latent=100, smoothing=0.0, aug=0, seed=0)
+                beta1=0.5, ema=0.0, latent=100, smoothing=0.0, aug=0, d_batch_norm=False, seed=0)
 
 
 def shift_randomly(images, pad):
@@ -49,7 +49,8 @@ def run_variant(settings, checkpoints, metrics, images):
     v = {**DEFAULTS, **settings}
     seed_everything(v["seed"])
     generator = build_generator(latent_dim=v["latent"], channels=v["g_channels"], kernel_size=v["kernel"])
-    discriminator = build_discriminator(filters=v["d_filters"], kernel_size=v["kernel"], dropout=v["dropout"])
+    discriminator = build_discriminator(filters=v["d_filters"], kernel_size=v["kernel"], dropout=v["dropout"],
+                                        batch_norm=v["d_batch_norm"])
     average = keras.models.clone_model(generator)
     average.set_weights(generator.get_weights())
     g_opt = keras.optimizers.Adam(v.get("lr_g", v["learning_rate"]), beta_1=v["beta1"])

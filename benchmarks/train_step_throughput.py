@@ -2,7 +2,9 @@
 
   (a) the course's step: `gan_lessons.training.make_train_step` (a tf.function);
   (b) the same step run eagerly (no tf.function);
-  (c) the Keras 2 recipe: `discriminator.train_on_batch` + `combined.train_on_batch`.
+  (c) the Keras 2 recipe: `discriminator.train_on_batch` + `combined.train_on_batch`;
+  (d) the course's step compiled with XLA (`make_train_step(..., jit_compile=True)`);
+  (e) the `GAN` model's `fit()` (what `gan-lessons train` runs), fed by a `tf.data` pipeline.
 
 All three use the TensorFlow DCGAN tutorial architecture (the course's default generator and
 discriminator) and the same batch size. Prints images/s, ratios, and the fraction of this CPU's
@@ -23,7 +25,7 @@ import tensorflow as tf  # noqa: E402
 from gan_lessons.discriminator import build_discriminator, multiply_adds  # noqa: E402
 from gan_lessons.generator import build_generator  # noqa: E402
 from gan_lessons.setup import runtime_report, seed_everything  # noqa: E402
-from gan_lessons.training import make_train_step, train_step  # noqa: E402
+from gan_lessons.training import GAN, make_train_step, train_step  # noqa: E402
 
 
 def adam():
@@ -83,6 +85,19 @@ def main():
         warnings.simplefilter("ignore")
         results["(c) train_on_batch loop"] = measure(train_on_batch_step, args.batch, args.seconds)
 
+    generator, discriminator = build_generator(), build_discriminator()
+    xla_step = make_train_step(generator, discriminator, adam(), adam(), jit_compile=True)
+    results["(d) course step, XLA"] = measure(lambda: xla_step(real)["d_loss"].numpy(), args.batch, args.seconds)
+
+    gan = GAN(build_generator(), build_discriminator(), seed=0)
+    gan.compile(d_optimizer=adam(), g_optimizer=adam())
+    batches = tf.data.Dataset.from_tensors(real).repeat().prefetch(tf.data.AUTOTUNE)
+    gan.fit(batches, steps_per_epoch=2, epochs=1, verbose=0)  # tracing is not throughput
+    fit_steps = max(4, int(results["(a) course step, tf.function"][0] * args.seconds / args.batch))
+    start = time.perf_counter()
+    gan.fit(batches, steps_per_epoch=fit_steps, epochs=1, verbose=0)
+    results["(e) GAN.fit(), tf.data input"] = (fit_steps * args.batch / (time.perf_counter() - start), fit_steps)
+
     report = runtime_report()
     print(f"TensorFlow {report['tensorflow']}, Keras {report['keras']}, {report['cpu_count']} CPUs, GPUs: {report['gpus'] or 'none'}")
     print(f"DCGAN (TensorFlow tutorial architecture), batch {args.batch}, {flops / 1e9:.3f} GFLOP per image per step")
@@ -91,7 +106,9 @@ def main():
     for name, (rate, steps) in results.items():
         print(f"{name:<32} {rate:>9.1f} {steps:>6} {rate / course:>7.2f} {100 * rate * flops / 1e9 / args.peak_gflops:>9.1f}%")
     print(f"ratios: (a)/(b) = {course / results['(b) same step, eager'][0]:.2f}, "
-          f"(a)/(c) = {course / results['(c) train_on_batch loop'][0]:.2f}")
+          f"(a)/(c) = {course / results['(c) train_on_batch loop'][0]:.2f}, "
+          f"(d)/(a) = {results['(d) course step, XLA'][0] / course:.2f}, "
+          f"(e)/(a) = {results['(e) GAN.fit(), tf.data input'][0] / course:.2f}")
 
 
 if __name__ == "__main__":
