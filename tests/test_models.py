@@ -126,3 +126,13 @@ def test_bce_from_logits_keeps_its_gradient_where_the_sigmoid_route_loses_it():
     assert float(tape.gradient(exact, logits)[0, 0]) == pytest.approx(1.0)
     assert float(tape.gradient(clipped, logits)[0, 0]) == 0.0
     assert float(exact[0]) == pytest.approx(40.0) and float(clipped[0]) < 17
+
+
+def test_discriminator_batch_norm_skips_the_first_layer_and_keeps_styles_identical():
+    from gan_lessons.discriminator import build_discriminator, discriminator_layers
+
+    names = [layer.name for layer in discriminator_layers(filters=(8, 16, 32), batch_norm=True)]
+    assert "down0_bn" not in names and "down1_bn" in names and "down2_bn" in names
+    counts = {style: build_discriminator(style, filters=(8, 16), batch_norm=True).count_params() for style in
+              ("sequential", "functional", "subclassed")}
+    assert len(set(counts.values())) == 1 and counts["functional"] > build_discriminator(filters=(8, 16)).count_params()
