@@ -4,11 +4,13 @@
   (b) the same step run eagerly (no tf.function);
   (c) the Keras 2 recipe: `discriminator.train_on_batch` + `combined.train_on_batch`;
   (d) the course's step compiled with XLA (`make_train_step(..., jit_compile=True)`);
-  (e) the `GAN` model's `fit()` (what `gan-lessons train` runs), fed by a `tf.data` pipeline.
+  (e) the `GAN` model's `fit()` (what `gan-lessons train` runs), fed by a `tf.data` pipeline;
+  (f) the same `fit()` with `steps_per_execution=16` (16 steps per call into the graph).
 
 All three use the TensorFlow DCGAN tutorial architecture (the course's default generator and
 discriminator) and the same batch size. Prints images/s, ratios, and the fraction of this CPU's
-fp32 peak (≈ 0.48 GFLOP per image per step, from `multiply_adds`).
+fp32 peak (≈ 0.48 GFLOP per image per step, from `multiply_adds`; the peak is read off /proc/cpuinfo,
+AVX-512 machines doing twice the FLOP per cycle of AVX2 ones).
 
     .venv/bin/python benchmarks/train_step_throughput.py [--batch 128] [--seconds 20]
 """
@@ -42,11 +44,22 @@ def measure(run_one_step, batch_size, seconds, warmup=2):
     return steps * batch_size / (time.perf_counter() - start), steps
 
 
+def cpu_peak_gflops() -> tuple[float, str]:
+    "Nominal fp32 peak from /proc/cpuinfo: cores × clock × FLOP per cycle (2 FMA units × vector width × 2)."
+    text = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    flags = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    mhz = next((float(line.split(":")[1]) for line in text.splitlines() if line.startswith("cpu MHz")), 2450.0)
+    per_cycle = 64 if " avx512f " in f"{flags} " else 32
+    cores = len(os.sched_getaffinity(0))
+    return cores * mhz / 1e3 * per_cycle, f"{cores} cores × {mhz / 1e3:.2f} GHz × {per_cycle} FLOP/cycle"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--seconds", type=float, default=20.0, help="measuring time per variant")
-    parser.add_argument("--peak-gflops", type=float, default=157.0, help="2 cores × 2.45 GHz × 32 fp32 FLOP/cycle")
+    parser.add_argument("--peak-gflops", type=float, default=None,
+                        help="fp32 peak of this CPU (default: cores × clock × 32 FLOP/cycle with AVX2+FMA, 64 with AVX-512)")
     args = parser.parse_args()
     seed_everything(0, deterministic=False)
     real = tf.random.uniform((args.batch, 28, 28, 1), -1, 1)
@@ -98,17 +111,28 @@ def main():
     gan.fit(batches, steps_per_epoch=fit_steps, epochs=1, verbose=0)
     results["(e) GAN.fit(), tf.data input"] = (fit_steps * args.batch / (time.perf_counter() - start), fit_steps)
 
+    gan = GAN(build_generator(), build_discriminator(), seed=0)
+    gan.compile(d_optimizer=adam(), g_optimizer=adam(), steps_per_execution=16)
+    gan.fit(batches, steps_per_epoch=32, epochs=1, verbose=0)
+    start = time.perf_counter()
+    gan.fit(batches, steps_per_epoch=16 * max(1, fit_steps // 16), epochs=1, verbose=0)
+    results["(f) fit(), steps_per_execution=16"] = (16 * max(1, fit_steps // 16) * args.batch / (time.perf_counter() - start),
+                                                    16 * max(1, fit_steps // 16))
+
     report = runtime_report()
     print(f"TensorFlow {report['tensorflow']}, Keras {report['keras']}, {report['cpu_count']} CPUs, GPUs: {report['gpus'] or 'none'}")
-    print(f"DCGAN (TensorFlow tutorial architecture), batch {args.batch}, {flops / 1e9:.3f} GFLOP per image per step")
+    peak, how = (args.peak_gflops, "given") if args.peak_gflops else cpu_peak_gflops()
+    print(f"DCGAN (TensorFlow tutorial architecture), batch {args.batch}, {flops / 1e9:.3f} GFLOP per image per step; "
+          f"peak {peak:.0f} GFLOP/s ({how})")
     print(f"{'variant':<32} {'images/s':>9} {'steps':>6} {'vs (a)':>7} {'% of peak':>10}")
     course = results["(a) course step, tf.function"][0]
     for name, (rate, steps) in results.items():
-        print(f"{name:<32} {rate:>9.1f} {steps:>6} {rate / course:>7.2f} {100 * rate * flops / 1e9 / args.peak_gflops:>9.1f}%")
+        print(f"{name:<32} {rate:>9.1f} {steps:>6} {rate / course:>7.2f} {100 * rate * flops / 1e9 / peak:>9.1f}%")
     print(f"ratios: (a)/(b) = {course / results['(b) same step, eager'][0]:.2f}, "
           f"(a)/(c) = {course / results['(c) train_on_batch loop'][0]:.2f}, "
           f"(d)/(a) = {results['(d) course step, XLA'][0] / course:.2f}, "
-          f"(e)/(a) = {results['(e) GAN.fit(), tf.data input'][0] / course:.2f}")
+          f"(e)/(a) = {results['(e) GAN.fit(), tf.data input'][0] / course:.2f}, "
+          f"(f)/(e) = {results['(f) fit(), steps_per_execution=16'][0] / results['(e) GAN.fit(), tf.data input'][0]:.2f}")
 
 
 if __name__ == "__main__":

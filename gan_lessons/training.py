@@ -57,8 +57,8 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, latent_d
 
 # %% ../nbs/05_training.ipynb #c009s
 DCGAN_RECIPES = {
-    "fast": dict(generator=dict(channels=(128, 64, 32)), discriminator=dict(filters=(32, 64)), batch_size=64,
-                 learning_rate=1e-3, beta_1=0.5, ema_decay=0.999, epochs=60),
+    "fast": dict(generator=dict(channels=(128, 64, 32)), discriminator=dict(filters=(32, 64), batch_norm=True, dropout=0.0),
+                 batch_size=64, learning_rate=1e-3, beta_1=0.5, ema_decay=0.999, epochs=60),
     "full": dict(generator=dict(channels=(256, 128, 64)), discriminator=dict(filters=(64, 128)), batch_size=64,
                  learning_rate=5e-4, beta_1=0.5, ema_decay=0.999, epochs=80),
 }
