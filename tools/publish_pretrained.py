@@ -40,7 +40,7 @@ else:
               f"`load('{name}').latent_dim == {latent}`. These are the weight-averaged (EMA) generator's weights.", ""]
 lines += ["## Training", "",
           f"- **Data and split:** {run['data']}; trained on {run['training_images']:,} images.",
-          f"- **Command:** `{run['command']}` (run from the repository root with `GAN_LESSONS_DATA` set).",
+          f"- **Command:** `{run['command']}` (with `GAN_LESSONS_DATA` pointing at the data above).",
           f"- **Steps:** {run['completed_epochs']} epochs × {steps_per_epoch} steps = "
           f"{run['completed_epochs'] * steps_per_epoch:,} steps.",
           f"- **Wall time:** {run['train_seconds']:.0f} s of training on this project's build machine ({machine}), "
