@@ -78,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
 
 # %% ../nbs/93_cli.ipynb #c005
 def _write_json_atomically(path: Path, payload: dict) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
+    from gan_lessons.training import write_text_atomically
+
+    write_text_atomically(path, json.dumps(payload, indent=2) + "\n")
 
 
 def save_model_atomically(model, path: Path) -> None:

@@ -3,7 +3,6 @@
 # %% ../nbs/92_pretrained.ipynb #c002
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 

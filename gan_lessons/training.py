@@ -15,8 +15,8 @@ from .viz import image_grid
 
 # %% auto #0
 __all__ = ['DCGAN_RECIPES', 'train_step', 'make_train_step', 'random_states', 'GAN', 'EpochSeededImages', 'SampleGrid',
-           'NonFiniteLossError', 'save_weights_atomically', 'AtomicBackupAndRestore', 'SaveWeights', 'fit_gan',
-           'build_dcgan']
+           'NonFiniteLossError', 'save_weights_atomically', 'AtomicBackupAndRestore', 'write_text_atomically',
+           'SaveWeights', 'fit_gan', 'build_dcgan']
 
 # %% ../nbs/05_training.ipynb #c007
 def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise,
@@ -253,7 +253,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
         os.makedirs(self.backup_dir, exist_ok=True)
         save_weights_atomically(self.model, self._weights_path, completed_epochs=self._current_epoch)
-        _write_text_atomically(self._training_metadata_path, json.dumps({"epoch": self._current_epoch, "batch": 0}))
+        write_text_atomically(self._training_metadata_path, json.dumps({"epoch": self._current_epoch, "batch": 0}))
 
     def on_train_begin(self, logs=None):
         import json
@@ -265,11 +265,12 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             with h5py.File(self._weights_path, "r") as file:
                 epoch = int(file.attrs.get("completed_epochs", -1))
             if epoch >= 0:
-                _write_text_atomically(self._training_metadata_path, json.dumps({"epoch": epoch, "batch": 0}))
+                write_text_atomically(self._training_metadata_path, json.dumps({"epoch": epoch, "batch": 0}))
         super().on_train_begin(logs)
 
 
-def _write_text_atomically(path, text: str) -> None:
+def write_text_atomically(path, text: str) -> None:
+    "Write `text` to `path` through a temporary file and a rename: the old content or the new, never half."
     import os
 
     partial = f"{path}.partial"

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
+
 COMMON = """
 import json, keras, numpy as np
 from gan_lessons.discriminator import build_discriminator
@@ -73,5 +75,3 @@ def test_gan_trains_under_mixed_float16_with_loss_scaling_and_float32_outputs():
     assert report["finite"] and all(np.isfinite(loss) for loss in report["losses"])
     assert report["changed"] == {"generator": True, "discriminator": True, "average": True}
 
-
-import numpy as np  # noqa: E402  (used by the assertions above)
