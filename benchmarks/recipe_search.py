@@ -11,7 +11,9 @@ appended to --results. Variants run one after another (never in parallel) so the
 
 Variant keys (defaults = the textbook DCGAN at half width): g_channels, d_filters, kernel, dropout,
 batch, learning_rate (both players) or lr_g/lr_d, beta1, ema (0 = none), latent, smoothing, d_batch_norm, aug
-(random shift of up to N pixels applied to reals and fakes before the discriminator).
+(random shift of up to N pixels applied to reals and fakes before the discriminator), cutout (side of a
+square erased from each image before the discriminator, as a fraction of 28), loss ("ns" = non-saturating, "hinge"),
+r1 (weight γ of the R1 penalty γ/2·‖∇D(real)‖² on the discriminator).
 """
 import argparse
 import json
@@ -33,7 +35,7 @@ from gan_lessons.losses import discriminator_loss, generator_loss  # noqa: E402
 from gan_lessons.setup import seed_everything  # noqa: E402
 
 DEFAULTS = dict(g_channels=(128, 64, 32), d_filters=(32, 64), kernel=5, dropout=0.3, batch=64, learning_rate=2e-4,
-                beta1=0.5, ema=0.0, latent=100, smoothing=0.0, aug=0, d_batch_norm=False, seed=0)
+                beta1=0.5, ema=0.0, latent=100, smoothing=0.0, aug=0, cutout=0.0, d_batch_norm=False, loss="ns", r1=0.0, seed=0)
 
 
 def shift_randomly(images, pad):
@@ -43,6 +45,18 @@ def shift_randomly(images, pad):
     rows = tf.random.uniform((count,), 0, 2 * pad + 1, tf.int32)[:, None] + tf.range(size)[None]
     cols = tf.random.uniform((count,), 0, 2 * pad + 1, tf.int32)[:, None] + tf.range(size)[None]
     return tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+
+
+def cut_out(images, fraction):
+    "Erase one random square (background -1) from each image: DiffAugment's cutout."
+    count, size = tf.shape(images)[0], images.shape[1]
+    side = int(size * fraction)
+    centres = tf.random.uniform((count, 2), 0, size, tf.int32)
+    grid = tf.range(size)
+    inside_rows = tf.abs(grid[None] - centres[:, :1]) <= side // 2
+    inside_cols = tf.abs(grid[None] - centres[:, 1:]) <= side // 2
+    hole = tf.logical_and(inside_rows[:, :, None], inside_cols[:, None, :])[..., None]
+    return tf.where(hole, -1.0, images)
 
 
 def run_variant(settings, checkpoints, metrics, images):
@@ -56,17 +70,34 @@ def run_variant(settings, checkpoints, metrics, images):
     g_opt = keras.optimizers.Adam(v.get("lr_g", v["learning_rate"]), beta_1=v["beta1"])
     d_opt = keras.optimizers.Adam(v.get("lr_d", v["learning_rate"]), beta_1=v["beta1"])
     updates = tf.Variable(0.0)
-    augment = (lambda x: shift_randomly(x, v["aug"])) if v["aug"] else (lambda x: x)
+
+    def augment(x):
+        if v["aug"]:
+            x = shift_randomly(x, v["aug"])
+        if v["cutout"]:
+            x = cut_out(x, v["cutout"])
+        return x
+
+    def losses(real_logits, fake_logits):
+        if v["loss"] == "hinge":
+            return (-tf.reduce_mean(fake_logits),
+                    tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) + tf.reduce_mean(tf.nn.relu(1.0 + fake_logits)))
+        return generator_loss(fake_logits), discriminator_loss(real_logits, fake_logits, v["smoothing"])
 
     @tf.function
     def step(real):
         noise = tf.random.normal((tf.shape(real)[0], v["latent"]))
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = generator(noise, training=True)
-            real_logits = discriminator(augment(real), training=True)
+            seen_real = augment(real)
+            with tf.GradientTape() as r1_tape:
+                r1_tape.watch(seen_real)
+                real_logits = discriminator(seen_real, training=True)
             fake_logits = discriminator(augment(fake), training=True)
-            g_loss = generator_loss(fake_logits)
-            d_loss = discriminator_loss(real_logits, fake_logits, v["smoothing"])
+            g_loss, d_loss = losses(real_logits, fake_logits)
+            if v["r1"]:
+                slopes = r1_tape.gradient(real_logits, seen_real)  # a non-scalar target is summed; an op outside the tape would cut the graph
+                d_loss += 0.5 * v["r1"] * tf.reduce_mean(tf.reduce_sum(tf.square(slopes), axis=[1, 2, 3]))
         g_opt.apply_gradients(zip(g_tape.gradient(g_loss, generator.trainable_variables), generator.trainable_variables))
         d_opt.apply_gradients(zip(d_tape.gradient(d_loss, discriminator.trainable_variables),
                                   discriminator.trainable_variables))
