@@ -14,21 +14,38 @@ from .losses import discriminator_loss, generator_loss
 from .viz import image_grid
 
 # %% auto #0
-__all__ = ['DCGAN_RECIPES', 'train_step', 'make_train_step', 'random_states', 'GAN', 'EpochSeededImages', 'SampleGrid',
-           'NonFiniteLossError', 'save_weights_atomically', 'AtomicBackupAndRestore', 'write_text_atomically',
-           'SaveWeights', 'fit_gan', 'build_dcgan']
+__all__ = ['DCGAN_RECIPES', 'real_logits_and_r1', 'train_step', 'make_train_step', 'random_states', 'GAN', 'EpochSeededImages',
+           'SampleGrid', 'NonFiniteLossError', 'save_weights_atomically', 'AtomicBackupAndRestore',
+           'write_text_atomically', 'SaveWeights', 'fit_gan', 'build_dcgan']
 
 # %% ../nbs/05_training.ipynb #c007
+def real_logits_and_r1(discriminator, real_images):
+    """The discriminator's logits for real images and the R1 penalty (Mescheder et al., 2018): the batch mean
+    of ‖∇ₓ D(x)‖² at real images. Call it inside the discriminator's tape, so the penalty is trained on."""
+    with tf.GradientTape() as input_tape:
+        input_tape.watch(real_images)
+        real_logits = discriminator(real_images, training=True)
+    # The target is the logits themselves (summed by the tape): a reduce_sum written *outside* this
+    # `with` block would not be on the tape, and the gradient would silently be None.
+    slopes = input_tape.gradient(real_logits, real_images)
+    return real_logits, tf.reduce_mean(tf.reduce_sum(tf.square(slopes), axis=tf.range(1, tf.rank(slopes))))
+
+
 def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise,
-               label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating") -> dict:
+               label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
+               r1_weight: float = 0.0) -> dict:
     """One simultaneous update of both players (wrap it in `tf.function`). Returns losses and the
-    discriminator's accuracy on real (logit > 0) and fake (logit < 0) images."""
+    discriminator's accuracy on real (logit > 0) and fake (logit < 0) images. With `r1_weight` = γ > 0 the
+    discriminator's loss includes γ/2 · R1 (see `real_logits_and_r1`)."""
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
         fake_images = generator(noise, training=True)
-        real_logits = discriminator(real_images, training=True)
+        if r1_weight:
+            real_logits, r1 = real_logits_and_r1(discriminator, real_images)
+        else:
+            real_logits, r1 = discriminator(real_images, training=True), 0.0
         fake_logits = discriminator(fake_images, training=True)
         g_loss = generator_loss(fake_logits, generator_loss_kind)
-        d_loss = discriminator_loss(real_logits, fake_logits, label_smoothing)
+        d_loss = discriminator_loss(real_logits, fake_logits, label_smoothing) + 0.5 * r1_weight * r1
         # Under tf.distribute each replica's gradients are summed, so each replica contributes 1/replicas of
         # its mean loss; under mixed precision the optimizer scales the loss up (and unscales the gradients).
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -58,11 +75,10 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, latent_d
 # %% ../nbs/05_training.ipynb #c009s
 DCGAN_RECIPES = {
     "fast": dict(generator=dict(channels=(128, 64, 32)), discriminator=dict(filters=(32, 64), batch_norm=True, dropout=0.0),
-                 batch_size=64, learning_rate=1e-3, beta_1=0.5, ema_decay=0.999, epochs=60),
-    "full": dict(generator=dict(channels=(256, 128, 64)), discriminator=dict(filters=(64, 128)), batch_size=64,
-                 learning_rate=5e-4, beta_1=0.5, ema_decay=0.999, epochs=80),
+                 batch_size=64, learning_rate=1e-3, beta_1=0.5, ema_decay=0.999, r1_weight=0.1, epochs=50),
+    "full": dict(generator=dict(channels=(256, 128, 64)), discriminator=dict(filters=(64, 128), batch_norm=True, dropout=0.0),
+                 batch_size=64, learning_rate=5e-4, beta_1=0.5, ema_decay=0.999, r1_weight=0.1, epochs=80),
 }
-
 
 # %% ../nbs/05_training.ipynb #c017
 def random_states(model) -> list:
@@ -80,7 +96,7 @@ class GAN(keras.Model):
 
     def __init__(self, generator, discriminator, latent_dim: int | None = None, seed: int = 0,
                  label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
-                 ema_decay: float | None = None, **kwargs):
+                 ema_decay: float | None = None, r1_weight: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim = latent_dim or generator.latent_dim
@@ -94,7 +110,8 @@ class GAN(keras.Model):
             self.ema_generator.latent_dim = self.latent_dim
             self.ema_updates = keras.Variable(0.0, trainable=False, name="ema_updates")
         self.noise_seed = keras.random.SeedGenerator(seed)
-        self.step_options = dict(label_smoothing=label_smoothing, generator_loss_kind=generator_loss_kind)
+        self.step_options = dict(label_smoothing=label_smoothing, generator_loss_kind=generator_loss_kind,
+                                 r1_weight=r1_weight)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in
                          ("loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")}
         self.built = generator.built and discriminator.built
@@ -321,7 +338,8 @@ def build_dcgan(recipe: str = "fast", seed: int = 0, latent_dim: int | None = No
     settings = DCGAN_RECIPES[recipe]
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
     gan = GAN(build_generator(latent_dim=latent_dim or LATENT_DIM, **settings["generator"]),
-              build_discriminator(**settings["discriminator"]), seed=seed, ema_decay=settings["ema_decay"])
+              build_discriminator(**settings["discriminator"]), seed=seed, ema_decay=settings["ema_decay"],
+              r1_weight=settings.get("r1_weight", 0.0))
     optimizer = lambda: keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
     gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     return gan

@@ -9,7 +9,7 @@ from gan_lessons.losses import (discriminator_loss, generator_loss, hinge_discri
                                 wasserstein_generator_loss)
 from gan_lessons.setup import seed_everything
 from gan_lessons.training import (DCGAN_RECIPES, GAN, EpochSeededImages, NonFiniteLossError, build_dcgan, fit_gan,
-                                  make_train_step, train_step)
+                                  make_train_step, real_logits_and_r1, train_step)
 
 SMALL_G, SMALL_D = dict(channels=(32, 16, 8)), dict(filters=(8, 16))
 
@@ -90,6 +90,33 @@ def test_partial_last_batch_in_the_loop_and_in_fit():
     assert data.steps_per_epoch == 2
     history = gan.fit(data.dataset, epochs=1, verbose=0, shuffle=False, callbacks=[data.callback])
     assert set(history.history) >= {"loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy"}
+
+
+def test_r1_penalty_of_a_linear_discriminator_is_its_squared_weight_norm():
+    linear = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    images = tf.random.uniform((6, 28, 28, 1), -1, 1)
+    logits, penalty = real_logits_and_r1(linear, images)
+    expected = float(tf.reduce_sum(tf.square(linear.layers[-1].kernel)))
+    assert logits.shape == (6, 1) and np.isclose(float(penalty), expected, rtol=1e-5)
+    with tf.GradientTape() as tape:  # the penalty is differentiable in the weights: d‖w‖²/dw = 2w
+        _, penalty = real_logits_and_r1(linear, images)
+    kernel_gradient = tape.gradient(penalty, linear.layers[-1].kernel)
+    assert np.allclose(kernel_gradient.numpy(), 2 * linear.layers[-1].kernel.numpy(), rtol=1e-4, atol=1e-7)
+
+
+def test_r1_weight_changes_only_the_discriminator_update():
+    updates = {}
+    for weight in (0.0, 10.0):
+        generator, discriminator = _models()
+        step = make_train_step(generator, discriminator, keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2),
+                               r1_weight=weight)
+        tf.random.set_seed(5)  # the same noise for both runs
+        logs = step(tf.random.uniform((8, 28, 28, 1), -1, 1, seed=3))
+        assert np.isfinite(float(logs["d_loss"]))
+        updates[weight] = (_snapshot(generator), _snapshot(discriminator))
+    (g_plain, d_plain), (g_r1, d_r1) = updates[0.0], updates[10.0]
+    assert all(np.array_equal(a, b) for a, b in zip(g_plain, g_r1)), "R1 must not touch the generator's update"
+    assert not all(np.array_equal(a, b) for a, b in zip(d_plain, d_r1)), "R1 did not change the discriminator's update"
 
 
 def test_epoch_order_depends_only_on_seed_and_epoch():
@@ -212,6 +239,7 @@ def test_weight_average_lags_the_generator_and_is_what_the_gan_samples_from(resu
 def test_recipes_build_compiled_gans_and_unknown_names_are_refused():
     assert set(DCGAN_RECIPES) == {"fast", "full"}
     gan = build_dcgan("fast", seed=3)
+    assert gan.step_options["r1_weight"] == DCGAN_RECIPES["fast"]["r1_weight"] > 0
     assert gan.ema_generator is not None and gan.g_optimizer.built and gan.d_optimizer.built
     assert gan.generator.output_shape == (None, 28, 28, 1)
     again = build_dcgan("fast", seed=3)
