@@ -12,7 +12,7 @@ from pathlib import Path
 # TensorFlow is imported inside the commands, so `--help` and argument errors answer at once.
 
 # %% auto #0
-__all__ = ['TRAINABLE', 'CommandError', 'positive_int', 'build_parser', 'main', 'save_model_atomically', 'train_command',
+__all__ = ['TRAINABLE', 'GANS', 'CommandError', 'positive_int', 'build_parser', 'main', 'save_model_atomically', 'train_command',
            'generate', 'sample_command', 'evaluate_command']
 
 # %% ../nbs/93_cli.ipynb #c003
@@ -20,7 +20,8 @@ class CommandError(Exception):
     "Bad arguments or inputs: reported in one line, exit code 2."
 
 
-TRAINABLE = ("dcgan", "classifier")
+TRAINABLE = ("dcgan", "cgan", "classifier")
+GANS = ("dcgan", "cgan")  # trained from DCGAN_RECIPES
 
 
 def positive_int(text: str) -> int:
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("model", choices=TRAINABLE, help="what to train")
     train.add_argument("--out", type=Path, required=True, help="run directory (checkpoints, model.keras, run.json)")
     train.add_argument("--epochs", type=positive_int, help="total epochs (default: the recipe's)")
-    train.add_argument("--recipe", choices=("fast", "full"), default="fast", help="DCGAN recipe (default: fast)")
+    train.add_argument("--recipe", choices=("fast", "full"), default="fast", help="GAN recipe (default: fast)")
     train.add_argument("--images", type=positive_int, help="train on the first N training images only")
     train.add_argument("--seed", type=int, default=0)
 
@@ -120,7 +121,7 @@ def train_command(args) -> int:
     out = args.out
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} exists and is not a directory")
-    identity = {"model": args.model, "recipe": args.recipe if args.model == "dcgan" else None, "seed": args.seed,
+    identity = {"model": args.model, "recipe": args.recipe if args.model in GANS else None, "seed": args.seed,
                 "images": args.images}
     record = {}
     if (out / "run.json").is_file():
@@ -132,8 +133,8 @@ def train_command(args) -> int:
     images, labels = train.images[:args.images], train.labels[:args.images]
     out.mkdir(parents=True, exist_ok=True)
     record.update(identity, data=train.note, training_images=len(images))
-    if args.model == "dcgan":
-        return _train_dcgan(args, out, record, images)
+    if args.model in GANS:
+        return _train_gan(args, out, record, images, labels)
     return _train_classifier(args, out, record, images, labels)
 
 
@@ -145,16 +146,18 @@ def _announce(record: dict, epochs: int, out: Path) -> None:
         print(f"{out}: resuming after epoch {done} of {epochs}")
 
 
-def _train_dcgan(args, out: Path, record: dict, images) -> int:
+def _train_gan(args, out: Path, record: dict, images, labels) -> int:
+    from gan_lessons.conditional import build_cgan
     from gan_lessons.training import DCGAN_RECIPES, build_dcgan, fit_gan
 
     recipe = DCGAN_RECIPES[args.recipe]
     epochs = args.epochs or recipe["epochs"]
-    record["command"] = (f"gan-lessons train dcgan --out {out} --epochs {epochs} --recipe {args.recipe} --seed {args.seed}"
-                         + (f" --images {args.images}" if args.images else ""))
+    record["command"] = (f"gan-lessons train {args.model} --out {out} --epochs {epochs} --recipe {args.recipe} "
+                         f"--seed {args.seed}" + (f" --images {args.images}" if args.images else ""))
     _announce(record, epochs, out)
-    gan = build_dcgan(args.recipe, seed=args.seed)
+    gan = {"dcgan": build_dcgan, "cgan": build_cgan}[args.model](args.recipe, seed=args.seed)
     fit_gan(gan, images, epochs=epochs, out_dir=out, batch_size=recipe["batch_size"], seed=args.seed,
+            labels=labels if gan.conditional else None,
             callbacks=[_progress_callback(out, record, lambda model: model.sampler)])
     print(f"{out}: {record.get('completed_epochs', 0)} epochs, {record.get('train_seconds', 0):.0f} s of training; "
           f"sample with: gan-lessons sample {out} --out grid.png")
@@ -208,13 +211,19 @@ def _load_generator(name_or_dir: str):
 
 
 def generate(generator, count: int, seed: int = 0, batch_size: int = 500):
-    "`count` images from `generator` for noise drawn with `seed`, in batches."
+    """`count` images from `generator` for noise drawn with `seed`, in batches, and the labels they were asked for
+    (every class in turn, for a conditional generator; None otherwise)."""
     import keras
     import numpy as np
 
+    from gan_lessons.conditional import balanced_labels
+
     noise = keras.random.normal((count, generator.latent_dim), seed=seed)
-    return np.concatenate([generator(noise[start:start + batch_size], training=False).numpy()
-                           for start in range(0, count, batch_size)])
+    labels = balanced_labels(count, generator.num_classes) if hasattr(generator, "num_classes") else None
+    inputs = lambda start: noise[start:start + batch_size] if labels is None else \
+        [noise[start:start + batch_size], keras.ops.convert_to_tensor(labels[start:start + batch_size])]
+    images = np.concatenate([generator(inputs(start), training=False).numpy() for start in range(0, count, batch_size)])
+    return images, labels
 
 
 def sample_command(args) -> int:
@@ -225,7 +234,8 @@ def sample_command(args) -> int:
     if not args.out.parent.is_dir():
         raise CommandError(f"the folder of --out does not exist: {args.out.parent}")
     generator = _load_generator(args.model)
-    save_image_grid(generate(generator, args.n, args.seed), args.out)
+    images, labels = generate(generator, args.n, args.seed)
+    save_image_grid(images, args.out, ncols=None if labels is None else generator.num_classes)  # a column per digit
     print(f"wrote {args.n} samples of {args.model} to {args.out}")
     return 0
 
@@ -241,13 +251,20 @@ def evaluate_command(args) -> int:
     if args.n > len(train.images):
         raise CommandError(f"--n {args.n} is larger than the {len(train.images)} real images the floor is measured on")
     metrics = ImageMetrics(load("mnist-classifier"), scale_images(heldout.images), scale_images(train.images))
-    scores, floor = metrics.scores(generate(generator, args.n, args.seed)), metrics.real_floor(args.n)
+    images, labels = generate(generator, args.n, args.seed)
+    scores, floor = metrics.scores(images), metrics.real_floor(args.n)
     report = {"model": str(args.model), "n_samples": scores["n_samples"],
               "classifier_score": round(scores["classifier_score"], 4),
               "classifier_score_real_floor": round(floor["classifier_score"], 4),
               "fcd": round(scores["fcd"], 4), "fcd_real_floor": round(floor["fcd"], 4),
               "fcd_ratio": round(scores["fcd"] / floor["fcd"], 3),
               "class_fractions": scores["class_fractions"], "heldout_images": len(heldout.images), "data": heldout.note}
+    if labels is not None:
+        from gan_lessons.conditional import conditional_scores
+
+        conditional = conditional_scores(metrics, images, labels, heldout.labels, generator.num_classes)
+        report.update(label_accuracy=round(conditional["label_accuracy"], 4),
+                      per_class_fcd=[round(value, 2) for value in conditional["per_class_fcd"]])
     if args.json:
         print(json.dumps(report))
         return 0
@@ -256,5 +273,8 @@ def evaluate_command(args) -> int:
     print(f"  FCD               {report['fcd']:8.2f}   (real vs real: {report['fcd_real_floor']:.2f}; "
           f"ratio {report['fcd_ratio']:.2f})")
     print("  class fractions   " + "  ".join(f"{digit}:{share:.1%}" for digit, share in enumerate(report["class_fractions"])))
+    if labels is not None:
+        print(f"  label accuracy    {report['label_accuracy']:8.1%}   (samples the classifier assigns to the digit asked for)")
+        print("  FCD per class     " + "  ".join(f"{digit}:{value:.1f}" for digit, value in enumerate(report["per_class_fcd"])))
     print(f"  data: {report['data']}")
     return 0

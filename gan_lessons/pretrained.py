@@ -17,6 +17,8 @@ PRETRAINED = {
                              summary="MNIST digit classifier (the lesson-06 measuring instrument)"),
     "dcgan-mnist": dict(file="dcgan-mnist.keras", kind="image-generator",
                         summary="DCGAN generator trained on MNIST (weight-averaged)"),
+    "cgan-mnist": dict(file="cgan-mnist.keras", kind="conditional-image-generator",
+                       summary="Conditional DCGAN generator trained on MNIST digits and their labels (weight-averaged)"),
 }
 RUN_MODEL_FILE = "model.keras"  # what `gan-lessons train` writes into its --out directory
 
@@ -64,12 +66,16 @@ def model_path(name_or_dir) -> Path:
 
 def load(name_or_dir) -> keras.Model:
     """A model from the package's own files (`available()`), a run directory, or a `.keras` file — no network.
-    Image generators get `latent_dim`, the size of their noise input."""
+    Image generators get `latent_dim`, the size of their noise input; conditional ones (inputs `[noise, labels]`)
+    also get `num_classes`."""
     path = model_path(name_or_dir)
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:  # a truncated or foreign file: say which file and what was expected
         raise PretrainedError(f"could not load {path} as a Keras model (.keras): {error}") from error
-    if model.name != "mnist_classifier" and len(model.inputs) == 1 and len(model.input_shape) == 2:
-        model.latent_dim = int(model.input_shape[-1])
+    noise_shape = model.inputs[0].shape
+    if model.name != "mnist_classifier" and len(noise_shape) == 2:
+        model.latent_dim = int(noise_shape[-1])
+        if len(model.inputs) == 2:  # [noise, labels]: the label embedding knows how many classes there are
+            model.num_classes = int(model.get_layer("label_embedding").input_dim)
     return model

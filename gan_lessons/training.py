@@ -14,17 +14,22 @@ from .losses import discriminator_loss, generator_loss
 from .viz import image_grid
 
 # %% auto #0
-__all__ = ['DCGAN_RECIPES', 'real_logits_and_r1', 'train_step', 'make_train_step', 'random_states', 'GAN', 'EpochSeededImages',
-           'SampleGrid', 'NonFiniteLossError', 'save_weights_atomically', 'AtomicBackupAndRestore',
-           'write_text_atomically', 'SaveWeights', 'fit_gan', 'build_dcgan']
+__all__ = ['DCGAN_RECIPES', 'with_labels', 'real_logits_and_r1', 'train_step', 'make_train_step', 'random_states', 'GAN',
+           'EpochSeededImages', 'SampleGrid', 'NonFiniteLossError', 'save_weights_atomically', 'AtomicBackupAndRestore',
+           'write_text_atomically', 'SaveWeights', 'fit_gan', 'gan_from_recipe', 'build_dcgan']
 
 # %% ../nbs/05_training.ipynb #c007
-def real_logits_and_r1(discriminator, real_images):
+def with_labels(inputs, labels):
+    "A model's inputs: `inputs` alone, or `[inputs, labels]` for a conditional model (lesson 07)."
+    return inputs if labels is None else [inputs, labels]
+
+
+def real_logits_and_r1(discriminator, real_images, labels=None):
     """The discriminator's logits for real images and the R1 penalty (Mescheder et al., 2018): the batch mean
     of ‖∇ₓ D(x)‖² at real images. Call it inside the discriminator's tape, so the penalty is trained on."""
     with tf.GradientTape() as input_tape:
         input_tape.watch(real_images)
-        real_logits = discriminator(real_images, training=True)
+        real_logits = discriminator(with_labels(real_images, labels), training=True)
     # The target is the logits themselves (summed by the tape): a reduce_sum written *outside* this
     # `with` block would not be on the tape, and the gradient would silently be None.
     slopes = input_tape.gradient(real_logits, real_images)
@@ -33,17 +38,18 @@ def real_logits_and_r1(discriminator, real_images):
 
 def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise,
                label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
-               r1_weight: float = 0.0) -> dict:
+               r1_weight: float = 0.0, labels=None) -> dict:
     """One simultaneous update of both players (wrap it in `tf.function`). Returns losses and the
     discriminator's accuracy on real (logit > 0) and fake (logit < 0) images. With `r1_weight` = γ > 0 the
-    discriminator's loss includes γ/2 · R1 (see `real_logits_and_r1`)."""
+    discriminator's loss includes γ/2 · R1 (see `real_logits_and_r1`). With `labels` (conditional models,
+    lesson 07) both networks also get the real batch's labels: the fakes are asked for the same digits."""
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-        fake_images = generator(noise, training=True)
+        fake_images = generator(with_labels(noise, labels), training=True)
         if r1_weight:
-            real_logits, r1 = real_logits_and_r1(discriminator, real_images)
+            real_logits, r1 = real_logits_and_r1(discriminator, real_images, labels)
         else:
-            real_logits, r1 = discriminator(real_images, training=True), 0.0
-        fake_logits = discriminator(fake_images, training=True)
+            real_logits, r1 = discriminator(with_labels(real_images, labels), training=True), 0.0
+        fake_logits = discriminator(with_labels(fake_images, labels), training=True)
         g_loss = generator_loss(fake_logits, generator_loss_kind)
         d_loss = discriminator_loss(real_logits, fake_logits, label_smoothing) + 0.5 * r1_weight * r1
         # Under tf.distribute each replica's gradients are summed, so each replica contributes 1/replicas of
@@ -62,13 +68,15 @@ def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, 
 
 def make_train_step(generator, discriminator, g_optimizer, d_optimizer, latent_dim: int | None = None,
                     jit_compile: bool = False, **step_options):
-    "A `tf.function` taking a batch of real images; the noise is sized from that batch, so a partial last batch works."
+    """A `tf.function` taking a batch of real images (and their labels, for a conditional model); the noise
+    is sized from that batch, so a partial last batch works."""
     latent_dim = latent_dim or generator.latent_dim
 
     @tf.function(jit_compile=jit_compile)
-    def step(real_images):
+    def step(real_images, labels=None):
         noise = tf.random.normal((tf.shape(real_images)[0], latent_dim))
-        return train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, **step_options)
+        return train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, labels=labels,
+                          **step_options)
 
     return step
 
@@ -92,7 +100,9 @@ def random_states(model) -> list:
 
 
 class GAN(keras.Model):
-    "A generator and a discriminator trained by `fit()` with `train_step` above; noise from the model's own seeded generator."
+    """A generator and a discriminator trained by `fit()` with `train_step` above; noise from the model's own seeded
+    generator. A generator with two inputs `[noise, labels]` makes it conditional: `fit()` then takes
+    `(images, labels)` batches."""
 
     def __init__(self, generator, discriminator, latent_dim: int | None = None, seed: int = 0,
                  label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
@@ -100,6 +110,7 @@ class GAN(keras.Model):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim = latent_dim or generator.latent_dim
+        self.conditional = len(generator.inputs) == 2
         # An exponential moving average of the generator's weights: a smoother generator to sample from.
         self.ema_decay, self.ema_generator = ema_decay, None
         if ema_decay:
@@ -135,8 +146,8 @@ class GAN(keras.Model):
         "The generator to draw samples from: the weight average when there is one."
         return self.ema_generator if self.ema_generator is not None else self.generator
 
-    def call(self, noise, training=False):
-        return self.sampler(noise, training=training)
+    def call(self, inputs, training=False):  # noise, or [noise, labels] when conditional
+        return self.sampler(inputs, training=training)
 
     def update_average(self):
         # Warm-up: the effective decay grows from 0.1 towards ema_decay, so early averages are not stuck at init.
@@ -148,11 +159,20 @@ class GAN(keras.Model):
     def sample_noise(self, count):
         return keras.random.normal((count, self.latent_dim), seed=self.noise_seed)
 
-    def train_step(self, data):
+    def split_batch(self, data):
+        "`(real_images, labels)` from a `fit()` batch; labels are None for an unconditional GAN."
         real_images = data[0] if isinstance(data, (tuple, list)) else data
+        if not self.conditional:
+            return real_images, None
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError("a conditional GAN trains on (images, labels) batches; got images only")
+        return real_images, data[1]
+
+    def train_step(self, data):
+        real_images, labels = self.split_batch(data)
         noise = self.sample_noise(tf.shape(real_images)[0])  # sized from the real batch
         logs = train_step(self.generator, self.discriminator, self.g_optimizer, self.d_optimizer, real_images, noise,
-                          **self.step_options)
+                          labels=labels, **self.step_options)
         if self.ema_generator is not None:
             self.update_average()
         logs["loss"] = logs["d_loss"] + logs["g_loss"]
@@ -187,12 +207,18 @@ class _FollowEpoch(keras.callbacks.Callback):
 
 
 class EpochSeededImages:
-    "Batches in [-1, 1] whose order depends only on `(seed, epoch)`; pass `.dataset` and `.callback` to `fit()`."
+    """Batches in [-1, 1] — or `(images, labels)` batches when `labels` are given — whose order depends only on
+    `(seed, epoch)`; pass `.dataset` and `.callback` to `fit()`."""
 
-    def __init__(self, images, batch_size: int = 64, seed: int = 0):
+    def __init__(self, images, batch_size: int = 64, seed: int = 0, labels=None):
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim not in (3, 4) or len(images) == 0:
             raise ValueError(f"expected a non-empty uint8 array (n, h, w[, c]), got {images.dtype} {images.shape}")
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
+                raise ValueError(f"expected one integer label per image, shape ({len(images)},); "
+                                 f"got {labels.dtype} {labels.shape}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         images = images[..., None] if images.ndim == 3 else images
@@ -208,7 +234,12 @@ class EpochSeededImages:
         batches = tf.data.Dataset.from_tensors(0).flat_map(epoch_order).batch(batch_size)
         batches = batches.apply(tf.data.experimental.assert_cardinality(self.steps_per_epoch))
         scale = lambda index: (tf.cast(tf.gather(stored, index), tf.float32) - 127.5) / 127.5
-        self.dataset = batches.map(scale, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        if labels is not None:
+            stored_labels = tf.constant(labels.astype(np.int32))
+            to_batch = lambda index: (scale(index), tf.gather(stored_labels, index))
+        else:
+            to_batch = scale
+        self.dataset = batches.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
         self.callback = _FollowEpoch(self.epoch)
 
 # %% ../nbs/05_training.ipynb #c021
@@ -308,14 +339,17 @@ class SaveWeights(keras.callbacks.Callback):
 
 
 def fit_gan(gan: GAN, images, epochs: int, out_dir, batch_size: int = 64, seed: int = 0,
-            callbacks: list | None = None, verbose: int | str = "auto"):
-    """Train `gan` on uint8 `images` with `fit()`, resumably: rerunning the same call after an interruption
-    continues from the last completed epoch in `out_dir` and ends with the same weights as an uninterrupted run."""
+            callbacks: list | None = None, verbose: int | str = "auto", labels=None):
+    """Train `gan` on uint8 `images` (and their `labels`, for a conditional GAN) with `fit()`, resumably: rerunning
+    the same call after an interruption continues from the last completed epoch in `out_dir` and ends with the
+    same weights as an uninterrupted run."""
     from pathlib import Path
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = EpochSeededImages(images, batch_size=batch_size, seed=seed)
+    if getattr(gan, "conditional", False) != (labels is not None):
+        raise ValueError("a conditional GAN needs labels and an unconditional one takes none")
+    data = EpochSeededImages(images, batch_size=batch_size, seed=seed, labels=labels)
     weights_path = out_dir / "gan.weights.h5"
     all_callbacks = [data.callback, AtomicBackupAndRestore(str(out_dir / "backup")), SaveWeights(weights_path),
                      keras.callbacks.TerminateOnNaN(raise_error=True), *(callbacks or [])]
@@ -328,18 +362,26 @@ def fit_gan(gan: GAN, images, epochs: int, out_dir, batch_size: int = 64, seed: 
                                  f"epoch) are in {weights_path} and {out_dir / 'backup'}.") from error
 
 # %% ../nbs/05_training.ipynb #c023s
-def build_dcgan(recipe: str = "fast", seed: int = 0, latent_dim: int | None = None) -> GAN:
-    "A compiled `GAN` — generator, discriminator, both optimizers, weight average — following a named recipe."
-    from gan_lessons.discriminator import build_discriminator
-    from gan_lessons.generator import LATENT_DIM, build_generator
-
+def gan_from_recipe(recipe: str, build_generator, build_discriminator, seed: int = 0) -> GAN:
+    """A compiled `GAN` — networks from the two builders (called with the recipe's layer options), both optimizers,
+    weight average, R1 — following a named recipe of `DCGAN_RECIPES`."""
     if recipe not in DCGAN_RECIPES:
         raise ValueError(f"unknown recipe {recipe!r}: expected one of {', '.join(DCGAN_RECIPES)}")
     settings = DCGAN_RECIPES[recipe]
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
-    gan = GAN(build_generator(latent_dim=latent_dim or LATENT_DIM, **settings["generator"]),
-              build_discriminator(**settings["discriminator"]), seed=seed, ema_decay=settings["ema_decay"],
-              r1_weight=settings.get("r1_weight", 0.0))
+    gan = GAN(build_generator(**settings["generator"]), build_discriminator(**settings["discriminator"]), seed=seed,
+              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0))
     optimizer = lambda: keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
     gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     return gan
+
+
+def build_dcgan(recipe: str = "fast", seed: int = 0, latent_dim: int | None = None) -> GAN:
+    "The DCGAN of lessons 02–03 as a compiled `GAN`, following a named recipe."
+    from functools import partial
+
+    from gan_lessons.discriminator import build_discriminator
+    from gan_lessons.generator import LATENT_DIM, build_generator
+
+    return gan_from_recipe(recipe, partial(build_generator, latent_dim=latent_dim or LATENT_DIM), build_discriminator,
+                           seed=seed)

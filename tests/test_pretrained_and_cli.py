@@ -54,7 +54,7 @@ def test_image_generators_follow_the_contract(name):
 
 
 def test_unknown_names_missing_runs_and_broken_files_are_refused_clearly(tmp_path):
-    with pytest.raises(PretrainedError, match="expected one of dcgan-mnist, mnist-classifier"):
+    with pytest.raises(PretrainedError, match="expected one of cgan-mnist, dcgan-mnist, mnist-classifier"):
         pretrained.load("dcgan-cifar")
     with pytest.raises(PretrainedError, match="holds no model.keras"):
         pretrained.load(tmp_path)
