@@ -12,7 +12,7 @@ from pathlib import Path
 # TensorFlow is imported inside the commands, so `--help` and argument errors answer at once.
 
 # %% auto #0
-__all__ = ['TRAINABLE', 'GANS', 'CommandError', 'positive_int', 'build_parser', 'main', 'save_model_atomically', 'train_command',
+__all__ = ['GANS', 'TRAINABLE', 'CommandError', 'positive_int', 'build_parser', 'main', 'save_model_atomically', 'train_command',
            'generate', 'sample_command', 'evaluate_command']
 
 # %% ../nbs/93_cli.ipynb #c003
@@ -20,8 +20,8 @@ class CommandError(Exception):
     "Bad arguments or inputs: reported in one line, exit code 2."
 
 
-TRAINABLE = ("dcgan", "cgan", "classifier")
-GANS = ("dcgan", "cgan")  # trained from DCGAN_RECIPES
+GANS = ("dcgan", "cgan", "wgan", "wgan-gp", "sngan")  # networks from DCGAN_RECIPES (lessons 05, 07, 08)
+TRAINABLE = (*GANS, "classifier")
 
 
 def positive_int(text: str) -> int:
@@ -147,16 +147,23 @@ def _announce(record: dict, epochs: int, out: Path) -> None:
 
 
 def _train_gan(args, out: Path, record: dict, images, labels) -> int:
+    from functools import partial
+
     from gan_lessons.conditional import build_cgan
     from gan_lessons.training import DCGAN_RECIPES, build_dcgan, fit_gan
+    from gan_lessons.wasserstein import batch_size_for, build_wgan
 
     recipe = DCGAN_RECIPES[args.recipe]
     epochs = args.epochs or recipe["epochs"]
     record["command"] = (f"gan-lessons train {args.model} --out {out} --epochs {epochs} --recipe {args.recipe} "
                          f"--seed {args.seed}" + (f" --images {args.images}" if args.images else ""))
     _announce(record, epochs, out)
-    gan = {"dcgan": build_dcgan, "cgan": build_cgan}[args.model](args.recipe, seed=args.seed)
-    fit_gan(gan, images, epochs=epochs, out_dir=out, batch_size=recipe["batch_size"], seed=args.seed,
+    builders = {"dcgan": build_dcgan, "cgan": build_cgan, **{variant: partial(build_wgan, variant)
+                                                            for variant in ("wgan", "wgan-gp", "sngan")}}
+    gan = builders[args.model](args.recipe, seed=args.seed)
+    # Wasserstein variants take critic_steps slices of each batch: every critic update still sees a recipe batch
+    batch_size = record["batch_size"] = batch_size_for(gan, recipe["batch_size"])
+    fit_gan(gan, images, epochs=epochs, out_dir=out, batch_size=batch_size, seed=args.seed,
             labels=labels if gan.conditional else None,
             callbacks=[_progress_callback(out, record, lambda model: model.sampler)])
     print(f"{out}: {record.get('completed_epochs', 0)} epochs, {record.get('train_seconds', 0):.0f} s of training; "

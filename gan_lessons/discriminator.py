@@ -14,16 +14,20 @@ __all__ = ['discriminator_layers', 'build_discriminator', 'receptive_field', 'mu
 
 # %% ../nbs/03_discriminator.ipynb #c007
 def discriminator_layers(filters=(64, 128), kernel_size: int = 5, stride: int = 2, dropout: float = 0.3,
-                         negative_slope: float = 0.2, batch_norm: bool = False) -> list:
-    "Fresh layers of a DCGAN discriminator: [Conv2D (strided) → LeakyReLU → Dropout]… → Flatten → Dense(1) logit."
+                         negative_slope: float = 0.2, batch_norm: bool = False, spectral_norm: bool = False) -> list:
+    """Fresh layers of a DCGAN discriminator: [Conv2D (strided) → LeakyReLU → Dropout]… → Flatten → Dense(1) logit.
+    `spectral_norm` wraps every Conv2D and the Dense in `keras.layers.SpectralNormalization` (lesson 08)."""
+    # the wrapper casts its output to its own dtype: give it the wrapped layer's, so logits stay float32
+    normalized = (lambda layer: layers.SpectralNormalization(layer, dtype=layer.dtype_policy, name=f"{layer.name}_sn")) \
+        if spectral_norm else (lambda layer: layer)
     stack = []
     for index, width in enumerate(filters):
-        stack.append(layers.Conv2D(width, kernel_size, strides=stride, padding="same", name=f"down{index}"))
+        stack.append(normalized(layers.Conv2D(width, kernel_size, strides=stride, padding="same", name=f"down{index}")))
         if batch_norm and index > 0:  # the DCGAN paper's choice: not on the first layer, which sees raw pixels
             stack.append(layers.BatchNormalization(name=f"down{index}_bn"))
         stack += [layers.LeakyReLU(negative_slope, name=f"down{index}_act"),
                   layers.Dropout(dropout, name=f"down{index}_dropout")]
-    return stack + [layers.Flatten(name="flatten"), layers.Dense(1, dtype="float32", name="logit")]  # float32 logits under mixed precision
+    return stack + [layers.Flatten(name="flatten"), normalized(layers.Dense(1, dtype="float32", name="logit"))]  # float32 logits under mixed precision
 
 
 def build_discriminator(style: str = "functional", input_shape=(28, 28, 1), **layer_options) -> keras.Model:

@@ -102,7 +102,9 @@ def random_states(model) -> list:
 class GAN(keras.Model):
     """A generator and a discriminator trained by `fit()` with `train_step` above; noise from the model's own seeded
     generator. A generator with two inputs `[noise, labels]` makes it conditional: `fit()` then takes
-    `(images, labels)` batches."""
+    `(images, labels)` batches. Subclasses change the game in `update_networks` and name their logs in `LOG_NAMES`."""
+
+    LOG_NAMES = ("loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
 
     def __init__(self, generator, discriminator, latent_dim: int | None = None, seed: int = 0,
                  label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
@@ -123,8 +125,7 @@ class GAN(keras.Model):
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.step_options = dict(label_smoothing=label_smoothing, generator_loss_kind=generator_loss_kind,
                                  r1_weight=r1_weight)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in
-                         ("loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")}
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.LOG_NAMES}
         self.built = generator.built and discriminator.built
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
@@ -168,11 +169,14 @@ class GAN(keras.Model):
             raise ValueError("a conditional GAN trains on (images, labels) batches; got images only")
         return real_images, data[1]
 
-    def train_step(self, data):
-        real_images, labels = self.split_batch(data)
+    def update_networks(self, real_images, labels) -> dict:
+        "One round of the game on one batch; returns the step's logs (at least `d_loss` and `g_loss`)."
         noise = self.sample_noise(tf.shape(real_images)[0])  # sized from the real batch
-        logs = train_step(self.generator, self.discriminator, self.g_optimizer, self.d_optimizer, real_images, noise,
+        return train_step(self.generator, self.discriminator, self.g_optimizer, self.d_optimizer, real_images, noise,
                           labels=labels, **self.step_options)
+
+    def train_step(self, data):
+        logs = self.update_networks(*self.split_batch(data))
         if self.ema_generator is not None:
             self.update_average()
         logs["loss"] = logs["d_loss"] + logs["g_loss"]

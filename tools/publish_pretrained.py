@@ -27,13 +27,18 @@ run = json.loads((run_dir / "run.json").read_text())
 target = assets_dir() / PRETRAINED[name]["file"]
 shutil.copyfile(run_dir / "model.keras", target)
 size_mb = target.stat().st_size / 1e6
-steps_per_epoch = math.ceil(run["training_images"] / (128 if run["model"] == "classifier" else 64))
+steps_per_epoch = math.ceil(run["training_images"] / run.get("batch_size", 128 if run["model"] == "classifier" else 64))
 machine = f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} CPU cores, no GPU"
 
 lines = [f"# {name}", "", PRETRAINED[name]["summary"] + ".", ""]
 if run["model"] == "classifier":
     lines += ["**Contract:** images `(n, 28, 28, 1)` in [-1, 1] → 10 logits; the `features` layer (128 units) is "
               "what the FCD uses (`gan_lessons.evaluation.ImageMetrics`).", ""]
+elif run["model"] == "cgan":
+    latent = keras.models.load_model(target, compile=False).input_shape[0][-1]
+    lines += [f"**Contract:** `[noise (n, {latent}) standard normal, labels (n,) integers 0–9]` → images `(n, 28, 28, 1)` "
+              f"in [-1, 1] of the digits asked for; `load('{name}').latent_dim == {latent}`, `.num_classes == 10`. "
+              "These are the weight-averaged (EMA) generator's weights.", ""]
 else:
     latent = keras.models.load_model(target, compile=False).input_shape[-1]
     lines += [f"**Contract:** noise `(n, {latent})` (standard normal) → images `(n, 28, 28, 1)` in [-1, 1]; "
@@ -61,6 +66,10 @@ else:
               f"| FCD | {report['fcd']:.2f} ({report['fcd_ratio']:.2f} × floor) | {report['fcd_real_floor']:.2f} |",
               f"| class fractions (min–max) | {min(report['class_fractions']):.1%}–{max(report['class_fractions']):.1%} | |",
               "", "Class fractions, digits 0–9: " + ", ".join(f"{share:.1%}" for share in report["class_fractions"]), ""]
+    if "label_accuracy" in report:
+        lines += [f"Label accuracy (samples asked for digit *k*, every digit equally often, that the classifier assigns "
+                  f"to *k*): **{report['label_accuracy']:.2%}**. FCD per class, digits 0–9: "
+                  + ", ".join(f"{value:.1f}" for value in report["per_class_fcd"]) + ".", ""]
 lines += ["## Limitations", "",
           "Trained on 8,000 images of the MNIST test split (the official training split is not available on the "
           "build machines); metrics are measured against the 2,000 held-out images of the same split."]
