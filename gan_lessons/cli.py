@@ -142,6 +142,8 @@ def _announce(record: dict, epochs: int, out: Path) -> None:
     done = record.get("completed_epochs", 0)
     if done >= epochs:
         print(f"{out}: already trained {done} of {epochs} epochs — nothing to do")
+        if done == epochs:  # this command reproduces the run exactly: record it (e.g. a run stopped early by hand)
+            _write_json_atomically(out / "run.json", record)
     elif done:
         print(f"{out}: resuming after epoch {done} of {epochs}")
 
