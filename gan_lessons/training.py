@@ -121,6 +121,8 @@ class GAN(keras.Model):
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.latent_dim = self.latent_dim
+            if hasattr(generator, "num_classes"):  # a conditional generator's contract travels with its average
+                self.ema_generator.num_classes = generator.num_classes
             self.ema_updates = keras.Variable(0.0, trainable=False, name="ema_updates")
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.step_options = dict(label_smoothing=label_smoothing, generator_loss_kind=generator_loss_kind,
