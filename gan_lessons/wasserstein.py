@@ -145,7 +145,7 @@ class TrainingClock(keras.callbacks.Callback):
         self.checkpoints, self.on_checkpoint = sorted(checkpoints), on_checkpoint
         self.trained, self.steps, self.next = 0.0, 0, 0
 
-    def on_train_begin(self, logs=None):
+    def on_epoch_begin(self, epoch, logs=None):  # the time of other callbacks between epochs is not training
         self.mark = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
@@ -160,11 +160,13 @@ class TrainingClock(keras.callbacks.Callback):
         self.mark = time.perf_counter()
 
 
-def train_on_clock(gan: GAN, images, checkpoints, on_checkpoint, labels=None, seed: int = 0):
-    "Train `gan` on uint8 `images` for `checkpoints[-1]` seconds (see `TrainingClock`); returns the clock."
+def train_on_clock(gan: GAN, images, checkpoints, on_checkpoint=None, labels=None, seed: int = 0,
+                   callbacks: list | None = None):
+    """Train `gan` on uint8 `images` for `checkpoints[-1]` seconds (see `TrainingClock`), with any further `callbacks`;
+    returns the clock."""
     from gan_lessons.training import EpochSeededImages
 
     data = EpochSeededImages(images, batch_size=batch_size_for(gan), seed=seed, labels=labels)
-    clock = TrainingClock(checkpoints, on_checkpoint)
-    gan.fit(data.dataset, epochs=100_000, verbose=0, shuffle=False, callbacks=[data.callback, clock])
+    clock = TrainingClock(checkpoints, on_checkpoint or (lambda seconds, steps, model: None))
+    gan.fit(data.dataset, epochs=100_000, verbose=0, shuffle=False, callbacks=[data.callback, clock, *(callbacks or [])])
     return clock

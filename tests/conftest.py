@@ -34,3 +34,19 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setenv("GAN_LESSONS_OFFLINE", "1")
     return tmp_path
+
+
+@pytest.fixture
+def run_cli(capsys):
+    "Run the `gan-lessons` command line in-process: `(exit code, stdout, stderr)`, argparse's own exits included."
+    from gan_lessons.cli import main
+
+    def run(argv):
+        try:
+            code = main(argv)
+        except SystemExit as exit_:
+            code = exit_.code
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 
 from gan_lessons import pretrained
-from gan_lessons.cli import main
 from gan_lessons.conditional import (balanced_labels, build_cgan, build_conditional_discriminator,
                                      build_conditional_generator, conditional_scores, digit_rows)
 from gan_lessons.training import GAN, EpochSeededImages, fit_gan
@@ -108,32 +107,23 @@ def test_pretrained_cgan_follows_the_contract_and_draws_the_digit_asked_for(real
     assert conditional_scores(metrics, images, labels, heldout.labels)["label_accuracy"] >= 0.97
 
 
-def _run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_command_line_trains_resumes_samples_and_evaluates_a_conditional_gan(real_data_dir, tmp_path, capsys,
+def test_command_line_trains_resumes_samples_and_evaluates_a_conditional_gan(real_data_dir, tmp_path, run_cli,
                                                                              monkeypatch):
     monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
     monkeypatch.chdir(tmp_path)
     small = ["--images", "256", "--recipe", "fast"]
-    assert _run(["train", "cgan", "--out", "run", "--epochs", "1", *small], capsys)[0] == 0
-    code, out, _ = _run(["train", "cgan", "--out", "run", "--epochs", "2", *small], capsys)
+    assert run_cli(["train", "cgan", "--out", "run", "--epochs", "1", *small])[0] == 0
+    code, out, _ = run_cli(["train", "cgan", "--out", "run", "--epochs", "2", *small])
     assert code == 0 and "resuming after epoch 1 of 2" in out
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert record["model"] == "cgan" and record["command"].startswith("gan-lessons train cgan")
-    code, _, err = _run(["train", "dcgan", "--out", "run", "--epochs", "3", *small], capsys)
+    code, _, err = run_cli(["train", "dcgan", "--out", "run", "--epochs", "3", *small])
     assert code == 2 and "holds a different run" in err
-    code, out, _ = _run(["evaluate", "run", "--n", "200", "--json"], capsys)
+    code, out, _ = run_cli(["evaluate", "run", "--n", "200", "--json"])
     report = json.loads(out)
     assert code == 0 and 0 <= report["label_accuracy"] <= 1 and len(report["per_class_fcd"]) == 10
-    code, out, _ = _run(["sample", "run", "--n", "20", "--out", "grid.png"], capsys)
+    code, out, _ = run_cli(["sample", "run", "--n", "20", "--out", "grid.png"])
     from PIL import Image
     assert code == 0 and Image.open(tmp_path / "grid.png").size == (2 * (10 * 29 + 1), 2 * (2 * 29 + 1))  # 10 columns
-    code, out, _ = _run(["evaluate", "dcgan-mnist", "--n", "200", "--json"], capsys)
+    code, out, _ = run_cli(["evaluate", "dcgan-mnist", "--n", "200", "--json"])
     assert code == 0 and "label_accuracy" not in json.loads(out)

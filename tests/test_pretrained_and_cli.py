@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from gan_lessons import pretrained
-from gan_lessons.cli import main
 from gan_lessons.pretrained import PRETRAINED, PretrainedError
 
 
@@ -14,16 +13,6 @@ from gan_lessons.pretrained import PRETRAINED, PretrainedError
 def with_data(real_data_dir, monkeypatch):
     monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
     return real_data_dir
-
-
-def run(argv, capsys):
-    "Exit code, stdout and stderr of the command line, argparse's own exits included."
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_pretrained_assets_fit_the_budget_and_each_has_a_model_card():
@@ -72,12 +61,12 @@ def test_unknown_names_missing_runs_and_broken_files_are_refused_clearly(tmp_pat
     (["sample", "dcgan-mnist", "--n", "-3", "--out", "grid.png"], "expected a whole number ≥ 1"),
     (["evaluate"], "model"),
 ])
-def test_bad_arguments_exit_with_code_2_and_say_what_was_expected(argv, message, capsys):
-    code, _, err = run(argv, capsys)
+def test_bad_arguments_exit_with_code_2_and_say_what_was_expected(argv, message, run_cli):
+    code, _, err = run_cli(argv)
     assert code == 2 and message in err
 
 
-def test_bad_inputs_exit_with_code_2_and_write_nothing(tmp_path, capsys, monkeypatch):
+def test_bad_inputs_exit_with_code_2_and_write_nothing(tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cases = [(["sample", "dcgan-cifar", "--out", "grid.png"], "unknown pretrained model 'dcgan-cifar'"),
              (["sample", "dcgan-mnist", "--out", "grid.jpg"], "must name a .png file"),
@@ -85,22 +74,22 @@ def test_bad_inputs_exit_with_code_2_and_write_nothing(tmp_path, capsys, monkeyp
              (["sample", "mnist-classifier", "--out", "grid.png"], "not an image generator"),
              (["evaluate", str(tmp_path)], "holds no model.keras")]
     for argv, message in cases:
-        code, _, err = run(argv, capsys)
+        code, _, err = run_cli(argv)
         assert code == 2 and message in err, (argv, err)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sample_writes_the_png_and_nothing_else(tmp_path, capsys, monkeypatch):
+def test_sample_writes_the_png_and_nothing_else(tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(["sample", "dcgan-mnist", "--n", "16", "--out", "grid.png"], capsys)
+    code, out, _ = run_cli(["sample", "dcgan-mnist", "--n", "16", "--out", "grid.png"])
     assert code == 0 and "wrote 16 samples" in out
     assert [path.name for path in tmp_path.iterdir()] == ["grid.png"]
     from PIL import Image
     assert Image.open(tmp_path / "grid.png").size == (2 * (4 * 29 + 1),) * 2  # 4×4 grid of 28 px + borders, ×2
 
 
-def test_evaluate_json_reports_the_metrics_and_their_floor(with_data, capsys):
-    code, out, _ = run(["evaluate", "dcgan-mnist", "--n", "300", "--json"], capsys)
+def test_evaluate_json_reports_the_metrics_and_their_floor(with_data, run_cli):
+    code, out, _ = run_cli(["evaluate", "dcgan-mnist", "--n", "300", "--json"])
     report = json.loads(out)
     assert code == 0
     for key in ("classifier_score", "fcd", "fcd_real_floor", "class_fractions", "n_samples"):
@@ -113,25 +102,24 @@ def _model_weights(run_dir):
     return [weight for weight in keras.models.load_model(run_dir / "model.keras", compile=False).get_weights()]
 
 
-def test_train_resumes_when_rerun_and_refuses_a_different_run(with_data, tmp_path, capsys, monkeypatch):
+def test_train_resumes_when_rerun_and_refuses_a_different_run(with_data, tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     small = ["--images", "256", "--recipe", "fast"]
-    assert run(["train", "dcgan", "--out", "straight", "--epochs", "2", *small], capsys)[0] == 0
-    assert run(["train", "dcgan", "--out", "resumed", "--epochs", "1", *small], capsys)[0] == 0
-    code, out, _ = run(["train", "dcgan", "--out", "resumed", "--epochs", "2", *small], capsys)
+    assert run_cli(["train", "dcgan", "--out", "straight", "--epochs", "2", *small])[0] == 0
+    assert run_cli(["train", "dcgan", "--out", "resumed", "--epochs", "1", *small])[0] == 0
+    code, out, _ = run_cli(["train", "dcgan", "--out", "resumed", "--epochs", "2", *small])
     assert code == 0 and "resuming after epoch 1 of 2" in out
     record = json.loads((tmp_path / "resumed" / "run.json").read_text())
     assert record["completed_epochs"] == 2 and record["train_seconds"] > 0 and "--epochs 2" in record["command"]
     for straight, resumed in zip(_model_weights(tmp_path / "straight"), _model_weights(tmp_path / "resumed")):
         np.testing.assert_array_equal(straight, resumed)
-    code, _, err = run(["train", "dcgan", "--out", "resumed", "--epochs", "3", "--images", "256", "--recipe", "full"],
-                       capsys)
+    code, _, err = run_cli(["train", "dcgan", "--out", "resumed", "--epochs", "3", "--images", "256", "--recipe", "full"])
     assert code == 2 and "holds a different run" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["resumed", "straight"]
     assert not list(tmp_path.rglob("*partial*"))
 
 
-def test_an_interrupted_train_exits_130_keeps_its_checkpoint_and_resumes(with_data, tmp_path, capsys, monkeypatch):
+def test_an_interrupted_train_exits_130_keeps_its_checkpoint_and_resumes(with_data, tmp_path, run_cli, monkeypatch):
     from gan_lessons import training
 
     real_fit = training.GAN.fit
@@ -146,10 +134,10 @@ def test_an_interrupted_train_exits_130_keeps_its_checkpoint_and_resumes(with_da
 
     monkeypatch.setattr(training.GAN, "fit", fit_then_interrupt)
     argv = ["train", "dcgan", "--out", str(tmp_path / "run"), "--epochs", "2", "--images", "128"]
-    code, _, err = run(argv, capsys)
+    code, _, err = run_cli(argv)
     assert code == 130 and "rerun the same command" in err
     assert json.loads((tmp_path / "run" / "run.json").read_text())["completed_epochs"] == 1
     monkeypatch.undo()
-    code, out, _ = run(argv, capsys)
+    code, out, _ = run_cli(argv)
     assert code == 0 and "resuming after epoch 1 of 2" in out
     assert not list(tmp_path.rglob("*partial*"))
