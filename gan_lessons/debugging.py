@@ -46,15 +46,20 @@ def sample_diversity(images, pairs: int = 2000, seed: int = 0) -> float:
 
 # %% ../nbs/09_debugging.ipynb #c011
 class TrainingMonitor(keras.callbacks.Callback):
-    """Per epoch: logs, gradient norms on a fixed probe batch, sample diversity and (with `metrics`, an
-    `ImageMetrics`) classifier score, FCD and the number of classes holding ≥ 2 % of the samples. Rows in `history`."""
+    """Every `every` epochs, and at an epoch where training is being stopped (e.g. by lesson 08's `TrainingClock`):
+    logs, gradient norms on a fixed probe batch, sample diversity and (with `metrics`, an `ImageMetrics`) classifier
+    score, FCD and the number of classes holding ≥ 2 % of the samples. Rows in `history`."""
 
-    def __init__(self, probe_images, metrics=None, sample_count: int = 500, seed: int = 0):
+    def __init__(self, probe_images, metrics=None, sample_count: int = 500, seed: int = 0, every: int = 1):
         super().__init__()
+        if every < 1:
+            raise ValueError(f"every must be a whole number ≥ 1, got {every}")
         self.probe_images, self.metrics, self.history = probe_images, metrics, []
-        self.sample_count, self.seed = sample_count, seed
+        self.sample_count, self.seed, self.every = sample_count, seed, every
 
     def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every and not self.model.stop_training:  # a run cut short still gets its final row
+            return
         gan = self.model
         noise = keras.random.normal((len(self.probe_images), gan.latent_dim), seed=self.seed)
         row = {"epoch": epoch + 1, **{name: float(value) for name, value in (logs or {}).items()},

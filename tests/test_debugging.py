@@ -73,3 +73,20 @@ def test_training_monitor_records_one_row_per_epoch():
     for row in monitor.history:
         assert {"d_real_accuracy", "d_fake_accuracy", "g_grad_norm", "d_grad_norm", "diversity"} <= set(row)
         assert np.isfinite(row["g_grad_norm"]) and row["diversity"] > 0
+
+
+def test_training_monitor_every_k_epochs_keeps_the_final_row_of_a_run_cut_short():
+    from gan_lessons.wasserstein import TrainingClock
+
+    gan = _tiny_gan()
+    images = np.random.default_rng(1).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    data = EpochSeededImages(images, batch_size=32)  # two steps per epoch
+    monitor = TrainingMonitor(tf.random.uniform((8, 28, 28, 1), -1, 1), sample_count=20, every=3)
+    gan.fit(data.dataset, epochs=7, verbose=0, shuffle=False, callbacks=[data.callback, monitor])
+    assert [row["epoch"] for row in monitor.history] == [3, 6]  # epoch 7 ended normally: not a multiple of 3
+    clock = TrainingClock([1e-9], lambda *args: None)  # stops after the first step
+    cut_short = TrainingMonitor(tf.random.uniform((8, 28, 28, 1), -1, 1), sample_count=20, every=3)
+    gan.fit(data.dataset, epochs=7, verbose=0, shuffle=False, callbacks=[data.callback, clock, cut_short])
+    assert [row["epoch"] for row in cut_short.history] == [1]
+    with pytest.raises(ValueError, match="every must be a whole number ≥ 1, got 0"):
+        TrainingMonitor(tf.zeros((1, 28, 28, 1)), every=0)

@@ -3,6 +3,7 @@ model card next to it from the run's own record (run.json) and freshly measured 
 
     python tools/publish_pretrained.py mnist-classifier runs/mnist-classifier
     python tools/publish_pretrained.py dcgan-mnist runs/dcgan-mnist
+    python tools/publish_pretrained.py wgan-gp-mnist runs/wgan-gp-mnist
 """
 import contextlib
 import io
@@ -19,6 +20,7 @@ import tensorflow as tf
 import gan_lessons
 from gan_lessons.cli import main
 from gan_lessons.pretrained import PRETRAINED, assets_dir
+from gan_lessons.wasserstein import WGAN_VARIANTS
 
 name, run_dir = sys.argv[1], Path(sys.argv[2])
 if name not in PRETRAINED:
@@ -47,7 +49,10 @@ lines += ["## Training", "",
           f"- **Data and split:** {run['data']}; trained on {run['training_images']:,} images.",
           f"- **Command:** `{run['command']}` (with `GAN_LESSONS_DATA` pointing at the data above).",
           f"- **Steps:** {run['completed_epochs']} epochs × {steps_per_epoch} steps = "
-          f"{run['completed_epochs'] * steps_per_epoch:,} steps.",
+          f"{run['completed_epochs'] * steps_per_epoch:,} steps" + (
+              f" (each: {WGAN_VARIANTS[run['model']]['critic_steps']} critic updates on "
+              f"{run['batch_size'] // WGAN_VARIANTS[run['model']]['critic_steps']} images each, then one generator update)."
+              if run["model"] in WGAN_VARIANTS else "."),
           f"- **Wall time:** {run['train_seconds']:.0f} s of training on this project's build machine ({machine}), "
           f"summed over all sessions of the run (evaluation and start-up excluded).",
           f"- **Software:** gan_lessons {gan_lessons.__version__}, TensorFlow {tf.__version__}, Keras {keras.__version__}.",
