@@ -19,6 +19,8 @@ PRETRAINED = {
                         summary="DCGAN generator trained on MNIST (weight-averaged)"),
     "cgan-mnist": dict(file="cgan-mnist.keras", kind="conditional-image-generator",
                        summary="Conditional DCGAN generator trained on MNIST digits and their labels (weight-averaged)"),
+    "wgan-gp-mnist": dict(file="wgan-gp-mnist.keras", kind="image-generator",
+                          summary="WGAN-GP generator (lesson 08) trained on MNIST (weight-averaged)"),
 }
 RUN_MODEL_FILE = "model.keras"  # what `gan-lessons train` writes into its --out directory
 

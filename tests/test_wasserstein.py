@@ -138,3 +138,20 @@ def test_command_line_trains_and_evaluates_a_wgan_gp(real_data_dir, tmp_path, ca
     capsys.readouterr()
     assert main(["evaluate", "run", "--n", "200", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_samples"] == 200
+
+
+def test_pretrained_wgan_gp_draws_every_digit_far_better_than_an_untrained_generator(real_data_dir, monkeypatch):
+    monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
+    from gan_lessons import pretrained
+    from gan_lessons.data import load_mnist, scale_images
+    from gan_lessons.evaluation import ImageMetrics
+
+    train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
+    metrics = ImageMetrics(pretrained.load("mnist-classifier"), scale_images(heldout.images), scale_images(train.images))
+    noise = keras.random.normal((1000, 100), seed=5)
+    trained = metrics.scores(pretrained.load("wgan-gp-mnist")(noise, training=False).numpy())
+    keras.utils.set_random_seed(0)
+    untrained = metrics.scores(build_generator(channels=(128, 64, 32))(noise, training=False).numpy())
+    # the model card: score 6.44, FCD 120 on 2,000 samples; an untrained generator scores ≈ 1 with FCD in the hundreds
+    assert trained["classifier_score"] >= 5.5 and min(trained["class_fractions"]) >= 0.03
+    assert trained["fcd"] < untrained["fcd"] / 3 and untrained["classifier_score"] < 2

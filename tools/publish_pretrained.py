@@ -3,7 +3,7 @@ model card next to it from the run's own record (run.json) and freshly measured 
 
     python tools/publish_pretrained.py mnist-classifier runs/mnist-classifier
     python tools/publish_pretrained.py dcgan-mnist runs/dcgan-mnist
-    python tools/publish_pretrained.py wgan-gp-mnist runs/wgan-gp-mnist
+    python tools/publish_pretrained.py wgan-gp-mnist runs/wgan-gp-mnist ["a further limitation, in words"]
 """
 import contextlib
 import io
@@ -78,5 +78,7 @@ else:
 lines += ["## Limitations", "",
           "Trained on 8,000 images of the MNIST test split (the official training split is not available on the "
           "build machines); metrics are measured against the 2,000 held-out images of the same split."]
+if len(sys.argv) > 3:  # what the run's record cannot say (e.g. why it stopped where it did)
+    lines += ["", sys.argv[3]]
 (assets_dir() / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 print(f"published {name}: {target} ({size_mb:.2f} MB) and {name}.md")
