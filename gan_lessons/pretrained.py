@@ -3,13 +3,15 @@
 # %% ../nbs/92_pretrained.ipynb #c002
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
 import keras
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'RUN_MODEL_FILE', 'PretrainedError', 'assets_dir', 'available', 'model_card', 'model_path', 'load']
+__all__ = ['PRETRAINED', 'RUN_MODEL_FILE', 'PretrainedError', 'assets_dir', 'benchmark_rows', 'available', 'model_card',
+           'model_path', 'load']
 
 # %% ../nbs/92_pretrained.ipynb #c004
 PRETRAINED = {
@@ -32,6 +34,14 @@ class PretrainedError(ValueError):
 def assets_dir() -> Path:
     "The folder of the package's own model files."
     return Path(str(resources.files("gan_lessons") / "assets"))
+
+
+def benchmark_rows(file_name: str) -> list[dict]:
+    "The measured rows a benchmark script ships in the package's assets (`file_name`: one JSON object per line)."
+    path = assets_dir() / file_name
+    if not path.is_file():
+        raise FileNotFoundError(f"no {file_name} in {assets_dir()}: expected e.g. recipe_search.jsonl or gan_variants.jsonl")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def available() -> list[str]:

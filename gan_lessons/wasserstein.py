@@ -160,13 +160,11 @@ class TrainingClock(keras.callbacks.Callback):
         self.mark = time.perf_counter()
 
 
-def train_on_clock(gan: GAN, images, checkpoints, on_checkpoint=None, labels=None, seed: int = 0,
-                   callbacks: list | None = None):
-    """Train `gan` on uint8 `images` for `checkpoints[-1]` seconds (see `TrainingClock`), with any further `callbacks`;
-    returns the clock."""
+def train_on_clock(gan: GAN, images, checkpoints, on_checkpoint, labels=None, seed: int = 0):
+    "Train `gan` on uint8 `images` for `checkpoints[-1]` seconds (see `TrainingClock`); returns the clock."
     from gan_lessons.training import EpochSeededImages
 
     data = EpochSeededImages(images, batch_size=batch_size_for(gan), seed=seed, labels=labels)
-    clock = TrainingClock(checkpoints, on_checkpoint or (lambda seconds, steps, model: None))
-    gan.fit(data.dataset, epochs=100_000, verbose=0, shuffle=False, callbacks=[data.callback, clock, *(callbacks or [])])
+    clock = TrainingClock(checkpoints, on_checkpoint)
+    gan.fit(data.dataset, epochs=100_000, verbose=0, shuffle=False, callbacks=[data.callback, clock])
     return clock

@@ -28,6 +28,25 @@ def real_data_dir():
 
 
 @pytest.fixture
+def with_data(real_data_dir, monkeypatch):
+    "GAN_LESSONS_DATA set to the real data folder for this test."
+    monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
+    return real_data_dir
+
+
+@pytest.fixture
+def mnist_metrics(with_data):
+    "The lesson-06 instruments as the course uses them: `(ImageMetrics, train split, held-out split)`."
+    from gan_lessons import pretrained
+    from gan_lessons.data import load_mnist, scale_images
+    from gan_lessons.evaluation import ImageMetrics
+
+    train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
+    metrics = ImageMetrics(pretrained.load("mnist-classifier"), scale_images(heldout.images), scale_images(train.images))
+    return metrics, train, heldout
+
+
+@pytest.fixture
 def isolated_env(monkeypatch, tmp_path):
     "No GAN_LESSONS_DATA and an empty Keras cache: the loader sees nothing but what a test provides."
     monkeypatch.delenv("GAN_LESSONS_DATA", raising=False)

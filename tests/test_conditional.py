@@ -66,13 +66,10 @@ def test_conditional_gan_trains_both_networks_with_labels_and_refuses_images_alo
         gan.train_step(tf.zeros((4, 28, 28, 1)))
 
 
-def test_conditional_scores_measure_label_agreement_and_refuse_mismatched_labels(real_data_dir, monkeypatch):
-    monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
-    from gan_lessons.data import load_mnist, scale_images
-    from gan_lessons.evaluation import ImageMetrics
+def test_conditional_scores_measure_label_agreement_and_refuse_mismatched_labels(mnist_metrics):
+    from gan_lessons.data import scale_images
 
-    train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
-    metrics = ImageMetrics(pretrained.load("mnist-classifier"), scale_images(heldout.images), scale_images(train.images))
+    metrics, train, heldout = mnist_metrics
     images, labels = scale_images(train.images[:1000]), train.labels[:1000]
     truthful = conditional_scores(metrics, images, labels, heldout.labels)
     shuffled = conditional_scores(metrics, images, np.random.default_rng(0).permutation(labels), heldout.labels)
@@ -92,24 +89,17 @@ def test_grid_helpers_ask_for_every_digit():
     assert np.bincount(balanced_labels(25), minlength=10).tolist() == [3] * 5 + [2] * 5
 
 
-def test_pretrained_cgan_follows_the_contract_and_draws_the_digit_asked_for(real_data_dir, monkeypatch):
-    monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
-    from gan_lessons.data import load_mnist, scale_images
-    from gan_lessons.evaluation import ImageMetrics
-
+def test_pretrained_cgan_follows_the_contract_and_draws_the_digit_asked_for(mnist_metrics):
+    metrics, _, heldout = mnist_metrics
     generator = pretrained.load("cgan-mnist")
     assert generator.latent_dim == 100 and generator.num_classes == 10
     labels = balanced_labels(500)
     images = generator([keras.random.normal((500, 100), seed=2), tf.constant(labels)], training=False).numpy()
     assert images.shape == (500, 28, 28, 1) and images.min() >= -1 and images.max() <= 1
-    train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
-    metrics = ImageMetrics(pretrained.load("mnist-classifier"), scale_images(heldout.images), scale_images(train.images))
     assert conditional_scores(metrics, images, labels, heldout.labels)["label_accuracy"] >= 0.97
 
 
-def test_command_line_trains_resumes_samples_and_evaluates_a_conditional_gan(real_data_dir, tmp_path, run_cli,
-                                                                             monkeypatch):
-    monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
+def test_command_line_trains_resumes_samples_and_evaluates_a_conditional_gan(with_data, tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     small = ["--images", "256", "--recipe", "fast"]
     assert run_cli(["train", "cgan", "--out", "run", "--epochs", "1", *small])[0] == 0

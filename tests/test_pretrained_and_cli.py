@@ -9,12 +9,6 @@ from gan_lessons import pretrained
 from gan_lessons.pretrained import PRETRAINED, PretrainedError
 
 
-@pytest.fixture
-def with_data(real_data_dir, monkeypatch):
-    monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
-    return real_data_dir
-
-
 def test_pretrained_assets_fit_the_budget_and_each_has_a_model_card():
     total = sum(path.stat().st_size for path in pretrained.assets_dir().iterdir())
     assert total <= 25e6, f"pretrained assets are {total / 1e6:.1f} MB, the budget is 25 MB"
@@ -141,3 +135,13 @@ def test_an_interrupted_train_exits_130_keeps_its_checkpoint_and_resumes(with_da
     code, out, err = run_cli(argv)
     assert code == 0 and "resuming after epoch 1 of 2" in out, err
     assert not list(tmp_path.rglob("*partial*"))
+
+
+def test_shipped_benchmark_rows_load_with_the_fields_the_lessons_plot():
+    variants = pretrained.benchmark_rows("gan_variants.jsonl")
+    assert {row["variant"] for row in variants} == {"dcgan", "wgan", "wgan-gp", "sngan"}
+    assert all({"seconds", "generator_steps", "classifier_score", "fcd", "min_class", "max_class"} <= set(row)
+               for row in variants)
+    assert all("seconds" in row and "G" in row for row in pretrained.benchmark_rows("recipe_search.jsonl"))
+    with pytest.raises(FileNotFoundError, match="no gan_variant.jsonl in .*expected e.g. recipe_search.jsonl"):
+        pretrained.benchmark_rows("gan_variant.jsonl")

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_lessons.cli import main
 from gan_lessons.discriminator import build_discriminator
 from gan_lessons.generator import build_generator
 from gan_lessons.wasserstein import (WassersteinGAN, batch_size_for, build_wgan, gradient_penalty,
@@ -129,25 +128,19 @@ def test_unknown_variants_and_recipes_are_refused():
         build_wgan("wgan", "huge")
 
 
-def test_command_line_trains_and_evaluates_a_wgan_gp(real_data_dir, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
+def test_command_line_trains_and_evaluates_a_wgan_gp(with_data, tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["train", "wgan-gp", "--out", "run", "--epochs", "1", "--images", "640"]) == 0
+    assert run_cli(["train", "wgan-gp", "--out", "run", "--epochs", "1", "--images", "640"])[0] == 0
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert record["batch_size"] == 320 and record["completed_epochs"] == 1
-    capsys.readouterr()
-    assert main(["evaluate", "run", "--n", "200", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["n_samples"] == 200
+    code, out, _ = run_cli(["evaluate", "run", "--n", "200", "--json"])
+    assert code == 0 and json.loads(out)["n_samples"] == 200
 
 
-def test_pretrained_wgan_gp_draws_every_digit_far_better_than_an_untrained_generator(real_data_dir, monkeypatch):
-    monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
+def test_pretrained_wgan_gp_draws_every_digit_far_better_than_an_untrained_generator(mnist_metrics):
     from gan_lessons import pretrained
-    from gan_lessons.data import load_mnist, scale_images
-    from gan_lessons.evaluation import ImageMetrics
 
-    train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
-    metrics = ImageMetrics(pretrained.load("mnist-classifier"), scale_images(heldout.images), scale_images(train.images))
+    metrics = mnist_metrics[0]
     noise = keras.random.normal((1000, 100), seed=5)
     trained = metrics.scores(pretrained.load("wgan-gp-mnist")(noise, training=False).numpy())
     keras.utils.set_random_seed(0)

@@ -30,6 +30,7 @@ target = assets_dir() / PRETRAINED[name]["file"]
 shutil.copyfile(run_dir / "model.keras", target)
 size_mb = target.stat().st_size / 1e6
 steps_per_epoch = math.ceil(run["training_images"] / run.get("batch_size", 128 if run["model"] == "classifier" else 64))
+critic_steps = WGAN_VARIANTS.get(run["model"], {}).get("critic_steps")  # Wasserstein runs: updates per step
 machine = f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} CPU cores, no GPU"
 
 lines = [f"# {name}", "", PRETRAINED[name]["summary"] + ".", ""]
@@ -50,9 +51,8 @@ lines += ["## Training", "",
           f"- **Command:** `{run['command']}` (with `GAN_LESSONS_DATA` pointing at the data above).",
           f"- **Steps:** {run['completed_epochs']} epochs × {steps_per_epoch} steps = "
           f"{run['completed_epochs'] * steps_per_epoch:,} steps" + (
-              f" (each: {WGAN_VARIANTS[run['model']]['critic_steps']} critic updates on "
-              f"{run['batch_size'] // WGAN_VARIANTS[run['model']]['critic_steps']} images each, then one generator update)."
-              if run["model"] in WGAN_VARIANTS else "."),
+              f" (each: {critic_steps} critic updates on {run['batch_size'] // critic_steps} images each, then one "
+              "generator update)." if critic_steps else "."),
           f"- **Wall time:** {run['train_seconds']:.0f} s of training on this project's build machine ({machine}), "
           f"summed over all sessions of the run (evaluation and start-up excluded).",
           f"- **Software:** gan_lessons {gan_lessons.__version__}, TensorFlow {tf.__version__}, Keras {keras.__version__}.",
