@@ -12,7 +12,8 @@ from pathlib import Path
 # TensorFlow is imported inside the commands, so `--help` and argument errors answer at once.
 
 # %% auto #0
-__all__ = ['GANS', 'TRAINABLE', 'CommandError', 'positive_int', 'build_parser', 'main', 'save_model_atomically', 'train_command',
+__all__ = ['GANS', 'TEXT_MODELS', 'TRAINABLE', 'TEXTS', 'TEXT_EPOCHS', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'CommandError',
+           'positive_int', 'non_negative_float', 'build_parser', 'main', 'save_model_atomically', 'train_command',
            'generate', 'sample_command', 'evaluate_command']
 
 # %% ../nbs/93_cli.ipynb #c003
@@ -21,7 +22,10 @@ class CommandError(Exception):
 
 
 GANS = ("dcgan", "cgan", "wgan", "wgan-gp", "sngan")  # networks from DCGAN_RECIPES (lessons 05, 07, 08)
-TRAINABLE = (*GANS, "classifier")
+TEXT_MODELS = ("char-lstm",)  # lesson 10
+TRAINABLE = (*GANS, "classifier", *TEXT_MODELS)
+TEXTS = ("frankenstein", "tinyshakespeare")  # the corpora `load_text` knows
+TEXT_EPOCHS, TEXT_HELDOUT_FRACTION, TEXT_WINDOW = 30, 0.1, 100
 
 
 def positive_int(text: str) -> int:
@@ -35,6 +39,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    "argparse type: a number ≥ 0."
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gan-lessons", description="Train, sample and evaluate the course's models.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate}")
@@ -45,17 +60,26 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=positive_int, help="total epochs (default: the recipe's)")
     train.add_argument("--recipe", choices=("fast", "full"), default="fast", help="GAN recipe (default: fast)")
     train.add_argument("--images", type=positive_int, help="train on the first N training images only")
+    train.add_argument("--text", choices=TEXTS, default="frankenstein", help="corpus of a text model (default: frankenstein)")
+    train.add_argument("--characters", type=positive_int, help="text: train on the first N training characters only")
     train.add_argument("--seed", type=int, default=0)
 
-    sample = commands.add_parser("sample", help="write a PNG grid of samples")
-    sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
-    sample.add_argument("--n", type=positive_int, default=64, help="number of samples (default 64)")
-    sample.add_argument("--out", type=Path, required=True, help="the .png file to write")
+    sample = commands.add_parser("sample", help="write a PNG grid of samples, or print generated text")
+    sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist, char-lstm-frankenstein) or a run directory")
+    sample.add_argument("--n", type=positive_int, default=64, help="images: number of samples (default 64)")
+    sample.add_argument("--out", type=Path, help="images: the .png file to write (required); text: a .txt file "
+                                                 "(default: print)")
     sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--prompt", help="text: what to continue (default: 'The ')")
+    sample.add_argument("--length", type=positive_int, help="text: characters to generate (default 500)")
+    sample.add_argument("--temperature", type=non_negative_float, help="text: 0 = always the likeliest character, "
+                                                                      "1 = the model's distribution (default 0.8)")
+    sample.add_argument("--top-k", type=positive_int, help="text: draw only from the k likeliest characters")
 
-    evaluate = commands.add_parser("evaluate", help="classifier score, FCD and class fractions against real data")
+    evaluate = commands.add_parser("evaluate", help="images: classifier score, FCD and class fractions against real "
+                                                    "data; text: held-out nats and bits per character")
     evaluate.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
-    evaluate.add_argument("--n", type=positive_int, default=2000, help="number of samples (default 2000)")
+    evaluate.add_argument("--n", type=positive_int, default=2000, help="images: number of samples (default 2000)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     evaluate.add_argument("--seed", type=int, default=0)
     return parser
@@ -121,14 +145,23 @@ def train_command(args) -> int:
     out = args.out
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} exists and is not a directory")
+    if args.model in TEXT_MODELS and args.images:
+        raise CommandError("--images applies to image models; a text model trains on the first 90 % of --text")
+    if args.model not in TEXT_MODELS and args.characters:
+        raise CommandError(f"--characters applies to text models ({', '.join(TEXT_MODELS)}), not to {args.model}")
     identity = {"model": args.model, "recipe": args.recipe if args.model in GANS else None, "seed": args.seed,
-                "images": args.images}
+                "images": args.images, "text": args.text if args.model in TEXT_MODELS else None,
+                "characters": args.characters}
     record = {}
     if (out / "run.json").is_file():
         record = json.loads((out / "run.json").read_text(encoding="utf-8"))
         if {key: record.get(key) for key in identity} != identity:
             raise CommandError(f"{out} holds a different run ({ {key: record.get(key) for key in identity} }); "
                                f"rerun with those settings to resume it, or choose another --out")
+    if args.model in TEXT_MODELS:
+        out.mkdir(parents=True, exist_ok=True)
+        record.update(identity)
+        return _train_text(args, out, record)
     train = load_mnist("train", fallback=False, verbose=False)
     images, labels = train.images[:args.images], train.labels[:args.images]
     out.mkdir(parents=True, exist_ok=True)
@@ -200,6 +233,41 @@ def _train_classifier(args, out: Path, record: dict, images, labels) -> int:
     return 0
 
 
+def _train_text(args, out: Path, record: dict) -> int:
+    import keras
+
+    from gan_lessons.data import load_text
+    from gan_lessons.pretrained import RUN_MODEL_FILE
+    from gan_lessons.text import (CharVocabulary, bits_per_char, build_char_lstm, compile_char_model, fit_char_model,
+                                  heldout_nats_per_char, split_text, write_text_model_info)
+
+    epochs = args.epochs or TEXT_EPOCHS
+    record["command"] = (f"gan-lessons train {args.model} --out {out} --epochs {epochs} --text {args.text} "
+                         f"--seed {args.seed}" + (f" --characters {args.characters}" if args.characters else ""))
+    _announce(record, epochs, out)
+    train_text, heldout_text = split_text(load_text(args.text, verbose=False), TEXT_HELDOUT_FRACTION)
+    vocabulary = CharVocabulary.from_text(train_text)
+    # the vocabulary comes from the whole training part, so a shortened run still matches the shipped models' ids
+    train_ids = vocabulary.encode(train_text)[:args.characters]
+    heldout_ids = vocabulary.encode(heldout_text, unseen="replace")
+    record.update(data=f"{args.text}: the first {1 - TEXT_HELDOUT_FRACTION:.0%} for training, the last "
+                       f"{TEXT_HELDOUT_FRACTION:.0%} held out", training_characters=len(train_ids),
+                  heldout_characters=len(heldout_ids), window=TEXT_WINDOW, batch_size=32)
+    write_text_model_info(out / RUN_MODEL_FILE, vocabulary, text=args.text, heldout_fraction=TEXT_HELDOUT_FRACTION,
+                          window=TEXT_WINDOW)
+    keras.utils.set_random_seed(args.seed)
+    model = compile_char_model(build_char_lstm(len(vocabulary)))
+    fit_char_model(model, train_ids, heldout_ids, epochs=epochs, out_dir=out, window=TEXT_WINDOW,
+                   batch_size=record["batch_size"], seed=args.seed, verbose=2,
+                   callbacks=[_progress_callback(out, record, _inference_copy)])
+    nats = heldout_nats_per_char(model, heldout_ids, context=TEXT_WINDOW)
+    record.update(heldout_nats_per_char=round(nats, 4), heldout_bits_per_char=round(bits_per_char(nats), 4))
+    _write_json_atomically(out / "run.json", record)
+    print(f"{out}: held-out {nats:.3f} nats/char ({bits_per_char(nats):.3f} bits/char) after "
+          f"{record.get('completed_epochs', 0)} epochs, {record.get('train_seconds', 0):.0f} s of training")
+    return 0
+
+
 def _inference_copy(model):
     "The model without its optimizer state (a third of the file)."
     import keras
@@ -209,10 +277,8 @@ def _inference_copy(model):
     return copy
 
 # %% ../nbs/93_cli.ipynb #c007
-def _load_generator(name_or_dir: str):
-    from gan_lessons.pretrained import load
-
-    model = load(name_or_dir)
+def _image_generator(model, name_or_dir: str):
+    "`model` if it is an image generator; a clear error otherwise."
     if not hasattr(model, "latent_dim"):
         raise CommandError(f"{name_or_dir} is not an image generator (a model taking (n, latent_dim) noise); "
                            f"expected e.g. dcgan-mnist or a directory written by `gan-lessons train dcgan`")
@@ -236,13 +302,23 @@ def generate(generator, count: int, seed: int = 0, batch_size: int = 500):
 
 
 def sample_command(args) -> int:
+    from gan_lessons.pretrained import load
     from gan_lessons.viz import save_image_grid
 
+    model = load(args.model)
+    if hasattr(model, "vocabulary"):
+        return _sample_text(args, model)
+    text_options = [f"--{name.replace('_', '-')}" for name in ("prompt", "length", "temperature", "top_k")
+                    if getattr(args, name) is not None]
+    if text_options:
+        raise CommandError(f"{' '.join(text_options)} apply to text models; {args.model} is an image model")
+    if args.out is None:
+        raise CommandError("--out is required for an image model: the .png file to write")
     if args.out.suffix.lower() != ".png":
         raise CommandError(f"--out must name a .png file, got {args.out}")
     if not args.out.parent.is_dir():
         raise CommandError(f"the folder of --out does not exist: {args.out.parent}")
-    generator = _load_generator(args.model)
+    generator = _image_generator(model, args.model)
     images, labels = generate(generator, args.n, args.seed)
     save_image_grid(images, args.out, ncols=None if labels is None else generator.num_classes)  # a column per digit
     print(f"wrote {args.n} samples of {args.model} to {args.out}")
@@ -254,7 +330,10 @@ def evaluate_command(args) -> int:
     from gan_lessons.evaluation import ImageMetrics
     from gan_lessons.pretrained import load
 
-    generator = _load_generator(args.model)
+    model = load(args.model)
+    if hasattr(model, "vocabulary"):
+        return _evaluate_text(args, model)
+    generator = _image_generator(model, args.model)
     train = load_mnist("train", fallback=False, verbose=False)
     heldout = load_mnist("heldout", fallback=False, verbose=False)
     if args.n > len(train.images):
@@ -287,3 +366,54 @@ def evaluate_command(args) -> int:
         print("  FCD per class     " + "  ".join(f"{digit}:{value:.1f}" for digit, value in enumerate(report["per_class_fcd"])))
     print(f"  data: {report['data']}")
     return 0
+
+# %% ../nbs/93_cli.ipynb #c007t
+def _sample_text(args, model) -> int:
+    from gan_lessons.text import CharGenerator
+
+    if args.out is not None and args.out.suffix.lower() != ".txt":
+        raise CommandError(f"--out of a text model must name a .txt file (or leave it out to print), got {args.out}")
+    if args.out is not None and not args.out.parent.is_dir():
+        raise CommandError(f"the folder of --out does not exist: {args.out.parent}")
+    generator = CharGenerator(model, model.vocabulary, window=model.text_details.get("window", 100))
+    prompt = "The " if args.prompt is None else args.prompt
+    try:  # an empty prompt, a character the model never saw, a top-k beyond the vocabulary: said in one line
+        text = generator.generate(prompt, args.length or 500, seed=args.seed, top_k=args.top_k,
+                                  temperature=0.8 if args.temperature is None else args.temperature)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if args.out is None:
+        print(text)
+    else:
+        from gan_lessons.training import write_text_atomically
+
+        write_text_atomically(args.out, text)
+        print(f"wrote {len(text) - len(prompt)} characters of {args.model} after the prompt to {args.out}")
+    return 0
+
+
+def _evaluate_text(args, model) -> int:
+    import math
+
+    from gan_lessons.data import load_text
+    from gan_lessons.text import bits_per_char, heldout_nats_per_char, split_text
+
+    details = model.text_details
+    _, heldout_text = split_text(load_text(details["text"], verbose=False), details["heldout_fraction"])
+    unseen = model.vocabulary.unseen(heldout_text)  # scored as the unknown id, which the model never predicts
+    nats = heldout_nats_per_char(model, model.vocabulary.encode(heldout_text, unseen="replace"), details["window"])
+    report = {"model": str(args.model), "heldout_nats_per_char": round(nats, 4),
+              "heldout_bits_per_char": round(bits_per_char(nats), 4), "perplexity": round(math.exp(nats), 3),
+              "uniform_nats_per_char": round(math.log(len(model.vocabulary)), 4), "heldout_characters": len(heldout_text),
+              "unseen_characters": "".join(unseen), "context": details["window"],
+              "data": f"{details['text']}: the last {details['heldout_fraction']:.0%}, never trained on"}
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{args.model}: {report['heldout_characters']:,} held-out characters ({report['data']})")
+    print(f"  cross-entropy  {nats:.3f} nats/char = {report['heldout_bits_per_char']:.3f} bits/char "
+          f"(perplexity {report['perplexity']:.2f}; uniform: {report['uniform_nats_per_char']:.3f} nats/char)")
+    if unseen:
+        print(f"  characters never seen in training, scored as unknown: {report['unseen_characters']!r}")
+    return 0
+

@@ -23,6 +23,8 @@ PRETRAINED = {
                        summary="Conditional DCGAN generator trained on MNIST digits and their labels (weight-averaged)"),
     "wgan-gp-mnist": dict(file="wgan-gp-mnist.keras", kind="image-generator",
                           summary="WGAN-GP generator (lesson 08) trained on MNIST (weight-averaged)"),
+    "char-lstm-frankenstein": dict(file="char-lstm-frankenstein.keras", kind="text-generator",
+                                   summary="Character-level LSTM (lesson 10) trained on the first 90 % of Frankenstein"),
 }
 RUN_MODEL_FILE = "model.keras"  # what `gan-lessons train` writes into its --out directory
 
@@ -79,12 +81,18 @@ def model_path(name_or_dir) -> Path:
 def load(name_or_dir) -> keras.Model:
     """A model from the package's own files (`available()`), a run directory, or a `.keras` file — no network.
     Image generators get `latent_dim`, the size of their noise input; conditional ones (inputs `[noise, labels]`)
-    also get `num_classes`."""
+    also get `num_classes`. Text models get `vocabulary` and `text_details` from the file beside them."""
+    from gan_lessons.text import read_text_model_info
+
     path = model_path(name_or_dir)
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:  # a truncated or foreign file: say which file and what was expected
         raise PretrainedError(f"could not load {path} as a Keras model (.keras): {error}") from error
+    text_info = read_text_model_info(path)
+    if text_info is not None:
+        model.vocabulary, model.text_details = text_info
+        return model
     noise_shape = model.inputs[0].shape
     if model.name != "mnist_classifier" and len(noise_shape) == 2:
         model.latent_dim = int(noise_shape[-1])
