@@ -269,10 +269,9 @@ def _train_text(args, out: Path, record: dict) -> int:
 
 
 def _inference_copy(model):
-    "The model without its optimizer state (a third of the file)."
-    import keras
-
-    copy = keras.models.clone_model(model)
+    "The model without its optimizer state (which would double or triple the file)."
+    # not keras.models.clone_model: in Keras 3 the clone is compiled too, and saving it keeps the optimizer
+    copy = model.__class__.from_config(model.get_config())
     copy.set_weights(model.get_weights())
     return copy
 

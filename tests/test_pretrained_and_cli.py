@@ -18,6 +18,21 @@ def test_pretrained_assets_fit_the_budget_and_each_has_a_model_card():
             assert required in card, f"the model card of {name} lacks {required!r}"
 
 
+def test_shipped_models_carry_no_optimizer_state():
+    "Optimizer slots would double or triple each file; a sampling model needs only its weights."
+    import io
+    import zipfile
+
+    import h5py
+
+    from gan_lessons import pretrained
+
+    for name in pretrained.available():
+        with zipfile.ZipFile(pretrained.model_path(name)) as archive:
+            weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+            assert "optimizer" not in weights or not len(weights["optimizer"].get("vars", {})), name
+
+
 def test_the_classifier_loads_offline_and_classifies_real_digits(with_data):
     from gan_lessons.data import load_mnist, scale_images
 

@@ -4,6 +4,7 @@ model card next to it from the run's own record (run.json) and freshly measured 
     python tools/publish_pretrained.py mnist-classifier runs/mnist-classifier
     python tools/publish_pretrained.py dcgan-mnist runs/dcgan-mnist
     python tools/publish_pretrained.py wgan-gp-mnist runs/wgan-gp-mnist ["a further limitation, in words"]
+    python tools/publish_pretrained.py char-lstm-frankenstein runs/char-lstm-frankenstein
 """
 import contextlib
 import io
@@ -20,6 +21,7 @@ import tensorflow as tf
 import gan_lessons
 from gan_lessons.cli import main
 from gan_lessons.pretrained import PRETRAINED, assets_dir
+from gan_lessons.text import vocabulary_path
 from gan_lessons.wasserstein import WGAN_VARIANTS
 
 name, run_dir = sys.argv[1], Path(sys.argv[2])
@@ -27,9 +29,15 @@ if name not in PRETRAINED:
     sys.exit(f"unknown name {name!r}: expected one of {', '.join(PRETRAINED)} (add it to PRETRAINED first)")
 run = json.loads((run_dir / "run.json").read_text())
 target = assets_dir() / PRETRAINED[name]["file"]
-shutil.copyfile(run_dir / "model.keras", target)
+# re-saved from a weights-only load: the file carries no optimizer state, whatever the run wrote
+keras.models.load_model(run_dir / "model.keras", compile=False).save(target)
+if vocabulary_path(run_dir / "model.keras").is_file():  # a text model: its vocabulary travels with it
+    shutil.copyfile(vocabulary_path(run_dir / "model.keras"), vocabulary_path(target))
 size_mb = target.stat().st_size / 1e6
-steps_per_epoch = math.ceil(run["training_images"] / run.get("batch_size", 128 if run["model"] == "classifier" else 64))
+if run["model"] == "char-lstm":  # windows of `window` characters, each character a target once per epoch
+    steps_per_epoch = math.ceil((run["training_characters"] - 1) // run["window"] / run["batch_size"])
+else:
+    steps_per_epoch = math.ceil(run["training_images"] / run.get("batch_size", 128 if run["model"] == "classifier" else 64))
 critic_steps = WGAN_VARIANTS.get(run["model"], {}).get("critic_steps")  # Wasserstein runs: updates per step
 machine = f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} CPU cores, no GPU"
 
@@ -37,6 +45,12 @@ lines = [f"# {name}", "", PRETRAINED[name]["summary"] + ".", ""]
 if run["model"] == "classifier":
     lines += ["**Contract:** images `(n, 28, 28, 1)` in [-1, 1] → 10 logits; the `features` layer (128 units) is "
               "what the FCD uses (`gan_lessons.evaluation.ImageMetrics`).", ""]
+elif run["model"] == "char-lstm":
+    lines += [f"**Contract:** character ids `(n, steps)` → next-character logits `(n, steps, {len(json.loads(vocabulary_path(target).read_text())['characters']) + 1})`. "
+              f"`load('{name}')` attaches `.vocabulary` (a `CharVocabulary`; id 0 = a character never seen in "
+              f"training) and `.text_details` (corpus, held-out fraction, window), read from "
+              f"`{vocabulary_path(target).name}`. Generate with `gan_lessons.text.CharGenerator` or "
+              f"`gan-lessons sample {name} --prompt ... --length ... --temperature ...`.", ""]
 elif run["model"] == "cgan":
     latent = keras.models.load_model(target, compile=False).input_shape[0][-1]
     lines += [f"**Contract:** `[noise (n, {latent}) standard normal, labels (n,) integers 0–9]` → images `(n, 28, 28, 1)` "
@@ -46,8 +60,10 @@ else:
     latent = keras.models.load_model(target, compile=False).input_shape[-1]
     lines += [f"**Contract:** noise `(n, {latent})` (standard normal) → images `(n, 28, 28, 1)` in [-1, 1]; "
               f"`load('{name}').latent_dim == {latent}`. These are the weight-averaged (EMA) generator's weights.", ""]
+trained_on = (f"{run['training_characters']:,} characters in windows of {run['window']}" if run["model"] == "char-lstm"
+              else f"{run['training_images']:,} images")
 lines += ["## Training", "",
-          f"- **Data and split:** {run['data']}; trained on {run['training_images']:,} images.",
+          f"- **Data and split:** {run['data']}; trained on {trained_on}.",
           f"- **Command:** `{run['command']}` (with `GAN_LESSONS_DATA` pointing at the data above).",
           f"- **Steps:** {run['completed_epochs']} epochs × {steps_per_epoch} steps = "
           f"{run['completed_epochs'] * steps_per_epoch:,} steps" + (
@@ -59,6 +75,17 @@ lines += ["## Training", "",
           f"- **File:** `{target.name}`, {size_mb:.2f} MB.", "", "## Metrics", ""]
 if run["model"] == "classifier":
     lines += [f"- Held-out accuracy: **{run['heldout_accuracy']:.2%}** on the 2,000 held-out images.", ""]
+elif run["model"] == "char-lstm":
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["evaluate", name, "--json"]) == 0
+    report = json.loads(printed.getvalue())
+    lines += [f"Measured with `gan-lessons evaluate {name} --json` on {report['data']} "
+              f"({report['heldout_characters']:,} characters; each scored once, with at least "
+              f"{report['context'] // 2} characters of context):", "",
+              f"- Held-out cross-entropy: **{report['heldout_nats_per_char']:.3f} nats per character** = "
+              f"{report['heldout_bits_per_char']:.3f} bits per character (perplexity {report['perplexity']:.2f}).",
+              f"- Uniform over the vocabulary: {report['uniform_nats_per_char']:.3f} nats per character.", ""]
 else:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
@@ -75,9 +102,15 @@ else:
         lines += [f"Label accuracy (samples asked for digit *k*, every digit equally often, that the classifier assigns "
                   f"to *k*): **{report['label_accuracy']:.2%}**. FCD per class, digits 0–9: "
                   + ", ".join(f"{value:.1f}" for value in report["per_class_fcd"]) + ".", ""]
-lines += ["## Limitations", "",
-          "Trained on 8,000 images of the MNIST test split (the official training split is not available on the "
-          "build machines); metrics are measured against the 2,000 held-out images of the same split."]
+if run["model"] == "char-lstm":
+    lines += ["## Limitations", "",
+              f"Learned from one novel of {run['training_characters'] + run['heldout_characters']:,} characters: it "
+              "continues text in the style of *Frankenstein* (spelling, punctuation, the letters' voice) and has no "
+              "knowledge beyond it. Characters absent from the novel's first 90 % cannot be read or produced."]
+else:
+    lines += ["## Limitations", "",
+              "Trained on 8,000 images of the MNIST test split (the official training split is not available on the "
+              "build machines); metrics are measured against the 2,000 held-out images of the same split."]
 if len(sys.argv) > 3:  # what the run's record cannot say (e.g. why it stopped where it did)
     lines += ["", sys.argv[3]]
 (assets_dir() / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
