@@ -23,7 +23,7 @@ def _passed(name: str) -> bool:
 
 # %% auto #0
 __all__ = ['ExerciseError', 'check_two_noise_batches', 'check_to_uint8', 'check_stack_output_size', 'check_field_of',
-           'check_generator_loss', 'check_noise_like']
+           'check_generator_loss', 'check_noise_like', 'check_input_and_target']
 
 # %% ../nbs/91_exercises.ipynb #c004
 def check_two_noise_batches(two_noise_batches) -> bool:
@@ -177,4 +177,33 @@ def check_noise_like(noise_like) -> bool:
     values = np.asarray(noise_like(tf.zeros((2000, 1)), 8))
     if abs(values.mean()) > 0.1 or abs(values.std() - 1) > 0.1:
         raise ExerciseError(f"{name}: mean {values.mean():.2f}, std {values.std():.2f}; expected a standard normal")
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #c016
+def check_input_and_target(input_and_target) -> bool:
+    """Lesson 10: `input_and_target(chunk)` splits a window of `window + 1` ids (a 1-D tensor or array) into the input
+    (all but the last) and the target (all but the first): at every position the target is the next character."""
+    import tensorflow as tf
+
+    name = "input_and_target"
+    chunk = np.arange(10, 21)  # ids 10…20: an id's value tells where it came from
+    result = input_and_target(tf.constant(chunk))
+    if _not_attempted(name, result):
+        return False
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise ExerciseError(f"{name}: expected a pair (inputs, targets), got {type(result).__name__}")
+    inputs, targets = (np.asarray(part) for part in result)
+    if np.array_equal(inputs, targets):
+        raise ExerciseError(f"{name}: inputs and targets are the same ids — the model would learn to copy its input; "
+                            "the target must be the input shifted by one")
+    if inputs.shape != (10,) or targets.shape != (10,):
+        raise ExerciseError(f"{name}: a chunk of 11 ids gave shapes {inputs.shape} and {targets.shape}, expected (10,) "
+                            "and (10,) — both drop one id of the window + 1")
+    if np.array_equal(inputs, chunk[1:]) and np.array_equal(targets, chunk[:-1]):
+        raise ExerciseError(f"{name}: shifted the wrong way — the target is the character *after* each input "
+                            "(targets = chunk[1:]), not before it")
+    shift = int(targets[0] - inputs[0])
+    if not (np.array_equal(inputs, chunk[:-1]) and np.array_equal(targets, chunk[1:])):
+        raise ExerciseError(f"{name}: for ids {chunk.tolist()} got inputs {inputs.tolist()} and targets "
+                            f"{targets.tolist()} (targets lead by {shift}); expected inputs = chunk[:-1], targets = chunk[1:]")
     return _passed(name)

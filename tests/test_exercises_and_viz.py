@@ -78,3 +78,16 @@ def test_save_image_grid_writes_a_png_and_no_partial_file(tmp_path):
 
     path = save_image_grid(np.zeros((4, 28, 28, 1)), tmp_path / "grid.png", upscale=1)
     assert Image.open(path).size == (2 * 29 + 1, 2 * 29 + 1) and not list(tmp_path.glob("*.partial"))
+
+
+def test_input_and_target_checker():
+    from gan_lessons.exercises import check_input_and_target
+
+    assert check_input_and_target(lambda chunk: (chunk[:-1], chunk[1:]))
+    assert check_input_and_target(lambda chunk: None) is False
+    for wrong, message in ((lambda chunk: (chunk, chunk), "same ids"),
+                           (lambda chunk: (chunk[1:], chunk[:-1]), "wrong way"),
+                           (lambda chunk: (chunk[:-2], chunk[2:]), r"expected \(10,\)"),
+                           (lambda chunk: chunk[:-1], "expected a pair")):
+        with pytest.raises(ExerciseError, match=message):
+            check_input_and_target(wrong)
