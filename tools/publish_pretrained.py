@@ -81,7 +81,7 @@ elif run["model"] == "char-lstm":
         assert main(["evaluate", name, "--json"]) == 0
     report = json.loads(printed.getvalue())
     lines += [f"Measured with `gan-lessons evaluate {name} --json` on {report['data']} "
-              f"({report['heldout_characters']:,} characters; each scored once, with at least "
+              f"({report['heldout_characters']:,} characters; each scored once, after the first {report['context'] // 2} with at least "
               f"{report['context'] // 2} characters of context):", "",
               f"- Held-out cross-entropy: **{report['heldout_nats_per_char']:.3f} nats per character** = "
               f"{report['heldout_bits_per_char']:.3f} bits per character (perplexity {report['perplexity']:.2f}).",
