@@ -67,7 +67,7 @@ def main():
 
     print(f"\nheld-out: the last {details['heldout_fraction']:.0%} of {details['text']} "
           f"({row['heldout_characters']:,} characters)")
-    print(f"{'model':44s} {'nats/char':>9s} {'bits/char':>9s}")
+    print(f"{'model':48s} {'nats/char':>9s} {'bits/char':>9s}")
     for name, key in (("char-lstm-frankenstein (100 characters context)", "lstm_nats"),
                       (f"same network on pairs ({args.pair_epochs} epochs, context 1)", "pair_nats"),
                       ("pair counts (the best any context-1 model does)", "pair_counts_nats"),
