@@ -12,9 +12,9 @@ from pathlib import Path
 # TensorFlow is imported inside the commands, so `--help` and argument errors answer at once.
 
 # %% auto #0
-__all__ = ['GANS', 'TEXT_MODELS', 'TRAINABLE', 'TEXTS', 'TEXT_EPOCHS', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'CommandError',
-           'positive_int', 'non_negative_float', 'build_parser', 'main', 'save_model_atomically', 'train_command',
-           'generate', 'sample_command', 'evaluate_command']
+__all__ = ['GANS', 'TEXT_MODELS', 'TRAINABLE', 'TEXTS', 'TEXT_EPOCHS', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'VAE_EPOCHS',
+           'CommandError', 'positive_int', 'non_negative_float', 'build_parser', 'main', 'save_model_atomically',
+           'train_command', 'generate', 'sample_command', 'evaluate_command']
 
 # %% ../nbs/93_cli.ipynb #c003
 class CommandError(Exception):
@@ -23,9 +23,10 @@ class CommandError(Exception):
 
 GANS = ("dcgan", "cgan", "wgan", "wgan-gp", "sngan")  # networks from DCGAN_RECIPES (lessons 05, 07, 08)
 TEXT_MODELS = ("char-lstm",)  # lesson 10
-TRAINABLE = (*GANS, "classifier", *TEXT_MODELS)
+TRAINABLE = (*GANS, "vae", "classifier", *TEXT_MODELS)  # vae: lesson 12
 TEXTS = ("frankenstein", "tinyshakespeare")  # the corpora `load_text` knows
 TEXT_EPOCHS, TEXT_HELDOUT_FRACTION, TEXT_WINDOW = 30, 0.1, 100
+VAE_EPOCHS = 60
 
 
 def positive_int(text: str) -> int:
@@ -168,6 +169,8 @@ def train_command(args) -> int:
     record.update(identity, data=train.note, training_images=len(images))
     if args.model in GANS:
         return _train_gan(args, out, record, images, labels)
+    if args.model == "vae":
+        return _train_vae(args, out, record, images)
     return _train_classifier(args, out, record, images, labels)
 
 
@@ -230,6 +233,34 @@ def _train_classifier(args, out: Path, record: dict, images, labels) -> int:
                                                                  verbose=0)[1]), 4)
     _write_json_atomically(out / "run.json", record)
     print(f"{out}: held-out accuracy {record['heldout_accuracy']:.2%} on {len(heldout.images)} images")
+    return 0
+
+
+def _train_vae(args, out: Path, record: dict, images) -> int:
+    import tensorflow as tf
+
+    from gan_lessons.data import load_mnist, scale_images
+    from gan_lessons.training import AtomicBackupAndRestore
+    from gan_lessons.vae import build_vae, heldout_elbo
+
+    epochs = args.epochs or VAE_EPOCHS
+    record["command"] = f"gan-lessons train vae --out {out} --epochs {epochs} --seed {args.seed}" + (
+        f" --images {args.images}" if args.images else "")
+    record["batch_size"] = 128
+    _announce(record, epochs, out)
+    tf.keras.utils.set_random_seed(args.seed)
+    vae = build_vae(seed=args.seed)
+    vae.optimizer.build(vae.trainable_variables)  # so the backup restores its state
+    batches = tf.data.Dataset.from_tensor_slices(scale_images(images)).shuffle(len(images), seed=args.seed).batch(128)
+    heldout = scale_images(load_mnist("heldout", fallback=False, verbose=False).images)
+    vae.fit(batches, epochs=epochs, verbose=2, shuffle=False,
+            callbacks=[AtomicBackupAndRestore(str(out / "backup")), _progress_callback(out, record, lambda model: model.sampler())])
+    elbo = heldout_elbo(vae, heldout, samples=4)
+    record.update(heldout_elbo=round(elbo["elbo"], 2), heldout_reconstruction=round(elbo["reconstruction"], 2),
+                  heldout_kl=round(elbo["kl"], 2))
+    _write_json_atomically(out / "run.json", record)
+    print(f"{out}: held-out ELBO {elbo['elbo']:.1f} nats per image (reconstruction {elbo['reconstruction']:.1f}, "
+          f"KL {elbo['kl']:.1f}) on {len(heldout)} images")
     return 0
 
 

@@ -23,7 +23,7 @@ def _passed(name: str) -> bool:
 
 # %% auto #0
 __all__ = ['ExerciseError', 'check_two_noise_batches', 'check_to_uint8', 'check_stack_output_size', 'check_field_of',
-           'check_generator_loss', 'check_noise_like', 'check_input_and_target']
+           'check_generator_loss', 'check_noise_like', 'check_input_and_target', 'check_reparameterize']
 
 # %% ../nbs/91_exercises.ipynb #c004
 def check_two_noise_batches(two_noise_batches) -> bool:
@@ -206,4 +206,41 @@ def check_input_and_target(input_and_target) -> bool:
     if not (np.array_equal(inputs, chunk[:-1]) and np.array_equal(targets, chunk[1:])):
         raise ExerciseError(f"{name}: for ids {chunk.tolist()} got inputs {inputs.tolist()} and targets "
                             f"{targets.tolist()} (targets lead by {shift}); expected inputs = chunk[:-1], targets = chunk[1:]")
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #c018
+def check_reparameterize(my_reparameterize) -> bool:
+    """Lesson 12: `my_reparameterize(mean, log_variance, seed)` returns mean + exp(½·log_variance)·ε, ε ~ N(0, I) drawn
+    independently for every element, differentiable in mean and log_variance."""
+    import tensorflow as tf
+
+    name = "my_reparameterize"
+    count = 50_000
+    mean = tf.concat([tf.fill((count, 1), 2.0), tf.fill((count, 1), -1.0)], axis=1)
+    log_variance = tf.concat([tf.fill((count, 1), float(np.log(4.0))), tf.fill((count, 1), float(np.log(0.25)))], axis=1)
+    result = my_reparameterize(mean, log_variance, 0)
+    if _not_attempted(name, result):
+        return False
+    draws = np.asarray(result)
+    if draws.shape != (count, 2):
+        raise ExerciseError(f"{name}: shape {draws.shape}, expected the shape of mean {tuple(mean.shape)}")
+    variance = draws.var(axis=0)
+    if np.allclose(variance, 0, atol=1e-6):
+        raise ExerciseError(f"{name}: every draw equals the mean — multiply exp(0.5 * log_variance) by fresh noise")
+    if not np.allclose(draws.mean(axis=0), [2.0, -1.0], atol=0.05):
+        raise ExerciseError(f"{name}: sample means {draws.mean(axis=0).round(2).tolist()}, expected [2.0, -1.0] — add the mean")
+    if np.allclose(variance, [16.0, 0.0625], rtol=0.1):
+        raise ExerciseError(f"{name}: variances {variance.round(3).tolist()}, expected [4.0, 0.25] — exp(log_variance) "
+                            "is the variance; the standard deviation is exp(0.5 * log_variance)")
+    if not np.allclose(variance, [4.0, 0.25], rtol=0.1):
+        raise ExerciseError(f"{name}: variances {variance.round(3).tolist()}, expected [4.0, 0.25]")
+    if np.allclose(draws[:100, 0], draws[0, 0]):
+        raise ExerciseError(f"{name}: the same noise for every row — draw noise of the full shape, not one vector")
+    with tf.GradientTape() as tape:
+        tape.watch([mean, log_variance])
+        total = tf.reduce_sum(my_reparameterize(mean, log_variance, 1))
+    gradients = tape.gradient(total, [mean, log_variance])
+    if any(gradient is None for gradient in gradients):
+        raise ExerciseError(f"{name}: no gradient reaches mean or log_variance — build the sample from them with "
+                            "TensorFlow/Keras ops, not NumPy")
     return _passed(name)

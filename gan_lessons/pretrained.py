@@ -23,6 +23,8 @@ PRETRAINED = {
                        summary="Conditional DCGAN generator trained on MNIST digits and their labels (weight-averaged)"),
     "wgan-gp-mnist": dict(file="wgan-gp-mnist.keras", kind="image-generator",
                           summary="WGAN-GP generator (lesson 08) trained on MNIST (weight-averaged)"),
+    "vae-mnist": dict(file="vae-mnist.keras", kind="image-generator",
+                      summary="Convolutional VAE (lesson 12) trained on MNIST; `load` returns its decoder (pixel means in [-1, 1])"),
     "char-lstm-frankenstein": dict(file="char-lstm-frankenstein.keras", kind="text-generator",
                                    summary="Character-level LSTM (lesson 10) trained on the first 90 % of Frankenstein"),
 }
