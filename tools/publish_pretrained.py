@@ -5,6 +5,7 @@ model card next to it from the run's own record (run.json) and freshly measured 
     python tools/publish_pretrained.py dcgan-mnist runs/dcgan-mnist
     python tools/publish_pretrained.py wgan-gp-mnist runs/wgan-gp-mnist ["a further limitation, in words"]
     python tools/publish_pretrained.py char-lstm-frankenstein runs/char-lstm-frankenstein
+    python tools/publish_pretrained.py vae-mnist runs/vae-mnist
 """
 import contextlib
 import io
@@ -59,7 +60,9 @@ elif run["model"] == "cgan":
 else:
     latent = keras.models.load_model(target, compile=False).input_shape[-1]
     lines += [f"**Contract:** noise `(n, {latent})` (standard normal) → images `(n, 28, 28, 1)` in [-1, 1]; "
-              f"`load('{name}').latent_dim == {latent}`. These are the weight-averaged (EMA) generator's weights.", ""]
+              f"`load('{name}').latent_dim == {latent}`. " + (
+                  "This is the VAE's decoder followed by a sigmoid, rescaled to [-1, 1] (pixel means)." if run["model"] == "vae"
+                  else "These are the weight-averaged (EMA) generator's weights."), ""]
 trained_on = (f"{run['training_characters']:,} characters in windows of {run['window']}" if run["model"] == "char-lstm"
               else f"{run['training_images']:,} images")
 lines += ["## Training", "",
@@ -98,6 +101,11 @@ else:
               f"| FCD | {report['fcd']:.2f} ({report['fcd_ratio']:.2f} × floor) | {report['fcd_real_floor']:.2f} |",
               f"| class fractions (min–max) | {min(report['class_fractions']):.1%}–{max(report['class_fractions']):.1%} | |",
               "", "Class fractions, digits 0–9: " + ", ".join(f"{share:.1%}" for share in report["class_fractions"]), ""]
+    if "heldout_elbo" in run:  # a VAE: its likelihood bound, from the run record (4 draws of z per image)
+        lines += [f"Held-out ELBO (from `run.json`, 4 draws of z per image, {report['heldout_images']:,} images): "
+                  f"**{run['heldout_elbo']:.1f} nats per image** (reconstruction {run['heldout_reconstruction']:.1f}, "
+                  f"KL {run['heldout_kl']:.1f}). Its samples are the decoder's pixel means: smooth, and blurrier than "
+                  "a GAN's (lesson 12 measures by how much).", ""]
     if "label_accuracy" in report:
         lines += [f"Label accuracy (samples asked for digit *k*, every digit equally often, that the classifier assigns "
                   f"to *k*): **{report['label_accuracy']:.2%}**. FCD per class, digits 0–9: "
