@@ -105,8 +105,10 @@ class VAE(keras.Model):
         (the course's image contract)."""
         latent = keras.Input((self.latent_dim,), name="latent")
         probabilities = layers.Activation("sigmoid", name="pixel_means")(self.decoder(latent))
-        return keras.Model(latent, layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(probabilities),
-                           name="vae_decoder")
+        sampler = keras.Model(latent, layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(probabilities),
+                              name="vae_decoder")
+        sampler.latent_dim = self.latent_dim  # as `pretrained.load` gives it to every image generator
+        return sampler
 
 
 def build_vae(latent_dim: int = VAE_LATENT_DIM, beta: float = 1.0, learning_rate: float = 1e-3, seed: int = 0) -> VAE:
