@@ -83,3 +83,21 @@ def test_reparameterize_checker_accepts_the_solution_and_names_typical_mistakes(
     for wrong, message in mistakes:
         with pytest.raises(ExerciseError, match=message):
             check_reparameterize(wrong)
+
+
+def test_train_vae_writes_a_generator_that_sample_and_evaluate_accept(with_data, tmp_path, run_cli):
+    import json
+
+    from gan_lessons import pretrained
+
+    argv = ["train", "vae", "--out", str(tmp_path / "run"), "--images", "256"]
+    assert run_cli([*argv, "--epochs", "1"])[0] == 0
+    code, out, _ = run_cli([*argv, "--epochs", "2"])
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert code == 0 and "resuming after epoch 1 of 2" in out and record["completed_epochs"] == 2
+    assert record["heldout_elbo"] == pytest.approx(-(record["heldout_reconstruction"] + record["heldout_kl"]), abs=0.02)
+    generator = pretrained.load(tmp_path / "run")
+    assert generator.latent_dim == VAE_LATENT_DIM
+    assert run_cli(["sample", str(tmp_path / "run"), "--n", "4", "--out", str(tmp_path / "grid.png")])[0] == 0
+    code, out, _ = run_cli(["evaluate", "vae-mnist", "--n", "300", "--json"])
+    assert code == 0 and json.loads(out)["classifier_score"] > 3
