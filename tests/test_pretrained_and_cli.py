@@ -52,7 +52,7 @@ def test_image_generators_follow_the_contract(name):
 
 
 def test_unknown_names_missing_runs_and_broken_files_are_refused_clearly(tmp_path):
-    with pytest.raises(PretrainedError, match="expected one of cgan-mnist, char-lstm-frankenstein, dcgan-mnist, mnist-classifier, wgan-gp-mnist"):
+    with pytest.raises(PretrainedError, match="expected one of cgan-mnist, char-lstm-frankenstein, dcgan-mnist, mnist-classifier, vae-mnist, wgan-gp-mnist"):
         pretrained.load("dcgan-cifar")
     with pytest.raises(PretrainedError, match="holds no model.keras"):
         pretrained.load(tmp_path)
