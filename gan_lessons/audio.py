@@ -65,14 +65,29 @@ def audio_features(clips, sample_rate: int = SAMPLE_RATE, f0_range=(60.0, 1000.0
         raise ValueError(f"expected clips shaped (n, length, 1), got {clips.shape}")
     signals = clips[..., 0]
     length = signals.shape[1]
-    spectrum = np.abs(np.fft.rfft(signals, axis=1))
+    spectrum = np.abs(np.fft.rfft(signals * np.hanning(length), axis=1))  # windowed: no leakage into high bins
     frequencies = np.fft.rfftfreq(length, 1 / sample_rate)
     centroid = (spectrum * frequencies).sum(axis=1) / np.maximum(spectrum.sum(axis=1), 1e-12)
     power = np.abs(np.fft.rfft(signals, n=2 * length, axis=1)) ** 2
     autocorrelation = np.fft.irfft(power, axis=1)[:, :length]
     lags = np.arange(int(sample_rate / f0_range[1]), int(sample_rate / f0_range[0]) + 1)
-    best_lag = lags[np.argmax(autocorrelation[:, lags], axis=1)]
-    f0 = sample_rate / best_lag
+    window = autocorrelation[:, lags]
+    # the shortest lag within 10 % of the best: a period, not a multiple of it (which would read an octave low)
+    candidates = window >= 0.9 * window.max(axis=1, keepdims=True)
+    first = np.argmax(candidates, axis=1)
+    while True:  # climb to the local maximum of that first candidate region
+        step = (first + 1 < len(lags)) & (window[np.arange(len(first)), np.minimum(first + 1, len(lags) - 1)]
+                                          > window[np.arange(len(first)), first])
+        if not step.any():
+            break
+        first = first + step
+    best_lag = lags[first]
+    rows = np.arange(len(signals))
+    before, at, after = (autocorrelation[rows, best_lag + shift] for shift in (-1, 0, 1))
+    curvature = before - 2 * at + after
+    # a parabola through the peak and its neighbours: sub-sample lags, so high pitches are not rounded to 8000/k Hz
+    offset = np.where(curvature < 0, 0.5 * (before - after) / np.where(curvature < 0, curvature, -1), 0.0)
+    f0 = sample_rate / (best_lag + np.clip(offset, -0.5, 0.5))
     loudness = 20 * np.log10(np.sqrt((signals ** 2).mean(axis=1)) + 1e-9)
     return np.stack([f0, centroid, loudness], axis=1)
 
