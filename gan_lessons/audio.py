@@ -3,12 +3,15 @@
 # %% ../nbs/11_audio.ipynb #a004
 from __future__ import annotations
 
+import keras
 import numpy as np
+from keras import layers
 
 from .evaluation import frechet_distance, gaussian_statistics
 
 # %% auto #0
-__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'synthesize_clips', 'audio_features', 'feature_distance']
+__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'synthesize_clips', 'audio_features', 'feature_distance', 'build_audio_critic',
+           'build_audio_gan']
 
 # %% ../nbs/11_audio.ipynb #a006
 SAMPLE_RATE = 8000  # Hz: enough for tones up to 880 Hz and their first harmonics
@@ -105,3 +108,29 @@ def feature_distance(features_a, features_b, scale_from=None) -> float:
     reference = b if scale_from is None else prepare(scale_from)
     center, spread = reference.mean(axis=0), reference.std(axis=0) + 1e-12
     return frechet_distance(*gaussian_statistics((a - center) / spread), *gaussian_statistics((b - center) / spread))
+
+# %% ../nbs/11_audio.ipynb #a101
+def build_audio_critic(length: int = CLIP_LENGTH, filters=(16, 32, 64, 128), kernel_size: int = 25,
+                       stride: int = 4) -> keras.Model:
+    "Clips `(n, length, 1)` → one logit each: strided 1-D convolutions (WaveGAN's shape, narrower) → Dense(1)."
+    clips = keras.Input((length, 1), name="clips")
+    features = clips
+    for index, width in enumerate(filters):
+        features = layers.Conv1D(width, kernel_size, strides=stride, padding="same", name=f"down{index}")(features)
+        features = layers.LeakyReLU(0.2, name=f"down{index}_act")(features)
+    logit = layers.Dense(1, name="logit")(layers.Flatten(name="flatten")(features))
+    return keras.Model(clips, logit, name="audio_critic")
+
+
+def build_audio_gan(seed: int = 0, latent_dim: int = 64, channels=(128, 64, 32, 16), learning_rate: float = 2e-4):
+    """The lesson-02 1-D generator (Dense → Reshape → Conv1DTranspose ×4, tanh) against `build_audio_critic`, in the
+    lesson-05 `GAN` (non-saturating loss, R1 penalty, weight averaging), compiled."""
+    from gan_lessons.generator import build_generator_1d
+    from gan_lessons.training import GAN
+
+    keras.utils.set_random_seed(seed)
+    generator = build_generator_1d(latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels)
+    gan = GAN(generator, build_audio_critic(), seed=seed, ema_decay=0.999, r1_weight=0.1)
+    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
+    return gan

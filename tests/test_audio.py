@@ -27,3 +27,12 @@ def test_features_recover_a_pure_tone_and_the_distance_of_a_set_with_itself_is_z
     floor = feature_distance(audio_features(synthesize_clips(300, seed=1)[0]), features)
     noise = np.random.default_rng(0).uniform(-1, 1, (300, CLIP_LENGTH, 1))
     assert floor < 0.2 < feature_distance(audio_features(noise), features)
+
+
+def test_the_generator_output_length_matches_its_arithmetic_and_the_critic_takes_it():
+    from gan_lessons.audio import build_audio_gan
+
+    gan = build_audio_gan(seed=0, latent_dim=8, channels=(16, 8, 8, 4))
+    clips = gan.generator(np.zeros((2, 8), np.float32))
+    assert clips.shape == (2, CLIP_LENGTH, 1) and np.abs(clips).max() <= 1  # (4096 / 4⁴) · 4⁴ samples, tanh
+    assert gan.discriminator(clips).shape == (2, 1)
