@@ -13,8 +13,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['GANS', 'TEXT_MODELS', 'TRAINABLE', 'TEXTS', 'TEXT_EPOCHS', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'VAE_EPOCHS',
-           'CommandError', 'positive_int', 'non_negative_float', 'build_parser', 'main', 'save_model_atomically',
-           'train_command', 'generate', 'sample_command', 'evaluate_command']
+           'AUDIO_EPOCHS', 'AUDIO_CLIPS', 'CommandError', 'positive_int', 'non_negative_float', 'build_parser', 'main',
+           'save_model_atomically', 'train_command', 'generate', 'sample_command', 'evaluate_command']
 
 # %% ../nbs/93_cli.ipynb #c003
 class CommandError(Exception):
@@ -23,10 +23,11 @@ class CommandError(Exception):
 
 GANS = ("dcgan", "cgan", "wgan", "wgan-gp", "sngan")  # networks from DCGAN_RECIPES (lessons 05, 07, 08)
 TEXT_MODELS = ("char-lstm",)  # lesson 10
-TRAINABLE = (*GANS, "vae", "classifier", *TEXT_MODELS)  # vae: lesson 12
+TRAINABLE = (*GANS, "vae", "audio-gan", "classifier", *TEXT_MODELS)  # vae: lesson 12; audio-gan: lesson 11
 TEXTS = ("frankenstein", "tinyshakespeare")  # the corpora `load_text` knows
 TEXT_EPOCHS, TEXT_HELDOUT_FRACTION, TEXT_WINDOW = 30, 0.1, 100
 VAE_EPOCHS = 60
+AUDIO_EPOCHS, AUDIO_CLIPS = 40, 4000
 
 
 def positive_int(text: str) -> int:
@@ -163,6 +164,10 @@ def train_command(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         record.update(identity)
         return _train_text(args, out, record)
+    if args.model == "audio-gan":
+        out.mkdir(parents=True, exist_ok=True)
+        record.update(identity)
+        return _train_audio(args, out, record)
     train = load_mnist("train", fallback=False, verbose=False)
     images, labels = train.images[:args.images], train.labels[:args.images]
     out.mkdir(parents=True, exist_ok=True)
@@ -261,6 +266,27 @@ def _train_vae(args, out: Path, record: dict, images) -> int:
     _write_json_atomically(out / "run.json", record)
     print(f"{out}: held-out ELBO {elbo['elbo']:.1f} nats per image (reconstruction {elbo['reconstruction']:.1f}, "
           f"KL {elbo['kl']:.1f}) on {len(heldout)} images")
+    return 0
+
+
+def _train_audio(args, out: Path, record: dict) -> int:
+    import tensorflow as tf
+
+    from gan_lessons.audio import CLIP_LENGTH, SAMPLE_RATE, build_audio_gan, synthesize_clips
+    from gan_lessons.training import AtomicBackupAndRestore
+
+    epochs, count = args.epochs or AUDIO_EPOCHS, args.images or AUDIO_CLIPS
+    record["command"] = f"gan-lessons train audio-gan --out {out} --epochs {epochs} --seed {args.seed}" + (
+        f" --images {args.images}" if args.images else "")
+    record.update(data=f"{count:,} synthetic clips (synthesize_clips, seed {args.seed}) of {CLIP_LENGTH} samples at "
+                       f"{SAMPLE_RATE} Hz", training_clips=count, batch_size=64)
+    _announce(record, epochs, out)
+    clips, _ = synthesize_clips(count, seed=args.seed)
+    gan = build_audio_gan(seed=args.seed)
+    batches = tf.data.Dataset.from_tensor_slices(clips).shuffle(count, seed=args.seed).batch(64, drop_remainder=True)
+    gan.fit(batches, epochs=epochs, verbose=2, shuffle=False,
+            callbacks=[AtomicBackupAndRestore(str(out / "backup")), _progress_callback(out, record, lambda model: model.sampler)])
+    print(f"{out}: {record.get('completed_epochs', 0)} epochs, {record.get('train_seconds', 0):.0f} s of training")
     return 0
 
 
