@@ -12,8 +12,8 @@ from pathlib import Path
 # TensorFlow is imported inside the commands, so `--help` and argument errors answer at once.
 
 # %% auto #0
-__all__ = ['GANS', 'TEXT_MODELS', 'TRAINABLE', 'TEXTS', 'TEXT_EPOCHS', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'VAE_EPOCHS',
-           'AUDIO_EPOCHS', 'AUDIO_CLIPS', 'CommandError', 'positive_int', 'non_negative_float', 'build_parser', 'main',
+__all__ = ['GANS', 'TEXT_MODELS', 'TRAINABLE', 'TEXT_EPOCHS', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'VAE_EPOCHS',
+           'AUDIO_EPOCHS', 'AUDIO_CLIPS', 'positive_int', 'non_negative_float', 'CommandError', 'build_parser', 'main',
            'save_model_atomically', 'train_command', 'generate', 'sample_command', 'evaluate_command']
 
 # %% ../nbs/93_cli.ipynb #c003
@@ -24,35 +24,33 @@ class CommandError(Exception):
 GANS = ("dcgan", "cgan", "wgan", "wgan-gp", "sngan")  # networks from DCGAN_RECIPES (lessons 05, 07, 08)
 TEXT_MODELS = ("char-lstm",)  # lesson 10
 TRAINABLE = (*GANS, "vae", "audio-gan", "classifier", *TEXT_MODELS)  # vae: lesson 12; audio-gan: lesson 11
-TEXTS = ("frankenstein", "tinyshakespeare")  # the corpora `load_text` knows
 TEXT_EPOCHS, TEXT_HELDOUT_FRACTION, TEXT_WINDOW = 30, 0.1, 100
 VAE_EPOCHS = 60
 AUDIO_EPOCHS, AUDIO_CLIPS = 40, 4000
 
 
-def positive_int(text: str) -> int:
-    "argparse type: an integer ≥ 1."
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value}")
-    return value
+def _argument_type(convert, is_valid, expected: str):
+    "An argparse type: `convert(text)`, refused with 'expected …' when it fails or the value is not `is_valid`."
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not is_valid(value):  # also refuses NaN, for which every comparison is False
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+        return value
+
+    parse.__name__ = expected
+    return parse
 
 
-def non_negative_float(text: str) -> float:
-    "argparse type: a number ≥ 0."
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {value}")
-    return value
+positive_int = _argument_type(int, lambda value: value >= 1, "a whole number ≥ 1")
+non_negative_float = _argument_type(float, lambda value: value >= 0, "a number ≥ 0")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gan_lessons.data import TEXT_FILES  # the corpora `load_text` knows (data.py imports no TensorFlow)
+
     parser = argparse.ArgumentParser(prog="gan-lessons", description="Train, sample and evaluate the course's models.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,evaluate}")
 
@@ -62,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=positive_int, help="total epochs (default: the recipe's)")
     train.add_argument("--recipe", choices=("fast", "full"), default="fast", help="GAN recipe (default: fast)")
     train.add_argument("--images", type=positive_int, help="train on the first N training images only")
-    train.add_argument("--text", choices=TEXTS, default="frankenstein", help="corpus of a text model (default: frankenstein)")
+    train.add_argument("--text", choices=sorted(TEXT_FILES), default="frankenstein", help="corpus of a text model (default: frankenstein)")
     train.add_argument("--characters", type=positive_int, help="text: train on the first N training characters only")
     train.add_argument("--seed", type=int, default=0)
 
