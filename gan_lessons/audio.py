@@ -10,8 +10,9 @@ from keras import layers
 from .evaluation import frechet_distance, gaussian_statistics
 
 # %% auto #0
-__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'synthesize_clips', 'audio_features', 'feature_distance', 'build_audio_critic',
-           'build_audio_gan']
+__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'synthesize_clips', 'clip_sequence', 'listen', 'write_wav',
+           'read_wav', 'spectrogram', 'show_clips', 'audio_features', 'feature_distance', 'audio_report',
+           'build_audio_critic', 'build_audio_gan']
 
 # %% ../nbs/11_audio.ipynb #a006
 SAMPLE_RATE = 8000  # Hz: enough for tones up to 880 Hz and their first harmonics
@@ -58,6 +59,87 @@ def synthesize_clips(count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE, 
     parameters = {"kind": kinds, "f0": f0, "f_end": f_end, "harmonics": harmonics, "attack": attack, "decay": decay,
                   "peak": peak}
     return clips[..., None].astype(np.float32), parameters
+
+# %% ../nbs/11_audio.ipynb #xe34371a
+def clip_sequence(clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25) -> np.ndarray:
+    "Clips `(n, length, 1)` as one mono signal in [-1, 1]: one after another, `gap_seconds` of silence between them."
+    clips = np.asarray(clips, np.float32)
+    if clips.ndim != 3 or clips.shape[-1] != 1 or len(clips) == 0:
+        raise ValueError(f"expected clips shaped (n, length, 1) with n ≥ 1, got {clips.shape}")
+    gap = np.zeros(int(round(gap_seconds * sample_rate)), np.float32)
+    pieces = [piece for clip in clips for piece in (clip[:, 0], gap)][:-1]
+    return np.clip(np.concatenate(pieces), -1.0, 1.0)
+
+
+def listen(clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25):
+    "A player in the page (`IPython.display.Audio`, also in the built site) for the clips, at their true loudness."
+    from IPython.display import Audio
+
+    return Audio(clip_sequence(clips, sample_rate, gap_seconds), rate=sample_rate, normalize=False)
+
+
+def write_wav(path, clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25) -> None:
+    """The clips as one 16-bit mono WAV file (see `clip_sequence`), written through a temporary file and a rename:
+    `path` holds the old file or the new one, never half of one."""
+    import os
+    import wave
+
+    pcm = np.round(clip_sequence(clips, sample_rate, gap_seconds) * 32767).astype("<i2")
+    partial = f"{path}.partial"
+    try:
+        with wave.open(partial, "wb") as file:
+            file.setnchannels(1)
+            file.setsampwidth(2)
+            file.setframerate(sample_rate)
+            file.writeframes(pcm.tobytes())
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def read_wav(path) -> tuple[np.ndarray, int]:
+    "A 16-bit mono WAV file as float32 samples in [-1, 1] and its sample rate."
+    import wave
+
+    with wave.open(str(path), "rb") as file:
+        if file.getnchannels() != 1 or file.getsampwidth() != 2:
+            raise ValueError(f"{path}: expected 16-bit mono, got {file.getnchannels()} channels of "
+                             f"{8 * file.getsampwidth()} bits")
+        samples = np.frombuffer(file.readframes(file.getnframes()), "<i2")
+        return samples.astype(np.float32) / 32767, file.getframerate()
+
+
+def spectrogram(signal, frame: int = 256, hop: int = 64) -> np.ndarray:
+    "Magnitudes in dB `(frames, frame // 2 + 1)` of Hann-windowed frames of a 1-D signal."
+    signal = np.asarray(signal, np.float64).reshape(-1)
+    starts = np.arange(0, len(signal) - frame + 1, hop)
+    frames = np.stack([signal[start:start + frame] for start in starts]) * np.hanning(frame)
+    return 20 * np.log10(np.abs(np.fft.rfft(frames, axis=1)) + 1e-6)
+
+
+def show_clips(groups: dict, sample_rate: int = SAMPLE_RATE, columns: int = 4):
+    """For each named group of clips (e.g. `{"real": …, "generated": …}`), the first `columns` clips: the waveform
+    above its spectrogram (0 to 4 kHz, −80 to 0 dB, the same scale everywhere so groups compare)."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2 * len(groups), columns, figsize=(2.6 * columns, 3.2 * len(groups)), squeeze=False)
+    for row, (name, clips) in enumerate(groups.items()):
+        for column in range(columns):
+            wave_axis, spectrum_axis = axes[2 * row, column], axes[2 * row + 1, column]
+            signal = np.asarray(clips[column], np.float32).reshape(-1)
+            wave_axis.plot(np.arange(len(signal)) / sample_rate, signal, linewidth=0.4)
+            wave_axis.set(ylim=(-1, 1), xticks=[], yticks=[] if column else [-1, 0, 1])
+            wave_axis.set_title(f"{name} {column + 1}", fontsize=9)
+            spectrum_axis.imshow(spectrogram(signal).T, origin="lower", aspect="auto", vmin=-80, vmax=0, cmap="magma",
+                                 extent=(0, len(signal) / sample_rate, 0, sample_rate / 2000))
+            spectrum_axis.set(xlabel="s" if row == len(groups) - 1 else None)
+            if column == 0:
+                spectrum_axis.set_ylabel("kHz")
+            else:
+                spectrum_axis.set_yticks([])
+    figure.tight_layout()
+    return figure
 
 # %% ../nbs/11_audio.ipynb #a009
 def audio_features(clips, sample_rate: int = SAMPLE_RATE, f0_range=(60.0, 1000.0)) -> np.ndarray:
@@ -108,6 +190,28 @@ def feature_distance(features_a, features_b, scale_from=None) -> float:
     reference = b if scale_from is None else prepare(scale_from)
     center, spread = reference.mean(axis=0), reference.std(axis=0) + 1e-12
     return frechet_distance(*gaussian_statistics((a - center) / spread), *gaussian_statistics((b - center) / spread))
+
+# %% ../nbs/11_audio.ipynb #x6b7b1b5
+HELDOUT_SEEDS = (10_001, 10_002)  # the real clips a generator is measured against; training uses other seeds
+
+
+def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
+    """How far generated clips `(n, length, 1)` are from real ones: the feature distance to `n` fresh real clips
+    (`heldout_seeds[0]`), the real-vs-real floor (against `n` more, `heldout_seeds[1]`) and their ratio, and the
+    median f0, spectral centroid and loudness of the generated and the real clips."""
+    clips = np.asarray(clips, np.float32)
+    if clips.ndim != 3 or clips.shape[1:] != (CLIP_LENGTH, 1):
+        raise ValueError(f"expected generated clips shaped (n, {CLIP_LENGTH}, 1), got {clips.shape}")
+    if len(clips) < 10:
+        raise ValueError(f"a distance between distributions needs at least 10 clips, got {len(clips)}")
+    real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[0])[0])
+    other_real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[1])[0])
+    generated = audio_features(clips)
+    distance, floor = feature_distance(generated, real), feature_distance(other_real, real)
+    medians = lambda features: dict(zip(("f0_hz", "centroid_hz", "loudness_db"),
+                                        np.round(np.median(features, axis=0), 1).tolist()))
+    return {"n_samples": len(clips), "feature_distance": distance, "feature_distance_real_floor": floor,
+            "ratio": distance / floor, "generated_medians": medians(generated), "real_medians": medians(real)}
 
 # %% ../nbs/11_audio.ipynb #a101
 def build_audio_critic(length: int = CLIP_LENGTH, filters=(16, 32, 64, 128), kernel_size: int = 25,

@@ -23,7 +23,8 @@ def _passed(name: str) -> bool:
 
 # %% auto #0
 __all__ = ['ExerciseError', 'check_two_noise_batches', 'check_to_uint8', 'check_stack_output_size', 'check_field_of',
-           'check_generator_loss', 'check_noise_like', 'check_input_and_target', 'check_reparameterize']
+           'check_generator_loss', 'check_noise_like', 'check_input_and_target', 'check_reparameterize',
+           'check_spectral_centroid']
 
 # %% ../nbs/91_exercises.ipynb #c004
 def check_two_noise_batches(two_noise_batches) -> bool:
@@ -243,4 +244,45 @@ def check_reparameterize(my_reparameterize) -> bool:
     if any(gradient is None for gradient in gradients):
         raise ExerciseError(f"{name}: no gradient reaches mean or log_variance — build the sample from them with "
                             "TensorFlow/Keras ops, not NumPy")
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #x6f4552a
+def check_spectral_centroid(my_centroid) -> bool:
+    """Lesson 11: `my_centroid(clips, sample_rate)` gives each clip `(n, length, 1)` its spectral centroid in Hz:
+    the magnitude-weighted mean frequency of the Hann-windowed clip's spectrum."""
+    name = "my_centroid"
+    sample_rate, length = 8000, 4096
+    time_axis = np.arange(length) / sample_rate
+    pure = np.sin(2 * np.pi * 443.3 * time_axis)  # between two FFT bins, so leakage shows
+    mix = pure + np.sin(2 * np.pi * 1800.0 * time_axis)
+    clips = np.stack([pure, mix])[..., None].astype(np.float32)
+    result = my_centroid(clips, sample_rate)
+    if _not_attempted(name, result):
+        return False
+    values = np.asarray(result, np.float64)
+    if values.shape != (2,):
+        raise ExerciseError(f"{name}: shape {values.shape}, expected one number per clip: (2,) for 2 clips "
+                            "(sum over the frequency axis, not over clips)")
+    frequencies = np.fft.rfftfreq(length, 1 / sample_rate)
+
+    def centroid(signals, window=True, scale=frequencies, normalize=True):
+        spectrum = np.abs(np.fft.rfft(signals * (np.hanning(length) if window else 1.0), axis=1))
+        weighted = (spectrum * scale).sum(axis=1)
+        return weighted / spectrum.sum(axis=1) if normalize else weighted
+
+    signals = clips[..., 0].astype(np.float64)
+    expected = centroid(signals)
+    if np.allclose(values, centroid(signals, scale=np.arange(len(frequencies))), rtol=1e-3):
+        raise ExerciseError(f"{name}: {values.round(1).tolist()} are FFT bin numbers, expected Hz "
+                            f"{expected.round(1).tolist()} — weight by np.fft.rfftfreq(length, 1 / sample_rate)")
+    if np.allclose(values, centroid(signals, normalize=False), rtol=1e-3):
+        raise ExerciseError(f"{name}: {values.round(0).tolist()} is the magnitude-weighted sum, expected the mean "
+                            f"{expected.round(1).tolist()} Hz — divide by the total magnitude")
+    if np.allclose(values, centroid(signals, window=False), rtol=1e-3):
+        raise ExerciseError(f"{name}: {values.round(1).tolist()} Hz without a window, expected {expected.round(1).tolist()}"
+                            " — multiply the clip by np.hanning(length) first: unwindowed, a 443 Hz tone leaks into "
+                            "every bin and its centroid reads too high")
+    if not np.allclose(values, expected, rtol=0.01):
+        raise ExerciseError(f"{name}: {values.round(1).tolist()} Hz, expected {expected.round(1).tolist()} "
+                            f"(off by {np.abs(values - expected).max():.1f} Hz)")
     return _passed(name)

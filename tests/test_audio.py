@@ -1,4 +1,4 @@
-"""Lesson 11 (in progress): the synthetic sound dataset and the audio feature distance."""
+"""Lesson 11: the synthetic sound dataset, the audio feature distance, WAV files and the 1-D GAN."""
 import numpy as np
 import pytest
 
@@ -36,3 +36,49 @@ def test_the_generator_output_length_matches_its_arithmetic_and_the_critic_takes
     clips = gan.generator(np.zeros((2, 8), np.float32))
     assert clips.shape == (2, CLIP_LENGTH, 1) and np.abs(clips).max() <= 1  # (4096 / 4⁴) · 4⁴ samples, tanh
     assert gan.discriminator(clips).shape == (2, 1)
+
+
+def test_wav_round_trip_and_a_failed_write_leaves_the_old_file(tmp_path):
+    from gan_lessons.audio import SAMPLE_RATE, read_wav, write_wav
+
+    clips, _ = synthesize_clips(3, seed=0)
+    path = tmp_path / "clips.wav"
+    write_wav(path, clips, gap_seconds=0.25)
+    signal, rate = read_wav(path)
+    gap = int(0.25 * SAMPLE_RATE)
+    assert rate == SAMPLE_RATE and len(signal) == 3 * CLIP_LENGTH + 2 * gap
+    assert np.abs(signal[:CLIP_LENGTH] - clips[0, :, 0]).max() < 1e-4  # 16-bit: error ≤ half a step
+    assert np.all(signal[CLIP_LENGTH:CLIP_LENGTH + gap] == 0)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=r"expected clips shaped \(n, length, 1\)"):
+        write_wav(path, clips[..., 0])
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["clips.wav"]
+
+
+def test_audio_report_puts_real_clips_at_the_floor_and_noise_far_above_it():
+    from gan_lessons.audio import audio_report
+
+    real = audio_report(synthesize_clips(300, seed=5)[0])
+    noise = audio_report(np.random.default_rng(0).uniform(-0.5, 0.5, (300, CLIP_LENGTH, 1)).astype(np.float32))
+    assert real["n_samples"] == 300 and real["ratio"] < 5 < noise["ratio"]
+    assert noise["generated_medians"]["centroid_hz"] > 1500 > real["generated_medians"]["centroid_hz"]
+    with pytest.raises(ValueError, match="at least 10 clips"):
+        audio_report(synthesize_clips(3, seed=0)[0])
+
+
+def test_spectral_centroid_checker_accepts_the_solution_and_names_typical_mistakes():
+    from gan_lessons.exercises import ExerciseError, check_spectral_centroid
+
+    def centroid(clips, sample_rate, window=True, bins=False):
+        signals = clips[..., 0]
+        spectrum = np.abs(np.fft.rfft(signals * (np.hanning(signals.shape[1]) if window else 1.0), axis=1))
+        frequencies = np.arange(spectrum.shape[1]) if bins else np.fft.rfftfreq(signals.shape[1], 1 / sample_rate)
+        return (spectrum * frequencies).sum(axis=1) / spectrum.sum(axis=1)
+
+    assert check_spectral_centroid(centroid)
+    assert check_spectral_centroid(lambda clips, sample_rate: audio_features(clips, sample_rate)[:, 1])
+    for wrong, message in [(lambda c, r: centroid(c, r, window=False), "without a window"),
+                           (lambda c, r: centroid(c, r, bins=True), "FFT bin numbers"),
+                           (lambda c, r: centroid(c, r).mean(), "one number per clip")]:
+        with pytest.raises(ExerciseError, match=message):
+            check_spectral_centroid(wrong)
