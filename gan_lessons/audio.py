@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers
 
 from .evaluation import frechet_distance, gaussian_statistics
 
 # %% auto #0
-__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'synthesize_clips', 'clip_sequence', 'listen', 'write_wav',
-           'read_wav', 'spectrogram', 'show_clips', 'audio_features', 'feature_distance', 'audio_report',
-           'build_audio_critic', 'build_audio_gan']
+__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'synthesize_clips', 'clip_sequence',
+           'listen', 'write_wav', 'read_wav', 'spectrogram', 'show_clips', 'audio_features', 'feature_distance',
+           'audio_report', 'PhaseShuffle', 'LogSpectrogram', 'build_audio_critic', 'build_audio_gan']
 
 # %% ../nbs/11_audio.ipynb #a006
 SAMPLE_RATE = 8000  # Hz: enough for tones up to 880 Hz and their first harmonics
@@ -214,27 +215,79 @@ def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
             "ratio": distance / floor, "generated_medians": medians(generated), "real_medians": medians(real)}
 
 # %% ../nbs/11_audio.ipynb #a101
-def build_audio_critic(length: int = CLIP_LENGTH, filters=(16, 32, 64, 128), kernel_size: int = 25,
-                       stride: int = 4) -> keras.Model:
-    "Clips `(n, length, 1)` → one logit each: strided 1-D convolutions (WaveGAN's shape, narrower) → Dense(1)."
+class PhaseShuffle(layers.Layer):
+    """WaveGAN's phase shuffle: while training, shift the whole batch's features by a random −r…r samples (reflecting
+    at the ends), so the critic cannot tell real from fake by the exact phase of a generator's periodic artifacts."""
+
+    def __init__(self, radius: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.radius = radius
+
+    def call(self, features, training=False):
+        if not training or self.radius == 0:
+            return features
+        shift = tf.random.uniform([], -self.radius, self.radius + 1, dtype=tf.int32)
+        padded = tf.pad(features, [[0, 0], [self.radius, self.radius], [0, 0]], mode="REFLECT")
+        return padded[:, self.radius + shift:self.radius + shift + tf.shape(features)[1]]
+
+    def get_config(self):
+        return {**super().get_config(), "radius": self.radius}
+
+
+class LogSpectrogram(layers.Layer):
+    """Clips `(n, length, 1)` → log magnitudes `(n, frames, frame // 2 + 1, 1)` of Hann-windowed frames: an image in
+    which quiet hiss, invisible in a waveform, is as plain as a tone (`floor` keeps the log, and its gradient, finite)."""
+
+    def __init__(self, frame: int = 256, hop: int = 64, floor: float = 1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.frame, self.hop, self.floor = frame, hop, floor
+
+    def call(self, clips):
+        magnitudes = tf.abs(tf.signal.stft(clips[..., 0], self.frame, self.hop, self.frame))
+        return tf.math.log(magnitudes[..., None] + self.floor)
+
+    def get_config(self):
+        return {**super().get_config(), "frame": self.frame, "hop": self.hop, "floor": self.floor}
+
+
+def build_audio_critic(length: int = CLIP_LENGTH, filters=(8, 16, 32, 64), kernel_size: int = 25, stride: int = 4,
+                       phase_shuffle: int = 2, spectrogram_filters: int = 16) -> keras.Model:
+    """Clips `(n, length, 1)` → one logit each, the sum of two critics: WaveGAN's strided 1-D convolutions on the
+    waveform (with phase shuffle), and, with `spectrogram_filters` > 0, three strided 2-D convolutions on the
+    `LogSpectrogram` — the second hears what the first misses (see the pitfall below)."""
     clips = keras.Input((length, 1), name="clips")
     features = clips
     for index, width in enumerate(filters):
         features = layers.Conv1D(width, kernel_size, strides=stride, padding="same", name=f"down{index}")(features)
         features = layers.LeakyReLU(0.2, name=f"down{index}_act")(features)
-    logit = layers.Dense(1, name="logit")(layers.Flatten(name="flatten")(features))
+        if phase_shuffle and index < len(filters) - 1:
+            features = PhaseShuffle(phase_shuffle, name=f"down{index}_shuffle")(features)
+    logit = layers.Dense(1, name="wave_logit")(layers.Flatten(name="wave_flatten")(features))
+    if spectrogram_filters:
+        image = LogSpectrogram(name="log_spectrogram")(clips)
+        for index, width in enumerate((spectrogram_filters, 2 * spectrogram_filters, 4 * spectrogram_filters)):
+            image = layers.Conv2D(width, 3, strides=2, padding="same", name=f"spectrum{index}")(image)
+            image = layers.LeakyReLU(0.2, name=f"spectrum{index}_act")(image)
+        spectrum_logit = layers.Dense(1, name="spectrum_logit")(layers.Flatten(name="spectrum_flatten")(image))
+        logit = layers.Add(name="logit")([logit, spectrum_logit])
     return keras.Model(clips, logit, name="audio_critic")
 
 
-def build_audio_gan(seed: int = 0, latent_dim: int = 64, channels=(128, 64, 32, 16), learning_rate: float = 2e-4):
-    """The lesson-02 1-D generator (Dense → Reshape → Conv1DTranspose ×4, tanh) against `build_audio_critic`, in the
-    lesson-05 `GAN` (non-saturating loss, R1 penalty, weight averaging), compiled."""
+AUDIO_BATCH_SIZE = 32
+
+
+def build_audio_gan(seed: int = 0, latent_dim: int = 64, channels=(64, 32, 16, 8), kernel_size: int = 24,
+                    learning_rate: float = 5e-4, r1_weight: float = 1.0, **critic_options):
+    """The lesson-02 1-D generator (Dense → Reshape → Conv1DTranspose ×4 with stride 4, tanh) against
+    `build_audio_critic(**critic_options)`, in the lesson-05 `GAN` (non-saturating loss, R1 penalty, weight
+    averaging), compiled. A kernel of 24, a multiple of the stride, gives every output sample the same number of
+    taps — no built-in period-4 pattern for the critic to catch."""
     from gan_lessons.generator import build_generator_1d
     from gan_lessons.training import GAN
 
     keras.utils.set_random_seed(seed)
-    generator = build_generator_1d(latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels)
-    gan = GAN(generator, build_audio_critic(), seed=seed, ema_decay=0.999, r1_weight=0.1)
+    generator = build_generator_1d(latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels, kernel_size=kernel_size)
+    gan = GAN(generator, build_audio_critic(**critic_options), seed=seed, ema_decay=0.999, r1_weight=r1_weight)
     gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
     return gan

@@ -26,7 +26,7 @@ TEXT_MODELS = ("char-lstm",)  # lesson 10
 TRAINABLE = (*GANS, "vae", "audio-gan", "classifier", *TEXT_MODELS)  # vae: lesson 12; audio-gan: lesson 11
 TEXT_EPOCHS, TEXT_HELDOUT_FRACTION, TEXT_WINDOW = 30, 0.1, 100
 VAE_EPOCHS = 60
-AUDIO_EPOCHS, AUDIO_CLIPS = 40, 4000
+AUDIO_EPOCHS, AUDIO_CLIPS = 100, 4000
 
 
 def _argument_type(convert, is_valid, expected: str):
@@ -64,11 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--characters", type=positive_int, help="text: train on the first N training characters only")
     train.add_argument("--seed", type=int, default=0)
 
-    sample = commands.add_parser("sample", help="write a PNG grid of samples, or print generated text")
-    sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist, char-lstm-frankenstein) or a run directory")
-    sample.add_argument("--n", type=positive_int, default=64, help="images: number of samples (default 64)")
-    sample.add_argument("--out", type=Path, help="images: the .png file to write (required); text: a .txt file "
-                                                 "(default: print)")
+    sample = commands.add_parser("sample", help="write a PNG grid of samples or a WAV file of clips, or print "
+                                                "generated text")
+    sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist, audio-gan-tones, char-lstm-frankenstein) "
+                                      "or a run directory")
+    sample.add_argument("--n", type=positive_int, default=64, help="images or clips: number of samples (default 64)")
+    sample.add_argument("--out", type=Path, help="images: the .png file to write (required); audio: the .wav file, "
+                                                 "clips one after another (required); text: a .txt file (default: print)")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--prompt", help="text: what to continue (default: 'The ')")
     sample.add_argument("--length", type=positive_int, help="text: characters to generate (default 500)")
@@ -77,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--top-k", type=positive_int, help="text: draw only from the k likeliest characters")
 
     evaluate = commands.add_parser("evaluate", help="images: classifier score, FCD and class fractions against real "
-                                                    "data; text: held-out nats and bits per character")
-    evaluate.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
-    evaluate.add_argument("--n", type=positive_int, default=2000, help="images: number of samples (default 2000)")
+                                                    "data; audio: the feature distance and its real-vs-real floor; "
+                                                    "text: held-out nats and bits per character")
+    evaluate.add_argument("model", help="a pretrained name (e.g. dcgan-mnist, audio-gan-tones) or a run directory")
+    evaluate.add_argument("--n", type=positive_int, default=2000, help="images or clips: number of samples (default 2000)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     evaluate.add_argument("--seed", type=int, default=0)
     return parser
@@ -268,22 +271,39 @@ def _train_vae(args, out: Path, record: dict, images) -> int:
 
 
 def _train_audio(args, out: Path, record: dict) -> int:
+    import keras
+    import numpy as np
     import tensorflow as tf
 
-    from gan_lessons.audio import CLIP_LENGTH, SAMPLE_RATE, build_audio_gan, synthesize_clips
+    from gan_lessons.audio import (AUDIO_BATCH_SIZE, CLIP_LENGTH, HELDOUT_SEEDS, SAMPLE_RATE, audio_features,
+                                   build_audio_gan, feature_distance, synthesize_clips)
     from gan_lessons.training import AtomicBackupAndRestore
 
     epochs, count = args.epochs or AUDIO_EPOCHS, args.images or AUDIO_CLIPS
     record["command"] = f"gan-lessons train audio-gan --out {out} --epochs {epochs} --seed {args.seed}" + (
         f" --images {args.images}" if args.images else "")
     record.update(data=f"{count:,} synthetic clips (synthesize_clips, seed {args.seed}) of {CLIP_LENGTH} samples at "
-                       f"{SAMPLE_RATE} Hz", training_clips=count, batch_size=64)
+                       f"{SAMPLE_RATE} Hz", training_clips=count, batch_size=AUDIO_BATCH_SIZE)
     _announce(record, epochs, out)
     clips, _ = synthesize_clips(count, seed=args.seed)
     gan = build_audio_gan(seed=args.seed)
-    batches = tf.data.Dataset.from_tensor_slices(clips).shuffle(count, seed=args.seed).batch(64, drop_remainder=True)
+    batches = tf.data.Dataset.from_tensor_slices(clips)\
+        .shuffle(count, seed=args.seed).batch(AUDIO_BATCH_SIZE, drop_remainder=True)
+    real = audio_features(synthesize_clips(500, seed=HELDOUT_SEEDS[0])[0])
+    noise = np.random.default_rng(HELDOUT_SEEDS[0]).normal(size=(500, gan.latent_dim)).astype(np.float32)
+
+    class DistanceCurve(keras.callbacks.Callback):
+        "After each epoch: the feature distance of 500 clips of the weight average, into run.json (~2 s an epoch)."
+
+        def on_epoch_end(self, epoch, logs=None):
+            distance = feature_distance(audio_features(gan.sampler(noise, training=False).numpy()), real)
+            record.setdefault("distance_curve", []).append(
+                {"epoch": epoch + 1, "train_seconds": record["train_seconds"], "feature_distance": round(distance, 4)})
+            _write_json_atomically(out / "run.json", record)
+
     gan.fit(batches, epochs=epochs, verbose=2, shuffle=False,
-            callbacks=[AtomicBackupAndRestore(str(out / "backup")), _progress_callback(out, record, lambda model: model.sampler)])
+            callbacks=[AtomicBackupAndRestore(str(out / "backup")), _progress_callback(out, record, lambda model: model.sampler),
+                       DistanceCurve()])
     print(f"{out}: {record.get('completed_epochs', 0)} epochs, {record.get('train_seconds', 0):.0f} s of training")
     return 0
 
@@ -365,7 +385,9 @@ def sample_command(args) -> int:
     text_options = [f"--{name.replace('_', '-')}" for name in ("prompt", "length", "temperature", "top_k")
                     if getattr(args, name) is not None]
     if text_options:
-        raise CommandError(f"{' '.join(text_options)} apply to text models; {args.model} is an image model")
+        raise CommandError(f"{' '.join(text_options)} apply to text models; {args.model} is not one")
+    if _is_audio_generator(model):
+        return _sample_audio(args, model)
     if args.out is None:
         raise CommandError("--out is required for an image model: the .png file to write")
     if args.out.suffix.lower() != ".png":
@@ -387,6 +409,8 @@ def evaluate_command(args) -> int:
     model = load(args.model)
     if hasattr(model, "vocabulary"):
         return _evaluate_text(args, model)
+    if _is_audio_generator(model):
+        return _evaluate_audio(args, model)
     generator = _image_generator(model, args.model)
     train = load_mnist("train", fallback=False, verbose=False)
     heldout = load_mnist("heldout", fallback=False, verbose=False)
@@ -418,6 +442,51 @@ def evaluate_command(args) -> int:
     if labels is not None:
         print(f"  label accuracy    {report['label_accuracy']:8.1%}   (samples the classifier assigns to the digit asked for)")
         print("  FCD per class     " + "  ".join(f"{digit}:{value:.1f}" for digit, value in enumerate(report["per_class_fcd"])))
+    print(f"  data: {report['data']}")
+    return 0
+
+# %% ../nbs/93_cli.ipynb #x95a061c
+def _is_audio_generator(model) -> bool:
+    "A generator of clips `(n, length, 1)` from noise `(n, latent_dim)` (lesson 11), not of images."
+    return hasattr(model, "latent_dim") and len(model.outputs[0].shape) == 3
+
+
+def _sample_audio(args, generator) -> int:
+    from gan_lessons.audio import SAMPLE_RATE, write_wav
+
+    if args.out is None:
+        raise CommandError("--out is required for an audio model: the .wav file to write")
+    if args.out.suffix.lower() != ".wav":
+        raise CommandError(f"--out of an audio model must name a .wav file, got {args.out}")
+    if not args.out.parent.is_dir():
+        raise CommandError(f"the folder of --out does not exist: {args.out.parent}")
+    clips, _ = generate(generator, args.n, args.seed)
+    write_wav(args.out, clips, SAMPLE_RATE, gap_seconds=0.25)
+    print(f"wrote {args.n} clips of {args.model} to {args.out} (16-bit mono at {SAMPLE_RATE} Hz, one after another "
+          f"with 0.25 s of silence between them)")
+    return 0
+
+
+def _evaluate_audio(args, generator) -> int:
+    from gan_lessons.audio import HELDOUT_SEEDS, audio_report
+
+    clips, _ = generate(generator, args.n, args.seed)
+    try:  # too few clips, or clips of another length than the real ones
+        measured = audio_report(clips)
+    except ValueError as error:
+        raise CommandError(f"{args.model}: {error}") from None
+    report = {"model": str(args.model), **{key: round(value, 4) if isinstance(value, float) else value
+                                          for key, value in measured.items()},
+              "data": f"fresh synthetic clips (synthesize_clips, seeds {HELDOUT_SEEDS[0]} and {HELDOUT_SEEDS[1]})"}
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{args.model}: {report['n_samples']} clips against as many real ones")
+    print(f"  feature distance  {report['feature_distance']:8.3f}   (real vs real: "
+          f"{report['feature_distance_real_floor']:.3f}; ratio {report['ratio']:.1f})")
+    for key, label in (("f0_hz", "median f0 (Hz)"), ("centroid_hz", "median centroid (Hz)"),
+                       ("loudness_db", "median loudness (dB)")):
+        print(f"  {label:<21} {report['generated_medians'][key]:8.1f}   (real: {report['real_medians'][key]:.1f})")
     print(f"  data: {report['data']}")
     return 0
 

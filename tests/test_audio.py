@@ -82,3 +82,28 @@ def test_spectral_centroid_checker_accepts_the_solution_and_names_typical_mistak
                            (lambda c, r: centroid(c, r).mean(), "one number per clip")]:
         with pytest.raises(ExerciseError, match=message):
             check_spectral_centroid(wrong)
+
+
+def test_train_audio_gan_resumes_and_sample_and_evaluate_accept_its_run(tmp_path, run_cli):
+    import json
+
+    from gan_lessons import pretrained
+    from gan_lessons.audio import SAMPLE_RATE, read_wav
+
+    argv = ["train", "audio-gan", "--out", str(tmp_path / "run"), "--images", "128"]
+    assert run_cli([*argv, "--epochs", "1"])[0] == 0
+    code, out, _ = run_cli([*argv, "--epochs", "2"])
+    assert code == 0 and "resuming after epoch 1 of 2" in out
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["completed_epochs"] == 2
+    assert pretrained.load(tmp_path / "run").output_shape == (None, CLIP_LENGTH, 1)
+    code, out, _ = run_cli(["sample", str(tmp_path / "run"), "--n", "3", "--out", str(tmp_path / "clips.wav")])
+    signal, rate = read_wav(tmp_path / "clips.wav")
+    assert code == 0 and rate == SAMPLE_RATE and len(signal) == 3 * CLIP_LENGTH + 2 * SAMPLE_RATE // 4
+    code, out, _ = run_cli(["evaluate", str(tmp_path / "run"), "--n", "50", "--json"])
+    report = json.loads(out)
+    assert code == 0 and report["n_samples"] == 50 and report["feature_distance"] > report["feature_distance_real_floor"]
+    code, _, err = run_cli(["sample", str(tmp_path / "run"), "--out", str(tmp_path / "clips.png")])
+    assert code == 2 and "must name a .wav file" in err
+    code, _, err = run_cli(["evaluate", str(tmp_path / "run"), "--n", "5"])
+    assert code == 2 and "at least 10 clips" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clips.wav", "run"]
