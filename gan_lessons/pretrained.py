@@ -25,6 +25,9 @@ PRETRAINED = {
                           summary="WGAN-GP generator (lesson 08) trained on MNIST (weight-averaged)"),
     "vae-mnist": dict(file="vae-mnist.keras", kind="image-generator",
                       summary="Convolutional VAE (lesson 12) trained on MNIST; `load` returns its decoder (pixel means in [-1, 1])"),
+    "audio-gan-tones": dict(file="audio-gan-tones.keras", kind="audio-generator",
+                            summary="1-D convolutional GAN generator (lesson 11) trained on synthetic tones, noise bursts "
+                                    "and chirps at 8 kHz (weight-averaged)"),
     "char-lstm-frankenstein": dict(file="char-lstm-frankenstein.keras", kind="text-generator",
                                    summary="Character-level LSTM (lesson 10) trained on the first 90 % of Frankenstein"),
 }

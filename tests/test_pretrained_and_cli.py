@@ -51,8 +51,18 @@ def test_image_generators_follow_the_contract(name):
     assert images.min() >= -1 and images.max() <= 1 and images.std() > 0.1
 
 
+def test_the_audio_generator_follows_its_contract():
+    from gan_lessons.audio import CLIP_LENGTH
+
+    generator = pretrained.load("audio-gan-tones")
+    clips = generator(keras.random.normal((5, generator.latent_dim), seed=1), training=False).numpy()
+    assert PRETRAINED["audio-gan-tones"]["kind"] == "audio-generator"
+    assert clips.shape == (5, CLIP_LENGTH, 1) and clips.dtype == np.float32
+    assert np.abs(clips).max() <= 1 and clips.std() > 0.01
+
+
 def test_unknown_names_missing_runs_and_broken_files_are_refused_clearly(tmp_path):
-    with pytest.raises(PretrainedError, match="expected one of cgan-mnist, char-lstm-frankenstein, dcgan-mnist, mnist-classifier, vae-mnist, wgan-gp-mnist"):
+    with pytest.raises(PretrainedError, match="expected one of audio-gan-tones, cgan-mnist, char-lstm-frankenstein, dcgan-mnist, mnist-classifier, vae-mnist, wgan-gp-mnist"):
         pretrained.load("dcgan-cifar")
     with pytest.raises(PretrainedError, match="holds no model.keras"):
         pretrained.load(tmp_path)

@@ -6,6 +6,7 @@ model card next to it from the run's own record (run.json) and freshly measured 
     python tools/publish_pretrained.py wgan-gp-mnist runs/wgan-gp-mnist ["a further limitation, in words"]
     python tools/publish_pretrained.py char-lstm-frankenstein runs/char-lstm-frankenstein
     python tools/publish_pretrained.py vae-mnist runs/vae-mnist
+    python tools/publish_pretrained.py audio-gan-tones runs/audio-gan-tones
 """
 import contextlib
 import io
@@ -37,6 +38,8 @@ if vocabulary_path(run_dir / "model.keras").is_file():  # a text model: its voca
 size_mb = target.stat().st_size / 1e6
 if run["model"] == "char-lstm":  # windows of `window` characters, each character a target once per epoch
     steps_per_epoch = math.ceil((run["training_characters"] - 1) // run["window"] / run["batch_size"])
+elif run["model"] == "audio-gan":  # drop_remainder: only whole batches
+    steps_per_epoch = run["training_clips"] // run["batch_size"]
 else:
     steps_per_epoch = math.ceil(run["training_images"] / run.get("batch_size", 128 if run["model"] == "classifier" else 64))
 critic_steps = WGAN_VARIANTS.get(run["model"], {}).get("critic_steps")  # Wasserstein runs: updates per step
@@ -52,6 +55,11 @@ elif run["model"] == "char-lstm":
               f"training) and `.text_details` (corpus, held-out fraction, window), read from "
               f"`{vocabulary_path(target).name}`. Generate with `gan_lessons.text.CharGenerator` or "
               f"`gan-lessons sample {name} --prompt ... --length ... --temperature ...`.", ""]
+elif run["model"] == "audio-gan":
+    latent = keras.models.load_model(target, compile=False).input_shape[-1]
+    lines += [f"**Contract:** noise `(n, {latent})` (standard normal) → clips `(n, 4096, 1)` in [-1, 1] at 8,000 Hz "
+              f"(0.512 s); `load('{name}').latent_dim == {latent}`. These are the weight-averaged (EMA) generator's "
+              f"weights. Listen with `gan_lessons.audio.listen`, or `gan-lessons sample {name} --n 8 --out clips.wav`.", ""]
 elif run["model"] == "cgan":
     latent = keras.models.load_model(target, compile=False).input_shape[0][-1]
     lines += [f"**Contract:** `[noise (n, {latent}) standard normal, labels (n,) integers 0–9]` → images `(n, 28, 28, 1)` "
@@ -64,7 +72,7 @@ else:
                   "This is the VAE's decoder followed by a sigmoid, rescaled to [-1, 1] (pixel means)." if run["model"] == "vae"
                   else "These are the weight-averaged (EMA) generator's weights."), ""]
 trained_on = (f"{run['training_characters']:,} characters in windows of {run['window']}" if run["model"] == "char-lstm"
-              else f"{run['training_images']:,} images")
+              else f"{run['training_clips']:,} clips" if run["model"] == "audio-gan" else f"{run['training_images']:,} images")
 lines += ["## Training", "",
           f"- **Data and split:** {run['data']}; trained on {trained_on}.",
           f"- **Command:** `{run['command']}` (with `GAN_LESSONS_DATA` pointing at the data above).",
@@ -89,6 +97,27 @@ elif run["model"] == "char-lstm":
               f"- Held-out cross-entropy: **{report['heldout_nats_per_char']:.3f} nats per character** = "
               f"{report['heldout_bits_per_char']:.3f} bits per character (perplexity {report['perplexity']:.2f}).",
               f"- Uniform over the vocabulary: {report['uniform_nats_per_char']:.3f} nats per character.", ""]
+elif run["model"] == "audio-gan":
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["evaluate", name, "--json"]) == 0
+    report = json.loads(printed.getvalue())
+    generated, real = report["generated_medians"], report["real_medians"]
+    curve = run.get("distance_curve", [])
+    lines += [f"Measured with `gan-lessons evaluate {name} --json` ({report['n_samples']:,} clips, seed 0, against "
+              f"{report['data']}): the Fréchet distance of the three lesson-11 features (f0, spectral centroid, "
+              "loudness; standardized on the real clips).", "",
+              "| | this model | real vs real (floor) |", "| --- | --- | --- |",
+              f"| feature distance | {report['feature_distance']:.3f} ({report['ratio']:.0f} × floor) | "
+              f"{report['feature_distance_real_floor']:.3f} |",
+              f"| median f0 | {generated['f0_hz']:.0f} Hz | {real['f0_hz']:.0f} Hz |",
+              f"| median spectral centroid | {generated['centroid_hz']:.0f} Hz | {real['centroid_hz']:.0f} Hz |",
+              f"| median loudness | {generated['loudness_db']:.1f} dB | {real['loudness_db']:.1f} dB |", ""]
+    if curve:  # logged by the run itself after every epoch, on 500 clips
+        shown = [row for row in curve if row["epoch"] % 10 == 0 or row["epoch"] in (1, len(curve))]
+        lines += ["Feature distance during training (500 clips of the weight average after each epoch, from "
+                  "`run.json`): " + "; ".join(f"epoch {row['epoch']}: {row['feature_distance']:.2f}" for row in shown)
+                  + ".", ""]
 else:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
@@ -115,6 +144,11 @@ if run["model"] == "char-lstm":
               f"Learned from one novel of {run['training_characters'] + run['heldout_characters']:,} characters: it "
               "continues text in the style of *Frankenstein* (spelling, punctuation, the letters' voice) and has no "
               "knowledge beyond it. Characters absent from the novel's first 90 % cannot be read or produced."]
+elif run["model"] == "audio-gan":
+    lines += ["## Limitations", "",
+              "Trained on synthetic sounds only (harmonic tones 110–880 Hz, low-passed noise bursts, pitch sweeps; "
+              "lesson 11's `synthesize_clips`), at 8 kHz: it makes nothing else. Listen for its broadband hiss — "
+              "lesson 11 shows it in the spectrograms and measures it in the spectral centroid."]
 else:
     lines += ["## Limitations", "",
               "Trained on 8,000 images of the MNIST test split (the official training split is not available on the "
