@@ -75,7 +75,8 @@ trained_on = (f"{run['training_characters']:,} characters in windows of {run['wi
               else f"{run['training_clips']:,} clips" if run["model"] == "audio-gan" else f"{run['training_images']:,} images")
 lines += ["## Training", "",
           f"- **Data and split:** {run['data']}; trained on {trained_on}.",
-          f"- **Command:** `{run['command']}` (with `GAN_LESSONS_DATA` pointing at the data above).",
+          f"- **Command:** `{run['command']}`" + (" (no data files needed: the clips are made in code)." if run["model"] == "audio-gan"
+                                                  else " (with `GAN_LESSONS_DATA` pointing at the data above)."),
           f"- **Steps:** {run['completed_epochs']} epochs × {steps_per_epoch} steps = "
           f"{run['completed_epochs'] * steps_per_epoch:,} steps" + (
               f" (each: {critic_steps} critic updates on {run['batch_size'] // critic_steps} images each, then one "
