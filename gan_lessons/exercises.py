@@ -23,7 +23,8 @@ def _passed(name: str) -> bool:
 
 # %% auto #0
 __all__ = ['ExerciseError', 'check_two_noise_batches', 'check_to_uint8', 'check_stack_output_size', 'check_field_of',
-           'check_generator_loss', 'check_noise_like', 'check_input_and_target', 'check_reparameterize',
+           'check_generator_loss', 'check_noise_like', 'check_frechet_distance', 'check_balanced_labels',
+           'check_interpolates', 'check_discriminator_accuracy', 'check_input_and_target', 'check_reparameterize',
            'check_spectral_centroid']
 
 # %% ../nbs/91_exercises.ipynb #c004
@@ -179,6 +180,139 @@ def check_noise_like(noise_like) -> bool:
     if abs(values.mean()) > 0.1 or abs(values.std() - 1) > 0.1:
         raise ExerciseError(f"{name}: mean {values.mean():.2f}, std {values.std():.2f}; expected a standard normal")
     return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #cf97d4f
+def _symmetric_root(matrix):
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
+def check_frechet_distance(my_frechet) -> bool:
+    """Lesson 06: `my_frechet(mean_a, cov_a, mean_b, cov_b)` is the Fréchet distance between two Gaussians,
+    ‖μa − μb‖² + tr(Σa) + tr(Σb) − 2·tr((Σa Σb)^½), as a real number."""
+    name = "my_frechet"
+    mean_a, mean_b = np.array([0.0, 1.0]), np.array([1.0, -1.0])
+    cov_a = np.array([[2.0, 0.9], [0.9, 1.0]])
+    cov_b = np.array([[1.0, -0.4], [-0.4, 3.0]])  # does not commute with cov_a: the order of the roots matters
+    result = my_frechet(mean_a, cov_a, mean_b, cov_b)
+    if _not_attempted(name, result):
+        return False
+    if np.iscomplexobj(result) and abs(np.imag(result)) > 0:
+        raise ExerciseError(f"{name}: returned the complex number {complex(result):.4f} — a matrix square root can carry "
+                            "tiny imaginary parts from rounding; return the real part (a distance is real)")
+    value = float(np.real(result))
+    root_a = _symmetric_root(cov_a)
+    trace_root = np.sum(np.sqrt(np.linalg.eigvalsh(root_a @ cov_b @ root_a)))  # tr((Σa Σb)^½)
+    mean_term = float(np.sum((mean_a - mean_b) ** 2))
+    expected = mean_term + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root
+    wrong = {
+        "the mean term ‖μa − μb‖² is missing": expected - mean_term,
+        "the cross term needs a factor 2: − 2·tr((Σa Σb)^½)": expected + trace_root,
+        "tr(√(Σa Σb)) is a matrix square root, not the element-wise np.sqrt of the product":
+            mean_term + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(np.sqrt(np.abs(cov_a @ cov_b))),
+        "tr(√Σa · √Σb) equals tr((Σa Σb)^½) only when the covariances commute — take the root of the product":
+            mean_term + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root_a @ _symmetric_root(cov_b)),
+        "the means are compared without squaring: use ‖μa − μb‖², the squared distance":
+            np.sqrt(mean_term) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root,
+    }
+    if not np.isclose(value, expected, rtol=1e-4):
+        for problem, wrong_value in wrong.items():
+            if np.isclose(value, wrong_value, rtol=1e-4):
+                raise ExerciseError(f"{name}: {value:.4f}, expected {expected:.4f} — {problem}")
+        raise ExerciseError(f"{name}: {value:.4f}, expected {expected:.4f} (off by {value - expected:+.4f})")
+    same = float(np.real(my_frechet(mean_a, cov_a, mean_a, cov_a)))
+    if abs(same) > 1e-6:
+        raise ExerciseError(f"{name}: a Gaussian's distance to itself is {same:.6f}, expected 0")
+    swapped = float(np.real(my_frechet(mean_b, cov_b, mean_a, cov_a)))
+    if not np.isclose(swapped, expected, rtol=1e-4):
+        raise ExerciseError(f"{name}: {swapped:.4f} with the two Gaussians swapped, {value:.4f} in order — the distance "
+                            "is symmetric")
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #c4a1daf
+def check_balanced_labels(my_balanced_labels) -> bool:
+    """Lesson 07: `my_balanced_labels(count, num_classes)` gives `count` integer labels 0 … num_classes − 1, every
+    class equally often (the first `count % num_classes` classes once more), in class order."""
+    name = "my_balanced_labels"
+    result = my_balanced_labels(25, 10)
+    if _not_attempted(name, result):
+        return False
+    labels = np.asarray(result)
+    if labels.shape != (25,):
+        raise ExerciseError(f"{name}(25, 10): shape {labels.shape}, expected (25,) — one label per sample")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ExerciseError(f"{name}: dtype {labels.dtype}, expected integers (an Embedding looks labels up by index)")
+    if labels.min() == 1 and labels.max() == 10:
+        raise ExerciseError(f"{name}: labels run 1–10, expected 0–9 — class k is the digit k")
+    if labels.min() < 0 or labels.max() > 9:
+        raise ExerciseError(f"{name}: labels from {labels.min()} to {labels.max()}, expected 0–9")
+    counts = np.bincount(labels, minlength=10)
+    if counts.max() - counts.min() > 1:
+        raise ExerciseError(f"{name}(25, 10): class counts {counts.tolist()}, expected each class 2 or 3 times — random "
+                            "labels are not balanced; repeat 0 … 9 in turn (np.arange(count) % num_classes)")
+    if counts.tolist() != [3] * 5 + [2] * 5:
+        raise ExerciseError(f"{name}(25, 10): class counts {counts.tolist()}, expected the first five classes 3 times "
+                            "and the rest twice")
+    if not np.array_equal(np.asarray(my_balanced_labels(20, 10)), np.tile(np.arange(10), 2)) and \
+            not np.array_equal(np.asarray(my_balanced_labels(20, 10)), np.repeat(np.arange(10), 2)):
+        raise ExerciseError(f"{name}(20, 10): expected the classes in order — 0…9 twice, or each class twice in a row")
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #c28a8e2
+def check_interpolates(my_interpolates) -> bool:
+    """Lesson 08: `my_interpolates(real, fake, seed)` returns ε·real + (1 − ε)·fake with one ε ~ U(0, 1) per image,
+    the points where WGAN-GP measures the critic's gradient norm."""
+    import tensorflow as tf
+
+    name = "my_interpolates"
+    count = 4000
+    real, fake = tf.ones((count, 4, 4, 1)), tf.zeros((count, 4, 4, 1))  # then each interpolate is ε itself
+    result = my_interpolates(real, fake, 0)
+    if _not_attempted(name, result):
+        return False
+    points = np.asarray(result)
+    if points.shape != (count, 4, 4, 1):
+        raise ExerciseError(f"{name}: shape {points.shape}, expected the images' shape {(count, 4, 4, 1)}")
+    per_image = points.reshape(count, -1)
+    if np.ptp(per_image, axis=1).max() > 1e-6:
+        raise ExerciseError(f"{name}: ε differs between pixels of one image — draw one ε per image, shape (n, 1, 1, 1), "
+                            "so each interpolate lies on the line between its real and its fake image")
+    epsilon = per_image[:, 0]
+    if np.ptp(epsilon) < 1e-6:
+        raise ExerciseError(f"{name}: the same ε = {epsilon[0]:.3f} for every image — draw one per image")
+    if epsilon.min() < -1e-6 or epsilon.max() > 1 + 1e-6:
+        raise ExerciseError(f"{name}: ε from {epsilon.min():.2f} to {epsilon.max():.2f}, expected within [0, 1] — draw ε "
+                            "from a uniform distribution; normal draws leave the segment between real and fake")
+    if abs(epsilon.mean() - 0.5) > 0.03 or abs(epsilon.var() - 1 / 12) > 0.01:
+        raise ExerciseError(f"{name}: ε has mean {epsilon.mean():.3f} and variance {epsilon.var():.4f}, expected "
+                            f"U(0, 1): 0.5 and {1 / 12:.4f}")
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #c925f41
+def check_discriminator_accuracy(my_accuracies) -> bool:
+    """Lesson 09: `my_accuracies(real_logits, fake_logits)` returns `(real_accuracy, fake_accuracy)`: the fraction of
+    real images with a logit above 0 and of fakes with a logit below 0."""
+    name = "my_accuracies"
+    real_logits = np.array([[2.0], [0.3], [-1.0], [0.7]], np.float32)  # logit > 0 means "real": 3 of 4 right
+    fake_logits = np.array([[-3.0], [0.2], [0.6], [-0.1]], np.float32)  # 2 of 4 right
+    result = my_accuracies(real_logits, fake_logits)
+    if _not_attempted(name, result):
+        return False
+    if np.ndim(result) == 0:
+        raise ExerciseError(f"{name}: one number ({float(result):.3f}); expected two, (real_accuracy, fake_accuracy) — "
+                            "a discriminator can be right on all reals and wrong on all fakes, and one average hides it")
+    real_accuracy, fake_accuracy = (float(value) for value in result)
+    if (real_accuracy, fake_accuracy) == (3.0, 2.0):
+        raise ExerciseError(f"{name}: counts (3, 2), expected fractions (0.75, 0.5) — divide by the number of images")
+    if np.isclose(real_accuracy, 0.5) and np.isclose(fake_accuracy, 0.75):
+        raise ExerciseError(f"{name}: (0.5, 0.75), expected (0.75, 0.5) — these are logits, so the threshold is 0, not "
+                            "0.5 (σ(0) = 0.5)")
+    if np.isclose(real_accuracy, 0.25) and np.isclose(fake_accuracy, 0.5):
+        raise ExerciseError(f"{name}: (0.25, 0.5), expected (0.75, 0.5) — a real image is classified right when its logit "
+                            "is above 0")
+    if np.isclose(real_accuracy, 0.75) and np.isclose(fake_accuracy, 0.5):
+        return _passed(name)
+    raise ExerciseError(f"{name}: ({real_accuracy:.3f}, {fake_accuracy:.3f}), expected (0.75, 0.5)")
 
 # %% ../nbs/91_exercises.ipynb #c016
 def check_input_and_target(input_and_target) -> bool:

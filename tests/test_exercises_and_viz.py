@@ -91,3 +91,68 @@ def test_input_and_target_checker():
                            (lambda chunk: chunk[:-1], "expected a pair")):
         with pytest.raises(ExerciseError, match=message):
             check_input_and_target(wrong)
+
+
+def test_frechet_distance_checker_names_each_typical_mistake():
+    from gan_lessons.evaluation import frechet_distance
+    from gan_lessons.exercises import _symmetric_root, check_frechet_distance
+
+    def distance(mean_a, cov_a, mean_b, cov_b, mean_power=2, factor=2, root=None):
+        "The Fréchet distance, or (with the options) one of the usual slips in writing it."
+        root_a = _symmetric_root(cov_a)
+        cross = np.sum(np.sqrt(np.linalg.eigvalsh(root_a @ cov_b @ root_a))) if root is None else root(cov_a, cov_b)
+        mean_term = 0.0 if mean_power == 0 else np.sum((mean_a - mean_b) ** 2) ** (mean_power / 2)
+        return mean_term + np.trace(cov_a) + np.trace(cov_b) - factor * cross
+
+    assert check_frechet_distance(frechet_distance) and check_frechet_distance(distance)
+    assert check_frechet_distance(lambda *args: None) is False
+    for wrong, message in [(lambda *a: distance(*a, mean_power=0), "mean term"),
+                           (lambda *a: distance(*a, factor=1), "factor 2"),
+                           (lambda *a: distance(*a, mean_power=1), "without squaring"),
+                           (lambda *a: distance(*a, root=lambda x, y: np.trace(np.sqrt(np.abs(x @ y)))), "element-wise"),
+                           (lambda *a: distance(*a, root=lambda x, y: np.trace(_symmetric_root(x) @ _symmetric_root(y))),
+                            "commute"),
+                           (lambda *a: complex(distance(*a), 0.5), "complex")]:
+        with pytest.raises(ExerciseError, match=message):
+            check_frechet_distance(wrong)
+
+
+def test_balanced_labels_checker():
+    from gan_lessons.conditional import balanced_labels
+    from gan_lessons.exercises import check_balanced_labels
+
+    assert check_balanced_labels(lambda count, classes: np.arange(count) % classes)
+    assert check_balanced_labels(lambda count, classes: np.asarray(balanced_labels(count, classes)))
+    for wrong, message in [(lambda count, classes: np.random.default_rng(0).integers(0, classes, count), "not balanced"),
+                           (lambda count, classes: np.arange(count) % classes + 1, "1–10"),
+                           (lambda count, classes: (np.arange(count) % classes).astype(float), "integers"),
+                           (lambda count, classes: np.arange(count)[:classes] % classes, "shape")]:
+        with pytest.raises(ExerciseError, match=message):
+            check_balanced_labels(wrong)
+
+
+def test_interpolates_checker():
+    from gan_lessons.exercises import check_interpolates
+
+    def interpolates(real, fake, seed, draw=tf.random.uniform, shape=lambda n: (n, 1, 1, 1)):
+        epsilon = draw(shape(tf.shape(real)[0]), seed=seed)
+        return epsilon * real + (1 - epsilon) * fake
+
+    assert check_interpolates(interpolates)
+    for wrong, message in [(lambda r, f, s: interpolates(r, f, s, draw=tf.random.normal), "uniform distribution"),
+                           (lambda r, f, s: interpolates(r, f, s, shape=lambda n: tf.shape(r)), "one ε per image"),
+                           (lambda r, f, s: interpolates(r, f, s, shape=lambda n: (1, 1, 1, 1)), "the same ε")]:
+        with pytest.raises(ExerciseError, match=message):
+            check_interpolates(wrong)
+
+
+def test_discriminator_accuracy_checker():
+    from gan_lessons.exercises import check_discriminator_accuracy
+
+    assert check_discriminator_accuracy(lambda real, fake: (np.mean(real > 0), np.mean(fake < 0)))
+    for wrong, message in [(lambda real, fake: (np.mean(real > 0.5), np.mean(fake < 0.5)), "threshold is 0"),
+                           (lambda real, fake: (np.sum(real > 0), np.sum(fake < 0)), "divide by the number"),
+                           (lambda real, fake: np.mean(np.concatenate([real > 0, fake < 0])), "two"),
+                           (lambda real, fake: (np.mean(real < 0), np.mean(fake > 0)), "above 0")]:
+        with pytest.raises(ExerciseError, match=message):
+            check_discriminator_accuracy(wrong)
