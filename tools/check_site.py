@@ -26,7 +26,8 @@ shots = site.parent / "screenshots"
 def toc_pages() -> list[str]:
     "Paths (without .html) of every page in _toc.yml, the root first."
     toc = yaml.safe_load(Path("_toc.yml").read_text(encoding="utf-8"))
-    return [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    parts = toc.get("parts", [{"chapters": toc.get("chapters", [])}])
+    return [toc["root"]] + [chapter["file"] for part in parts for chapter in part.get("chapters", [])]
 
 
 def main() -> int:
