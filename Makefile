@@ -14,11 +14,11 @@ export JUPYTER_PREFER_ENV_PATH := 1
 # The build machines have no GPU: keep TensorFlow's C++ start-up messages (CUDA probing) off the site.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help install export book book-build test pytest check-export lock clean
+.PHONY: help install export book book-build test pytest check-export site-check lock clean
 
 help:
 	@echo "make book   execute every lesson (profile: GAN_LESSONS_PROFILE, default by hardware) and build _build/html"
-	@echo "make test   pytest + export check + every lesson executed in the smoke profile as a site build"
+	@echo "make test   pytest + export check + every lesson executed in the smoke profile as a site build + that site in headless Chromium"
 
 $(STAMP): setup.py settings.ini constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +58,16 @@ test: install
 	$(MAKE) --no-print-directory check-export; t1=$$(date +%s); \
 	$(MAKE) --no-print-directory pytest; t2=$$(date +%s); \
 	GAN_LESSONS_PROFILE=smoke GAN_LESSONS_OFFLINE=1 $(MAKE) --no-print-directory book-build; t3=$$(date +%s); \
-	echo "[test] export check $$((t1 - t0)) s, pytest $$((t2 - t1)) s, smoke book build $$((t3 - t2)) s"
+	$(MAKE) --no-print-directory site-check; t4=$$(date +%s); \
+	echo "[test] export check $$((t1 - t0)) s, pytest $$((t2 - t1)) s, smoke book build $$((t3 - t2)) s, browser check $$((t4 - t3)) s"
+
+# The built site in headless Chromium (tools/check_site.py). Without a Chromium it says so and passes, unless
+# GAN_LESSONS_REQUIRE_BROWSER=1 (set by .ci/run, which installs Debian's chromium and chromium-driver).
+site-check: install
+	@status=0; $(BIN)/python tools/check_site.py _build/html || status=$$?; \
+	if [ $$status = 3 ] && [ "$${GAN_LESSONS_REQUIRE_BROWSER:-0}" != 1 ]; then \
+	  echo "[site] NOT CHECKED in a browser: install Debian's chromium and chromium-driver to run it"; \
+	else exit $$status; fi
 
 # Re-pin constraints.txt to what is installed in the venv.
 lock: install

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+SEARCHES = {"spectrogram": "11_audio", "reparameterization": "12_vae"}  # a word → the lesson it must find
 site = Path(sys.argv[1] if len(sys.argv) > 1 else "_build/html").resolve()
 shots = site.parent / "screenshots"
 
@@ -40,7 +41,11 @@ def main() -> int:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # one line per page below is enough
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -69,18 +74,42 @@ def main() -> int:
             local_broken = [src for src in broken if src.startswith(base)]
             if local_broken:
                 problems.append(f"images not loaded: {local_broken}")
-            errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+            errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
+                      and "colab-badge.svg" not in entry["message"]]  # the badge lives on Colab's site (offline here)
             if errors:
                 problems.append(f"console errors: {errors[:3]}")
             if "/nbs/" in page and page[len("nbs/"):][:2].isdigit() and int(page[len("nbs/"):][:2]) < 90:
                 if not driver.find_elements("css selector", "a[href*='colab.research.google.com']"):
                     problems.append("no Colab link")
+            formulas = driver.execute_script("return document.querySelectorAll('.math').length")
+            if formulas:  # MathJax typesets each formula into an <mjx-container>
+                for _ in range(20):
+                    typeset = driver.execute_script("return document.querySelectorAll('mjx-container').length")
+                    if typeset >= formulas:
+                        break
+                    time.sleep(0.25)
+                if typeset < formulas:
+                    problems.append(f"math not rendered: {typeset} of {formulas} formulas typeset")
             driver.save_screenshot(str(shots / (page.replace("/", "_") + ".png")))
             outside = len(broken) - len(local_broken)
             print(f"[site] {'ok  ' if not problems else 'FAIL'} {page}: {driver.title!r}"
                   + (f" ({outside} image(s) from other sites not checked offline)" if outside else "")
                   + "".join(f"\n         {problem}" for problem in problems))
             failures += [(page, problem) for problem in problems]
+        for word, expected in SEARCHES.items():  # the site's own search (Sphinx's index, in the browser)
+            driver.get(f"{base}/search.html?q={word}")
+            found = []
+            for _ in range(40):
+                found = driver.execute_script(
+                    "return Array.from(document.querySelectorAll('ul.search li a')).map(a => a.getAttribute('href'))")
+                if found:
+                    break
+                time.sleep(0.25)
+            hit = any(expected in (link or "") for link in found)
+            print(f"[site] {'ok  ' if hit else 'FAIL'} search {word!r}: {len(found)} result(s)"
+                  + ("" if hit else f", none of them {expected}"))
+            if not hit:
+                failures.append((f"search {word!r}", f"{expected} not among {found[:5]}"))
     finally:
         driver.quit()
         server.shutdown()
