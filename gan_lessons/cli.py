@@ -388,12 +388,7 @@ def sample_command(args) -> int:
         raise CommandError(f"{' '.join(text_options)} apply to text models; {args.model} is not one")
     if _is_audio_generator(model):
         return _sample_audio(args, model)
-    if args.out is None:
-        raise CommandError("--out is required for an image model: the .png file to write")
-    if args.out.suffix.lower() != ".png":
-        raise CommandError(f"--out must name a .png file, got {args.out}")
-    if not args.out.parent.is_dir():
-        raise CommandError(f"the folder of --out does not exist: {args.out.parent}")
+    _check_out(args.out, ".png", "an image model")
     generator = _image_generator(model, args.model)
     images, labels = generate(generator, args.n, args.seed)
     save_image_grid(images, args.out, ncols=None if labels is None else generator.num_classes)  # a column per digit
@@ -446,6 +441,16 @@ def evaluate_command(args) -> int:
     return 0
 
 # %% ../nbs/93_cli.ipynb #x95a061c
+def _check_out(out, suffix: str, kind: str) -> None:
+    "`sample --out`: required, a `suffix` file, in a folder that exists — or a one-line error."
+    if out is None:
+        raise CommandError(f"--out is required for {kind}: the {suffix} file to write")
+    if out.suffix.lower() != suffix:
+        raise CommandError(f"--out of {kind} must name a {suffix} file, got {out}")
+    if not out.parent.is_dir():
+        raise CommandError(f"the folder of --out does not exist: {out.parent}")
+
+
 def _is_audio_generator(model) -> bool:
     "A generator of clips `(n, length, 1)` from noise `(n, latent_dim)` (lesson 11), not of images."
     return hasattr(model, "latent_dim") and len(model.outputs[0].shape) == 3
@@ -454,12 +459,7 @@ def _is_audio_generator(model) -> bool:
 def _sample_audio(args, generator) -> int:
     from gan_lessons.audio import SAMPLE_RATE, write_wav
 
-    if args.out is None:
-        raise CommandError("--out is required for an audio model: the .wav file to write")
-    if args.out.suffix.lower() != ".wav":
-        raise CommandError(f"--out of an audio model must name a .wav file, got {args.out}")
-    if not args.out.parent.is_dir():
-        raise CommandError(f"the folder of --out does not exist: {args.out.parent}")
+    _check_out(args.out, ".wav", "an audio model")
     clips, _ = generate(generator, args.n, args.seed)
     write_wav(args.out, clips, SAMPLE_RATE, gap_seconds=0.25)
     print(f"wrote {args.n} clips of {args.model} to {args.out} (16-bit mono at {SAMPLE_RATE} Hz, one after another "
@@ -494,10 +494,8 @@ def _evaluate_audio(args, generator) -> int:
 def _sample_text(args, model) -> int:
     from gan_lessons.text import CharGenerator
 
-    if args.out is not None and args.out.suffix.lower() != ".txt":
-        raise CommandError(f"--out of a text model must name a .txt file (or leave it out to print), got {args.out}")
-    if args.out is not None and not args.out.parent.is_dir():
-        raise CommandError(f"the folder of --out does not exist: {args.out.parent}")
+    if args.out is not None:  # optional for text: without it the text is printed
+        _check_out(args.out, ".txt", "a text model")
     generator = CharGenerator(model, model.vocabulary, window=model.text_details.get("window", 100))
     prompt = "The " if args.prompt is None else args.prompt
     try:  # an empty prompt, a character the model never saw, a top-k beyond the vocabulary: said in one line
