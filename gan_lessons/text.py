@@ -17,7 +17,8 @@ from .data import DataError
 # %% auto #0
 __all__ = ['UNKNOWN', 'CharVocabulary', 'split_text', 'char_windows', 'build_char_lstm', 'compile_char_model',
            'heldout_nats_per_char', 'bits_per_char', 'ngram_nats_per_char', 'fit_char_model', 'sample_from_logits',
-           'CharGenerator', 'vocabulary_path', 'write_text_model_info', 'read_text_model_info']
+           'CharGenerator', 'temperature_explorer', 'temperature_table', 'vocabulary_path', 'write_text_model_info',
+           'read_text_model_info']
 
 # %% ../nbs/10_text.ipynb #t007
 UNKNOWN = "\ufffd"  # what id 0 decodes to: a character the training text never contained
@@ -282,6 +283,34 @@ class CharGenerator:
                 logits = self._window_logits(np.array([ids[-self.window:]], dtype=np.int32))
             ids.append(int(sample_from_logits(logits.numpy(), temperature, top_k, rng)[0]))
         return self.vocabulary.decode(ids)
+
+# %% ../nbs/10_text.ipynb #x38fb2e2
+def temperature_explorer(generator: CharGenerator, prompt: str = "I beheld the wretch", length: int = 200):
+    "A widget: prompt, temperature, top-k (0 = all characters) and seed above the text `generator.generate` makes of them."
+    from gan_lessons.viz import explorer_widget, require_widgets
+
+    widgets = require_widgets()
+    controls = dict(  # continuous_update=False: generate once the slider is let go, not for every pixel it moves
+        prompt=widgets.Text(prompt, description="prompt", continuous_update=False),
+        temperature=widgets.FloatSlider(1.0, min=0.0, max=2.0, step=0.05, description="temperature",
+                                        continuous_update=False),
+        top_k=widgets.IntSlider(0, min=0, max=len(generator.vocabulary) - 1, description="top-k", continuous_update=False),
+        seed=widgets.IntText(0, description="seed"))
+    return explorer_widget(lambda prompt, temperature, top_k, seed: generator.generate(
+        prompt or "\n", length, temperature, top_k or None, seed=seed, unseen="replace"), controls, output="text")
+
+
+def temperature_table(generator: CharGenerator, prompt: str = "I beheld the wretch", length: int = 150,
+                      temperatures=(0.0, 0.5, 0.8, 1.0, 1.5), seed: int = 0):
+    "The static version of `temperature_explorer`: one sample per temperature (same prompt, same seed) as an HTML table."
+    import html
+
+    from IPython.display import HTML
+
+    rows = "".join(f"<tr><td>{temperature:g}</td><td><pre style='white-space: pre-wrap; margin: 0'>"
+                   f"{html.escape(generator.generate(prompt, length, temperature, seed=seed, unseen='replace'))}</pre></td></tr>"
+                   for temperature in temperatures)
+    return HTML(f"<table><tr><th>temperature</th><th>sample (seed {seed})</th></tr>{rows}</table>")
 
 # %% ../nbs/10_text.ipynb #t042
 def vocabulary_path(model_path) -> Path:

@@ -15,8 +15,9 @@ from .viz import image_grid
 
 # %% auto #0
 __all__ = ['DCGAN_RECIPES', 'with_labels', 'real_logits_and_r1', 'train_step', 'make_train_step', 'random_states', 'GAN',
-           'EpochSeededImages', 'SampleGrid', 'NonFiniteLossError', 'save_weights_atomically', 'AtomicBackupAndRestore',
-           'write_text_atomically', 'SaveWeights', 'fit_gan', 'gan_from_recipe', 'build_dcgan']
+           'EpochSeededImages', 'SampleGrid', 'LiveTrainingView', 'NonFiniteLossError', 'save_weights_atomically',
+           'AtomicBackupAndRestore', 'write_text_atomically', 'SaveWeights', 'fit_gan', 'gan_from_recipe',
+           'build_dcgan']
 
 # %% ../nbs/05_training.ipynb #c007
 def with_labels(inputs, labels):
@@ -266,6 +267,104 @@ class SampleGrid(keras.callbacks.Callback):
 
             Path(self.folder).mkdir(parents=True, exist_ok=True)
             save_image_grid(images, Path(self.folder) / f"epoch_{epoch + 1:03d}.png")
+
+# %% ../nbs/05_training.ipynb #xf26fd17
+class LiveTrainingView(SampleGrid):
+    """`SampleGrid` plus loss curves, shown live: `widget()` displays the grid of any epoch (the latest while training
+    runs) beside the curves; `render(epoch)` draws that view as PNG bytes, `snapshot()` and `animation()` are its
+    static versions. Losses are recorded every `every` batches (Keras reports each as a running mean over the epoch)."""
+
+    def __init__(self, noise, losses=("d_loss", "g_loss"), every: int = 10):
+        super().__init__(noise)
+        if every < 1:
+            raise ValueError(f"every must be a positive number of batches, got {every}")
+        self.losses, self.every = tuple(losses), every
+        self.curves = {name: [] for name in self.losses}
+        self.curve_steps, self.epoch_steps, self.batches_seen = [], [], 0
+        self._slider = self._box = None
+
+    def on_train_begin(self, logs=None):
+        if not self.grids:  # the starting point: what the untrained (or restored) generator draws
+            self.grids.append(image_grid(self.model.sampler(self.noise, training=False).numpy()))
+            self.epoch_steps.append(0)
+            self._show_latest()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches_seen += 1
+        if self.batches_seen % self.every == 0:
+            missing = [name for name in self.losses if name not in (logs or {})]
+            if missing:
+                raise KeyError(f"the model's logs have no {', '.join(missing)}; they have: {', '.join(logs or {})}")
+            for name in self.losses:
+                self.curves[name].append(float(logs[name]))
+            self.curve_steps.append(self.batches_seen)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        self.epoch_steps.append(self.batches_seen)
+        self._show_latest()
+
+    def render(self, epoch: int | None = None) -> bytes:
+        "The view after `epoch` epochs (default: the latest) as PNG bytes: sample grid left, loss curves right."
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure  # not pyplot: no figure left open for the notebook to show twice
+
+        if not self.grids:
+            raise ValueError("nothing to show yet: pass the view to fit(callbacks=[...]) first")
+        epoch = len(self.grids) - 1 if epoch is None else epoch
+        if not 0 <= epoch < len(self.grids):
+            raise ValueError(f"epoch must be in 0..{len(self.grids) - 1}, got {epoch}")
+        figure = Figure(figsize=(9, 3.4), dpi=80)
+        FigureCanvasAgg(figure)
+        grid_axis, curve_axis = figure.subplots(1, 2, width_ratios=(1, 1.4))
+        grid_axis.imshow(self.grids[epoch], cmap="gray", vmin=0, vmax=1)
+        grid_axis.set_axis_off()
+        grid_axis.set_title(f"after {epoch} epoch{'s' if epoch != 1 else ''}")
+        for name, values in self.curves.items():
+            curve_axis.plot(self.curve_steps, values, label=name)
+        curve_axis.axvline(self.epoch_steps[epoch], color="grey", linestyle=":")
+        curve_axis.set_xlabel("batch")
+        curve_axis.set_ylabel("loss (running mean per epoch)")
+        if self.curve_steps:
+            curve_axis.legend(loc="upper right")
+        curve_axis.grid(alpha=0.3)
+        figure.tight_layout()
+        import io
+
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    def widget(self):
+        "The live view: display it before `fit()`; it redraws after every epoch."
+        from gan_lessons.viz import explorer_widget, png_bytes, require_widgets
+
+        widgets = require_widgets()
+        self._slider = widgets.IntSlider(0, min=0, max=max(len(self.grids) - 1, 0), description="epoch")
+        self._box = explorer_widget(lambda epoch: self.render(epoch) if self.grids else png_bytes(np.ones((8, 8))), dict(epoch=self._slider))
+        return self._box
+
+    def _show_latest(self):
+        if self._slider is None:
+            return
+        latest = len(self.grids) - 1
+        self._slider.max = latest
+        if self._slider.value == latest:
+            self._box.redraw()
+        else:
+            self._slider.value = latest  # redraws through the slider's observer
+
+    def snapshot(self, epoch: int | None = None):
+        "The view as a picture in the page (the static version of `widget()`)."
+        from IPython.display import Image
+
+        return Image(self.render(epoch))
+
+    def animation(self, duration_ms: int = 500):
+        "The grids from the start to the last epoch as an animated GIF in the page."
+        from gan_lessons.viz import gif_html, grids_to_gif
+
+        return gif_html(grids_to_gif(self.grids, duration_ms), f"the fixed noise after 0 to {len(self.grids) - 1} epochs")
 
 # %% ../nbs/05_training.ipynb #c023
 class NonFiniteLossError(RuntimeError):

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['to_unit_range', 'image_grid', 'show_images', 'save_image_grid', 'plot_curves', 'grids_to_gif', 'gif_html']
+__all__ = ['to_unit_range', 'image_grid', 'show_images', 'save_image_grid', 'plot_curves', 'grids_to_gif', 'gif_html',
+           'require_widgets', 'png_bytes', 'explorer_widget', 'interpolate_latents', 'latent_random_walk',
+           'LatentExplorer', 'ClassExplorer']
 
 # %% ../nbs/90_viz.ipynb #c004
 def to_unit_range(images, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
@@ -130,3 +132,173 @@ def gif_html(gif_bytes: bytes, caption: str = ""):
     encoded = base64.b64encode(gif_bytes).decode("ascii")
     text = f"<figcaption>{caption}</figcaption>" if caption else ""
     return HTML(f'<figure><img src="data:image/gif;base64,{encoded}" alt="{caption or "animation"}"/>{text}</figure>')
+
+# %% ../nbs/90_viz.ipynb #xa0be812
+def require_widgets():
+    "The `ipywidgets` module, or an ImportError that says how to get it."
+    try:
+        import ipywidgets
+    except ImportError as error:  # Colab and the course's own environment have it; a bare `pip install gan-lessons` may not
+        raise ImportError("the explorers need ipywidgets: `pip install ipywidgets` (Colab already has it)") from error
+    return ipywidgets
+
+
+def png_bytes(grid, upscale: int = 3) -> bytes:
+    "A [0, 1] array (e.g. from `image_grid`) as PNG bytes, each pixel drawn `upscale` times: what an `ipywidgets.Image` shows."
+    import io
+
+    from PIL import Image
+
+    array = np.asarray(grid, dtype=np.float32)
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError(f"expected a grid shaped (H, W) or (H, W, channels), got shape {array.shape}")
+    image = Image.fromarray((np.clip(array, 0, 1) * 255).round().astype(np.uint8))
+    image = image.resize((image.width * upscale, image.height * upscale), Image.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def explorer_widget(render, controls: dict, output: str = "image", upscale: int = 3):
+    """An `ipywidgets.VBox`: the `controls` (name → widget) in a row, below them `render(**values)` — a [0, 1] image
+    grid or PNG bytes when `output="image"`, a string when `output="text"` — redrawn whenever a control changes. The box's
+    `.redraw()` draws it again, its `.view` is the image or text widget."""
+    import html
+
+    widgets = require_widgets()
+    if output not in ("image", "text"):
+        raise ValueError(f"output must be 'image' or 'text', got {output!r}")
+    view = widgets.Image(format="png") if output == "image" else widgets.HTML()
+
+    def redraw(_change=None):
+        result = render(**{name: control.value for name, control in controls.items()})
+        if output == "image":  # a [0, 1] grid, or a picture already encoded as PNG
+            view.value = result if isinstance(result, bytes) else png_bytes(result, upscale)
+        else:
+            view.value = f"<pre style='white-space: pre-wrap'>{html.escape(result)}</pre>"
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    box = widgets.VBox([widgets.HBox(list(controls.values())), view])
+    box.redraw, box.view = redraw, view
+    redraw()
+    return box
+
+# %% ../nbs/90_viz.ipynb #x6baf5b6
+def interpolate_latents(start, end, steps: int, method: str = "slerp") -> np.ndarray:
+    "`steps` latent vectors from `start` to `end`, both included, along the great circle (`slerp`) or the straight line."
+    start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    if start.shape != end.shape or start.ndim != 1:
+        raise ValueError(f"expected two latent vectors of the same length, got shapes {start.shape} and {end.shape}")
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2 (the two ends), got {steps}")
+    if method not in ("slerp", "linear"):
+        raise ValueError(f"method must be 'slerp' or 'linear', got {method!r}")
+    fractions = np.linspace(0.0, 1.0, steps)[:, None]
+    cosine = np.dot(start, end) / (np.linalg.norm(start) * np.linalg.norm(end))
+    angle = np.arccos(np.clip(cosine, -1.0, 1.0))
+    if method == "linear" or angle < 1e-6:  # (nearly) parallel vectors: slerp is the straight line
+        path = (1 - fractions) * start + fractions * end
+    else:
+        path = (np.sin((1 - fractions) * angle) * start + np.sin(fractions * angle) * end) / np.sin(angle)
+    return path.astype(np.float32)
+
+
+def latent_random_walk(latent_dim: int, steps: int, angle: float = 0.3, seed: int = 0) -> np.ndarray:
+    "`steps` latent vectors, each a standard Gaussian sample: z ← cos(angle)·z + sin(angle)·ε, from a seeded start."
+    if latent_dim < 1 or steps < 1:
+        raise ValueError(f"latent_dim and steps must be positive, got {latent_dim} and {steps}")
+    rng = np.random.default_rng(seed)
+    path = [rng.standard_normal(latent_dim)]
+    for _ in range(steps - 1):
+        path.append(np.cos(angle) * path[-1] + np.sin(angle) * rng.standard_normal(latent_dim))
+    return np.stack(path).astype(np.float32)
+
+# %% ../nbs/90_viz.ipynb #xaf8b85f
+class LatentExplorer:
+    """Interpolations and random walks through an unconditional generator's latent space. The seeds name latent
+    vectors exactly as `gan_lessons.generator.sample_latent(1, latent_dim, seed)` does."""
+
+    def __init__(self, generator, latent_dim: int | None = None):
+        self.generator = generator
+        self.latent_dim = latent_dim or getattr(generator, "latent_dim", None)
+        if not self.latent_dim:
+            raise ValueError("the generator has no `latent_dim` attribute: pass latent_dim=")
+        if len(getattr(generator, "inputs", None) or [None]) != 1:
+            raise ValueError("this generator takes several inputs (a conditional one?): use ClassExplorer")
+
+    def latent(self, seed: int) -> np.ndarray:
+        from gan_lessons.generator import sample_latent
+
+        return np.asarray(sample_latent(1, self.latent_dim, seed=seed))[0]
+
+    def decode(self, latents) -> np.ndarray:
+        "Images for a batch of latent vectors, in inference mode."
+        return np.asarray(self.generator(np.asarray(latents, np.float32), training=False))
+
+    def interpolation(self, seed_from: int = 0, seed_to: int = 1, steps: int = 8, method: str = "slerp") -> np.ndarray:
+        return self.decode(interpolate_latents(self.latent(seed_from), self.latent(seed_to), steps, method))
+
+    def walk(self, seed: int = 0, steps: int = 8, angle: float = 0.3) -> np.ndarray:
+        return self.decode(latent_random_walk(self.latent_dim, steps, angle, seed))
+
+    def widget(self, steps: int = 8):
+        "Seeds and method for an interpolation (top row of the picture), seed and step size for a walk (bottom row)."
+        widgets = require_widgets()
+        controls = dict(seed_from=widgets.IntText(0, description="from seed"),
+                        seed_to=widgets.IntText(1, description="to seed"),
+                        method=widgets.ToggleButtons(options=["slerp", "linear"], value="slerp"),
+                        walk_seed=widgets.IntText(2, description="walk seed"),
+                        angle=widgets.FloatSlider(0.3, min=0.05, max=1.5, step=0.05, description="walk step"))
+        return explorer_widget(lambda seed_from, seed_to, method, walk_seed, angle: image_grid(np.concatenate(
+            [self.interpolation(seed_from, seed_to, steps, method), self.walk(walk_seed, steps, angle)]), ncols=steps),
+            controls)
+
+    def animation(self, seed_from: int = 0, seed_to: int = 1, walk_seed: int = 2, frames: int = 24,
+                  angle: float = 0.15, count: int = 4, duration_ms: int = 150):
+        """The static version for the site: an animated GIF. Left: `count` interpolations (seeds `seed_from + i` to
+        `seed_to + i`), there and back. Right: `count` random walks (seeds `walk_seed + i`)."""
+        there = np.stack([self.interpolation(seed_from + i, seed_to + i, frames // 2) for i in range(count)])
+        there_and_back = np.concatenate([there, there[:, ::-1]], axis=1)  # (count, frames, h, w, c)
+        walks = np.stack([self.walk(walk_seed + i, frames, angle) for i in range(count)])
+        grids = [image_grid(np.concatenate([there_and_back[:, frame], walks[:, frame]]), ncols=2 * count, padding=2)
+                 for frame in range(frames)]
+        return gif_html(grids_to_gif(grids, duration_ms, upscale=3),
+                        f"left: {count} slerp interpolations, there and back; right: {count} random walks")
+
+
+class ClassExplorer:
+    "Pick a class, get samples from a conditional generator (inputs `[noise, labels]`): the same noise across classes."
+
+    def __init__(self, generator, num_classes: int | None = None, class_names=None, latent_dim: int | None = None):
+        if len(getattr(generator, "inputs", None) or []) != 2:
+            raise ValueError("expected a conditional generator with inputs [noise, labels]")
+        self.generator = generator
+        self.num_classes = num_classes or getattr(generator, "num_classes", None)
+        self.latent_dim = latent_dim or getattr(generator, "latent_dim", None)
+        if not self.num_classes or not self.latent_dim:
+            raise ValueError("pass num_classes= and latent_dim= (the generator does not carry them)")
+        self.class_names = list(class_names) if class_names is not None else [str(n) for n in range(self.num_classes)]
+        if len(self.class_names) != self.num_classes:
+            raise ValueError(f"expected {self.num_classes} class names, got {len(self.class_names)}")
+
+    def images(self, label: int, seed: int = 0, count: int = 16) -> np.ndarray:
+        from gan_lessons.generator import sample_latent
+
+        if not 0 <= label < self.num_classes:
+            raise ValueError(f"label must be in 0..{self.num_classes - 1}, got {label}")
+        noise = np.asarray(sample_latent(count, self.latent_dim, seed=seed))
+        return np.asarray(self.generator([noise, np.full((count,), label, np.int32)], training=False))
+
+    def widget(self, count: int = 16):
+        widgets = require_widgets()
+        controls = dict(label=widgets.ToggleButtons(options=[(name, index) for index, name in enumerate(self.class_names)],
+                                                    value=0, style=dict(button_width="2.5em")),
+                        seed=widgets.IntSlider(0, min=0, max=99, description="noise seed"))
+        return explorer_widget(lambda label, seed: image_grid(self.images(label, seed, count), ncols=count // 2), controls)
+
+    def animation(self, seed: int = 0, count: int = 16, duration_ms: int = 700):
+        "The static version for the site: the same `count` noise vectors as each class in turn, as an animated GIF."
+        grids = [image_grid(self.images(label, seed, count), ncols=count // 2, padding=2) for label in range(self.num_classes)]
+        return gif_html(grids_to_gif(grids, duration_ms, upscale=3),
+                        f"the same {count} noise vectors, as class {', '.join(self.class_names)} in turn")
