@@ -134,9 +134,9 @@ def check_generator_loss(my_generator_loss) -> bool:
     result = my_generator_loss(logits)
     if _not_attempted(name, result):
         return False
-    value = float(np.asarray(result))
-    if np.ndim(np.asarray(result)) != 0:
+    if np.ndim(np.asarray(result)) != 0:  # checked before float(), which would fail with a less helpful message
         raise ExerciseError(f"{name}: returned shape {np.shape(result)}, expected a scalar — take the mean over the batch")
+    value = float(np.asarray(result))
     if abs(value - expected) > 1e-4:
         minimax = float(-np.mean(np.log1p(np.exp(logits.numpy()))))
         probabilities = 1 / (1 + np.exp(-logits.numpy()))

@@ -156,3 +156,28 @@ def test_discriminator_accuracy_checker():
                            (lambda real, fake: (np.mean(real < 0), np.mean(fake > 0)), "above 0")]:
         with pytest.raises(ExerciseError, match=message):
             check_discriminator_accuracy(wrong)
+
+
+def test_generator_loss_checker():
+    from gan_lessons.exercises import check_generator_loss
+
+    assert check_generator_loss(lambda logits: tf.reduce_mean(tf.nn.softplus(-logits)))
+    assert check_generator_loss(lambda logits: None) is False  # not attempted yet: no error, no pass
+    for wrong, message in [(lambda l: tf.reduce_mean(-tf.nn.softplus(l)), "minimax loss"),
+                           (lambda l: -tf.reduce_mean(tf.nn.softplus(-l)), "sign is flipped"),
+                           (lambda l: tf.reduce_mean(tf.nn.softplus(-tf.sigmoid(l))), "double sigmoid"),
+                           (lambda l: tf.nn.softplus(-l), "expected a scalar"),
+                           (lambda l: -tf.reduce_mean(tf.math.log(tf.sigmoid(l))), "underflows; use softplus")]:
+        with pytest.raises(ExerciseError, match=message):
+            check_generator_loss(wrong)
+
+
+def test_noise_like_checker():
+    from gan_lessons.exercises import check_noise_like
+
+    assert check_noise_like(lambda images, latent_dim: tf.random.normal((tf.shape(images)[0], latent_dim)))
+    for wrong, message in [(lambda images, d: tf.random.normal((images.shape[0], d)), r"use tf.shape\(real_images\)\[0\]"),
+                           (lambda images, d: tf.random.normal((64, d)), r"expected \(5, 100\)"),
+                           (lambda images, d: tf.random.uniform((tf.shape(images)[0], d)), "expected a standard normal")]:
+        with pytest.raises(ExerciseError, match=message):
+            check_noise_like(wrong)
