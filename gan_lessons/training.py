@@ -14,10 +14,10 @@ from .losses import discriminator_loss, generator_loss
 from .viz import image_grid
 
 # %% auto #0
-__all__ = ['DCGAN_RECIPES', 'with_labels', 'real_logits_and_r1', 'train_step', 'make_train_step', 'random_states', 'GAN',
-           'EpochSeededImages', 'SampleGrid', 'LiveTrainingView', 'NonFiniteLossError', 'save_weights_atomically',
-           'AtomicBackupAndRestore', 'write_text_atomically', 'SaveWeights', 'fit_gan', 'gan_from_recipe',
-           'build_dcgan']
+__all__ = ['DCGAN_RECIPES', 'with_labels', 'real_logits_and_r1', 'train_step', 'make_train_step', 'diff_augment', 'random_states',
+           'GAN', 'EpochSeededImages', 'SampleGrid', 'LiveTrainingView', 'NonFiniteLossError',
+           'save_weights_atomically', 'AtomicBackupAndRestore', 'write_text_atomically', 'SaveWeights', 'fit_gan',
+           'gan_from_recipe', 'build_dcgan']
 
 # %% ../nbs/05_training.ipynb #c007
 def with_labels(inputs, labels):
@@ -39,13 +39,17 @@ def real_logits_and_r1(discriminator, real_images, labels=None):
 
 def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise,
                label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
-               r1_weight: float = 0.0, labels=None) -> dict:
+               r1_weight: float = 0.0, labels=None, augment=None) -> dict:
     """One simultaneous update of both players (wrap it in `tf.function`). Returns losses and the
     discriminator's accuracy on real (logit > 0) and fake (logit < 0) images. With `r1_weight` = γ > 0 the
     discriminator's loss includes γ/2 · R1 (see `real_logits_and_r1`). With `labels` (conditional models,
-    lesson 07) both networks also get the real batch's labels: the fakes are asked for the same digits."""
+    lesson 07) both networks also get the real batch's labels: the fakes are asked for the same digits. With
+    `augment` (e.g. `diff_augment`) the discriminator sees real and fake images through the same random,
+    differentiable augmentation."""
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
         fake_images = generator(with_labels(noise, labels), training=True)
+        if augment is not None:  # inside the tapes: the generator's gradient flows back through the augmentation
+            real_images, fake_images = augment(real_images), augment(fake_images)
         if r1_weight:
             real_logits, r1 = real_logits_and_r1(discriminator, real_images, labels)
         else:
@@ -81,6 +85,23 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, latent_d
 
     return step
 
+# %% ../nbs/05_training.ipynb #x9ab538d
+def diff_augment(images, seed=None, shift: int = 4, cutout: int = 14):
+    """DiffAugment's `translation,cutout` policy for `(n, h, w, c)` images in [-1, 1], drawn per image: a shift of up
+    to `shift` pixels (zeros shifted in) and a `cutout` × `cutout` square set to zero. Differentiable in `images`.
+    `seed`: a `keras.random.SeedGenerator`, so a model that owns it draws reproducibly (and resumes exactly)."""
+    batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
+    padded = tf.pad(images, [[0, 0], [shift, shift], [shift, shift], [0, 0]])
+    offsets = keras.random.randint((batch, 2), 0, 2 * shift + 1, seed=seed)
+    rows = tf.range(height)[None, :] + offsets[:, :1]
+    cols = tf.range(width)[None, :] + offsets[:, 1:]
+    shifted = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+    centres = keras.random.randint((batch, 2), 0, max(height, width), seed=seed)  # the square may overhang an edge
+    inside_rows = tf.abs(tf.range(height)[None, :] - centres[:, :1]) <= (cutout - 1) // 2
+    inside_cols = tf.abs(tf.range(width)[None, :] - centres[:, 1:]) <= (cutout - 1) // 2
+    erased = tf.logical_and(inside_rows[:, :, None], inside_cols[:, None, :])[..., None]
+    return tf.where(erased, tf.zeros_like(shifted), shifted)
+
 # %% ../nbs/05_training.ipynb #c009s
 DCGAN_RECIPES = {
     "fast": dict(generator=dict(channels=(128, 64, 32)), discriminator=dict(filters=(32, 64), batch_norm=True, dropout=0.0),
@@ -88,6 +109,8 @@ DCGAN_RECIPES = {
     "full": dict(generator=dict(channels=(256, 128, 64)), discriminator=dict(filters=(64, 128), batch_norm=True, dropout=0.0),
                  batch_size=64, learning_rate=5e-4, beta_1=0.5, ema_decay=0.999, r1_weight=0.1, epochs=80),
 }
+# the full recipe with differentiable augmentation (`diff_augment`) of everything the discriminator sees
+DCGAN_RECIPES["augmented"] = dict(DCGAN_RECIPES["full"], augment=True, epochs=200)
 
 # %% ../nbs/05_training.ipynb #c017
 def random_states(model) -> list:
@@ -109,7 +132,7 @@ class GAN(keras.Model):
 
     def __init__(self, generator, discriminator, latent_dim: int | None = None, seed: int = 0,
                  label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
-                 ema_decay: float | None = None, r1_weight: float = 0.0, **kwargs):
+                 ema_decay: float | None = None, r1_weight: float = 0.0, augment: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim = latent_dim or generator.latent_dim
@@ -128,6 +151,9 @@ class GAN(keras.Model):
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.step_options = dict(label_smoothing=label_smoothing, generator_loss_kind=generator_loss_kind,
                                  r1_weight=r1_weight)
+        if augment:  # DiffAugment on the discriminator's inputs, drawn from a generator the checkpoints keep
+            self.augment_seed = keras.random.SeedGenerator(seed + 1)
+            self.step_options["augment"] = lambda images: diff_augment(images, self.augment_seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.LOG_NAMES}
         self.built = generator.built and discriminator.built
 
@@ -475,7 +501,8 @@ def gan_from_recipe(recipe: str, build_generator, build_discriminator, seed: int
     settings = DCGAN_RECIPES[recipe]
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
     gan = GAN(build_generator(**settings["generator"]), build_discriminator(**settings["discriminator"]), seed=seed,
-              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0))
+              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0),
+              augment=settings.get("augment", False))
     optimizer = lambda: keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
     gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     return gan
