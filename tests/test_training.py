@@ -158,10 +158,10 @@ def poison_before(step):
     return AtStep(step, poison)
 
 
-def _tiny_gan():
+def _tiny_gan(augment=False):
     seed_everything(11)
     # with a weight average, so resuming must restore it (and its update counter) as well
-    gan = GAN(build_generator(**SMALL_G), build_discriminator(**SMALL_D), seed=11, ema_decay=0.9)
+    gan = GAN(build_generator(**SMALL_G), build_discriminator(**SMALL_D), seed=11, ema_decay=0.9, augment=augment)
     gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     return gan
 
@@ -237,14 +237,15 @@ def test_weight_average_lags_the_generator_and_is_what_the_gan_samples_from(resu
 
 
 def test_recipes_build_compiled_gans_and_unknown_names_are_refused():
-    assert set(DCGAN_RECIPES) == {"fast", "full"}
+    assert set(DCGAN_RECIPES) == {"fast", "full", "augmented"}
     gan = build_dcgan("fast", seed=3)
     assert gan.step_options["r1_weight"] == DCGAN_RECIPES["fast"]["r1_weight"] > 0
     assert gan.ema_generator is not None and gan.g_optimizer.built and gan.d_optimizer.built
     assert gan.generator.output_shape == (None, 28, 28, 1)
     again = build_dcgan("fast", seed=3)
     assert np.array_equal(_weights(gan), _weights(again)), "the initial weights depend on the seed only"
-    with pytest.raises(ValueError, match="expected one of fast, full"):
+    assert build_dcgan("augmented").step_options["augment"] is not None and "augment" not in gan.step_options
+    with pytest.raises(ValueError, match="expected one of fast, full, augmented"):
         build_dcgan("huge")
 
 
@@ -271,3 +272,36 @@ def test_keras3_frozen_discriminator_never_learns_with_train_on_batch():
     before = [w.copy() for w in discriminator.get_weights()]
     discriminator.train_on_batch(tf.random.uniform((8, 28, 28, 1), -1, 1), tf.ones((8, 1)))
     assert all(np.array_equal(a, b) for a, b in zip(before, discriminator.get_weights()))
+
+
+def test_augmented_run_resumes_exactly_too(resume_images, tmp_path):
+    "The augmentation draws from a generator the model owns, so an interrupted augmented run resumes exactly."
+    straight = _tiny_gan(augment=True)
+    fit_gan(straight, resume_images, epochs=2, out_dir=tmp_path / "straight", verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        fit_gan(_tiny_gan(augment=True), resume_images, epochs=2, out_dir=tmp_path / "resumed", verbose=0,
+                callbacks=[crash_before(5)])
+    resumed = _tiny_gan(augment=True)
+    fit_gan(resumed, resume_images, epochs=2, out_dir=tmp_path / "resumed", verbose=0)
+    assert np.array_equal(_weights(resumed), _weights(straight))
+    plain = _tiny_gan()
+    fit_gan(plain, resume_images, epochs=2, out_dir=tmp_path / "plain", verbose=0)
+    assert not np.array_equal(_weights(plain)[:1000], _weights(straight)[:1000])  # the augmentation did something
+
+
+def test_diff_augment_shifts_cuts_and_passes_gradients_to_the_input():
+    from gan_lessons.training import diff_augment
+
+    images = tf.random.uniform((64, 28, 28, 1), 0.5, 1.0)  # no zeros of their own
+    augmented = diff_augment(images, keras.random.SeedGenerator(0))
+    zero_share = (augmented.numpy() == 0).reshape(64, -1).mean(axis=1)
+    assert augmented.shape == images.shape and zero_share.min() > 0 and zero_share.max() < 0.6
+    assert len(set(zero_share.round(4))) > 10  # drawn per image, not one draw for the batch
+    unchanged = diff_augment(images, keras.random.SeedGenerator(0), shift=0, cutout=0)
+    np.testing.assert_array_equal(unchanged.numpy(), images.numpy())
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        total = tf.reduce_sum(diff_augment(images, keras.random.SeedGenerator(1)))
+    gradient = tape.gradient(total, images).numpy()
+    assert set(np.unique(gradient)) <= {0.0, 1.0}  # every output pixel is one input pixel, or zero
+    assert 0.4 * images.numpy().size < gradient.sum() < images.numpy().size
