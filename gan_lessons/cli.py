@@ -58,8 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("model", choices=TRAINABLE, help="what to train")
     train.add_argument("--out", type=Path, required=True, help="run directory (checkpoints, model.keras, run.json)")
     train.add_argument("--epochs", type=positive_int, help="total epochs (default: the recipe's)")
-    train.add_argument("--recipe", choices=("fast", "full", "augmented"), default="fast",
-                       help="GAN recipe (default: fast; see DCGAN_RECIPES in lesson 05)")
+    train.add_argument("--recipe", choices=("fast", "full"), default="fast", help="GAN recipe (default: fast)")
     train.add_argument("--images", type=positive_int, help="train on the first N training images only")
     train.add_argument("--text", choices=sorted(TEXT_FILES), default="frankenstein", help="corpus of a text model (default: frankenstein)")
     train.add_argument("--characters", type=positive_int, help="text: train on the first N training characters only")

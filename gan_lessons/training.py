@@ -109,9 +109,6 @@ DCGAN_RECIPES = {
     "full": dict(generator=dict(channels=(256, 128, 64)), discriminator=dict(filters=(64, 128), batch_norm=True, dropout=0.0),
                  batch_size=64, learning_rate=5e-4, beta_1=0.5, ema_decay=0.999, r1_weight=0.1, epochs=80),
 }
-# for long runs: the fast recipe's networks at the full recipe's learning rate, with differentiable augmentation
-# (`diff_augment`) of everything the discriminator sees
-DCGAN_RECIPES["augmented"] = dict(DCGAN_RECIPES["fast"], learning_rate=5e-4, augment=True, epochs=200)
 
 # %% ../nbs/05_training.ipynb #c017
 def random_states(model) -> list:

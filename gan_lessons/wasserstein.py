@@ -116,9 +116,6 @@ def build_wgan(variant: str = "wgan-gp", recipe: str = "fast", seed: int = 0) ->
     if recipe not in DCGAN_RECIPES:
         raise ValueError(f"unknown recipe {recipe!r}: expected one of {', '.join(DCGAN_RECIPES)}")
     settings = DCGAN_RECIPES[recipe]
-    if settings.get("augment"):
-        raise ValueError(f"the {recipe!r} recipe augments a DCGAN's discriminator inputs; the Wasserstein variants "
-                         "take the fast or full recipe")
     critic_options = dict(settings["discriminator"], batch_norm=False, dropout=0.0, spectral_norm=variant == "sngan")
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
     generator, critic = build_generator(**settings["generator"]), build_discriminator(**critic_options)
