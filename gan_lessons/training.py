@@ -333,6 +333,8 @@ class LiveTrainingView(SampleGrid):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure  # not pyplot: no figure left open for the notebook to show twice
 
+        import io
+
         if not self.grids:
             raise ValueError("nothing to show yet: pass the view to fit(callbacks=[...]) first")
         epoch = len(self.grids) - 1 if epoch is None else epoch
@@ -353,8 +355,6 @@ class LiveTrainingView(SampleGrid):
             curve_axis.legend(loc="upper right")
         curve_axis.grid(alpha=0.3)
         figure.tight_layout()
-        import io
-
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         return buffer.getvalue()
@@ -365,7 +365,8 @@ class LiveTrainingView(SampleGrid):
 
         widgets = require_widgets()
         self._slider = widgets.IntSlider(0, min=0, max=max(len(self.grids) - 1, 0), description="epoch")
-        self._box = explorer_widget(lambda epoch: self.render(epoch) if self.grids else png_bytes(np.ones((8, 8))), dict(epoch=self._slider))
+        blank = png_bytes(np.ones((8, 8)))  # before the first epoch
+        self._box = explorer_widget(lambda epoch: self.render(epoch) if self.grids else blank, dict(epoch=self._slider))
         return self._box
 
     def _show_latest(self):
@@ -499,8 +500,7 @@ def gan_from_recipe(recipe: str, build_generator, build_discriminator, seed: int
     settings = DCGAN_RECIPES[recipe]
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
     gan = GAN(build_generator(**settings["generator"]), build_discriminator(**settings["discriminator"]), seed=seed,
-              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0),
-              augment=settings.get("augment", False))
+              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0))
     optimizer = lambda: keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
     gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     return gan

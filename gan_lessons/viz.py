@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['to_unit_range', 'image_grid', 'show_images', 'save_image_grid', 'plot_curves', 'grids_to_gif', 'gif_html',
-           'require_widgets', 'png_bytes', 'explorer_widget', 'interpolate_latents', 'latent_random_walk',
+__all__ = ['to_unit_range', 'image_grid', 'show_images', 'grid_picture', 'save_image_grid', 'plot_curves', 'grids_to_gif',
+           'gif_html', 'require_widgets', 'png_bytes', 'explorer_widget', 'interpolate_latents', 'latent_random_walk',
            'LatentExplorer', 'ClassExplorer']
 
 # %% ../nbs/90_viz.ipynb #c004
@@ -68,16 +68,24 @@ def show_images(images, ncols: int | None = None, title: str | None = None,
     return fig
 
 
+def grid_picture(grid, upscale: int = 1):
+    "A [0, 1] array (e.g. from `image_grid`) as a PIL image, each pixel drawn `upscale` × `upscale` times."
+    from PIL import Image
+
+    array = np.asarray(grid, dtype=np.float32)
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError(f"expected a grid shaped (H, W) or (H, W, channels), got shape {array.shape}")
+    picture = Image.fromarray((np.clip(array, 0, 1) * 255).round().astype(np.uint8))
+    if upscale > 1:
+        picture = picture.resize((picture.width * upscale, picture.height * upscale), Image.NEAREST)
+    return picture
+
+
 def save_image_grid(images, path, ncols: int | None = None, value_range: tuple[float, float] = (-1.0, 1.0),
                     upscale: int = 2) -> Path:
     "Write a grid of images as a PNG (written to a temporary name first, so no half-written file is left)."
-    from PIL import Image
-
     path = Path(path)
-    grid = (image_grid(images, ncols=ncols, value_range=value_range) * 255).round().astype(np.uint8)
-    picture = Image.fromarray(grid)
-    if upscale > 1:
-        picture = picture.resize((picture.width * upscale, picture.height * upscale), Image.NEAREST)
+    picture = grid_picture(image_grid(images, ncols=ncols, value_range=value_range), upscale)
     partial = path.with_name(path.name + ".partial")
     picture.save(partial, format="PNG")
     partial.replace(path)
@@ -110,14 +118,9 @@ def grids_to_gif(grids, duration_ms: int = 400, upscale: int = 2) -> bytes:
     "Encode a sequence of [0, 1] grids (e.g. from `image_grid`) as an animated GIF; returns the bytes."
     import io
 
-    from PIL import Image
-
     if not len(grids):
         raise ValueError("grids_to_gif needs at least one grid")
-    frames = []
-    for grid in grids:
-        frame = Image.fromarray((np.clip(grid, 0, 1) * 255).round().astype(np.uint8))
-        frames.append(frame.resize((frame.width * upscale, frame.height * upscale), Image.NEAREST))
+    frames = [grid_picture(grid, upscale) for grid in grids]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)
     return buffer.getvalue()
@@ -138,7 +141,7 @@ def require_widgets():
     "The `ipywidgets` module, or an ImportError that says how to get it."
     try:
         import ipywidgets
-    except ImportError as error:  # Colab and the course's own environment have it; a bare `pip install gan-lessons` may not
+    except ImportError as error:  # a requirement of the package, but a hand-made environment may lack it
         raise ImportError("the explorers need ipywidgets: `pip install ipywidgets` (Colab already has it)") from error
     return ipywidgets
 
@@ -147,15 +150,8 @@ def png_bytes(grid, upscale: int = 3) -> bytes:
     "A [0, 1] array (e.g. from `image_grid`) as PNG bytes, each pixel drawn `upscale` times: what an `ipywidgets.Image` shows."
     import io
 
-    from PIL import Image
-
-    array = np.asarray(grid, dtype=np.float32)
-    if array.ndim not in (2, 3) or array.size == 0:
-        raise ValueError(f"expected a grid shaped (H, W) or (H, W, channels), got shape {array.shape}")
-    image = Image.fromarray((np.clip(array, 0, 1) * 255).round().astype(np.uint8))
-    image = image.resize((image.width * upscale, image.height * upscale), Image.NEAREST)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    grid_picture(grid, upscale).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -216,8 +212,9 @@ def latent_random_walk(latent_dim: int, steps: int, angle: float = 0.3, seed: in
 
 # %% ../nbs/90_viz.ipynb #xaf8b85f
 class LatentExplorer:
-    """Interpolations and random walks through an unconditional generator's latent space. The seeds name latent
-    vectors exactly as `gan_lessons.generator.sample_latent(1, latent_dim, seed)` does."""
+    """Interpolations and random walks through an unconditional generator's latent space. An interpolation's seeds
+    name latent vectors as `gan_lessons.generator.sample_latent(1, latent_dim, seed)` does; a walk's seed starts
+    `latent_random_walk`."""
 
     def __init__(self, generator, latent_dim: int | None = None):
         self.generator = generator
