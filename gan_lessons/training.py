@@ -39,13 +39,14 @@ def real_logits_and_r1(discriminator, real_images, labels=None):
 
 def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise,
                label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
-               r1_weight: float = 0.0, labels=None, augment=None) -> dict:
+               r1_weight: float = 0.0, labels=None, augment=None, generator_top_k=None) -> dict:
     """One simultaneous update of both players (wrap it in `tf.function`). Returns losses and the
     discriminator's accuracy on real (logit > 0) and fake (logit < 0) images. With `r1_weight` = γ > 0 the
     discriminator's loss includes γ/2 · R1 (see `real_logits_and_r1`). With `labels` (conditional models,
     lesson 07) both networks also get the real batch's labels: the fakes are asked for the same digits. With
     `augment` (e.g. `diff_augment`) the discriminator sees real and fake images through the same random,
-    differentiable augmentation."""
+    differentiable augmentation. With `generator_top_k` = k the generator learns only from the k fakes the
+    discriminator finds most realistic (top-k training, Sinha et al., 2020); the discriminator still sees them all."""
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
         fake_images = generator(with_labels(noise, labels), training=True)
         if augment is not None:  # inside the tapes: the generator's gradient flows back through the augmentation
@@ -55,7 +56,9 @@ def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, 
         else:
             real_logits, r1 = discriminator(with_labels(real_images, labels), training=True), 0.0
         fake_logits = discriminator(with_labels(fake_images, labels), training=True)
-        g_loss = generator_loss(fake_logits, generator_loss_kind)
+        generator_logits = fake_logits if generator_top_k is None else \
+            tf.math.top_k(tf.reshape(fake_logits, [-1]), generator_top_k).values
+        g_loss = generator_loss(generator_logits, generator_loss_kind)
         d_loss = discriminator_loss(real_logits, fake_logits, label_smoothing) + 0.5 * r1_weight * r1
         # Under tf.distribute each replica's gradients are summed, so each replica contributes 1/replicas of
         # its mean loss; under mixed precision the optimizer scales the loss up (and unscales the gradients).
@@ -130,7 +133,8 @@ class GAN(keras.Model):
 
     def __init__(self, generator, discriminator, latent_dim: int | None = None, seed: int = 0,
                  label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
-                 ema_decay: float | None = None, r1_weight: float = 0.0, augment: bool = False, **kwargs):
+                 ema_decay: float | None = None, r1_weight: float = 0.0, augment: bool = False,
+                 top_k_fraction: float = 1.0, top_k_anneal_steps: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim = latent_dim or generator.latent_dim
@@ -152,6 +156,12 @@ class GAN(keras.Model):
         if augment:  # DiffAugment on the discriminator's inputs, drawn from a generator the checkpoints keep
             self.augment_seed = keras.random.SeedGenerator(seed + 1)
             self.step_options["augment"] = lambda images: diff_augment(images, self.augment_seed)
+        # Top-k training: the share of fakes the generator learns from falls linearly from all of them to
+        # top_k_fraction over top_k_anneal_steps generator updates (counted by its optimizer, so resuming is exact).
+        if not 0 < top_k_fraction <= 1 or top_k_anneal_steps < 0:
+            raise ValueError(f"top_k_fraction must be in (0, 1] and top_k_anneal_steps >= 0, "
+                             f"got {top_k_fraction} and {top_k_anneal_steps}")
+        self.top_k_fraction, self.top_k_anneal_steps = top_k_fraction, top_k_anneal_steps
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.LOG_NAMES}
         self.built = generator.built and discriminator.built
 
@@ -196,11 +206,20 @@ class GAN(keras.Model):
             raise ValueError("a conditional GAN trains on (images, labels) batches; got images only")
         return real_images, data[1]
 
+    def generator_top_k(self, batch_size):
+        "How many of a batch's fakes the generator learns from at this step (None: all of them)."
+        if self.top_k_fraction == 1.0:
+            return None
+        progress = tf.minimum(1.0, tf.cast(self.g_optimizer.iterations, tf.float32) / max(self.top_k_anneal_steps, 1))
+        fraction = 1.0 - (1.0 - self.top_k_fraction) * progress
+        return tf.maximum(1, tf.cast(tf.math.ceil(fraction * tf.cast(batch_size, tf.float32)), tf.int32))
+
     def update_networks(self, real_images, labels) -> dict:
         "One round of the game on one batch; returns the step's logs (at least `d_loss` and `g_loss`)."
-        noise = self.sample_noise(tf.shape(real_images)[0])  # sized from the real batch
+        batch_size = tf.shape(real_images)[0]
+        noise = self.sample_noise(batch_size)  # sized from the real batch
         return train_step(self.generator, self.discriminator, self.g_optimizer, self.d_optimizer, real_images, noise,
-                          labels=labels, **self.step_options)
+                          labels=labels, generator_top_k=self.generator_top_k(batch_size), **self.step_options)
 
     def train_step(self, data):
         logs = self.update_networks(*self.split_batch(data))
@@ -500,7 +519,8 @@ def gan_from_recipe(recipe: str, build_generator, build_discriminator, seed: int
     settings = DCGAN_RECIPES[recipe]
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
     gan = GAN(build_generator(**settings["generator"]), build_discriminator(**settings["discriminator"]), seed=seed,
-              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0))
+              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0),
+              top_k_fraction=settings.get("top_k_fraction", 1.0), top_k_anneal_steps=settings.get("top_k_anneal_steps", 0))
     optimizer = lambda: keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
     gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     return gan

@@ -305,3 +305,41 @@ def test_diff_augment_shifts_cuts_and_passes_gradients_to_the_input():
     gradient = tape.gradient(total, images).numpy()
     assert set(np.unique(gradient)) <= {0.0, 1.0}  # every output pixel is one input pixel, or zero
     assert 0.4 * images.numpy().size < gradient.sum() < images.numpy().size
+
+
+def test_top_k_generator_loss_uses_only_the_most_realistic_fakes_and_leaves_the_discriminator_alone():
+    seed_everything(0)
+    generator, discriminator = build_generator(**SMALL_G), build_discriminator(filters=(8, 16), dropout=0.0)
+    real, noise = tf.random.uniform((8, 28, 28, 1), -1, 1, seed=1), tf.random.normal((8, 100), seed=2)
+    fake_logits = tf.reshape(discriminator(generator(noise, training=True), training=True), [-1]).numpy()
+    start = [v.numpy().copy() for v in generator.weights + discriminator.weights]
+    results = {}
+    for k in (None, 3):
+        for variable, value in zip(generator.weights + discriminator.weights, start):
+            variable.assign(value)
+        logs = train_step(generator, discriminator, keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2), real, noise,
+                          generator_top_k=k)
+        results[k] = (float(logs["g_loss"]), _snapshot(generator), _snapshot(discriminator))
+    best_three = np.sort(fake_logits)[-3:]
+    assert results[3][0] == pytest.approx(float(np.mean(np.logaddexp(0, -best_three))), rel=1e-5)
+    assert results[None][0] == pytest.approx(float(np.mean(np.logaddexp(0, -fake_logits))), rel=1e-5)
+    assert results[3][0] < results[None][0]  # the most realistic fakes fool the discriminator best
+    assert not all(np.array_equal(a, b) for a, b in zip(results[None][1], results[3][1])), "top-k did not change G's update"
+    assert all(np.allclose(a, b) for a, b in zip(results[None][2], results[3][2])), "top-k must not touch D's update"
+
+
+def test_top_k_share_falls_linearly_with_generator_updates_and_bad_settings_are_refused():
+    generator, discriminator = _models()
+    gan = GAN(generator, discriminator, top_k_fraction=0.5, top_k_anneal_steps=10)
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    shares = []
+    for updates in (0, 5, 10, 40):
+        gan.g_optimizer.iterations.assign(updates)
+        shares.append(int(gan.generator_top_k(64)))
+    assert shares == [64, 48, 32, 32]
+    plain = GAN(generator, discriminator)
+    plain.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    assert plain.generator_top_k(64) is None  # every fake counts
+    for fraction, steps in ((0.0, 10), (1.5, 10), (0.5, -1)):
+        with pytest.raises(ValueError, match="top_k_fraction"):
+            GAN(generator, discriminator, top_k_fraction=fraction, top_k_anneal_steps=steps)
