@@ -158,10 +158,10 @@ def poison_before(step):
     return AtStep(step, poison)
 
 
-def _tiny_gan(augment=False):
+def _tiny_gan(**options):
     seed_everything(11)
     # with a weight average, so resuming must restore it (and its update counter) as well
-    gan = GAN(build_generator(**SMALL_G), build_discriminator(**SMALL_D), seed=11, ema_decay=0.9, augment=augment)
+    gan = GAN(build_generator(**SMALL_G), build_discriminator(**SMALL_D), seed=11, ema_decay=0.9, **options)
     gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     return gan
 
@@ -274,19 +274,22 @@ def test_keras3_frozen_discriminator_never_learns_with_train_on_batch():
     assert all(np.array_equal(a, b) for a, b in zip(before, discriminator.get_weights()))
 
 
-def test_augmented_run_resumes_exactly_too(resume_images, tmp_path):
-    "The augmentation draws from a generator the model owns, so an interrupted augmented run resumes exactly."
-    straight = _tiny_gan(augment=True)
+@pytest.mark.parametrize("options", [dict(augment=True), dict(top_k_fraction=0.5, top_k_anneal_steps=4)],
+                         ids=["augment", "top-k"])
+def test_augmented_and_top_k_runs_resume_exactly_too(options, resume_images, tmp_path):
+    """The augmentation draws from a generator the model owns, and top-k's share follows the generator optimizer's
+    step count, which the checkpoint holds: an interrupted run resumes exactly."""
+    straight = _tiny_gan(**options)
     fit_gan(straight, resume_images, epochs=2, out_dir=tmp_path / "straight", verbose=0)
     with pytest.raises(KeyboardInterrupt):
-        fit_gan(_tiny_gan(augment=True), resume_images, epochs=2, out_dir=tmp_path / "resumed", verbose=0,
+        fit_gan(_tiny_gan(**options), resume_images, epochs=2, out_dir=tmp_path / "resumed", verbose=0,
                 callbacks=[crash_before(5)])
-    resumed = _tiny_gan(augment=True)
+    resumed = _tiny_gan(**options)
     fit_gan(resumed, resume_images, epochs=2, out_dir=tmp_path / "resumed", verbose=0)
     assert np.array_equal(_weights(resumed), _weights(straight))
     plain = _tiny_gan()
     fit_gan(plain, resume_images, epochs=2, out_dir=tmp_path / "plain", verbose=0)
-    assert not np.array_equal(_weights(plain)[:1000], _weights(straight)[:1000])  # the augmentation did something
+    assert not np.array_equal(_weights(plain)[:1000], _weights(straight)[:1000])  # the option did something
 
 
 def test_diff_augment_shifts_cuts_and_passes_gradients_to_the_input():
