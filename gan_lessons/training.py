@@ -519,8 +519,7 @@ def gan_from_recipe(recipe: str, build_generator, build_discriminator, seed: int
     settings = DCGAN_RECIPES[recipe]
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
     gan = GAN(build_generator(**settings["generator"]), build_discriminator(**settings["discriminator"]), seed=seed,
-              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0),
-              top_k_fraction=settings.get("top_k_fraction", 1.0), top_k_anneal_steps=settings.get("top_k_anneal_steps", 0))
+              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0))
     optimizer = lambda: keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
     gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     return gan
