@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--images", type=positive_int, help="train on the first N training images only")
     train.add_argument("--text", choices=sorted(TEXT_FILES), default="frankenstein", help="corpus of a text model (default: frankenstein)")
     train.add_argument("--characters", type=positive_int, help="text: train on the first N training characters only")
+    train.add_argument("--clusters", type=positive_int,
+                       help="dcgan: condition on this many k-means clusters of the images, drawn from the noise "
+                            "(self-conditioning, lesson 07; no labels used)")
     train.add_argument("--seed", type=int, default=0)
 
     sample = commands.add_parser("sample", help="write a PNG grid of samples or a WAV file of clips, or print "
@@ -150,11 +153,13 @@ def train_command(args) -> int:
         raise CommandError(f"--out {out} exists and is not a directory")
     if args.model in TEXT_MODELS and args.images:
         raise CommandError("--images applies to image models; a text model trains on the first 90 % of --text")
+    if args.clusters and args.model != "dcgan":
+        raise CommandError(f"--clusters applies to dcgan (self-conditioning on clusters of the images), not to {args.model}")
     if args.model not in TEXT_MODELS and args.characters:
         raise CommandError(f"--characters applies to text models ({', '.join(TEXT_MODELS)}), not to {args.model}")
     identity = {"model": args.model, "recipe": args.recipe if args.model in GANS else None, "seed": args.seed,
                 "images": args.images, "text": args.text if args.model in TEXT_MODELS else None,
-                "characters": args.characters}
+                "characters": args.characters, "clusters": args.clusters}
     record = {}
     if (out / "run.json").is_file():
         record = json.loads((out / "run.json").read_text(encoding="utf-8"))
@@ -193,6 +198,8 @@ def _announce(record: dict, epochs: int, out: Path) -> None:
 def _train_gan(args, out: Path, record: dict, images, labels) -> int:
     from functools import partial
 
+    import numpy as np
+
     from gan_lessons.conditional import build_cgan
     from gan_lessons.training import DCGAN_RECIPES, build_dcgan, fit_gan
     from gan_lessons.wasserstein import batch_size_for, build_wgan
@@ -200,19 +207,48 @@ def _train_gan(args, out: Path, record: dict, images, labels) -> int:
     recipe = DCGAN_RECIPES[args.recipe]
     epochs = args.epochs or recipe["epochs"]
     record["command"] = (f"gan-lessons train {args.model} --out {out} --epochs {epochs} --recipe {args.recipe} "
-                         f"--seed {args.seed}" + (f" --images {args.images}" if args.images else ""))
+                         f"--seed {args.seed}" + (f" --images {args.images}" if args.images else "")
+                         + (f" --clusters {args.clusters}" if args.clusters else ""))
     _announce(record, epochs, out)
     builders = {"dcgan": build_dcgan, "cgan": build_cgan, **{variant: partial(build_wgan, variant)
                                                             for variant in ("wgan", "wgan-gp", "sngan")}}
-    gan = builders[args.model](args.recipe, seed=args.seed)
+    sampler = lambda model: model.sampler
+    if args.clusters:  # self-conditioning: a conditional GAN on the clusters, saved as an unconditional generator
+        from gan_lessons.conditional import clustered_generator
+
+        labels = _image_clusters(out, images, args.clusters, args.seed)
+        proportions = record["cluster_sizes"] = np.bincount(labels, minlength=args.clusters).tolist()
+        gan = build_cgan(args.recipe, seed=args.seed, num_classes=args.clusters)
+        sampler = lambda model: clustered_generator(model.sampler, proportions)
+    else:
+        gan = builders[args.model](args.recipe, seed=args.seed)
     # Wasserstein variants take critic_steps slices of each batch: every critic update still sees a recipe batch
     batch_size = record["batch_size"] = batch_size_for(gan, recipe["batch_size"])
     fit_gan(gan, images, epochs=epochs, out_dir=out, batch_size=batch_size, seed=args.seed,
             labels=labels if gan.conditional else None,
-            callbacks=[_progress_callback(out, record, lambda model: model.sampler)])
+            callbacks=[_progress_callback(out, record, sampler)])
     print(f"{out}: {record.get('completed_epochs', 0)} epochs, {record.get('train_seconds', 0):.0f} s of training; "
           f"sample with: gan-lessons sample {out} --out grid.png")
     return 0
+
+
+def _image_clusters(out: Path, images, count: int, seed: int):
+    """k-means cluster of each training image, computed once per run and kept in `out/clusters.json`, so a resumed run
+    trains on exactly the same clusters."""
+    import numpy as np
+
+    from gan_lessons.conditional import kmeans_clusters
+    from gan_lessons.data import scale_images
+    from gan_lessons.training import write_text_atomically
+
+    if count > len(images):
+        raise CommandError(f"--clusters {count} is more than the {len(images)} training images")
+    path = out / "clusters.json"
+    if path.is_file():
+        return np.asarray(json.loads(path.read_text(encoding="utf-8"))["assignments"], dtype="int32")
+    assignments, _ = kmeans_clusters(scale_images(images), count, seed=seed)
+    write_text_atomically(path, json.dumps({"count": count, "seed": seed, "assignments": assignments.tolist()}) + "\n")
+    return assignments
 
 
 def _train_classifier(args, out: Path, record: dict, images, labels) -> int:

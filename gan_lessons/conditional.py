@@ -14,7 +14,7 @@ from .training import GAN, gan_from_recipe
 
 # %% auto #0
 __all__ = ['NUM_CLASSES', 'build_conditional_generator', 'build_conditional_discriminator', 'build_cgan', 'digit_rows',
-           'conditional_scores', 'balanced_labels']
+           'conditional_scores', 'balanced_labels', 'kmeans_clusters', 'ClusterCode', 'clustered_generator']
 
 # %% ../nbs/07_conditional.ipynb #c007
 NUM_CLASSES = 10
@@ -93,3 +93,79 @@ def conditional_scores(metrics: ImageMetrics, images, requested_labels, heldout_
 def balanced_labels(count: int, num_classes: int = NUM_CLASSES) -> np.ndarray:
     "`count` labels cycling through the classes: every class asked for equally often (±1)."
     return (np.arange(count) % num_classes).astype("int32")
+
+# %% ../nbs/07_conditional.ipynb #x78f5dee
+def kmeans_clusters(images, count: int, seed: int = 0, iterations: int = 100):
+    """Lloyd's k-means with a k-means++ start on the flattened `images` — no labels involved. Returns
+    `(assignments (n,) int32, centroids (count, pixels))`; the same `seed` gives the same clusters, none empty."""
+    points = np.asarray(images, dtype="float32").reshape(len(images), -1)
+    if not 1 <= count <= len(points):
+        raise ValueError(f"expected a number of clusters between 1 and {len(points)} (the number of images), got {count}")
+    rng = np.random.default_rng(seed)
+    squared_norms = (points ** 2).sum(axis=1)
+
+    def squared_distances(centroids):  # (n, k), without an (n, k, pixels) intermediate
+        return np.maximum(squared_norms[:, None] - 2 * points @ centroids.T + (centroids ** 2).sum(axis=1), 0)
+
+    # k-means++: each new centre is a point drawn with probability ∝ its squared distance to the nearest centre so far
+    centroids = points[[rng.integers(len(points))]]
+    nearest = squared_distances(centroids)[:, 0]
+    for _ in range(1, count):
+        centroids = np.concatenate([centroids, points[[rng.choice(len(points), p=nearest / nearest.sum())]]])
+        nearest = np.minimum(nearest, squared_distances(centroids[-1:])[:, 0])
+    for _ in range(iterations):
+        distances = squared_distances(centroids)
+        assignments = distances.argmin(axis=1)
+        sizes = np.bincount(assignments, minlength=count)
+        for empty in np.flatnonzero(sizes == 0):  # re-seed an empty cluster with the worst-served point
+            worst = distances[np.arange(len(points)), assignments].argmax()
+            assignments[worst], distances[worst] = empty, 0
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, assignments, points)
+        updated = sums / np.bincount(assignments, minlength=count)[:, None]
+        if np.allclose(updated, centroids):
+            break
+        centroids = updated
+    return assignments.astype("int32"), centroids
+
+# %% ../nbs/07_conditional.ipynb #x38c33a1
+@keras.saving.register_keras_serializable(package="gan_lessons")
+class ClusterCode(layers.Layer):
+    """noise `(n, d)` → `[noise (n, d), codes (n,) int32]`. The first coordinate z₀ picks code *c* with probability
+    `proportions[c]` — u = Φ(z₀) is uniform and falls in *c*'s slice of [0, 1] — and is replaced by Φ⁻¹ of u's
+    position inside that slice, which is again standard normal and independent of *c*. Standard normal noise in gives
+    codes in the given proportions and standard normal noise out."""
+
+    def __init__(self, proportions, **kwargs):
+        super().__init__(**kwargs)
+        proportions = np.asarray(proportions, dtype="float64")
+        if proportions.ndim != 1 or len(proportions) == 0 or not np.all(proportions > 0):
+            raise ValueError(f"expected a list of positive cluster proportions, got {proportions.tolist()}")
+        self.proportions = (proportions / proportions.sum()).tolist()
+
+    def call(self, noise):
+        ops = keras.ops
+        shares = ops.convert_to_tensor(np.asarray(self.proportions, dtype="float32"))
+        upper = ops.cumsum(shares)  # slice c is [upper[c] - shares[c], upper[c])
+        uniform = 0.5 * (1.0 + ops.erf(noise[:, 0] / np.sqrt(2.0)))
+        codes = ops.sum(ops.cast(uniform[:, None] >= upper[None, :-1], "int32"), axis=1)
+        within = (uniform - ops.take(upper, codes) + ops.take(shares, codes)) / ops.take(shares, codes)
+        within = ops.clip(within, 1e-6, 1.0 - 1e-6)  # float32 rounding at the slice edges; keeps Φ⁻¹ finite
+        fresh = np.sqrt(2.0) * ops.erfinv(2.0 * within - 1.0)
+        return [ops.concatenate([fresh[:, None], noise[:, 1:]], axis=1), codes]
+
+    def compute_output_spec(self, noise):
+        return [keras.KerasTensor(noise.shape, noise.dtype), keras.KerasTensor(noise.shape[:1], "int32")]
+
+    def get_config(self):
+        return {**super().get_config(), "proportions": self.proportions}
+
+
+def clustered_generator(conditional_generator: keras.Model, proportions) -> keras.Model:
+    """An unconditional generator — noise `(n, latent_dim)` → images — made from one conditioned on cluster codes:
+    `ClusterCode` draws each sample's code from its noise, in the clusters' `proportions`."""
+    noise = keras.Input((conditional_generator.latent_dim,), name="noise")
+    images = conditional_generator(ClusterCode(proportions, name="cluster_code")(noise))
+    model = keras.Model(noise, images, name="clustered_generator")
+    model.latent_dim = conditional_generator.latent_dim
+    return model

@@ -87,6 +87,7 @@ def load(name_or_dir) -> keras.Model:
     """A model from the package's own files (`available()`), a run directory, or a `.keras` file — no network.
     Image generators get `latent_dim`, the size of their noise input; conditional ones (inputs `[noise, labels]`)
     also get `num_classes`. Text models get `vocabulary` and `text_details` from the file beside them."""
+    import gan_lessons.conditional  # noqa: F401  registers `ClusterCode`, a layer of self-conditioned generators
     from gan_lessons.text import read_text_model_info
 
     path = model_path(name_or_dir)
