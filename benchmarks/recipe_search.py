@@ -13,7 +13,9 @@ Variant keys (defaults = the textbook DCGAN at half width): g_channels, d_filter
 batch, learning_rate (both players) or lr_g/lr_d, beta1, ema (0 = none), latent, smoothing, d_batch_norm, aug
 (random shift of up to N pixels applied to reals and fakes before the discriminator), cutout (side of a
 square erased from each image before the discriminator, as a fraction of 28), loss ("ns" = non-saturating, "hinge"),
-r1 (weight γ of the R1 penalty γ/2·‖∇D(real)‖² on the discriminator).
+r1 (weight γ of the R1 penalty γ/2·‖∇D(real)‖² on the discriminator), clusters (K > 0: self-conditioning, lesson 07 —
+the conditional networks trained on K k-means clusters of the images, sampled through `clustered_generator`; the
+clustering's seconds count as training time).
 """
 import argparse
 import json
@@ -27,6 +29,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from gan_lessons import pretrained  # noqa: E402
+from gan_lessons.conditional import (build_conditional_discriminator, build_conditional_generator,  # noqa: E402
+                                     clustered_generator, kmeans_clusters)
 from gan_lessons.data import load_mnist, scale_images  # noqa: E402
 from gan_lessons.discriminator import build_discriminator  # noqa: E402
 from gan_lessons.evaluation import ImageMetrics  # noqa: E402
@@ -35,7 +39,8 @@ from gan_lessons.losses import discriminator_loss, generator_loss  # noqa: E402
 from gan_lessons.setup import seed_everything  # noqa: E402
 
 DEFAULTS = dict(g_channels=(128, 64, 32), d_filters=(32, 64), kernel=5, dropout=0.3, batch=64, learning_rate=2e-4,
-                beta1=0.5, ema=0.0, latent=100, smoothing=0.0, aug=0, cutout=0.0, d_batch_norm=False, loss="ns", r1=0.0, seed=0)
+                beta1=0.5, ema=0.0, latent=100, smoothing=0.0, aug=0, cutout=0.0, d_batch_norm=False, loss="ns", r1=0.0, clusters=0,
+                seed=0)
 
 
 def shift_randomly(images, pad):
@@ -62,11 +67,23 @@ def cut_out(images, fraction):
 def run_variant(settings, checkpoints, metrics, images):
     v = {**DEFAULTS, **settings}
     seed_everything(v["seed"])
-    generator = build_generator(latent_dim=v["latent"], channels=v["g_channels"], kernel_size=v["kernel"])
-    discriminator = build_discriminator(filters=v["d_filters"], kernel_size=v["kernel"], dropout=v["dropout"],
-                                        batch_norm=v["d_batch_norm"])
+    clustering_started = time.perf_counter()
+    labels = kmeans_clusters(images, v["clusters"], seed=v["seed"])[0] if v["clusters"] else np.zeros(len(images), "int32")
+    clustering_seconds = time.perf_counter() - clustering_started if v["clusters"] else 0.0
+    g_options = dict(channels=v["g_channels"], kernel_size=v["kernel"])
+    d_options = dict(filters=v["d_filters"], kernel_size=v["kernel"], dropout=v["dropout"], batch_norm=v["d_batch_norm"])
+    conditional = bool(v["clusters"])
+    if conditional:
+        generator = build_conditional_generator(v["latent"], num_classes=v["clusters"], **g_options)
+        discriminator = build_conditional_discriminator(num_classes=v["clusters"], **d_options)
+    else:
+        generator, discriminator = build_generator(latent_dim=v["latent"], **g_options), build_discriminator(**d_options)
+
+    def with_labels(model, x, labels, training=True):  # conditional networks also take each image's cluster
+        return model([x, labels] if conditional else x, training=training)
     average = keras.models.clone_model(generator)
     average.set_weights(generator.get_weights())
+    average.latent_dim = v["latent"]  # clone_model does not copy attributes; clustered_generator reads it
     g_opt = keras.optimizers.Adam(v.get("lr_g", v["learning_rate"]), beta_1=v["beta1"])
     d_opt = keras.optimizers.Adam(v.get("lr_d", v["learning_rate"]), beta_1=v["beta1"])
     updates = tf.Variable(0.0)
@@ -85,15 +102,15 @@ def run_variant(settings, checkpoints, metrics, images):
         return generator_loss(fake_logits), discriminator_loss(real_logits, fake_logits, v["smoothing"])
 
     @tf.function
-    def step(real):
+    def step(real, labels):
         noise = tf.random.normal((tf.shape(real)[0], v["latent"]))
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = generator(noise, training=True)
+            fake = with_labels(generator, noise, labels)
             seen_real = augment(real)
             with tf.GradientTape() as r1_tape:
                 r1_tape.watch(seen_real)
-                real_logits = discriminator(seen_real, training=True)
-            fake_logits = discriminator(augment(fake), training=True)
+                real_logits = with_labels(discriminator, seen_real, labels)
+            fake_logits = with_labels(discriminator, augment(fake), labels)
             g_loss, d_loss = losses(real_logits, fake_logits)
             if v["r1"]:
                 slopes = r1_tape.gradient(real_logits, seen_real)  # a non-scalar target is summed; an op outside the tape would cut the graph
@@ -108,14 +125,16 @@ def run_variant(settings, checkpoints, metrics, images):
                 avg.assign(decay * avg + (1.0 - decay) * current)
         return d_loss
 
-    batches = iter(tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=v["seed"])
+    batches = iter(tf.data.Dataset.from_tensor_slices((images, labels)).shuffle(len(images), seed=v["seed"])
                    .batch(v["batch"]).repeat().prefetch(4))
     noise = tf.random.stateless_normal((2000, v["latent"]), seed=(7, 7))
-    trained, steps, rows = 0.0, 0, []
+    shares = np.bincount(labels, minlength=v["clusters"])
+    sampler = (lambda model: clustered_generator(model, shares)) if conditional else (lambda model: model)
+    trained, steps, rows = clustering_seconds, 0, []
     for checkpoint in checkpoints:
         start = time.perf_counter()
         while trained + time.perf_counter() - start < checkpoint:
-            d_loss = step(next(batches))
+            d_loss = step(*next(batches))
             steps += 1
             if steps % 50 == 0:
                 d_loss.numpy()  # keep the host in step with the device, so the clock is honest
@@ -123,7 +142,7 @@ def run_variant(settings, checkpoints, metrics, images):
         row = dict(name=v.get("name", "?"), settings={k: v[k] for k in settings if k != "name"}, seconds=round(trained),
                    steps=steps)
         for tag, model in (("G", generator), ("E", average)) if v["ema"] else (("G", generator),):
-            scores = metrics.scores(model(noise, training=False).numpy())
+            scores = metrics.scores(sampler(model)(noise, training=False).numpy())
             row[tag] = dict(classifier_score=round(scores["classifier_score"], 2), fcd=round(scores["fcd"], 1),
                             min_class=min(scores["class_fractions"]), max_class=max(scores["class_fractions"]))
         print(json.dumps(row), flush=True)

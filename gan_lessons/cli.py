@@ -176,6 +176,8 @@ def train_command(args) -> int:
         return _train_audio(args, out, record)
     train = load_mnist("train", fallback=False, verbose=False)
     images, labels = train.images[:args.images], train.labels[:args.images]
+    if args.clusters and args.clusters > len(images):
+        raise CommandError(f"--clusters {args.clusters} is more than the {len(images)} training images")
     out.mkdir(parents=True, exist_ok=True)
     record.update(identity, data=train.note, training_images=len(images))
     if args.model in GANS:
@@ -241,8 +243,6 @@ def _image_clusters(out: Path, images, count: int, seed: int):
     from gan_lessons.data import scale_images
     from gan_lessons.training import write_text_atomically
 
-    if count > len(images):
-        raise CommandError(f"--clusters {count} is more than the {len(images)} training images")
     path = out / "clusters.json"
     if path.is_file():
         return np.asarray(json.loads(path.read_text(encoding="utf-8"))["assignments"], dtype="int32")

@@ -111,7 +111,8 @@ def kmeans_clusters(images, count: int, seed: int = 0, iterations: int = 100):
     centroids = points[[rng.integers(len(points))]]
     nearest = squared_distances(centroids)[:, 0]
     for _ in range(1, count):
-        centroids = np.concatenate([centroids, points[[rng.choice(len(points), p=nearest / nearest.sum())]]])
+        chances = nearest / nearest.sum() if nearest.sum() > 0 else None  # None: every point is a centre already
+        centroids = np.concatenate([centroids, points[[rng.choice(len(points), p=chances)]]])
         nearest = np.minimum(nearest, squared_distances(centroids[-1:])[:, 0])
     for _ in range(iterations):
         distances = squared_distances(centroids)
@@ -119,10 +120,9 @@ def kmeans_clusters(images, count: int, seed: int = 0, iterations: int = 100):
         sizes = np.bincount(assignments, minlength=count)
         for empty in np.flatnonzero(sizes == 0):  # re-seed an empty cluster with the worst-served point
             worst = distances[np.arange(len(points)), assignments].argmax()
-            assignments[worst], distances[worst] = empty, 0
-        sums = np.zeros_like(centroids)
-        np.add.at(sums, assignments, points)
-        updated = sums / np.bincount(assignments, minlength=count)[:, None]
+            assignments[worst], distances[worst] = empty, -1  # -1: not moved twice
+        members = np.eye(count, dtype="float32")[assignments]  # one-hot (n, k): a matrix product sums each cluster
+        updated = (members.T @ points) / members.sum(axis=0)[:, None]
         if np.allclose(updated, centroids):
             break
         centroids = updated

@@ -18,7 +18,8 @@ PRETRAINED = {
     "mnist-classifier": dict(file="mnist-classifier.keras", kind="classifier",
                              summary="MNIST digit classifier (the lesson-06 measuring instrument)"),
     "dcgan-mnist": dict(file="dcgan-mnist.keras", kind="image-generator",
-                        summary="DCGAN generator trained on MNIST (weight-averaged)"),
+                        summary="DCGAN generator trained on MNIST, self-conditioned on k-means clusters of the images "
+                                "(lesson 07; no labels used; weight-averaged)"),
     "cgan-mnist": dict(file="cgan-mnist.keras", kind="conditional-image-generator",
                        summary="Conditional DCGAN generator trained on MNIST digits and their labels (weight-averaged)"),
     "wgan-gp-mnist": dict(file="wgan-gp-mnist.keras", kind="image-generator",

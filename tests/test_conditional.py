@@ -1,5 +1,6 @@
 """Lesson 07: conditional generator and projection discriminator, conditional training through the lesson-05 GAN,
-label-aware metrics, the pretrained `cgan-mnist`, and `gan-lessons train/evaluate/sample` on conditional models."""
+label-aware metrics, the pretrained `cgan-mnist`, `gan-lessons train/evaluate/sample` on conditional models, and
+self-conditioning (k-means clusters as labels, the cluster drawn from the noise)."""
 import json
 
 import keras
@@ -8,8 +9,9 @@ import pytest
 import tensorflow as tf
 
 from gan_lessons import pretrained
-from gan_lessons.conditional import (balanced_labels, build_cgan, build_conditional_discriminator,
-                                     build_conditional_generator, conditional_scores, digit_rows)
+from gan_lessons.conditional import (ClusterCode, balanced_labels, build_cgan, build_conditional_discriminator,
+                                     build_conditional_generator, clustered_generator, conditional_scores, digit_rows,
+                                     kmeans_clusters)
 from gan_lessons.training import GAN, EpochSeededImages, fit_gan
 
 SMALL_G, SMALL_D = dict(channels=(32, 16, 8)), dict(filters=(8, 16))
@@ -117,3 +119,79 @@ def test_command_line_trains_resumes_samples_and_evaluates_a_conditional_gan(wit
     assert code == 0 and Image.open(tmp_path / "grid.png").size == (2 * (10 * 29 + 1), 2 * (2 * 29 + 1))  # 10 columns
     code, out, _ = run_cli(["evaluate", "dcgan-mnist", "--n", "200", "--json"])
     assert code == 0 and "label_accuracy" not in json.loads(out)
+
+
+def test_kmeans_recovers_separated_groups_deterministically_and_refuses_impossible_counts():
+    rng = np.random.default_rng(0)
+    offsets = np.repeat(np.array([[12.0, 0, 0], [-12.0, 0, 0], [0, 12.0, 0]]), 100, axis=0)
+    points = rng.normal(size=(300, 3)) + offsets
+    assignments, centroids = kmeans_clusters(points, 3, seed=1)
+    groups = np.repeat(np.arange(3), 100)
+    assert all(len(set(assignments[groups == group])) == 1 for group in range(3)) and len(set(assignments)) == 3
+    for cluster in range(3):  # each centre is the mean of its members
+        assert np.allclose(centroids[cluster], points[assignments == cluster].mean(axis=0), atol=1e-4)
+    assert np.array_equal(assignments, kmeans_clusters(points, 3, seed=1)[0])
+    assert np.bincount(kmeans_clusters(np.zeros((10, 2)), 4)[0], minlength=4).min() > 0, "no empty cluster"
+    for count in (0, 301):
+        with pytest.raises(ValueError, match="between 1 and 300"):
+            kmeans_clusters(points, count)
+
+
+def test_kmeans_clusters_of_real_digits_are_far_purer_than_chance(with_data):
+    from gan_lessons.data import load_mnist, scale_images
+
+    train = load_mnist("train", fallback=False, verbose=False)
+    images, labels = scale_images(train.images[:2000]), train.labels[:2000]
+    assignments, _ = kmeans_clusters(images, 20, seed=0)
+    purity = sum(np.bincount(labels[assignments == cluster]).max() for cluster in range(20)) / len(labels)
+    assert purity > 0.6, purity  # the most common digit alone is ≈ 0.11
+
+
+def test_cluster_code_draws_codes_in_proportion_and_leaves_standard_normal_noise():
+    shares = np.array([0.5, 0.3, 0.15, 0.05])
+    noise = keras.random.normal((40000, 6), seed=1)
+    coded, codes = (np.asarray(part) for part in ClusterCode(shares)(noise))
+    assert codes.dtype == np.int32 and np.abs(np.bincount(codes, minlength=4) / len(codes) - shares).max() < 0.01
+    assert np.array_equal(coded[:, 1:], np.asarray(noise)[:, 1:])
+    for code in range(4):  # the replaced coordinate carries no trace of the code
+        assert abs(coded[codes == code, 0].mean()) < 0.1 and abs(coded[codes == code, 0].std() - 1) < 0.1
+    assert np.isfinite(coded).all()
+    again_coded, again_codes = ClusterCode(shares * 7)(noise)  # proportions are normalised
+    assert np.array_equal(again_codes, codes) and np.allclose(again_coded, coded)
+    for bad in ([], [0.5, 0.0, 0.5], [[0.5, 0.5]]):
+        with pytest.raises(ValueError, match="positive cluster proportions"):
+            ClusterCode(bad)
+
+
+def test_a_clustered_generator_takes_noise_only_and_survives_a_keras_file(tmp_path):
+    generator = clustered_generator(build_conditional_generator(num_classes=5, **SMALL_G), [1, 2, 3, 2, 1])
+    noise = keras.random.normal((6, 100), seed=3)
+    images = generator(noise, training=False).numpy()
+    assert len(generator.inputs) == 1 and generator.latent_dim == 100 and images.shape == (6, 28, 28, 1)
+    generator.save(tmp_path / "clustered.keras")
+    loaded = pretrained.load(tmp_path / "clustered.keras")
+    assert loaded.latent_dim == 100 and not hasattr(loaded, "num_classes")
+    assert np.allclose(loaded(noise, training=False), images, atol=1e-6)
+
+
+def test_command_line_self_conditions_a_dcgan_on_clusters_and_resumes_on_the_same_clusters(with_data, tmp_path,
+                                                                                            run_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    small = ["--images", "256", "--recipe", "fast", "--clusters", "4"]
+    assert run_cli(["train", "dcgan", "--out", "run", "--epochs", "1", *small])[0] == 0
+    clusters = json.loads((tmp_path / "run" / "clusters.json").read_text())
+    assert clusters["count"] == 4 and len(clusters["assignments"]) == 256
+    code, out, _ = run_cli(["train", "dcgan", "--out", "run", "--epochs", "2", *small])
+    assert code == 0 and "resuming after epoch 1 of 2" in out
+    assert json.loads((tmp_path / "run" / "clusters.json").read_text()) == clusters
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["command"].endswith("--clusters 4") and sum(record["cluster_sizes"]) == 256
+    code, out, _ = run_cli(["evaluate", "run", "--n", "200", "--json"])
+    assert code == 0 and "label_accuracy" not in json.loads(out)  # an unconditional generator
+    code, _, err = run_cli(["train", "dcgan", "--out", "run", "--epochs", "3", "--images", "256", "--clusters", "5"])
+    assert code == 2 and "holds a different run" in err
+    code, _, err = run_cli(["train", "cgan", "--out", "other", "--clusters", "4"])
+    assert code == 2 and "--clusters applies to dcgan" in err
+    code, _, err = run_cli(["train", "dcgan", "--out", "other", "--images", "256", "--clusters", "300"])
+    assert code == 2 and "more than the 256 training images" in err
+    assert not (tmp_path / "other").exists(), "a refused command writes nothing"

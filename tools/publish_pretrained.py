@@ -71,6 +71,13 @@ else:
               f"`load('{name}').latent_dim == {latent}`. " + (
                   "This is the VAE's decoder followed by a sigmoid, rescaled to [-1, 1] (pixel means)." if run["model"] == "vae"
                   else "These are the weight-averaged (EMA) generator's weights."), ""]
+    if run.get("cluster_sizes"):  # self-conditioned (`gan-lessons train dcgan --clusters K`)
+        sizes = run["cluster_sizes"]
+        lines += [f"**Self-conditioned** (lesson 07): the conditional DCGAN of lesson 07 trained on {len(sizes)} k-means "
+                  f"clusters of the training images' pixels in place of labels (no labels used; clusters of "
+                  f"{min(sizes)}–{max(sizes)} images). Inside the model a `ClusterCode` layer draws each sample's cluster "
+                  "from the first noise coordinate, in the clusters' training shares, and replaces that coordinate by "
+                  "fresh standard normal noise — so the model takes noise only.", ""]
 trained_on = (f"{run['training_characters']:,} characters in windows of {run['window']}" if run["model"] == "char-lstm"
               else f"{run['training_clips']:,} clips" if run["model"] == "audio-gan" else f"{run['training_images']:,} images")
 lines += ["## Training", "",
