@@ -21,6 +21,7 @@ import keras
 import tensorflow as tf
 
 import gan_lessons
+import gan_lessons.conditional  # noqa: F401  registers ClusterCode (self-conditioned generators)
 from gan_lessons.cli import main
 from gan_lessons.pretrained import PRETRAINED, assets_dir
 from gan_lessons.text import vocabulary_path
