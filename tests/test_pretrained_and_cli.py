@@ -117,6 +117,15 @@ def test_evaluate_json_reports_the_metrics_and_their_floor(with_data, run_cli):
     assert abs(sum(report["class_fractions"]) - 1) < 1e-3 and 1 <= report["classifier_score"] <= 10
 
 
+def test_shipped_dcgan_mnist_meets_its_quality_targets(with_data, run_cli):
+    # the model card's measurement: 2,000 samples, noise seed 0, the shipped classifier, the 2,000 held-out images
+    code, out, _ = run_cli(["evaluate", "dcgan-mnist", "--json"])
+    report = json.loads(out)
+    assert code == 0 and report["n_samples"] == 2000
+    assert report["classifier_score"] >= 9.0 and report["fcd_ratio"] <= 2.0, report
+    assert 0.07 <= min(report["class_fractions"]) and max(report["class_fractions"]) <= 0.13, report["class_fractions"]
+
+
 def _model_weights(run_dir):
     return [weight for weight in keras.models.load_model(run_dir / "model.keras", compile=False).get_weights()]
 
