@@ -14,7 +14,8 @@ from .training import GAN, gan_from_recipe
 
 # %% auto #0
 __all__ = ['NUM_CLASSES', 'build_conditional_generator', 'build_conditional_discriminator', 'build_cgan', 'digit_rows',
-           'conditional_scores', 'balanced_labels', 'kmeans_clusters', 'ClusterCode', 'clustered_generator']
+           'conditional_scores', 'balanced_labels', 'kmeans_clusters', 'cluster_purity', 'ClusterCode',
+           'clustered_generator']
 
 # %% ../nbs/07_conditional.ipynb #c007
 NUM_CLASSES = 10
@@ -127,6 +128,14 @@ def kmeans_clusters(images, count: int, seed: int = 0, iterations: int = 100):
             break
         centroids = updated
     return assignments.astype("int32"), centroids
+
+
+def cluster_purity(assignments, labels) -> float:
+    "The share of items whose cluster's most common label is their own label: 1 for clusters that never mix labels."
+    assignments, labels = np.asarray(assignments), np.asarray(labels)
+    if assignments.shape != labels.shape:
+        raise ValueError(f"expected one label per assignment, got {labels.shape} labels for {assignments.shape} assignments")
+    return float(sum(np.bincount(labels[assignments == cluster]).max() for cluster in np.unique(assignments)) / len(labels))
 
 # %% ../nbs/07_conditional.ipynb #x38c33a1
 @keras.saving.register_keras_serializable(package="gan_lessons")

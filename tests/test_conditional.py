@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from gan_lessons import pretrained
 from gan_lessons.conditional import (ClusterCode, balanced_labels, build_cgan, build_conditional_discriminator,
-                                     build_conditional_generator, clustered_generator, conditional_scores, digit_rows,
-                                     kmeans_clusters)
+                                     build_conditional_generator, cluster_purity, clustered_generator, conditional_scores,
+                                     digit_rows, kmeans_clusters)
 from gan_lessons.training import GAN, EpochSeededImages, fit_gan
 
 SMALL_G, SMALL_D = dict(channels=(32, 16, 8)), dict(filters=(8, 16))
@@ -127,6 +127,7 @@ def test_kmeans_recovers_separated_groups_deterministically_and_refuses_impossib
     points = rng.normal(size=(300, 3)) + offsets
     assignments, centroids = kmeans_clusters(points, 3, seed=1)
     groups = np.repeat(np.arange(3), 100)
+    assert cluster_purity(assignments, groups) == 1.0
     assert all(len(set(assignments[groups == group])) == 1 for group in range(3)) and len(set(assignments)) == 3
     for cluster in range(3):  # each centre is the mean of its members
         assert np.allclose(centroids[cluster], points[assignments == cluster].mean(axis=0), atol=1e-4)
@@ -143,8 +144,11 @@ def test_kmeans_clusters_of_real_digits_are_far_purer_than_chance(with_data):
     train = load_mnist("train", fallback=False, verbose=False)
     images, labels = scale_images(train.images[:2000]), train.labels[:2000]
     assignments, _ = kmeans_clusters(images, 20, seed=0)
-    purity = sum(np.bincount(labels[assignments == cluster]).max() for cluster in range(20)) / len(labels)
+    purity = cluster_purity(assignments, labels)
     assert purity > 0.6, purity  # the most common digit alone is ≈ 0.11
+    assert cluster_purity(np.zeros(2000, "int32"), labels) < 0.15  # one cluster: the most common digit's share
+    with pytest.raises(ValueError, match="one label per assignment"):
+        cluster_purity(assignments[:10], labels)
 
 
 def test_cluster_code_draws_codes_in_proportion_and_leaves_standard_normal_noise():
