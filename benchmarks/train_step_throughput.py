@@ -5,7 +5,11 @@
   (c) the Keras 2 recipe: `discriminator.train_on_batch` + `combined.train_on_batch`;
   (d) the course's step compiled with XLA (`make_train_step(..., jit_compile=True)`);
   (e) the `GAN` model's `fit()` (what `gan-lessons train` runs), fed by a `tf.data` pipeline;
-  (f) the same `fit()` with `steps_per_execution=16` (16 steps per call into the graph).
+  (f) the same `fit()` with `steps_per_execution=16` (16 steps per call into the graph);
+  (g) the course's step with the losses kept as tensors and read back once at the end (as lesson 05's
+      loop does), instead of a host sync after every step as in (a);
+  (h) `fit_gan` — the `GAN`'s `fit()` with the course's callbacks (backup, saved weights, NaN check),
+      as lessons and `gan-lessons train` run it.
 
 All three use the TensorFlow DCGAN tutorial architecture (the course's default generator and
 discriminator) and the same batch size. Prints images/s, ratios, and the fraction of this CPU's
@@ -27,7 +31,7 @@ import tensorflow as tf  # noqa: E402
 from gan_lessons.discriminator import build_discriminator, multiply_adds  # noqa: E402
 from gan_lessons.generator import build_generator  # noqa: E402
 from gan_lessons.setup import runtime_report, seed_everything  # noqa: E402
-from gan_lessons.training import GAN, make_train_step, train_step  # noqa: E402
+from gan_lessons.training import GAN, fit_gan, make_train_step, train_step  # noqa: E402
 
 
 def adam():
@@ -119,6 +123,26 @@ def main():
     results["(f) fit(), steps_per_execution=16"] = (16 * max(1, fit_steps // 16) * args.batch / (time.perf_counter() - start),
                                                     16 * max(1, fit_steps // 16))
 
+    generator, discriminator = build_generator(), build_discriminator()
+    late_step = make_train_step(generator, discriminator, adam(), adam())
+    late_step(real)  # tracing is not throughput
+    late_steps = max(4, fit_steps)
+    start = time.perf_counter()
+    kept = [late_step(real)["d_loss"] for _ in range(late_steps)]
+    float(tf.reduce_mean(tf.stack(kept)))  # the one read-back
+    results["(g) course step, read back at end"] = (late_steps * args.batch / (time.perf_counter() - start), late_steps)
+
+    import tempfile
+
+    images = np.random.default_rng(0).integers(0, 256, (fit_steps * args.batch, 28, 28), dtype=np.uint8)
+    gan = GAN(build_generator(), build_discriminator(), seed=0)
+    gan.compile(d_optimizer=adam(), g_optimizer=adam())
+    with tempfile.TemporaryDirectory() as folder:
+        fit_gan(gan, images[: 2 * args.batch], epochs=1, out_dir=f"{folder}/warmup", batch_size=args.batch, verbose=0)
+        start = time.perf_counter()
+        fit_gan(gan, images, epochs=1, out_dir=f"{folder}/run", batch_size=args.batch, verbose=0)
+        results["(h) fit_gan, course callbacks"] = (fit_steps * args.batch / (time.perf_counter() - start), fit_steps)
+
     report = runtime_report()
     print(f"TensorFlow {report['tensorflow']}, Keras {report['keras']}, {report['cpu_count']} CPUs, GPUs: {report['gpus'] or 'none'}")
     peak, how = (args.peak_gflops, "given") if args.peak_gflops else cpu_peak_gflops()
@@ -132,7 +156,9 @@ def main():
           f"(a)/(c) = {course / results['(c) train_on_batch loop'][0]:.2f}, "
           f"(d)/(a) = {results['(d) course step, XLA'][0] / course:.2f}, "
           f"(e)/(a) = {results['(e) GAN.fit(), tf.data input'][0] / course:.2f}, "
-          f"(f)/(e) = {results['(f) fit(), steps_per_execution=16'][0] / results['(e) GAN.fit(), tf.data input'][0]:.2f}")
+          f"(f)/(e) = {results['(f) fit(), steps_per_execution=16'][0] / results['(e) GAN.fit(), tf.data input'][0]:.2f}, "
+          f"(g)/(a) = {results['(g) course step, read back at end'][0] / course:.2f}, "
+          f"(h)/(e) = {results['(h) fit_gan, course callbacks'][0] / results['(e) GAN.fit(), tf.data input'][0]:.2f}")
 
 
 if __name__ == "__main__":

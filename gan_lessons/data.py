@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -16,15 +17,20 @@ from pathlib import Path
 
 import numpy as np
 
+from .setup import max_steps
+
 # %% auto #0
-__all__ = ['DATA_ENV', 'OFFLINE_ENV', 'MNIST_IDX_FILES', 'MNIST_NPZ', 'MNIST_NPZ_SHA256', 'MNIST_NPZ_URL', 'TEST_ONLY_TRAIN_SIZE',
-           'TEXT_FILES', 'DataError', 'data_dir', 'keras_cache_dir', 'network_allowed', 'sha256_of', 'verify_sha256',
-           'read_idx', 'check_mnist_arrays', 'MnistData', 'OfflineFallbackWarning', 'download_file',
-           'sklearn_digits_as_mnist', 'load_mnist', 'scale_images', 'make_image_dataset', 'load_text']
+__all__ = ['DATA_ENV', 'OFFLINE_ENV', 'MIRROR_ENV', 'MNIST_IDX_FILES', 'MNIST_NPZ', 'MNIST_NPZ_SHA256', 'MNIST_NPZ_URL',
+           'TEST_ONLY_TRAIN_SIZE', 'TEXT_SOURCES', 'TEXT_FILES', 'DataError', 'data_dir', 'keras_cache_dir',
+           'network_allowed', 'download_url', 'sha256_of', 'verify_sha256', 'read_idx', 'check_mnist_arrays',
+           'MnistData', 'OfflineFallbackWarning', 'download_file', 'sklearn_digits_as_mnist', 'load_mnist',
+           'scale_images', 'make_image_dataset', 'TextSource', 'clean_text', 'check_text', 'Corpus', 'stand_in_text',
+           'load_text']
 
 # %% ../nbs/01_data.ipynb #c007
 DATA_ENV = "GAN_LESSONS_DATA"  # a folder with raw files: mnist/*.gz, text/*.txt
 OFFLINE_ENV = "GAN_LESSONS_OFFLINE"  # set to 1 to never try the network
+MIRROR_ENV = "GAN_LESSONS_MIRROR"  # a base URL: every download is fetched from it instead
 
 MNIST_IDX_FILES = {  # official file name → sha256
     "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -36,7 +42,9 @@ MNIST_NPZ = "mnist.npz"
 MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 MNIST_NPZ_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 
-# Only the official test split at hand: train on its first 8,000 images, hold out the last 2,000.
+# The held-out images are always the official test images 8,000–9,999, whatever the source: no
+# shipped model trained on them. Without the official training split, the first 8,000 test
+# images are the training set.
 TEST_ONLY_TRAIN_SIZE = 8000
 
 
@@ -61,6 +69,13 @@ def network_allowed(download: bool | None = None) -> bool:
     if download is not None:
         return download
     return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
+
+
+def download_url(url: str) -> str:
+    "`url`, or `$GAN_LESSONS_MIRROR/<its file name>` when a mirror is set."
+    mirror = os.environ.get(MIRROR_ENV, "").strip()
+    return f"{mirror.rstrip('/')}/{url.rsplit('/', 1)[-1]}" if mirror else url
+
 
 # %% ../nbs/01_data.ipynb #c009
 def sha256_of(path) -> str:
@@ -136,6 +151,11 @@ class MnistData:
     def __repr__(self) -> str:
         return f"MnistData({len(self)} images from {self.source}; {self.note})"
 
+    @property
+    def stand_in(self) -> bool:
+        "True for the offline stand-in (scikit-learn's digits), which is not MNIST."
+        return self.source.startswith("offline fallback")
+
 
 class OfflineFallbackWarning(UserWarning):
     "The real data set was not found and a stand-in was used."
@@ -185,15 +205,24 @@ def _read_location(location: Path, verify_npz: bool):
     return None
 
 
-def download_file(url: str, destination, sha256: str, timeout: float = 30.0) -> Path:
-    "Download `url` to `destination`, verified against `sha256`; a failed or wrong download leaves no file."
+def download_file(url: str, destination, sha256: str | None = None, timeout: float = 30.0,
+                  transform=None) -> Path:
+    """Download `url` to `destination`, verified against `sha256` (exact bytes) and/or passed through
+    `transform(raw bytes) → bytes to keep`, which raises `DataError` on wrong content. A failed,
+    truncated or wrong download leaves no file behind."""
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=destination.parent, prefix=destination.name + ".", suffix=".partial")
+    handle, partial = tempfile.mkstemp(
+        dir=destination.parent, prefix=destination.name + ".", suffix=".partial"
+    )
     try:
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             shutil.copyfileobj(response, out)
-        verify_sha256(partial, sha256)
+        if sha256 is not None:
+            verify_sha256(partial, sha256)
+        if transform is not None:
+            kept = transform(Path(partial).read_bytes())
+            Path(partial).write_bytes(kept)
         os.replace(partial, destination)  # atomic: the cache never holds a half-written file
     finally:
         if os.path.exists(partial):
@@ -214,19 +243,19 @@ def sklearn_digits_as_mnist() -> tuple[np.ndarray, np.ndarray]:
     return images, digits.target.astype(np.uint8)
 
 
-def _split(train, test, split: str, described: str, why: str = "the official training split was not available"):
-    if train is not None:
-        chosen = train if split == "train" else test
-        note = ("official MNIST training split (60,000 images)" if split == "train"
-                else "official MNIST test split (10,000 images), held out")
-        return chosen, note
+def _split(train, test, split: str, described: str):
+    "The `split` of `(train, test)` arrays: held-out = test images 8,000–9,999 (or the last 20 %)."
     images, labels = test
     cut = TEST_ONLY_TRAIN_SIZE if len(images) == 10000 else int(0.8 * len(images))
-    part = slice(None, cut) if split == "train" else slice(cut, None)
-    what = "first" if split == "train" else "last"
-    note = (f"{what} {len(images[part]):,} images of {described}, divided deterministically "
-            f"{cut:,} train / {len(images) - cut:,} held out ({why})")
-    return (images[part], labels[part]), note
+    if split == "heldout":
+        note = (f"held out: images {cut:,}–{len(images) - 1:,} of {described} "
+                f"({len(images) - cut:,} images no shipped model trained on)")
+        return (images[cut:], labels[cut:]), note
+    if train is not None:
+        return train, f"the official MNIST training split ({len(train[0]):,} images)"
+    note = (f"training: images 0–{cut - 1:,} of {described} "
+            f"(the official training split was not available)")
+    return (images[:cut], labels[:cut]), note
 
 # %% ../nbs/01_data.ipynb #c018
 def load_mnist(split: str = "train", path=None, *, download: bool | None = None, fallback: bool = True,
@@ -260,19 +289,19 @@ def load_mnist(split: str = "train", path=None, *, download: bool | None = None,
             tried.append(f"{label}: no MNIST files in {location}")
             continue
         train, test = found
-        described = f"the official MNIST test split ({location})"
-        (images, labels), note = _split(train, test, split, described)
+        (images, labels), note = _split(train, test, split, "the official MNIST test split")
         return _announce(MnistData(images, labels, f"{label}: {location}", note, tried), verbose)
 
     if network_allowed(download):
-        target = keras_cache_dir() / MNIST_NPZ
+        target, url = keras_cache_dir() / MNIST_NPZ, download_url(MNIST_NPZ_URL)
         try:
-            download_file(MNIST_NPZ_URL, target, MNIST_NPZ_SHA256)
+            download_file(url, target, MNIST_NPZ_SHA256)
             train, test = _read_npz(target, MNIST_NPZ_SHA256)
-            (images, labels), note = _split(train, test, split, "")
-            return _announce(MnistData(images, labels, f"downloaded to {target}", note, tried), verbose)
+            (images, labels), note = _split(train, test, split, "the official MNIST test split")
+            source = f"downloaded from {url} to {target}"
+            return _announce(MnistData(images, labels, source, note, tried), verbose)
         except Exception as error:
-            tried.append(f"download from {MNIST_NPZ_URL}: failed ({type(error).__name__}: {error})")
+            tried.append(f"download from {url}: failed ({type(error).__name__}: {error})")
     else:
         tried.append(f"download: not attempted (offline: download=False or ${OFFLINE_ENV} set)")
 
@@ -283,8 +312,8 @@ def load_mnist(split: str = "train", path=None, *, download: bool | None = None,
         except ImportError as error:
             tried.append(f"fallback: scikit-learn digits unavailable ({error})")
         else:
-            (images, labels), note = _split(None, digits, split, "scikit-learn's 8×8 digits upscaled to 28×28",
-                                           "MNIST was not found; a stand-in, not MNIST")
+            described = "scikit-learn's 1,797 8×8 digits upscaled to 28×28 (a stand-in, not MNIST)"
+            (images, labels), note = _split(None, digits, split, described)
             message = ("MNIST WAS NOT FOUND — USING AN OFFLINE STAND-IN: scikit-learn's 1,797 8×8 digits, "
                        "upscaled to 28×28. Results are NOT comparable with MNIST.\nPlaces tried:\n" + places_tried +
                        f"\nTo use real MNIST, set {DATA_ENV} to a folder with the IDX files, or connect to the internet.")
@@ -312,8 +341,12 @@ def scale_images(images) -> np.ndarray:
 
 # %% ../nbs/01_data.ipynb #c032
 def make_image_dataset(images, labels=None, batch_size: int = 128, shuffle: bool = True, seed: int = 0,
-                       drop_remainder: bool = False):
-    "A `tf.data.Dataset` of image batches in [-1, 1] `(b, 28, 28, 1)` (with labels if given): shuffle → batch → scale → prefetch."
+                       drop_remainder: bool = False, images_per_epoch: int | None = None):
+    """A `tf.data.Dataset` of image batches in [-1, 1] `(b, 28, 28, 1)` (with labels if given):
+    shuffle → batch → scale → prefetch. With `images_per_epoch`, one pass over the dataset serves
+    exactly that many images, drawn from fresh shuffles of all of them — so a training budget does
+    not depend on how many images the source had. In a dry run (`$GAN_LESSONS_MAX_STEPS`), a pass
+    serves at most that many batches."""
     import tensorflow as tf
 
     images = np.asarray(images)
@@ -326,10 +359,16 @@ def make_image_dataset(images, labels=None, batch_size: int = 128, shuffle: bool
         raise DataError(f"make_image_dataset expects uint8 images or float32 images in [-1, 1], got {images.dtype}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    if images_per_epoch is not None and images_per_epoch < 1:
+        raise ValueError(f"images_per_epoch must be a positive integer, got {images_per_epoch}")
     dataset = tf.data.Dataset.from_tensor_slices(images if labels is None else (images, np.asarray(labels)))
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    if images_per_epoch is not None:
+        dataset = dataset.repeat().take(images_per_epoch)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if max_steps() is not None:
+        dataset = dataset.take(max_steps())
     if labels is None:
         dataset = dataset.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
     else:
@@ -337,37 +376,145 @@ def make_image_dataset(images, labels=None, batch_size: int = 128, shuffle: bool
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 # %% ../nbs/01_data.ipynb #c039
-TEXT_FILES = {  # name → (file name, sha256, download url)
-    "frankenstein": ("frankenstein.txt", "ee4aeef7816016f78fff7b75410090aa7288094efdecbe4e67f04a5d152907e7",
-                     "https://www.gutenberg.org/cache/epub/84/pg84.txt"),
-    "tinyshakespeare": ("tinyshakespeare.txt", "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
-                        "https://storage.googleapis.com/download.tensorflow.org/data/shakespeare.txt"),
+@dataclass(frozen=True)
+class TextSource:
+    """Where a corpus comes from and how to check it. Files whose bytes never change are checked
+    by `sha256`; Project Gutenberg re-issues its e-books (new wrapping, new licence text), so those
+    are checked by content instead: the words they start and end with, and their length."""
+
+    file_name: str  # in $GAN_LESSONS_DATA/text/ and in the Keras cache
+    url: str
+    sha256: str | None = None
+    first_words: str | None = None  # near the start of the cleaned text
+    last_words: str | None = None  # near its end
+    length: tuple[int, int] | None = None  # characters of the cleaned text, (least, most)
+
+
+TEXT_SOURCES = {
+    "frankenstein": TextSource(
+        "frankenstein.txt",
+        "https://www.gutenberg.org/cache/epub/84/pg84.txt",
+        first_words="You will rejoice to hear that no disaster",
+        last_words="lost in darkness and distance",
+        length=(380_000, 470_000),
+    ),
+    "tinyshakespeare": TextSource(
+        "tinyshakespeare.txt",
+        "https://storage.googleapis.com/download.tensorflow.org/data/shakespeare.txt",
+        sha256="86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+    ),
 }
+TEXT_FILES = {name: source.file_name for name, source in TEXT_SOURCES.items()}
+
+_GUTENBERG_START = re.compile(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG EBOOK.*$", re.M | re.I)
+_GUTENBERG_END = re.compile(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG EBOOK.*$", re.M | re.I)
+
+
+def clean_text(text: str) -> str:
+    """The corpus inside a text file: line endings normalized to `\\n`, a byte-order mark dropped,
+    Project Gutenberg's header and licence cut off, blank space around the text trimmed."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    start, end = _GUTENBERG_START.search(text), _GUTENBERG_END.search(text)
+    if start and end and start.end() < end.start():
+        text = text[start.end() : end.start()]
+    return text.strip()
+
+
+# %% ../nbs/01_data.ipynb #c039b
+def check_text(name: str, text: str, origin: str) -> str:
+    "`text` if it is the corpus `name` by its content checks, else a `DataError` saying what is off."
+    source = TEXT_SOURCES[name]
+    problems = []
+    if source.length and not source.length[0] <= len(text) <= source.length[1]:
+        low, high = source.length
+        problems.append(f"{len(text):,} characters, expected {low:,} to {high:,}")
+    if source.first_words and source.first_words not in text[:10_000]:
+        problems.append(f"it does not start with {source.first_words!r}")
+    if source.last_words and source.last_words not in text[-1_000:]:
+        problems.append(f"it does not end with {source.last_words!r}")
+    if problems:
+        raise DataError(f"{origin}: not the text {name!r}: {'; '.join(problems)}. The file is "
+                        "truncated or another text; delete it and fetch it again.")
+    return text
 
 
 def _read_text_file(path: Path) -> str:
-    "UTF-8 text with line endings normalized to \\n (Gutenberg files use \\r\\n)."
+    "The cleaned UTF-8 text of a file (see `clean_text`)."
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not UTF-8 text ({error})") from error
-    if not text.strip():
+    text = clean_text(text)
+    if not text:
         raise DataError(f"{path}: the file is empty; expected a text to learn from")
     return text
 
 
-def load_text(name: str = "frankenstein", path=None, *, download: bool | None = None, verbose: bool = True) -> str:
-    """A text corpus by `name` (sha256-verified; `path` → `$GAN_LESSONS_DATA` → Keras cache → download),
-    or your own UTF-8 file with `path=` alone."""
+def _read_known_text(name: str, path: Path) -> str:
+    source = TEXT_SOURCES[name]
+    if source.sha256:
+        verify_sha256(path, source.sha256)
+    return check_text(name, _read_text_file(path), str(path))
+
+
+# %% ../nbs/01_data.ipynb #c039c
+class Corpus(str):
+    "A text (a `str`) that also says where it came from: `source`, and `stand_in` for the stand-in."
+
+    def __new__(cls, text: str, source: str):
+        corpus = super().__new__(cls, text)
+        corpus.source = source
+        return corpus
+
+    @property
+    def stand_in(self) -> bool:
+        return self.source.startswith("offline fallback")
+
+
+def stand_in_text() -> str:
+    """English prose that ships with Python itself — the help topics of the `pydoc_data` module
+    (`help("topics")`), about 460,000 characters — for running the text lessons offline.
+    A stand-in, not a novel."""
+    from pydoc_data.topics import topics
+
+    return clean_text("\n\n".join(topics[key] for key in sorted(topics)))
+
+
+def _download_text(name: str, cached: Path, url: str) -> str:
+    source = TEXT_SOURCES[name]
+
+    def keep_clean_corpus(raw: bytes) -> bytes:  # runs before the file enters the cache
+        try:
+            text = clean_text(raw.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise DataError(f"{url}: not UTF-8 text ({error})") from error
+        return check_text(name, text, url).encode("utf-8")
+
+    if source.sha256:  # fixed bytes: keep the file as it is, after checking its digest
+        download_file(url, cached, source.sha256)
+    else:
+        download_file(url, cached, transform=keep_clean_corpus)
+    return _read_known_text(name, cached)
+
+
+def load_text(name: str = "frankenstein", path=None, *, download: bool | None = None,
+              fallback: bool = True, verbose: bool = True) -> str:
+    """A text corpus by `name`, from `path` → `$GAN_LESSONS_DATA` → the Keras cache → a download
+    (through `$GAN_LESSONS_MIRROR` if set) → an announced offline stand-in (`stand_in_text`);
+    or your own UTF-8 file with `name=None, path=...`."""
     if path is not None and name is None:
-        return _read_text_file(Path(path).expanduser())
-    if name not in TEXT_FILES:
-        raise ValueError(f"unknown text {name!r}; expected one of {sorted(TEXT_FILES)} or name=None with path=...")
-    filename, sha256, url = TEXT_FILES[name]
+        path = Path(path).expanduser()
+        return Corpus(_read_text_file(path), f"your file: {path}")
+    if name not in TEXT_SOURCES:
+        raise ValueError(f"unknown text {name!r}; expected one of {sorted(TEXT_SOURCES)} "
+                         "or name=None with path=...")
+    filename = TEXT_SOURCES[name].file_name
     candidates, tried = [], []
     if path is not None:
         path = Path(path).expanduser()
         candidates.append(("the path you gave", path / filename if path.is_dir() else path))
+    else:
+        tried.append("explicit path: none given")
     folder = data_dir()
     if folder is not None:
         candidates += [(f"${DATA_ENV}", folder / "text" / filename), (f"${DATA_ENV}", folder / filename)]
@@ -377,22 +524,35 @@ def load_text(name: str = "frankenstein", path=None, *, download: bool | None = 
     candidates.append(("the Keras cache", cached))
     for label, candidate in candidates:
         if candidate.is_file():
-            verify_sha256(candidate, sha256)
-            text = _read_text_file(candidate)
+            text = _read_known_text(name, candidate)
             if verbose:
-                print(f"{name}: {len(text):,} characters from {label}: {candidate} (sha256 verified)")
-            return text
+                print(f"{name}: {len(text):,} characters from {label}: {candidate} (verified)")
+            return Corpus(text, f"{label}: {candidate}")
         tried.append(f"{label}: {candidate} does not exist")
     if network_allowed(download):
+        url = download_url(TEXT_SOURCES[name].url)
         try:
-            download_file(url, cached, sha256)
+            text = _download_text(name, cached, url)
             if verbose:
-                print(f"{name}: downloaded from {url} to {cached} (sha256 verified)")
-            return _read_text_file(cached)
+                print(f"{name}: {len(text):,} characters downloaded from {url} to {cached} (verified)")
+            return Corpus(text, f"downloaded from {url} to {cached}")
         except Exception as error:
             tried.append(f"download from {url}: failed ({type(error).__name__}: {error})")
     else:
         tried.append(f"download: not attempted (offline: download=False or ${OFFLINE_ENV} set)")
-    raise DataError(f"text {name!r} ({filename}) could not be loaded. Places tried, in order:\n" +
-                    "\n".join(f"  - {line}" for line in tried) +
-                    f"\nPut {filename} in $GAN_LESSONS_DATA/text/ or pass path=...")
+    places_tried = "\n".join(f"  - {line}" for line in tried)
+    if not fallback:
+        raise DataError(f"text {name!r} ({filename}) could not be loaded. Places tried, in order:\n"
+                        f"{places_tried}\nPut {filename} in ${DATA_ENV}/text/ or pass path=...")
+    text = stand_in_text()
+    message = (f"{name.upper()} WAS NOT FOUND — USING AN OFFLINE STAND-IN: the help topics that ship "
+               f"with Python (pydoc_data), {len(text):,} characters of English prose and code. "
+               f"Results are NOT comparable with {name}.\nPlaces tried:\n{places_tried}\n"
+               f"To use the real text, put {filename} in ${DATA_ENV}/text/, or connect to the "
+               f"internet (or set ${MIRROR_ENV}).")
+    warnings.warn(message, OfflineFallbackWarning, stacklevel=2)
+    if verbose:
+        print("!" * 80 + "\n" + message + "\n" + "!" * 80, file=sys.stderr)
+        print(f"{name}: {len(text):,} characters from the offline stand-in (pydoc_data topics)")
+    return Corpus(text, "offline fallback: Python's pydoc_data help topics")
+

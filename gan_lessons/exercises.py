@@ -10,22 +10,47 @@ class ExerciseError(AssertionError):
     "The learner's answer is wrong; the message says how."
 
 
-def _not_attempted(name: str, result) -> bool:
-    if result is None or result is Ellipsis:
-        print(f"{name}: not attempted yet — your function returned {result!r}. Replace `...` with your code.")
+def _stub(*args, **kwargs): ...
+
+
+def is_placeholder(answer) -> bool:
+    "True for an exercise's untouched placeholder: `None`, `...`, a tuple of them, or a function whose body is `...`."
+    if answer is None or answer is Ellipsis:
         return True
-    return False
+    if isinstance(answer, tuple) and answer and all(part is None or part is Ellipsis for part in answer):
+        return True
+    code = getattr(answer, "__code__", None)  # a function that does nothing compiles to the same bytes as _stub
+    return code is not None and code.co_code == _stub.__code__.co_code
 
 
-def _passed(name: str) -> bool:
+def attempted(name: str, answer) -> bool:
+    """False, with a note that says so, while `answer` is still the placeholder the exercise cell came with — so
+    "Run all" goes through a notebook whose exercises are not done yet; True once there is something to check."""
+    if is_placeholder(answer):
+        print(f"{name}: not attempted yet — replace the `...` or `None` in the exercise cell with your answer "
+              "and run the cell, then this check.")
+        return False
+    return True
+
+
+def _not_attempted(name: str, result) -> bool:
+    "True (with the note) when a learner's function still returns its placeholder."
+    return not attempted(name, result)
+
+
+def passed(name: str) -> bool:
+    "Say that the answer to exercise `name` is right."
     print(f"{name}: correct ✓")
     return True
 
+
+_passed = passed
+
 # %% auto #0
-__all__ = ['ExerciseError', 'check_two_noise_batches', 'check_to_uint8', 'check_stack_output_size', 'check_field_of',
-           'check_generator_loss', 'check_noise_like', 'check_frechet_distance', 'check_balanced_labels',
-           'check_interpolates', 'check_discriminator_accuracy', 'check_input_and_target', 'check_reparameterize',
-           'check_spectral_centroid']
+__all__ = ['ExerciseError', 'is_placeholder', 'attempted', 'passed', 'check_two_noise_batches', 'check_to_uint8',
+           'check_stack_output_size', 'check_field_of', 'check_generator_loss', 'check_noise_like',
+           'check_frechet_distance', 'check_balanced_labels', 'check_interpolates', 'check_discriminator_accuracy',
+           'check_input_and_target', 'check_reparameterize', 'check_spectral_centroid']
 
 # %% ../nbs/91_exercises.ipynb #c004
 def check_two_noise_batches(two_noise_batches) -> bool:

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 # %% auto #0
-__all__ = ['PROFILE_ENV', 'PROFILE_NAMES', 'in_colab', 'gpu_names', 'gpu_hint', 'Profile', 'get_profile', 'seed_everything',
-           'runtime_report']
+__all__ = ['PROFILE_ENV', 'PROFILE_NAMES', 'MAX_STEPS_ENV', 'in_colab', 'gpu_names', 'gpu_hint', 'max_steps', 'Profile',
+           'get_profile', 'seed_everything', 'runtime_report']
 
 # %% ../nbs/00_setup.ipynb #c005
 PROFILE_ENV = "GAN_LESSONS_PROFILE"
 PROFILE_NAMES = ("smoke", "cpu", "gpu")
+MAX_STEPS_ENV = "GAN_LESSONS_MAX_STEPS"  # a dry run: the profile's sizes, a few training steps
+
 
 # %% ../nbs/00_setup.ipynb #c007
 def in_colab() -> bool:
@@ -44,11 +46,25 @@ def gpu_hint() -> str:
             "with a GPU runtime.")
 
 # %% ../nbs/00_setup.ipynb #c010
+def max_steps() -> int | None:
+    "`$GAN_LESSONS_MAX_STEPS` as a positive int (a capped dry run), or None when unset."
+    value = os.environ.get(MAX_STEPS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{MAX_STEPS_ENV}={value!r} is not a positive whole number of steps")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Profile:
-    "The runtime budget of a lesson: `smoke`, `cpu` or `gpu`, and why it was chosen."
+    """The runtime budget of a lesson: `smoke`, `cpu` or `gpu`, and why it was chosen. With `max_steps`
+    (from `$GAN_LESSONS_MAX_STEPS`) it is a dry run: the profile's networks, batch sizes and code paths,
+    but every training run capped at a few steps — too few to learn, enough to find a wrong size."""
+
     name: str
     reason: str
+    max_steps: int | None = None
 
     def __post_init__(self):
         if self.name not in PROFILE_NAMES:
@@ -58,8 +74,33 @@ class Profile:
         "The value for the active profile, out of one value per profile."
         return {"smoke": smoke, "cpu": cpu, "gpu": gpu}[self.name]
 
+    def budget(self, *, smoke, cpu, gpu):
+        """A training budget: like `pick`, but in a dry run a number of steps (an int) or the `epochs`
+        and `steps` of a dict are capped at `max_steps`."""
+        chosen = self.pick(smoke=smoke, cpu=cpu, gpu=gpu)
+        if self.max_steps is None:
+            return chosen
+        if isinstance(chosen, int):
+            return min(chosen, self.max_steps)
+        capped = {key: min(chosen[key], self.max_steps) for key in ("epochs", "steps") if key in chosen}
+        return {**chosen, **capped}
+
+    def limit(self, dataset):
+        "A `tf.data.Dataset` of batches as it is, or in a dry run its first `max_steps` batches."
+        return dataset if self.max_steps is None else dataset.take(self.max_steps)
+
+    def expect(self, *, smoke, cpu, gpu):
+        "A threshold that results must meet; in a dry run the smoke profile's (too few steps to learn more)."
+        return smoke if self.max_steps is not None else self.pick(smoke=smoke, cpu=cpu, gpu=gpu)
+
+    @property
+    def learns(self) -> bool:
+        "True when training runs long enough to check what it learned (not smoke, not a dry run)."
+        return self.name != "smoke" and self.max_steps is None
+
     def __str__(self) -> str:
-        return f"profile '{self.name}' ({self.reason})"
+        capped = f"; dry run: at most {self.max_steps} steps per training run" if self.max_steps else ""
+        return f"profile '{self.name}' ({self.reason}{capped})"
 
 
 def get_profile(name: str | None = None) -> Profile:
@@ -74,11 +115,12 @@ def get_profile(name: str | None = None) -> Profile:
         if cleaned not in PROFILE_NAMES:
             raise ValueError(f"{PROFILE_ENV} / profile name {name!r} is not a profile; "
                              f"expected one of {', '.join(PROFILE_NAMES)}")
-        return Profile(cleaned, reason)
+        return Profile(cleaned, reason, max_steps())
     gpus = gpu_names()
     if gpus:
-        return Profile("gpu", f"{PROFILE_ENV} is unset and TensorFlow sees {len(gpus)} GPU(s)")
-    return Profile("cpu", f"{PROFILE_ENV} is unset and no GPU is visible")
+        return Profile("gpu", f"{PROFILE_ENV} is unset and TensorFlow sees {len(gpus)} GPU(s)", max_steps())
+    return Profile("cpu", f"{PROFILE_ENV} is unset and no GPU is visible", max_steps())
+
 
 # %% ../nbs/00_setup.ipynb #c017
 def seed_everything(seed: int = 42, deterministic: bool = True) -> int:

@@ -186,18 +186,22 @@ def fit_char_model(model: keras.Model, train_ids, heldout_ids, epochs: int, out_
     """`fit()` on windows of `train_ids`, with the held-out windows as validation data, a progress bar and
     all-or-nothing checkpoints in `out_dir`: rerunning the same call after an interruption resumes after the last
     completed epoch."""
-    from gan_lessons.training import AtomicBackupAndRestore, SaveWeights
+    from gan_lessons.setup import max_steps
+    from gan_lessons.training import (AtomicBackupAndRestore, SaveWeights, StopOnNonFiniteLoss, keras_verbosity,
+                                      progress_callbacks)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     train = char_windows(train_ids, window, batch_size, shuffle=True, seed=seed)
+    if max_steps() is not None:  # a dry run (GAN_LESSONS_MAX_STEPS)
+        train = train.take(max_steps())
     validation = char_windows(heldout_ids, window, 256, shuffle=False)
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)  # so that a resumed run restores the optimizer state too
-    all_callbacks = [AtomicBackupAndRestore(str(out_dir / "backup")), SaveWeights(out_dir / "model.weights.h5"),
-                     keras.callbacks.TerminateOnNaN(raise_error=True), *(callbacks or [])]
-    return model.fit(train, validation_data=validation, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
-                     shuffle=False)  # the windows are shuffled by the dataset itself
+    all_callbacks = [StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(out_dir / "backup")),
+                     SaveWeights(out_dir / "model.weights.h5"), *progress_callbacks(verbose), *(callbacks or [])]
+    return model.fit(train, validation_data=validation, epochs=epochs, callbacks=all_callbacks,
+                     verbose=keras_verbosity(verbose), shuffle=False)  # the windows are shuffled by the dataset itself
 
 # %% ../nbs/10_text.ipynb #t030
 def sample_from_logits(logits, temperature: float = 1.0, top_k: int | None = None, rng=None) -> np.ndarray:

@@ -11,13 +11,15 @@ import numpy as np
 import tensorflow as tf
 
 from .losses import discriminator_loss, generator_loss
+from .setup import max_steps
 from .viz import image_grid
 
 # %% auto #0
 __all__ = ['DCGAN_RECIPES', 'with_labels', 'real_logits_and_r1', 'train_step', 'make_train_step', 'diff_augment', 'random_states',
            'GAN', 'EpochSeededImages', 'SampleGrid', 'LiveTrainingView', 'NonFiniteLossError',
-           'save_weights_atomically', 'AtomicBackupAndRestore', 'write_text_atomically', 'SaveWeights', 'fit_gan',
-           'gan_from_recipe', 'build_dcgan']
+           'save_weights_atomically', 'AtomicBackupAndRestore', 'write_text_atomically', 'SaveWeights',
+           'StopOnNonFiniteLoss', 'EpochLog', 'progress_callbacks', 'keras_verbosity', 'fit_gan', 'gan_from_recipe',
+           'build_dcgan']
 
 # %% ../nbs/05_training.ipynb #c007
 def with_labels(inputs, labels):
@@ -258,9 +260,11 @@ class _FollowEpoch(keras.callbacks.Callback):
 
 class EpochSeededImages:
     """Batches in [-1, 1] — or `(images, labels)` batches when `labels` are given — whose order depends only on
-    `(seed, epoch)`; pass `.dataset` and `.callback` to `fit()`."""
+    `(seed, epoch)`; pass `.dataset` and `.callback` to `fit()`. With `images_per_epoch`, an epoch is that many
+    images, drawn from fresh shuffles of all of them, whatever their number."""
 
-    def __init__(self, images, batch_size: int = 64, seed: int = 0, labels=None):
+    def __init__(self, images, batch_size: int = 64, seed: int = 0, labels=None,
+                 images_per_epoch: int | None = None):
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim not in (3, 4) or len(images) == 0:
             raise ValueError(f"expected a non-empty uint8 array (n, h, w[, c]), got {images.dtype} {images.shape}")
@@ -269,19 +273,26 @@ class EpochSeededImages:
             if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
                 raise ValueError(f"expected one integer label per image, shape ({len(images)},); "
                                  f"got {labels.dtype} {labels.shape}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if batch_size < 1 or (images_per_epoch is not None and images_per_epoch < 1):
+            raise ValueError(f"batch_size and images_per_epoch must be positive, got {batch_size} and {images_per_epoch}")
         images = images[..., None] if images.ndim == 3 else images
         self.count, self.batch_size, self.seed = len(images), batch_size, seed
-        self.steps_per_epoch = math.ceil(self.count / batch_size)
+        self.images_per_epoch = images_per_epoch or self.count
+        self.steps_per_epoch = math.ceil(self.images_per_epoch / batch_size)
+        if max_steps() is not None:  # a dry run
+            self.steps_per_epoch = min(self.steps_per_epoch, max_steps())
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         stored = tf.constant(images)
+        shuffles = math.ceil(self.images_per_epoch / self.count)  # whole shuffles of the images one epoch needs
 
         def epoch_order(_):
-            seed_pair = tf.stack([tf.constant(seed, tf.int64), self.epoch.read_value()])
-            return tf.data.Dataset.from_tensor_slices(tf.random.experimental.stateless_shuffle(tf.range(self.count), seed_pair))
+            orders = [tf.random.experimental.stateless_shuffle(
+                tf.range(self.count), tf.stack([tf.constant(seed + 1_000_003 * part, tf.int64), self.epoch.read_value()]))
+                for part in range(shuffles)]  # part 0 alone when an epoch is every image once
+            return tf.data.Dataset.from_tensor_slices(tf.concat(orders, 0)[: self.images_per_epoch])
 
         batches = tf.data.Dataset.from_tensors(0).flat_map(epoch_order).batch(batch_size)
+        batches = batches.take(self.steps_per_epoch)
         batches = batches.apply(tf.data.experimental.assert_cardinality(self.steps_per_epoch))
         scale = lambda index: (tf.cast(tf.gather(stored, index), tf.float32) - 127.5) / 127.5
         if labels is not None:
@@ -441,6 +452,10 @@ def save_weights_atomically(model: keras.Model, path, **attributes) -> None:
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     "`BackupAndRestore` whose saves are all-or-nothing, with the completed epoch stored inside the weights file."
 
+    # It saves at epoch ends only; its inherited per-batch hook does nothing, so Keras may run that hook off the
+    # training thread — without this flag any per-batch hook makes fit() read the logs back after every step.
+    async_safe = True
+
     def __init__(self, backup_dir):
         super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=False)
 
@@ -487,23 +502,66 @@ class SaveWeights(keras.callbacks.Callback):
         save_weights_atomically(self.model, self.path, completed_epochs=epoch + 1)
 
 
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training with an error when an epoch's mean loss is NaN or infinite. Checked at the end of each
+    epoch, not after every batch as `keras.callbacks.TerminateOnNaN` does: reading the loss back after every
+    step makes the host wait for the device each time. (A NaN anywhere in an epoch makes its mean NaN.)"""
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            raise RuntimeError(f"NaN or Inf loss in epoch {epoch + 1}.")
+
+
+class EpochLog(keras.callbacks.Callback):
+    "One line per epoch — its number, seconds and logs — and nothing read back during the epoch."
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = "  ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items())
+        print(f"epoch {epoch + 1}/{self.params['epochs']} ({time.perf_counter() - self.started:.0f} s)  {values}",
+              flush=True)
+
+
+def progress_callbacks(verbose) -> list:
+    "`[EpochLog()]` for `verbose=2`, and for `verbose='auto'` when the output is not a terminal; else none."
+    import sys
+
+    one_line = verbose == 2 or (verbose == "auto" and not sys.stdout.isatty())
+    return [EpochLog()] if one_line else []
+
+
+def keras_verbosity(verbose) -> int:
+    "What `fit()` itself prints: Keras's progress bar (which reads the logs back every step) only when asked for."
+    import sys
+
+    return 1 if verbose == 1 or (verbose == "auto" and sys.stdout.isatty()) else 0
+
+
 def fit_gan(gan: GAN, images, epochs: int, out_dir, batch_size: int = 64, seed: int = 0,
-            callbacks: list | None = None, verbose: int | str = "auto", labels=None):
+            callbacks: list | None = None, verbose: int | str = "auto", labels=None,
+            images_per_epoch: int | None = None):
     """Train `gan` on uint8 `images` (and their `labels`, for a conditional GAN) with `fit()`, resumably: rerunning
     the same call after an interruption continues from the last completed epoch in `out_dir` and ends with the
-    same weights as an uninterrupted run."""
+    same weights as an uninterrupted run. `images_per_epoch` (default: every image once) sets what an epoch costs.
+    `verbose`: 0 silent, 1 Keras's progress bar, 2 one line per epoch; "auto" the bar in a terminal, else lines."""
     from pathlib import Path
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if getattr(gan, "conditional", False) != (labels is not None):
         raise ValueError("a conditional GAN needs labels and an unconditional one takes none")
-    data = EpochSeededImages(images, batch_size=batch_size, seed=seed, labels=labels)
+    data = EpochSeededImages(images, batch_size=batch_size, seed=seed, labels=labels,
+                             images_per_epoch=images_per_epoch)
     weights_path = out_dir / "gan.weights.h5"
-    all_callbacks = [data.callback, AtomicBackupAndRestore(str(out_dir / "backup")), SaveWeights(weights_path),
-                     keras.callbacks.TerminateOnNaN(raise_error=True), *(callbacks or [])]
+    # The check comes before the saves, so the weights of an epoch that went NaN are never written.
+    all_callbacks = [data.callback, StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(out_dir / "backup")),
+                     SaveWeights(weights_path), *progress_callbacks(verbose), *(callbacks or [])]
     try:
-        return gan.fit(data.dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+        return gan.fit(data.dataset, epochs=epochs, callbacks=all_callbacks, verbose=keras_verbosity(verbose),
+                       shuffle=False)
     except RuntimeError as error:
         if "NaN or Inf" not in str(error):
             raise

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from .losses import wasserstein_critic_loss, wasserstein_generator_loss
+from .setup import max_steps
 from .training import DCGAN_RECIPES, GAN, with_labels
 
 # %% auto #0
@@ -138,11 +139,13 @@ def batch_size_for(gan: GAN, images_per_update: int = 64) -> int:
 # %% ../nbs/08_wasserstein.ipynb #c019
 class TrainingClock(keras.callbacks.Callback):
     """Stops `fit()` after `checkpoints[-1]` seconds of training; at each checkpoint calls `on_checkpoint(seconds,
-    steps, model)`, whose own time is not counted. Use with a large `epochs`."""
+    steps, model)`, whose own time is not counted. Use with a large `epochs`. In a dry run
+    (`$GAN_LESSONS_MAX_STEPS`) every checkpoint is reached after that many steps."""
 
     def __init__(self, checkpoints, on_checkpoint):
         super().__init__()
         self.checkpoints, self.on_checkpoint = sorted(checkpoints), on_checkpoint
+        self.max_steps = max_steps()
         self.trained, self.steps, self.next = 0.0, 0, 0
 
     def on_epoch_begin(self, epoch, logs=None):  # the time of other callbacks between epochs is not training
@@ -152,11 +155,12 @@ class TrainingClock(keras.callbacks.Callback):
         now = time.perf_counter()
         self.trained += now - self.mark
         self.steps += 1
-        if self.trained >= self.checkpoints[self.next]:
+        dry_run_over = self.max_steps is not None and self.steps >= self.max_steps
+        while self.next < len(self.checkpoints) and (self.trained >= self.checkpoints[self.next] or dry_run_over):
             self.on_checkpoint(self.checkpoints[self.next], self.steps, self.model)
             self.next += 1
-            if self.next == len(self.checkpoints):
-                self.model.stop_training = True
+        if self.next == len(self.checkpoints):
+            self.model.stop_training = True
         self.mark = time.perf_counter()
 
 

@@ -26,7 +26,8 @@ def test_real_test_split_is_divided_deterministically(real_data_dir, monkeypatch
     assert train.images.dtype == np.uint8 and train.labels.dtype == np.uint8
     counts = np.bincount(train.labels, minlength=10) + np.bincount(heldout.labels, minlength=10)
     assert counts.tolist() == TEST_SPLIT_CLASS_COUNTS
-    assert "8,000 train / 2,000 held out" in train.note and "GAN_LESSONS_DATA" in train.source
+    assert "images 0–7,999 of the official MNIST test split" in train.note and "GAN_LESSONS_DATA" in train.source
+    assert "images 8,000–9,999" in heldout.note and not train.stand_in
     raw = read_idx(real_data_dir / "mnist" / "t10k-images-idx3-ubyte.gz")
     assert np.array_equal(train.images, raw[:8000]) and np.array_equal(heldout.images, raw[8000:])
 
@@ -163,20 +164,36 @@ def test_dataset_order_depends_only_on_the_seed():
 def test_frankenstein_is_loaded_and_verified(real_data_dir, monkeypatch):
     monkeypatch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
     text = load_text("frankenstein", verbose=False)
-    # 421,103 bytes with Windows line endings; the loader normalizes them to "\n"
-    assert len(text) == 421_103 - 1_558 and "\r" not in text and "Frankenstein" in text
+    # 421,103 bytes with Windows line endings; the loader normalizes them to "\n" and trims the blank lines around
+    raw = (real_data_dir / "text" / "frankenstein.txt").read_bytes().decode("utf-8")
+    assert text == raw.replace("\r\n", "\n").strip() and len(text) == 421_103 - 1_558 - 2
+    assert "\r" not in text and "Frankenstein" in text and not text.stand_in and "GAN_LESSONS_DATA" in text.source
 
 
 def test_text_loader_errors(isolated_env):
     folder = isolated_env / "texts"
     folder.mkdir()
     (folder / "frankenstein.txt").write_text("not the novel")
-    with pytest.raises(DataError, match="frankenstein.txt: sha256 .* expected ee4aeef7"):
+    with pytest.raises(DataError, match="frankenstein.txt: not the text 'frankenstein': 13 characters, expected "
+                                        "380,000 to 470,000; it does not start with 'You will rejoice"):
         load_text("frankenstein", path=folder, verbose=False)
+    (folder / "tinyshakespeare.txt").write_text("not the play")
+    with pytest.raises(DataError, match="tinyshakespeare.txt: sha256 .* expected 86c4e6aa"):
+        load_text("tinyshakespeare", path=folder, verbose=False)
     with pytest.raises(ValueError, match="unknown text 'moby'"):
         load_text("moby")
     (folder / "empty.txt").write_text("  \n")
     with pytest.raises(DataError, match="empty"):
         load_text(None, path=folder / "empty.txt")
     with pytest.raises(DataError, match="(?s)tinyshakespeare.txt.*Places tried.*GAN_LESSONS_DATA: not set"):
-        load_text("tinyshakespeare", verbose=False)
+        load_text("tinyshakespeare", fallback=False, verbose=False)
+
+
+def test_offline_text_stand_in_is_announced_loudly(isolated_env, capsys):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        text = load_text("frankenstein")
+    assert any(issubclass(w.category, OfflineFallbackWarning) for w in caught)
+    err = capsys.readouterr().err
+    assert "FRANKENSTEIN WAS NOT FOUND — USING AN OFFLINE STAND-IN" in err and "GAN_LESSONS_DATA: not set" in err
+    assert text.stand_in and "pydoc_data" in text.source and len(text) > 300_000 and "\r" not in text
