@@ -14,11 +14,15 @@ export JUPYTER_PREFER_ENV_PATH := 1
 # The build machines have no GPU: keep TensorFlow's C++ start-up messages (CUDA probing) off the site.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help install export book book-build test pytest check-export site-check lock clean
+.PHONY: help install export book book-build test pytest check-export site-check test-paths compat lock clean
+
+LESSONS := $(sort $(wildcard nbs/[0-9][0-9]_*.ipynb))
 
 help:
 	@echo "make book   execute every lesson (profile: GAN_LESSONS_PROFILE, default by hardware) and build _build/html"
 	@echo "make test   pytest + export check + every lesson executed in the smoke profile as a site build + that site in headless Chromium"
+	@echo "make test-paths   every notebook with no data and no network (the stand-ins), and the gpu profile as a dry run"
+	@echo "make compat       the package on an older TensorFlow/Keras, installed without constraints.txt (as on Colab)"
 
 $(STAMP): setup.py settings.ini constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,10 +73,43 @@ site-check: install
 	  echo "[site] NOT CHECKED in a browser: install Debian's chromium and chromium-driver to run it"; \
 	else exit $$status; fi
 
+# The paths learners take besides this machine's prepared data folder: (1) nothing set, no data, no network — every
+# notebook on the announced stand-ins; (2) the gpu profile's networks, batch sizes and code paths, every training run
+# capped at 2 steps per epoch and 2 epochs (GAN_LESSONS_MAX_STEPS), so a wrong size in a gpu budget fails here.
+test-paths: install
+	@t0=$$(date +%s); \
+	empty_home=$$(mktemp -d); \
+	env -u GAN_LESSONS_DATA GAN_LESSONS_OFFLINE=1 GAN_LESSONS_PROFILE=smoke KERAS_HOME=$$empty_home \
+	  $(BIN)/python tools/run_notebooks.py --label no-data nbs/*.ipynb; t1=$$(date +%s); \
+	GAN_LESSONS_OFFLINE=1 GAN_LESSONS_PROFILE=gpu GAN_LESSONS_MAX_STEPS=2 \
+	  $(BIN)/python tools/run_notebooks.py --label gpu-dry-run nbs/*.ipynb; t2=$$(date +%s); \
+	rm -rf $$empty_home; \
+	echo "[test-paths] no data $$((t1 - t0)) s, gpu dry run $$((t2 - t1)) s"
+
+# Colab's path: an older TensorFlow (and the Keras it came with) is already installed; the package goes on top without
+# constraints.txt, must leave them as they are, and then passes the fast tests and lessons 00–05 in the smoke profile.
+COMPAT_TF ?= 2.19.1
+COMPAT_KERAS ?= 3.8.0
+COMPAT_VENV ?= .venv-compat
+compat:
+	@t0=$$(date +%s); rm -rf $(COMPAT_VENV); $(PYTHON) -m venv $(COMPAT_VENV); \
+	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"; \
+	$(COMPAT_VENV)/bin/python -m pip install --quiet "tensorflow==$(COMPAT_TF)" "keras==$(COMPAT_KERAS)"; \
+	versions='import importlib.metadata as m; print("tensorflow", m.version("tensorflow"), "keras", m.version("keras"))'; \
+	before=$$($(COMPAT_VENV)/bin/python -c "$$versions"); \
+	$(COMPAT_VENV)/bin/python -m pip install --quiet -e ".[dev]"; \
+	after=$$($(COMPAT_VENV)/bin/python -c "$$versions"); \
+	echo "[compat] before installing the package: $$before; after: $$after"; \
+	test "$$before" = "$$after" || { echo "[compat] FAILED: installing the package replaced TensorFlow or Keras"; exit 1; }; \
+	$(COMPAT_VENV)/bin/python -m pytest -q -m "not slow" tests; \
+	GAN_LESSONS_PROFILE=smoke $(COMPAT_VENV)/bin/python tools/run_notebooks.py --label "compat $$after" \
+	  $(filter nbs/00_% nbs/01_% nbs/02_% nbs/03_% nbs/04_% nbs/05_%,$(LESSONS)); \
+	echo "[compat] $$after: passed in $$(( $$(date +%s) - t0 )) s"
+
 # Re-pin constraints.txt to what is installed in the venv.
 lock: install
 	{ head -2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^gan-lessons'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
 clean:
-	rm -rf _build _build.log _build.status
+	rm -rf _build _build.log _build.status .venv-compat

@@ -345,8 +345,8 @@ def make_image_dataset(images, labels=None, batch_size: int = 128, shuffle: bool
     """A `tf.data.Dataset` of image batches in [-1, 1] `(b, 28, 28, 1)` (with labels if given):
     shuffle → batch → scale → prefetch. With `images_per_epoch`, one pass over the dataset serves
     exactly that many images, drawn from fresh shuffles of all of them — so a training budget does
-    not depend on how many images the source had. In a dry run (`$GAN_LESSONS_MAX_STEPS`), a pass
-    serves at most that many batches."""
+    not depend on how many images the source had; in a dry run (`$GAN_LESSONS_MAX_STEPS`) such a
+    training pass serves at most that many batches."""
     import tensorflow as tf
 
     images = np.asarray(images)
@@ -367,7 +367,7 @@ def make_image_dataset(images, labels=None, batch_size: int = 128, shuffle: bool
     if images_per_epoch is not None:
         dataset = dataset.repeat().take(images_per_epoch)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    if max_steps() is not None:
+    if images_per_epoch is not None and max_steps() is not None:
         dataset = dataset.take(max_steps())
     if labels is None:
         dataset = dataset.map(scale, num_parallel_calls=tf.data.AUTOTUNE)

@@ -89,14 +89,15 @@ class Profile:
         "A `tf.data.Dataset` of batches as it is, or in a dry run its first `max_steps` batches."
         return dataset if self.max_steps is None else dataset.take(self.max_steps)
 
-    def expect(self, *, smoke, cpu, gpu):
-        "A threshold that results must meet; in a dry run the smoke profile's (too few steps to learn more)."
-        return smoke if self.max_steps is not None else self.pick(smoke=smoke, cpu=cpu, gpu=gpu)
+    @property
+    def dry_run(self) -> bool:
+        "True when training runs are capped at `max_steps`: sizes and code paths are checked, learning is not."
+        return self.max_steps is not None
 
     @property
     def learns(self) -> bool:
         "True when training runs long enough to check what it learned (not smoke, not a dry run)."
-        return self.name != "smoke" and self.max_steps is None
+        return self.name != "smoke" and not self.dry_run
 
     def __str__(self) -> str:
         capped = f"; dry run: at most {self.max_steps} steps per training run" if self.max_steps else ""

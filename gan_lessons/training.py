@@ -261,7 +261,8 @@ class _FollowEpoch(keras.callbacks.Callback):
 class EpochSeededImages:
     """Batches in [-1, 1] — or `(images, labels)` batches when `labels` are given — whose order depends only on
     `(seed, epoch)`; pass `.dataset` and `.callback` to `fit()`. With `images_per_epoch`, an epoch is that many
-    images, drawn from fresh shuffles of all of them, whatever their number."""
+    images, drawn from fresh shuffles of all of them, whatever their number (in a dry run, at most
+    `$GAN_LESSONS_MAX_STEPS` batches)."""
 
     def __init__(self, images, batch_size: int = 64, seed: int = 0, labels=None,
                  images_per_epoch: int | None = None):
@@ -279,7 +280,7 @@ class EpochSeededImages:
         self.count, self.batch_size, self.seed = len(images), batch_size, seed
         self.images_per_epoch = images_per_epoch or self.count
         self.steps_per_epoch = math.ceil(self.images_per_epoch / batch_size)
-        if max_steps() is not None:  # a dry run
+        if images_per_epoch is not None and max_steps() is not None:  # a training budget, in a dry run
             self.steps_per_epoch = min(self.steps_per_epoch, max_steps())
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         stored = tf.constant(images)

@@ -71,11 +71,15 @@ def test_epoch_seeded_images_draws_every_image_before_any_twice():
 def test_a_dry_run_caps_every_pipeline_and_budget(monkeypatch):
     monkeypatch.setenv("GAN_LESSONS_MAX_STEPS", "2")
     images = np.zeros((1000, 28, 28), np.uint8)
-    assert len(list(make_image_dataset(images, batch_size=64))) == 2
-    assert EpochSeededImages(images, batch_size=64).steps_per_epoch == 2
+    assert len(list(make_image_dataset(images, batch_size=64, images_per_epoch=1000))) == 2
+    assert EpochSeededImages(images, batch_size=64, images_per_epoch=1000).steps_per_epoch == 2
+    # pipelines without a training budget (lesson 01's batch arithmetic, lesson 05's resume demo) are left whole
+    assert len(list(make_image_dataset(images, batch_size=64))) == 16
+    assert EpochSeededImages(images, batch_size=64).steps_per_epoch == 16
     dry = Profile("gpu", "test", max_steps=2)
+    assert dry.dry_run and not dry.learns and dry.pick(smoke=1, cpu=2, gpu=3) == 3
     assert dry.budget(smoke=dict(epochs=1), cpu=dict(epochs=8), gpu=dict(epochs=60, images_per_epoch=8000)) == \
         dict(epochs=2, images_per_epoch=8000)
     monkeypatch.setenv("GAN_LESSONS_MAX_STEPS", "two")
     with pytest.raises(ValueError, match="GAN_LESSONS_MAX_STEPS='two' is not a positive whole number"):
-        make_image_dataset(images)
+        make_image_dataset(images, images_per_epoch=1000)
