@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
 import keras
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'RUN_MODEL_FILE', 'PretrainedError', 'assets_dir', 'benchmark_rows', 'available', 'model_card',
-           'model_path', 'load']
+__all__ = ['PRETRAINED', 'RUN_MODEL_FILE', 'NEWER_KERAS_DEFAULTS', 'PretrainedError', 'assets_dir', 'benchmark_rows', 'available',
+           'model_card', 'load_keras_file', 'model_path', 'load']
 
 # %% ../nbs/92_pretrained.ipynb #c004
 PRETRAINED = {
@@ -68,6 +69,79 @@ def _check_name(name: str) -> None:
         raise PretrainedError(f"unknown pretrained model {name!r}: expected one of {', '.join(available())}, "
                               f"or a run directory written by `gan-lessons train` (holding {RUN_MODEL_FILE})")
 
+# %% ../nbs/92_pretrained.ipynb #c005l
+# Options later Keras versions added, with the defaults under which an older Keras computes the same thing.
+NEWER_KERAS_DEFAULTS = {"quantization_config": None, "input_axes": None, "output_axes": None, "renorm": False,
+                        "renorm_clipping": None, "renorm_momentum": 0.99}
+_UNKNOWN_OPTIONS = re.compile(r"Unrecognized keyword arguments passed to \w+: (\{.*?\})|unexpected keyword argument '(\w+)'")
+
+
+def _unknown_options(error) -> list[str]:
+    "The option names an older Keras refused, read off its error message."
+    import ast
+
+    match = _UNKNOWN_OPTIONS.search(str(error))
+    if not match:
+        return []
+    return sorted(ast.literal_eval(match.group(1))) if match.group(1) else [match.group(2)]
+
+
+def _without_default_option(config, option: str) -> int:
+    "Remove `option` wherever a (nested) config holds its default; return how many were removed."
+    removed = 0
+    if isinstance(config, dict):
+        if option in config and config[option] == NEWER_KERAS_DEFAULTS[option]:
+            del config[option]
+            removed += 1
+        removed += sum(_without_default_option(value, option) for value in config.values())
+    elif isinstance(config, list):
+        removed += sum(_without_default_option(value, option) for value in config)
+    return removed
+
+
+def load_keras_file(path) -> keras.Model:
+    """`keras.models.load_model(path, compile=False)`; for a file saved by a newer Keras, the options that Keras added
+    and the file leaves at their defaults are removed, with a warning, until this Keras accepts the file."""
+    import tempfile
+    import warnings
+    import zipfile
+
+    path = Path(path)
+    try:
+        return keras.models.load_model(path, compile=False)
+    except (TypeError, ValueError) as error:
+        last_error = error
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    config, dropped = json.loads(parts["config.json"]), []
+    saved_by = json.loads(parts.get("metadata.json", b"{}")).get("keras_version", "an unknown version")
+    with tempfile.TemporaryDirectory() as folder:
+        while True:
+            options = _unknown_options(last_error)
+            unknown = [option for option in options if option not in NEWER_KERAS_DEFAULTS]
+            if not options or unknown:
+                raise ValueError(f"{path.name} was saved by Keras {saved_by} and uses what Keras {keras.__version__} "
+                                 f"lacks ({', '.join(unknown or ['see below'])}); install keras>={saved_by}") from last_error
+            for option in options:
+                _without_default_option(config, option)
+            used = [option for option in options if f'"{option}":' in json.dumps(config)]  # left: not its default
+            if used:
+                raise ValueError(f"{path.name} sets {', '.join(used)}, which Keras {keras.__version__} lacks; "
+                                 f"install keras>={saved_by}") from last_error
+            dropped += [option for option in options if option not in dropped]
+            rewritten = Path(folder) / path.name
+            with zipfile.ZipFile(rewritten, "w") as archive:
+                for name, content in parts.items():
+                    archive.writestr(name, json.dumps(config) if name == "config.json" else content)
+            try:
+                model = keras.models.load_model(rewritten, compile=False)
+            except (TypeError, ValueError) as error:
+                last_error = error
+                continue
+            warnings.warn(f"{path.name} was saved by Keras {saved_by}; Keras {keras.__version__} does not know the "
+                          f"option(s) {', '.join(dropped)}, which the file leaves at their defaults: left out.")
+            return model
+
 # %% ../nbs/92_pretrained.ipynb #c006
 def model_path(name_or_dir) -> Path:
     "The `.keras` file behind a pretrained name, a run directory, or a `.keras` path."
@@ -93,7 +167,7 @@ def load(name_or_dir) -> keras.Model:
 
     path = model_path(name_or_dir)
     try:
-        model = keras.models.load_model(path, compile=False)
+        model = load_keras_file(path)
     except Exception as error:  # a truncated or foreign file: say which file and what was expected
         raise PretrainedError(f"could not load {path} as a Keras model (.keras): {error}") from error
     text_info = read_text_model_info(path)

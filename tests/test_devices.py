@@ -1,3 +1,4 @@
+import pytest
 """The fit()-based GAN unchanged under tf.distribute.MirroredStrategy (two logical CPU devices) and under the
 mixed_float16 policy. Each runs in a fresh interpreter: logical devices and the global dtype policy are process-wide."""
 import json
@@ -42,6 +43,7 @@ def run_script(body: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_gan_trains_unchanged_under_mirrored_strategy_on_two_logical_cpus():
     report = run_script("""
         import tensorflow as tf
@@ -58,6 +60,7 @@ def test_gan_trains_unchanged_under_mirrored_strategy_on_two_logical_cpus():
     assert report["changed"] == {"generator": True, "discriminator": True, "average": True}
 
 
+@pytest.mark.slow
 def test_gan_trains_under_mixed_float16_with_loss_scaling_and_float32_outputs():
     report = run_script("""
         import keras

@@ -16,8 +16,13 @@ from gan_lessons.generator import (STYLES, build_generator, build_generator_1d, 
 ])
 def test_output_size_formula_matches_keras_layers(size, kernel, stride, padding, output_padding):
     expected = conv_transpose_output_size(size, kernel, stride, padding, output_padding)
-    two_d = keras.layers.Conv2DTranspose(1, kernel, strides=stride, padding=padding, output_padding=output_padding)
-    one_d = keras.layers.Conv1DTranspose(1, kernel, strides=stride, padding=padding, output_padding=output_padding)
+    try:
+        two_d = keras.layers.Conv2DTranspose(1, kernel, strides=stride, padding=padding, output_padding=output_padding)
+        one_d = keras.layers.Conv1DTranspose(1, kernel, strides=stride, padding=padding, output_padding=output_padding)
+    except ValueError as error:
+        if output_padding == 0 and "output_padding" in str(error):  # older Keras 3 versions reject 0
+            pytest.skip(f"Keras {keras.__version__} refuses output_padding=0")
+        raise
     assert tuple(two_d.compute_output_shape((None, size, size, 2))[1:3]) == (expected, expected)
     assert one_d.compute_output_shape((None, size, 2))[1] == expected
 

@@ -108,6 +108,7 @@ def test_the_lint_notices_a_solution_that_overwrites_the_learner():
         "the old layout (solution under the learner's name) would be caught"
 
 
+@pytest.mark.slow
 def test_run_all_with_exercises_unsolved_checks_the_learners_cells(monkeypatch):
     """Lesson 00 as a learner runs it: every exercise cell as it comes, "Run all". The notebook finishes, each checker
     reports the learner's answer as not attempted (returns False), and each reference solution passes its checker."""
@@ -126,6 +127,7 @@ def test_run_all_with_exercises_unsolved_checks_the_learners_cells(monkeypatch):
     assert checked >= 2
 
 
+@pytest.mark.slow
 def test_a_wrong_answer_fails_its_check(tmp_path):
     "The checker checks the learner's cell: a wrong answer there is an error that names the mistake."
     script = """

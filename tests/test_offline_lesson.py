@@ -4,11 +4,13 @@ import json
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_lesson_01_runs_offline_and_announces_its_fallback(monkeypatch, tmp_path):
     monkeypatch.delenv("GAN_LESSONS_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))

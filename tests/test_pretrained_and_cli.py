@@ -130,6 +130,7 @@ def _model_weights(run_dir):
     return [weight for weight in keras.models.load_model(run_dir / "model.keras", compile=False).get_weights()]
 
 
+@pytest.mark.slow
 def test_train_resumes_when_rerun_and_refuses_a_different_run(with_data, tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     small = ["--images", "256", "--recipe", "fast"]
@@ -147,6 +148,7 @@ def test_train_resumes_when_rerun_and_refuses_a_different_run(with_data, tmp_pat
     assert not list(tmp_path.rglob("*partial*"))
 
 
+@pytest.mark.slow
 def test_an_interrupted_train_exits_130_keeps_its_checkpoint_and_resumes(with_data, tmp_path, run_cli, monkeypatch):
     from gan_lessons import training
 
@@ -179,3 +181,46 @@ def test_shipped_benchmark_rows_load_with_the_fields_the_lessons_plot():
     assert all("seconds" in row and "G" in row for row in pretrained.benchmark_rows("recipe_search.jsonl"))
     with pytest.raises(FileNotFoundError, match="no gan_variant.jsonl in .*expected e.g. recipe_search.jsonl"):
         pretrained.benchmark_rows("gan_variant.jsonl")
+
+
+def _with_extra_option(source, target, option, value):
+    "A copy of a .keras file whose Dense layers carry one more option, as a newer Keras would write it."
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(source) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(parts["config.json"])
+    for layer in config["config"]["layers"]:
+        if layer["class_name"] == "Dense":
+            layer["config"][option] = value
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, content in parts.items():
+            archive.writestr(name, json.dumps(config) if name == "config.json" else content)
+    return target
+
+
+def test_a_file_from_a_newer_keras_loads_when_its_new_options_hold_their_defaults(tmp_path, monkeypatch):
+    "Colab's older Keras refuses options added later (e.g. quantization_config); left at their defaults, they go."
+    import warnings
+
+    from gan_lessons import pretrained
+
+    monkeypatch.setitem(pretrained.NEWER_KERAS_DEFAULTS, "future_option", None)
+    source = pretrained.model_path("mnist-classifier")
+    newer = _with_extra_option(source, tmp_path / "newer.keras", "future_option", None)
+    with pytest.raises((TypeError, ValueError)):
+        keras.models.load_model(newer, compile=False)  # what Keras itself does with such a file
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = pretrained.load(newer)
+    assert any("future_option" in str(w.message) and "left out" in str(w.message) for w in caught)
+    reference = pretrained.load("mnist-classifier")
+    probe = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1)).astype("float32")
+    assert np.allclose(model(probe, training=False), reference(probe, training=False))
+    used = _with_extra_option(source, tmp_path / "used.keras", "future_option", "on")  # a setting actually used
+    with pytest.raises(pretrained.PretrainedError, match="sets future_option.*install keras>="):
+        pretrained.load(used)
+    unknown = _with_extra_option(source, tmp_path / "unknown.keras", "another_option", None)
+    with pytest.raises(pretrained.PretrainedError, match="lacks \\(another_option\\); install keras>="):
+        pretrained.load(unknown)

@@ -78,6 +78,7 @@ def test_each_update_touches_only_its_own_network(frozen):
         {id(v) for v in discriminator.trainable_variables})
 
 
+@pytest.mark.slow
 def test_partial_last_batch_in_the_loop_and_in_fit():
     generator, discriminator = _models()
     step = make_train_step(generator, discriminator, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
@@ -182,6 +183,7 @@ def uninterrupted(resume_images, tmp_path_factory):
     return _weights(gan)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crash_step", [3, 4, 6])  # before the last step of epoch 1, at the start of epoch 2, mid epoch 2
 def test_interrupted_and_resumed_run_ends_with_identical_weights(crash_step, resume_images, uninterrupted, tmp_path):
     with pytest.raises(KeyboardInterrupt):
@@ -191,6 +193,7 @@ def test_interrupted_and_resumed_run_ends_with_identical_weights(crash_step, res
     assert np.array_equal(_weights(resumed), uninterrupted)
 
 
+@pytest.mark.slow
 def test_a_save_interrupted_half_way_leaves_the_previous_checkpoint_whole(resume_images, uninterrupted, tmp_path,
                                                                         monkeypatch):
     real_save = GAN.save_weights
@@ -214,6 +217,7 @@ def test_a_save_interrupted_half_way_leaves_the_previous_checkpoint_whole(resume
     assert np.array_equal(_weights(resumed), uninterrupted)
 
 
+@pytest.mark.slow
 def test_the_epoch_inside_the_weights_file_wins_over_a_stale_side_file(resume_images, uninterrupted, tmp_path):
     fit_gan(_tiny_gan(), resume_images, epochs=2, out_dir=tmp_path, verbose=0)
     # a crash between the two renames of a save would leave the side file one epoch behind
@@ -249,6 +253,7 @@ def test_recipes_build_compiled_gans_and_unknown_names_are_refused():
         build_dcgan("huge")
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(resume_images, tmp_path):
     gan = _tiny_gan()
     with pytest.raises(NonFiniteLossError, match=r"(?s)NaN or Inf.*last good weights.*gan\.weights\.h5") as caught:
@@ -276,6 +281,7 @@ def test_keras3_frozen_discriminator_never_learns_with_train_on_batch():
 
 @pytest.mark.parametrize("options", [dict(augment=True), dict(top_k_fraction=0.5, top_k_anneal_steps=4)],
                          ids=["augment", "top-k"])
+@pytest.mark.slow
 def test_augmented_and_top_k_runs_resume_exactly_too(options, resume_images, tmp_path):
     """The augmentation draws from a generator the model owns, and top-k's share follows the generator optimizer's
     step count, which the checkpoint holds: an interrupted run resumes exactly."""
