@@ -53,6 +53,7 @@ book: export
 
 check-export: install
 	$(BIN)/python tools/check_export.py
+	$(BIN)/python tools/colab.py
 
 pytest: install
 	$(BIN)/python -m pytest tests
@@ -62,6 +63,7 @@ test: install
 	$(MAKE) --no-print-directory check-export; t1=$$(date +%s); \
 	$(MAKE) --no-print-directory pytest; t2=$$(date +%s); \
 	GAN_LESSONS_PROFILE=smoke GAN_LESSONS_OFFLINE=1 $(MAKE) --no-print-directory book-build; t3=$$(date +%s); \
+	$(BIN)/python tools/check_exercises.py _build/jupyter_execute; \
 	$(MAKE) --no-print-directory site-check; t4=$$(date +%s); \
 	echo "[test] export check $$((t1 - t0)) s, pytest $$((t2 - t1)) s, smoke book build $$((t3 - t2)) s, browser check $$((t4 - t3)) s"
 
@@ -87,7 +89,8 @@ test-paths: install
 	echo "[test-paths] no data $$((t1 - t0)) s, gpu dry run $$((t2 - t1)) s"
 
 # Colab's path: an older TensorFlow (and the Keras it came with) is already installed; the package goes on top without
-# constraints.txt, must leave them as they are, and then passes the fast tests and lessons 00–05 in the smoke profile.
+# constraints.txt, must leave TensorFlow as it is (Keras only moves if older than the package's keras>=3.8), and then
+# passes the fast tests and lessons 00–05 in the smoke profile.
 COMPAT_TF ?= 2.19.1
 COMPAT_KERAS ?= 3.8.0
 COMPAT_VENV ?= .venv-compat
@@ -100,7 +103,7 @@ compat:
 	$(COMPAT_VENV)/bin/python -m pip install --quiet -e ".[dev]"; \
 	after=$$($(COMPAT_VENV)/bin/python -c "$$versions"); \
 	echo "[compat] before installing the package: $$before; after: $$after"; \
-	test "$$before" = "$$after" || { echo "[compat] FAILED: installing the package replaced TensorFlow or Keras"; exit 1; }; \
+	test "$${before%% keras*}" = "$${after%% keras*}" || { echo "[compat] FAILED: installing the package replaced TensorFlow"; exit 1; }; \
 	$(COMPAT_VENV)/bin/python -m pytest -q -m "not slow" tests; \
 	GAN_LESSONS_PROFILE=smoke $(COMPAT_VENV)/bin/python tools/run_notebooks.py --label "compat $$after" \
 	  $(filter nbs/00_% nbs/01_% nbs/02_% nbs/03_% nbs/04_% nbs/05_%,$(LESSONS)); \

@@ -121,7 +121,8 @@ def load_keras_file(path) -> keras.Model:
             unknown = [option for option in options if option not in NEWER_KERAS_DEFAULTS]
             if not options or unknown:
                 raise ValueError(f"{path.name} was saved by Keras {saved_by} and uses what Keras {keras.__version__} "
-                                 f"lacks ({', '.join(unknown or ['see below'])}); install keras>={saved_by}") from last_error
+                                 f"lacks ({', '.join(unknown or ['see below'])}); upgrade Keras: "
+                                 f"pip install -U 'keras>=3.8'") from last_error
             for option in options:
                 _without_default_option(config, option)
             used = [option for option in options if f'"{option}":' in json.dumps(config)]  # left: not its default
