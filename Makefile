@@ -64,6 +64,7 @@ test: install
 	$(MAKE) --no-print-directory pytest; t2=$$(date +%s); \
 	GAN_LESSONS_PROFILE=smoke GAN_LESSONS_OFFLINE=1 $(MAKE) --no-print-directory book-build; t3=$$(date +%s); \
 	$(BIN)/python tools/check_exercises.py _build/jupyter_execute; \
+	$(BIN)/python tools/run_notebooks.py --report _build/jupyter_execute --label "smoke book"; \
 	$(MAKE) --no-print-directory site-check; t4=$$(date +%s); \
 	echo "[test] export check $$((t1 - t0)) s, pytest $$((t2 - t1)) s, smoke book build $$((t3 - t2)) s, browser check $$((t4 - t3)) s"
 

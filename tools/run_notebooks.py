@@ -28,7 +28,8 @@ def stand_in_notes(notebook) -> list:
             text = output.get("text", "") if "text" in output else json.dumps(output.get("data", {}))
             for line in text.splitlines():
                 if any(mark in line for mark in STAND_IN_MARKS):
-                    notes.append(line.strip().strip("!").strip()[:140])
+                    note = line.split("OfflineFallbackWarning:")[-1]  # a warning's line starts with its source file
+                    notes.append(note.strip().strip("!").strip()[:140])
     return list(dict.fromkeys(notes))
 
 
@@ -45,13 +46,27 @@ def run(path: Path, out_dir: Path, timeout: int) -> tuple[bool, float, list, str
     return not error, time.perf_counter() - started, stand_in_notes(notebook), error
 
 
+def report(folder: Path, label: str) -> int:
+    "One line per executed notebook: where it announced stand-in data, or that it used none."
+    executed = sorted(folder.rglob("*.ipynb"))
+    for path in executed:
+        notes = stand_in_notes(nbformat.read(path, as_version=4))
+        print(f"[{label}] {path.name}: " + (f"stand-in data, {len(notes)} note(s) — {notes[0]}" if notes else
+                                             "no stand-in data"))
+    return 0 if executed else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--report", type=Path, help="run nothing: say which executed notebooks under this folder "
+                                                     "(e.g. _build/jupyter_execute) used stand-in data")
     parser.add_argument("--label", default="notebooks", help="a name for this path in the printed lines")
     parser.add_argument("--out", type=Path, help="where executed copies go (default: a temporary folder)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     args = parser.parse_args(argv)
+    if args.report:
+        return report(args.report, args.label)
     out_dir = args.out or Path(tempfile.mkdtemp(prefix="executed-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     failed, total = [], time.perf_counter()
