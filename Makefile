@@ -14,7 +14,7 @@ export JUPYTER_PREFER_ENV_PATH := 1
 # The build machines have no GPU: keep TensorFlow's C++ start-up messages (CUDA probing) off the site.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help install export book book-build test pytest check-export site-check test-paths compat lock clean
+.PHONY: help install export format lint book book-build test pytest check-export site-check test-paths compat lock clean
 
 LESSONS := $(sort $(wildcard nbs/[0-9][0-9]_*.ipynb))
 
@@ -34,6 +34,16 @@ install: $(STAMP)
 
 export: install
 	$(BIN)/nbdev_export
+
+# One formatter and linter (ruff, settings in pyproject.toml) over notebooks, tests, tools and benchmarks.
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/nbdev_export
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 
 # Executes every notebook (a failing cell fails the build) and treats Sphinx warnings as errors.
 # --all: rebuild every page, so no page keeps outputs from a build in another profile.
@@ -60,13 +70,14 @@ pytest: install
 
 test: install
 	@t0=$$(date +%s); \
+	$(MAKE) --no-print-directory lint; \
 	$(MAKE) --no-print-directory check-export; t1=$$(date +%s); \
 	$(MAKE) --no-print-directory pytest; t2=$$(date +%s); \
 	GAN_LESSONS_PROFILE=smoke GAN_LESSONS_OFFLINE=1 $(MAKE) --no-print-directory book-build; t3=$$(date +%s); \
 	$(BIN)/python tools/check_exercises.py _build/jupyter_execute; \
 	$(BIN)/python tools/run_notebooks.py --report _build/jupyter_execute --label "smoke book"; \
 	$(MAKE) --no-print-directory site-check; t4=$$(date +%s); \
-	echo "[test] export check $$((t1 - t0)) s, pytest $$((t2 - t1)) s, smoke book build $$((t3 - t2)) s, browser check $$((t4 - t3)) s"
+	echo "[test] lint and export check $$((t1 - t0)) s, pytest $$((t2 - t1)) s, smoke book build $$((t3 - t2)) s, browser check $$((t4 - t3)) s"
 
 # The built site in headless Chromium (tools/check_site.py). Without a Chromium it says so and passes, unless
 # GAN_LESSONS_REQUIRE_BROWSER=1 (set by .ci/run, which installs Debian's chromium and chromium-driver).

@@ -1,6 +1,7 @@
 """Package metadata comes from settings.ini (the nbdev 2 convention)."""
-from configparser import ConfigParser
+
 import shlex
+from configparser import ConfigParser
 
 import setuptools
 
@@ -30,12 +31,18 @@ setuptools.setup(
     license=license_name,
     keywords=cfg["keywords"],
     classifiers=[
-        "Development Status :: " + str(int(cfg["status"]) + 1) + " - " + statuses[int(cfg["status"])],
+        "Development Status :: "
+        + str(int(cfg["status"]) + 1)
+        + " - "
+        + statuses[int(cfg["status"])],
         "Intended Audience :: " + cfg["audience"].title(),
         "License :: " + license_classifier,
         "Natural Language :: " + cfg["language"].title(),
     ]
-    + ["Programming Language :: Python :: " + v for v in py_versions[py_versions.index(min_python):]],
+    + [
+        "Programming Language :: Python :: " + v
+        for v in py_versions[py_versions.index(min_python) :]
+    ],
     packages=setuptools.find_packages(include=[cfg["lib_name"], cfg["lib_name"] + ".*"]),
     include_package_data=True,
     package_data={cfg["lib_name"]: ["assets/*", "assets/**/*"]},

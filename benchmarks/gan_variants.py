@@ -1,11 +1,16 @@
-"""Lesson 08's comparison at a longer budget: DCGAN (fast recipe), WGAN (clipping), WGAN-GP and SN-GAN, each trained
-from scratch for the same wall-clock seconds on this machine, scored at checkpoints (clock stopped) on 2,000 samples of
-the weight average with the shipped `mnist-classifier`: classifier score, FCD, class fractions, generator steps.
+"""Lesson 08's comparison at a longer budget: DCGAN (fast recipe), WGAN (clipping), WGAN-GP and SN-
+GAN,
+each trained from scratch for the same wall-clock seconds on this machine, scored at checkpoints
+(clock stopped) on 2,000 samples of the weight average with the shipped `mnist-classifier`:
+classifier score, FCD, class fractions, generator steps.
 
-    .venv/bin/python benchmarks/gan_variants.py --checkpoints 60 120 240 --results gan_lessons/assets/gan_variants.jsonl
+    .venv/bin/python benchmarks/gan_variants.py --checkpoints 60 120 240 \
+        --results gan_lessons/assets/gan_variants.jsonl
 
-Variants run one after another, never in parallel, so they share the CPU fairly. One JSON row per checkpoint.
+Variants run one after another, never in parallel, so they share the CPU fairly. One JSON row per
+checkpoint.
 """
+
 import argparse
 import json
 import os
@@ -24,7 +29,9 @@ VARIANTS = ("dcgan", "wgan", "wgan-gp", "sngan")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--checkpoints", type=float, nargs="+", default=[60, 120, 240])
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--recipe", choices=("fast", "full"), default="fast")
@@ -32,17 +39,32 @@ def main():
     args = parser.parse_args()
     train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
     print(f"data: {heldout.note}")
-    metrics = ImageMetrics(pretrained.load("mnist-classifier"), scale_images(heldout.images), scale_images(train.images))
+    metrics = ImageMetrics(
+        pretrained.load("mnist-classifier"),
+        scale_images(heldout.images),
+        scale_images(train.images),
+    )
     noise = keras.random.normal((2000, 100), seed=4)
     for variant in args.variants:
-        gan = build_dcgan(args.recipe, seed=0) if variant == "dcgan" else build_wgan(variant, args.recipe, seed=0)
+        gan = (
+            build_dcgan(args.recipe, seed=0)
+            if variant == "dcgan"
+            else build_wgan(variant, args.recipe, seed=0)
+        )
         rows = []
 
-        def score(seconds, steps, model):
+        def score(seconds, steps, model, variant=variant, rows=rows):
             scores = metrics.scores(model.sampler(noise, training=False).numpy())
-            row = dict(variant=variant, recipe=args.recipe, seconds=seconds, generator_steps=steps,
-                       classifier_score=round(scores["classifier_score"], 3), fcd=round(scores["fcd"], 2),
-                       min_class=min(scores["class_fractions"]), max_class=max(scores["class_fractions"]))
+            row = dict(
+                variant=variant,
+                recipe=args.recipe,
+                seconds=seconds,
+                generator_steps=steps,
+                classifier_score=round(scores["classifier_score"], 3),
+                fcd=round(scores["fcd"], 2),
+                min_class=min(scores["class_fractions"]),
+                max_class=max(scores["class_fractions"]),
+            )
             print(json.dumps(row), flush=True)
             rows.append(row)
 

@@ -21,13 +21,18 @@ CLIP_LENGTH = 4096  # samples = 0.512 s; a multiple of the generator's total str
 KINDS = ("tone", "noise burst", "chirp")
 
 
-def synthesize_clips(count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE, length: int = CLIP_LENGTH):
-    """`count` clips `(count, length, 1)` float32 in [-1, 1] and their parameters, deterministic per `seed`.
-    Half are harmonic tones (f0 110–880 Hz log-uniform, 1–6 harmonics with a random roll-off), a quarter noise
-    bursts (white noise through a random one-pole low-pass), a quarter chirps (a sweep between two pitches); each
-    has an attack of 2–60 ms, an exponential decay (time constant 40–400 ms), and a peak of 0.3–0.9."""
+def synthesize_clips(
+    count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE, length: int = CLIP_LENGTH
+):
+    """`count` clips `(count, length, 1)` float32 in [-1, 1] and their parameters, deterministic per
+    `seed`. Half are harmonic tones (f0 110–880 Hz log-uniform, 1–6 harmonics with a random
+    roll-off), a quarter noise bursts (white noise through a random one-pole low-pass), a quarter
+    chirps (a sweep between two pitches); each has an attack of 2–60 ms, an exponential decay (time
+    constant 40–400 ms), and a peak of 0.3–0.9."""
     if count < 1 or length < 64:
-        raise ValueError(f"expected count ≥ 1 and length ≥ 64 samples, got count={count}, length={length}")
+        raise ValueError(
+            f"expected count ≥ 1 and length ≥ 64 samples, got count={count}, length={length}"
+        )
     rng = np.random.default_rng(seed)
     time_axis = np.arange(length) / sample_rate
     kinds = rng.choice(3, size=count, p=[0.5, 0.25, 0.25])
@@ -43,8 +48,11 @@ def synthesize_clips(count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE, 
     for index in range(count):
         if kinds[index] == 0:
             phases = rng.uniform(0, 2 * np.pi, harmonics[index])
-            wave = sum(np.sin(2 * np.pi * f0[index] * (k + 1) * time_axis + phases[k]) / (k + 1) ** rolloff[index]
-                       for k in range(harmonics[index]))
+            wave = sum(
+                np.sin(2 * np.pi * f0[index] * (k + 1) * time_axis + phases[k])
+                / (k + 1) ** rolloff[index]
+                for k in range(harmonics[index])
+            )
         elif kinds[index] == 1:
             noise, wave = rng.normal(size=length), np.empty(length)
             state = 0.0
@@ -54,16 +62,26 @@ def synthesize_clips(count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE, 
         else:
             frequency = f0[index] * (f_end[index] / f0[index]) ** (time_axis / time_axis[-1])
             wave = np.sin(2 * np.pi * np.cumsum(frequency) / sample_rate)
-        envelope = np.minimum(time_axis / attack[index], 1.0) * np.exp(-np.maximum(time_axis - attack[index], 0) / decay[index])
+        envelope = np.minimum(time_axis / attack[index], 1.0) * np.exp(
+            -np.maximum(time_axis - attack[index], 0) / decay[index]
+        )
         wave = wave * envelope
         clips[index] = peak[index] * wave / np.abs(wave).max()
-    parameters = {"kind": kinds, "f0": f0, "f_end": f_end, "harmonics": harmonics, "attack": attack, "decay": decay,
-                  "peak": peak}
+    parameters = {
+        "kind": kinds,
+        "f0": f0,
+        "f_end": f_end,
+        "harmonics": harmonics,
+        "attack": attack,
+        "decay": decay,
+        "peak": peak,
+    }
     return clips[..., None].astype(np.float32), parameters
 
 # %% ../nbs/11_audio.ipynb #xe34371a
 def clip_sequence(clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25) -> np.ndarray:
-    "Clips `(n, length, 1)` as one mono signal in [-1, 1]: one after another, `gap_seconds` of silence between them."
+    """Clips `(n, length, 1)` as one mono signal in [-1, 1]: one after another, `gap_seconds` of
+    silence between them."""
     clips = np.asarray(clips, np.float32)
     if clips.ndim != 3 or clips.shape[-1] != 1 or len(clips) == 0:
         raise ValueError(f"expected clips shaped (n, length, 1) with n ≥ 1, got {clips.shape}")
@@ -73,15 +91,16 @@ def clip_sequence(clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.
 
 
 def listen(clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25):
-    "A player in the page (`IPython.display.Audio`, also in the built site) for the clips, at their true loudness."
+    """A player in the page (`IPython.display.Audio`, also in the built site) for the clips, at
+    their true loudness."""
     from IPython.display import Audio
 
     return Audio(clip_sequence(clips, sample_rate, gap_seconds), rate=sample_rate, normalize=False)
 
 
 def write_wav(path, clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25) -> None:
-    """The clips as one 16-bit mono WAV file (see `clip_sequence`), written through a temporary file and a rename:
-    `path` holds the old file or the new one, never half of one."""
+    """The clips as one 16-bit mono WAV file (see `clip_sequence`), written through a temporary file
+    and a rename: `path` holds the old file or the new one, never half of one."""
     import os
     import wave
 
@@ -105,8 +124,10 @@ def read_wav(path) -> tuple[np.ndarray, int]:
 
     with wave.open(str(path), "rb") as file:
         if file.getnchannels() != 1 or file.getsampwidth() != 2:
-            raise ValueError(f"{path}: expected 16-bit mono, got {file.getnchannels()} channels of "
-                             f"{8 * file.getsampwidth()} bits")
+            raise ValueError(
+                f"{path}: expected 16-bit mono, got {file.getnchannels()} channels of "
+                f"{8 * file.getsampwidth()} bits"
+            )
         samples = np.frombuffer(file.readframes(file.getnframes()), "<i2")
         return samples.astype(np.float32) / 32767, file.getframerate()
 
@@ -115,16 +136,19 @@ def spectrogram(signal, frame: int = 256, hop: int = 64) -> np.ndarray:
     "Magnitudes in dB `(frames, frame // 2 + 1)` of Hann-windowed frames of a 1-D signal."
     signal = np.asarray(signal, np.float64).reshape(-1)
     starts = np.arange(0, len(signal) - frame + 1, hop)
-    frames = np.stack([signal[start:start + frame] for start in starts]) * np.hanning(frame)
+    frames = np.stack([signal[start : start + frame] for start in starts]) * np.hanning(frame)
     return 20 * np.log10(np.abs(np.fft.rfft(frames, axis=1)) + 1e-6)
 
 
 def show_clips(groups: dict, sample_rate: int = SAMPLE_RATE, columns: int = 4):
-    """For each named group of clips (e.g. `{"real": …, "generated": …}`), the first `columns` clips: the waveform
-    above its spectrogram (0 to 4 kHz, −80 to 0 dB, the same scale everywhere so groups compare)."""
+    """For each named group of clips (e.g. `{"real": …, "generated": …}`), the first `columns`
+    clips: the waveform above its spectrogram (0 to 4 kHz, −80 to 0 dB, the same scale everywhere so
+    groups compare)."""
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(2 * len(groups), columns, figsize=(2.6 * columns, 3.2 * len(groups)), squeeze=False)
+    figure, axes = plt.subplots(
+        2 * len(groups), columns, figsize=(2.6 * columns, 3.2 * len(groups)), squeeze=False
+    )
     for row, (name, clips) in enumerate(groups.items()):
         for column in range(columns):
             wave_axis, spectrum_axis = axes[2 * row, column], axes[2 * row + 1, column]
@@ -132,8 +156,15 @@ def show_clips(groups: dict, sample_rate: int = SAMPLE_RATE, columns: int = 4):
             wave_axis.plot(np.arange(len(signal)) / sample_rate, signal, linewidth=0.4)
             wave_axis.set(ylim=(-1, 1), xticks=[], yticks=[] if column else [-1, 0, 1])
             wave_axis.set_title(f"{name} {column + 1}", fontsize=9)
-            spectrum_axis.imshow(spectrogram(signal).T, origin="lower", aspect="auto", vmin=-80, vmax=0, cmap="magma",
-                                 extent=(0, len(signal) / sample_rate, 0, sample_rate / 2000))
+            spectrum_axis.imshow(
+                spectrogram(signal).T,
+                origin="lower",
+                aspect="auto",
+                vmin=-80,
+                vmax=0,
+                cmap="magma",
+                extent=(0, len(signal) / sample_rate, 0, sample_rate / 2000),
+            )
             spectrum_axis.set(xlabel="s" if row == len(groups) - 1 else None)
             if column == 0:
                 spectrum_axis.set_ylabel("kHz")
@@ -144,26 +175,32 @@ def show_clips(groups: dict, sample_rate: int = SAMPLE_RATE, columns: int = 4):
 
 # %% ../nbs/11_audio.ipynb #a009
 def audio_features(clips, sample_rate: int = SAMPLE_RATE, f0_range=(60.0, 1000.0)) -> np.ndarray:
-    """Three numbers per clip `(n, length, 1)`: fundamental frequency (Hz, the autocorrelation peak within
-    `f0_range`), spectral centroid (Hz) and loudness (RMS, dB re full scale). Returns `(n, 3)`."""
+    """Three numbers per clip `(n, length, 1)`: fundamental frequency (Hz, the autocorrelation peak
+    within `f0_range`), spectral centroid (Hz) and loudness (RMS, dB re full scale). Returns `(n,
+    3)`."""
     clips = np.asarray(clips, np.float64)
     if clips.ndim != 3 or clips.shape[-1] != 1:
         raise ValueError(f"expected clips shaped (n, length, 1), got {clips.shape}")
     signals = clips[..., 0]
     length = signals.shape[1]
-    spectrum = np.abs(np.fft.rfft(signals * np.hanning(length), axis=1))  # windowed: no leakage into high bins
+    spectrum = np.abs(
+        np.fft.rfft(signals * np.hanning(length), axis=1)
+    )  # windowed: no leakage into high bins
     frequencies = np.fft.rfftfreq(length, 1 / sample_rate)
     centroid = (spectrum * frequencies).sum(axis=1) / np.maximum(spectrum.sum(axis=1), 1e-12)
     power = np.abs(np.fft.rfft(signals, n=2 * length, axis=1)) ** 2
     autocorrelation = np.fft.irfft(power, axis=1)[:, :length]
     lags = np.arange(int(sample_rate / f0_range[1]), int(sample_rate / f0_range[0]) + 1)
     window = autocorrelation[:, lags]
-    # the shortest lag within 10 % of the best: a period, not a multiple of it (which would read an octave low)
+    # the shortest lag within 10 % of the best: a period, not a multiple of it (which would read an
+    # octave low)
     candidates = window >= 0.9 * window.max(axis=1, keepdims=True)
     first = np.argmax(candidates, axis=1)
     while True:  # climb to the local maximum of that first candidate region
-        step = (first + 1 < len(lags)) & (window[np.arange(len(first)), np.minimum(first + 1, len(lags) - 1)]
-                                          > window[np.arange(len(first)), first])
+        step = (first + 1 < len(lags)) & (
+            window[np.arange(len(first)), np.minimum(first + 1, len(lags) - 1)]
+            > window[np.arange(len(first)), first]
+        )
         if not step.any():
             break
         first = first + step
@@ -171,17 +208,21 @@ def audio_features(clips, sample_rate: int = SAMPLE_RATE, f0_range=(60.0, 1000.0
     rows = np.arange(len(signals))
     before, at, after = (autocorrelation[rows, best_lag + shift] for shift in (-1, 0, 1))
     curvature = before - 2 * at + after
-    # a parabola through the peak and its neighbours: sub-sample lags, so high pitches are not rounded to 8000/k Hz
-    offset = np.where(curvature < 0, 0.5 * (before - after) / np.where(curvature < 0, curvature, -1), 0.0)
+    # a parabola through the peak and its neighbours: sub-sample lags, so high pitches are not
+    # rounded to 8000/k Hz
+    offset = np.where(
+        curvature < 0, 0.5 * (before - after) / np.where(curvature < 0, curvature, -1), 0.0
+    )
     f0 = sample_rate / (best_lag + np.clip(offset, -0.5, 0.5))
-    loudness = 20 * np.log10(np.sqrt((signals ** 2).mean(axis=1)) + 1e-9)
+    loudness = 20 * np.log10(np.sqrt((signals**2).mean(axis=1)) + 1e-9)
     return np.stack([f0, centroid, loudness], axis=1)
 
 
 def feature_distance(features_a, features_b, scale_from=None) -> float:
-    """Fréchet distance between Gaussian fits of two sets of `audio_features`, after standardizing every feature
-    with the mean and spread of `scale_from` (default: `features_b`, the real clips) so Hz and dB weigh alike;
-    f0 is compared on a log scale, as pitch is heard."""
+    """Fréchet distance between Gaussian fits of two sets of `audio_features`, after standardizing
+    every feature with the mean and spread of `scale_from` (default: `features_b`, the real clips)
+    so Hz and dB weigh alike; f0 is compared on a log scale, as pitch is heard."""
+
     def prepare(features):
         features = np.array(features, np.float64)
         features[:, 0] = np.log2(features[:, 0])
@@ -190,34 +231,55 @@ def feature_distance(features_a, features_b, scale_from=None) -> float:
     a, b = prepare(features_a), prepare(features_b)
     reference = b if scale_from is None else prepare(scale_from)
     center, spread = reference.mean(axis=0), reference.std(axis=0) + 1e-12
-    return frechet_distance(*gaussian_statistics((a - center) / spread), *gaussian_statistics((b - center) / spread))
+    return frechet_distance(
+        *gaussian_statistics((a - center) / spread), *gaussian_statistics((b - center) / spread)
+    )
 
 # %% ../nbs/11_audio.ipynb #x6b7b1b5
-HELDOUT_SEEDS = (10_001, 10_002)  # the real clips a generator is measured against; training uses other seeds
+HELDOUT_SEEDS = (
+    10_001,
+    10_002,
+)  # the real clips a generator is measured against; training uses other seeds
 
 
 def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
-    """How far generated clips `(n, length, 1)` are from real ones: the feature distance to `n` fresh real clips
-    (`heldout_seeds[0]`), the real-vs-real floor (against `n` more, `heldout_seeds[1]`) and their ratio, and the
-    median f0, spectral centroid and loudness of the generated and the real clips."""
+    """How far generated clips `(n, length, 1)` are from real ones: the feature distance to `n`
+    fresh real clips (`heldout_seeds[0]`), the real-vs-real floor (against `n` more,
+    `heldout_seeds[1]`) and their ratio, and the median f0, spectral centroid and loudness of the
+    generated and the real clips."""
     clips = np.asarray(clips, np.float32)
     if clips.ndim != 3 or clips.shape[1:] != (CLIP_LENGTH, 1):
-        raise ValueError(f"expected generated clips shaped (n, {CLIP_LENGTH}, 1), got {clips.shape}")
+        raise ValueError(
+            f"expected generated clips shaped (n, {CLIP_LENGTH}, 1), got {clips.shape}"
+        )
     if len(clips) < 10:
-        raise ValueError(f"a distance between distributions needs at least 10 clips, got {len(clips)}")
+        raise ValueError(
+            f"a distance between distributions needs at least 10 clips, got {len(clips)}"
+        )
     real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[0])[0])
     other_real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[1])[0])
     generated = audio_features(clips)
     distance, floor = feature_distance(generated, real), feature_distance(other_real, real)
-    medians = lambda features: dict(zip(("f0_hz", "centroid_hz", "loudness_db"),
-                                        np.round(np.median(features, axis=0), 1).tolist()))
-    return {"n_samples": len(clips), "feature_distance": distance, "feature_distance_real_floor": floor,
-            "ratio": distance / floor, "generated_medians": medians(generated), "real_medians": medians(real)}
+    medians = lambda features: dict(
+        zip(
+            ("f0_hz", "centroid_hz", "loudness_db"),
+            np.round(np.median(features, axis=0), 1).tolist(),
+        )
+    )
+    return {
+        "n_samples": len(clips),
+        "feature_distance": distance,
+        "feature_distance_real_floor": floor,
+        "ratio": distance / floor,
+        "generated_medians": medians(generated),
+        "real_medians": medians(real),
+    }
 
 # %% ../nbs/11_audio.ipynb #a101
 class PhaseShuffle(layers.Layer):
-    """WaveGAN's phase shuffle: while training, shift the whole batch's features by a random −r…r samples (reflecting
-    at the ends), so the critic cannot tell real from fake by the exact phase of a generator's periodic artifacts."""
+    """WaveGAN's phase shuffle: while training, shift the whole batch's features by a random −r…r
+    samples (reflecting at the ends), so the critic cannot tell real from fake by the exact phase of
+    a generator's periodic artifacts."""
 
     def __init__(self, radius: int = 2, **kwargs):
         super().__init__(**kwargs)
@@ -228,15 +290,16 @@ class PhaseShuffle(layers.Layer):
             return features
         shift = tf.random.uniform([], -self.radius, self.radius + 1, dtype=tf.int32)
         padded = tf.pad(features, [[0, 0], [self.radius, self.radius], [0, 0]], mode="REFLECT")
-        return padded[:, self.radius + shift:self.radius + shift + tf.shape(features)[1]]
+        return padded[:, self.radius + shift : self.radius + shift + tf.shape(features)[1]]
 
     def get_config(self):
         return {**super().get_config(), "radius": self.radius}
 
 
 class LogSpectrogram(layers.Layer):
-    """Clips `(n, length, 1)` → log magnitudes `(n, frames, frame // 2 + 1, 1)` of Hann-windowed frames: an image in
-    which quiet hiss, invisible in a waveform, is as plain as a tone (`floor` keeps the log, and its gradient, finite)."""
+    """Clips `(n, length, 1)` → log magnitudes `(n, frames, frame // 2 + 1, 1)` of Hann-windowed
+    frames: an image in which quiet hiss, invisible in a waveform, is as plain as a tone (`floor`
+    keeps the log, and its gradient, finite)."""
 
     def __init__(self, frame: int = 256, hop: int = 64, floor: float = 1e-3, **kwargs):
         super().__init__(**kwargs)
@@ -250,25 +313,40 @@ class LogSpectrogram(layers.Layer):
         return {**super().get_config(), "frame": self.frame, "hop": self.hop, "floor": self.floor}
 
 
-def build_audio_critic(length: int = CLIP_LENGTH, filters=(8, 16, 32, 64), kernel_size: int = 25, stride: int = 4,
-                       phase_shuffle: int = 2, spectrogram_filters: int = 16) -> keras.Model:
-    """Clips `(n, length, 1)` → one logit each, the sum of two critics: WaveGAN's strided 1-D convolutions on the
-    waveform (with phase shuffle), and, with `spectrogram_filters` > 0, three strided 2-D convolutions on the
-    `LogSpectrogram` — the second hears what the first misses (see the pitfall below)."""
+def build_audio_critic(
+    length: int = CLIP_LENGTH,
+    filters=(8, 16, 32, 64),
+    kernel_size: int = 25,
+    stride: int = 4,
+    phase_shuffle: int = 2,
+    spectrogram_filters: int = 16,
+) -> keras.Model:
+    """Clips `(n, length, 1)` → one logit each, the sum of two critics: WaveGAN's strided 1-D
+    convolutions on the waveform (with phase shuffle), and, with `spectrogram_filters` > 0, three
+    strided 2-D convolutions on the `LogSpectrogram` — the second hears what the first misses (see
+    the pitfall below)."""
     clips = keras.Input((length, 1), name="clips")
     features = clips
     for index, width in enumerate(filters):
-        features = layers.Conv1D(width, kernel_size, strides=stride, padding="same", name=f"down{index}")(features)
+        features = layers.Conv1D(
+            width, kernel_size, strides=stride, padding="same", name=f"down{index}"
+        )(features)
         features = layers.LeakyReLU(0.2, name=f"down{index}_act")(features)
         if phase_shuffle and index < len(filters) - 1:
             features = PhaseShuffle(phase_shuffle, name=f"down{index}_shuffle")(features)
     logit = layers.Dense(1, name="wave_logit")(layers.Flatten(name="wave_flatten")(features))
     if spectrogram_filters:
         image = LogSpectrogram(name="log_spectrogram")(clips)
-        for index, width in enumerate((spectrogram_filters, 2 * spectrogram_filters, 4 * spectrogram_filters)):
-            image = layers.Conv2D(width, 3, strides=2, padding="same", name=f"spectrum{index}")(image)
+        for index, width in enumerate(
+            (spectrogram_filters, 2 * spectrogram_filters, 4 * spectrogram_filters)
+        ):
+            image = layers.Conv2D(width, 3, strides=2, padding="same", name=f"spectrum{index}")(
+                image
+            )
             image = layers.LeakyReLU(0.2, name=f"spectrum{index}_act")(image)
-        spectrum_logit = layers.Dense(1, name="spectrum_logit")(layers.Flatten(name="spectrum_flatten")(image))
+        spectrum_logit = layers.Dense(1, name="spectrum_logit")(
+            layers.Flatten(name="spectrum_flatten")(image)
+        )
         logit = layers.Add(name="logit")([logit, spectrum_logit])
     return keras.Model(clips, logit, name="audio_critic")
 
@@ -276,18 +354,35 @@ def build_audio_critic(length: int = CLIP_LENGTH, filters=(8, 16, 32, 64), kerne
 AUDIO_BATCH_SIZE = 32
 
 
-def build_audio_gan(seed: int = 0, latent_dim: int = 64, channels=(64, 32, 16, 8), kernel_size: int = 24,
-                    learning_rate: float = 5e-4, r1_weight: float = 1.0, **critic_options):
-    """The lesson-02 1-D generator (Dense → Reshape → Conv1DTranspose ×4 with stride 4, tanh) against
-    `build_audio_critic(**critic_options)`, in the lesson-05 `GAN` (non-saturating loss, R1 penalty, weight
-    averaging), compiled. A kernel of 24, a multiple of the stride, gives every output sample the same number of
-    taps — no built-in period-4 pattern for the critic to catch."""
+def build_audio_gan(
+    seed: int = 0,
+    latent_dim: int = 64,
+    channels=(64, 32, 16, 8),
+    kernel_size: int = 24,
+    learning_rate: float = 5e-4,
+    r1_weight: float = 1.0,
+    **critic_options,
+):
+    """The lesson-02 1-D generator (Dense → Reshape → Conv1DTranspose ×4 with stride 4, tanh)
+    against `build_audio_critic(**critic_options)`, in the lesson-05 `GAN` (non-saturating loss, R1
+    penalty, weight averaging), compiled. A kernel of 24, a multiple of the stride, gives every
+    output sample the same number of taps — no built-in period-4 pattern for the critic to catch."""
     from gan_lessons.generator import build_generator_1d
     from gan_lessons.training import GAN
 
     keras.utils.set_random_seed(seed)
-    generator = build_generator_1d(latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels, kernel_size=kernel_size)
-    gan = GAN(generator, build_audio_critic(**critic_options), seed=seed, ema_decay=0.999, r1_weight=r1_weight)
-    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
+    generator = build_generator_1d(
+        latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels, kernel_size=kernel_size
+    )
+    gan = GAN(
+        generator,
+        build_audio_critic(**critic_options),
+        seed=seed,
+        ema_decay=0.999,
+        r1_weight=r1_weight,
+    )
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+    )
     return gan

@@ -21,10 +21,15 @@ __all__ = ['NUM_CLASSES', 'build_conditional_generator', 'build_conditional_disc
 NUM_CLASSES = 10
 
 
-def build_conditional_generator(latent_dim: int = LATENT_DIM, num_classes: int = NUM_CLASSES, label_dim: int = 50,
-                                **layer_options) -> keras.Model:
-    """`[noise (n, latent_dim), labels (n,) int]` → images `(n, 28, 28, 1)` in [-1, 1]: the label's embedding is
-    concatenated to the noise, then the lesson-02 DCGAN layers (`layer_options` as for `generator_layers`)."""
+def build_conditional_generator(
+    latent_dim: int = LATENT_DIM,
+    num_classes: int = NUM_CLASSES,
+    label_dim: int = 50,
+    **layer_options,
+) -> keras.Model:
+    """`[noise (n, latent_dim), labels (n,) int]` → images `(n, 28, 28, 1)` in [-1, 1]: the label's
+    embedding is concatenated to the noise, then the lesson-02 DCGAN layers (`layer_options` as for
+    `generator_layers`)."""
     noise = keras.Input((latent_dim,), name="noise")
     labels = keras.Input((), dtype="int32", name="labels")
     label_vectors = layers.Embedding(num_classes, label_dim, name="label_embedding")(labels)
@@ -36,59 +41,91 @@ def build_conditional_generator(latent_dim: int = LATENT_DIM, num_classes: int =
     return model
 
 # %% ../nbs/07_conditional.ipynb #c011
-def build_conditional_discriminator(num_classes: int = NUM_CLASSES, input_shape=(28, 28, 1),
-                                    **layer_options) -> keras.Model:
-    """`[images (n, 28, 28, 1), labels (n,) int]` → logits `(n, 1)`: the lesson-03 layers give features φ(x); the logit
-    is Dense(1)(φ(x)) + ⟨embedding(label), φ(x)⟩ (a projection discriminator)."""
+def build_conditional_discriminator(
+    num_classes: int = NUM_CLASSES, input_shape=(28, 28, 1), **layer_options
+) -> keras.Model:
+    """`[images (n, 28, 28, 1), labels (n,) int]` → logits `(n, 1)`: the lesson-03 layers give
+    features φ(x); the logit is Dense(1)(φ(x)) + ⟨embedding(label), φ(x)⟩ (a projection
+    discriminator)."""
     images = keras.Input(input_shape, name="images")
     labels = keras.Input((), dtype="int32", name="labels")
     *feature_layers, to_logit = discriminator_layers(**layer_options)
     features = images
     for layer in feature_layers:
         features = layer(features)
-    label_vectors = layers.Embedding(num_classes, features.shape[-1], name="label_projection")(labels)
+    label_vectors = layers.Embedding(num_classes, features.shape[-1], name="label_projection")(
+        labels
+    )
     projection = layers.Dot(axes=1, name="projection")([label_vectors, features])
-    logits = layers.Add(dtype="float32", name="logit_with_projection")([to_logit(features), projection])  # float32 under mixed precision
+    logits = layers.Add(dtype="float32", name="logit_with_projection")(
+        [to_logit(features), projection]
+    )  # float32 under mixed precision
     model = keras.Model([images, labels], logits, name="conditional_discriminator")
     model.num_classes = num_classes
     return model
 
 # %% ../nbs/07_conditional.ipynb #c015
 def build_cgan(recipe: str = "fast", seed: int = 0, num_classes: int = NUM_CLASSES) -> GAN:
-    "A compiled conditional `GAN` following a named recipe of `DCGAN_RECIPES` (fit it on `(images, labels)`)."
+    """A compiled conditional `GAN` following a named recipe of `DCGAN_RECIPES` (fit it on `(images,
+    labels)`)."""
     from functools import partial
 
-    return gan_from_recipe(recipe, partial(build_conditional_generator, num_classes=num_classes),
-                           partial(build_conditional_discriminator, num_classes=num_classes), seed=seed)
+    return gan_from_recipe(
+        recipe,
+        partial(build_conditional_generator, num_classes=num_classes),
+        partial(build_conditional_discriminator, num_classes=num_classes),
+        seed=seed,
+    )
 
 # %% ../nbs/07_conditional.ipynb #c018
-def digit_rows(num_classes: int = NUM_CLASSES, per_row: int = 10, latent_dim: int = LATENT_DIM, seed: int = 0):
-    """Noise and labels for a class-controlled grid: row *k* asks for digit *k*, column *j* reuses noise vector *j*.
-    Returns `(noise (num_classes·per_row, latent_dim), labels (num_classes·per_row,))`."""
+def digit_rows(
+    num_classes: int = NUM_CLASSES, per_row: int = 10, latent_dim: int = LATENT_DIM, seed: int = 0
+):
+    """Noise and labels for a class-controlled grid: row *k* asks for digit *k*, column *j* reuses
+    noise vector *j*. Returns `(noise (num_classes·per_row, latent_dim), labels
+    (num_classes·per_row,))`."""
     noise = keras.random.normal((per_row, latent_dim), seed=seed)
-    return (keras.ops.tile(noise, (num_classes, 1)),
-            keras.ops.convert_to_tensor(np.repeat(np.arange(num_classes), per_row).astype("int32")))
+    return (
+        keras.ops.tile(noise, (num_classes, 1)),
+        keras.ops.convert_to_tensor(np.repeat(np.arange(num_classes), per_row).astype("int32")),
+    )
 
 # %% ../nbs/07_conditional.ipynb #c021
-def conditional_scores(metrics: ImageMetrics, images, requested_labels, heldout_labels,
-                       num_classes: int = NUM_CLASSES) -> dict:
-    """`label_accuracy` (classifier agrees with the requested label), accuracy and FCD per class (against the
-    held-out images of that class), plus the lesson-06 scores. `heldout_labels` label `metrics`' held-out images."""
+def conditional_scores(
+    metrics: ImageMetrics, images, requested_labels, heldout_labels, num_classes: int = NUM_CLASSES
+) -> dict:
+    """`label_accuracy` (classifier agrees with the requested label), accuracy and FCD per class
+    (against the held-out images of that class), plus the lesson-06 scores. `heldout_labels` label
+    `metrics`' held-out images."""
     requested_labels, heldout_labels = np.asarray(requested_labels), np.asarray(heldout_labels)
     if len(requested_labels) != len(images) or len(heldout_labels) != len(metrics.heldout_features):
-        raise ValueError(f"expected one label per image ({len(images)}) and per held-out image "
-                         f"({len(metrics.heldout_features)}), got {len(requested_labels)} and {len(heldout_labels)}")
+        raise ValueError(
+            f"expected one label per image ({len(images)}) and per held-out image "
+            f"({len(metrics.heldout_features)}), got {len(requested_labels)} and "
+            f"{len(heldout_labels)}"
+        )
     features, probabilities = metrics.embed(images)
     predicted = probabilities.argmax(axis=1)
     per_class_accuracy, per_class_fcd = [], []
     for digit in range(num_classes):
         asked = requested_labels == digit
-        per_class_accuracy.append(float(np.mean(predicted[asked] == digit)) if asked.any() else float("nan"))
-        per_class_fcd.append(frechet_distance(*gaussian_statistics(features[asked]),
-                                              *gaussian_statistics(metrics.heldout_features[heldout_labels == digit]))
-                             if asked.sum() > 1 else float("nan"))
-    return {**metrics.scores(images), "label_accuracy": float(np.mean(predicted == requested_labels)),
-            "per_class_accuracy": per_class_accuracy, "per_class_fcd": per_class_fcd}
+        per_class_accuracy.append(
+            float(np.mean(predicted[asked] == digit)) if asked.any() else float("nan")
+        )
+        per_class_fcd.append(
+            frechet_distance(
+                *gaussian_statistics(features[asked]),
+                *gaussian_statistics(metrics.heldout_features[heldout_labels == digit]),
+            )
+            if asked.sum() > 1
+            else float("nan")
+        )
+    return {
+        **metrics.scores(images),
+        "label_accuracy": float(np.mean(predicted == requested_labels)),
+        "per_class_accuracy": per_class_accuracy,
+        "per_class_fcd": per_class_fcd,
+    }
 
 
 def balanced_labels(count: int, num_classes: int = NUM_CLASSES) -> np.ndarray:
@@ -97,32 +134,45 @@ def balanced_labels(count: int, num_classes: int = NUM_CLASSES) -> np.ndarray:
 
 # %% ../nbs/07_conditional.ipynb #x78f5dee
 def kmeans_clusters(images, count: int, seed: int = 0, iterations: int = 100):
-    """Lloyd's k-means with a k-means++ start on the flattened `images` — no labels involved. Returns
-    `(assignments (n,) int32, centroids (count, pixels))`; the same `seed` gives the same clusters, none empty."""
+    """Lloyd's k-means with a k-means++ start on the flattened `images` — no labels involved.
+    Returns `(assignments (n,) int32, centroids (count, pixels))`; the same `seed` gives the same
+    clusters, none empty."""
     points = np.asarray(images, dtype="float32").reshape(len(images), -1)
     if not 1 <= count <= len(points):
-        raise ValueError(f"expected a number of clusters between 1 and {len(points)} (the number of images), got {count}")
+        raise ValueError(
+            f"expected a number of clusters between 1 and {len(points)} (the number of images), "
+            f"got {count}"
+        )
     rng = np.random.default_rng(seed)
-    squared_norms = (points ** 2).sum(axis=1)
+    squared_norms = (points**2).sum(axis=1)
 
     def squared_distances(centroids):  # (n, k), without an (n, k, pixels) intermediate
-        return np.maximum(squared_norms[:, None] - 2 * points @ centroids.T + (centroids ** 2).sum(axis=1), 0)
+        return np.maximum(
+            squared_norms[:, None] - 2 * points @ centroids.T + (centroids**2).sum(axis=1), 0
+        )
 
-    # k-means++: each new centre is a point drawn with probability ∝ its squared distance to the nearest centre so far
+    # k-means++: each new centre is a point drawn with probability ∝ its squared distance to the
+    # nearest centre so far
     centroids = points[[rng.integers(len(points))]]
     nearest = squared_distances(centroids)[:, 0]
     for _ in range(1, count):
-        chances = nearest / nearest.sum() if nearest.sum() > 0 else None  # None: every point is a centre already
+        chances = (
+            nearest / nearest.sum() if nearest.sum() > 0 else None
+        )  # None: every point is a centre already
         centroids = np.concatenate([centroids, points[[rng.choice(len(points), p=chances)]]])
         nearest = np.minimum(nearest, squared_distances(centroids[-1:])[:, 0])
     for _ in range(iterations):
         distances = squared_distances(centroids)
         assignments = distances.argmin(axis=1)
         sizes = np.bincount(assignments, minlength=count)
-        for empty in np.flatnonzero(sizes == 0):  # re-seed an empty cluster with the worst-served point
+        for empty in np.flatnonzero(
+            sizes == 0
+        ):  # re-seed an empty cluster with the worst-served point
             worst = distances[np.arange(len(points)), assignments].argmax()
             assignments[worst], distances[worst] = empty, -1  # -1: not moved twice
-        members = np.eye(count, dtype="float32")[assignments]  # one-hot (n, k): a matrix product sums each cluster
+        members = np.eye(count, dtype="float32")[
+            assignments
+        ]  # one-hot (n, k): a matrix product sums each cluster
         updated = (members.T @ points) / members.sum(axis=0)[:, None]
         if np.allclose(updated, centroids):
             break
@@ -131,25 +181,35 @@ def kmeans_clusters(images, count: int, seed: int = 0, iterations: int = 100):
 
 
 def cluster_purity(assignments, labels) -> float:
-    "The share of items whose cluster's most common label is their own label: 1 for clusters that never mix labels."
+    """The share of items whose cluster's most common label is their own label: 1 for clusters that
+    never mix labels."""
     assignments, labels = np.asarray(assignments), np.asarray(labels)
     if assignments.shape != labels.shape:
-        raise ValueError(f"expected one label per assignment, got {labels.shape} labels for {assignments.shape} assignments")
-    return float(sum(np.bincount(labels[assignments == cluster]).max() for cluster in np.unique(assignments)) / len(labels))
+        raise ValueError(
+            f"expected one label per assignment, got {labels.shape} labels for "
+            f"{assignments.shape} assignments"
+        )
+    return float(
+        sum(np.bincount(labels[assignments == cluster]).max() for cluster in np.unique(assignments))
+        / len(labels)
+    )
 
 # %% ../nbs/07_conditional.ipynb #x38c33a1
 @keras.saving.register_keras_serializable(package="gan_lessons")
 class ClusterCode(layers.Layer):
-    """noise `(n, d)` → `[noise (n, d), codes (n,) int32]`. The first coordinate z₀ picks code *c* with probability
-    `proportions[c]` — u = Φ(z₀) is uniform and falls in *c*'s slice of [0, 1] — and is replaced by Φ⁻¹ of u's
-    position inside that slice, which is again standard normal and independent of *c*. Standard normal noise in gives
-    codes in the given proportions and standard normal noise out."""
+    """noise `(n, d)` → `[noise (n, d), codes (n,) int32]`. The first coordinate z₀ picks code *c*
+    with probability `proportions[c]` — u = Φ(z₀) is uniform and falls in *c*'s slice of [0, 1] —
+    and is replaced by Φ⁻¹ of u's position inside that slice, which is again standard normal and
+    independent of *c*. Standard normal noise in gives codes in the given proportions and standard
+    normal noise out."""
 
     def __init__(self, proportions, **kwargs):
         super().__init__(**kwargs)
         proportions = np.asarray(proportions, dtype="float64")
         if proportions.ndim != 1 or len(proportions) == 0 or not np.all(proportions > 0):
-            raise ValueError(f"expected a list of positive cluster proportions, got {proportions.tolist()}")
+            raise ValueError(
+                f"expected a list of positive cluster proportions, got {proportions.tolist()}"
+            )
         self.proportions = (proportions / proportions.sum()).tolist()
 
     def call(self, noise):
@@ -158,21 +218,29 @@ class ClusterCode(layers.Layer):
         upper = ops.cumsum(shares)  # slice c is [upper[c] - shares[c], upper[c])
         uniform = 0.5 * (1.0 + ops.erf(noise[:, 0] / np.sqrt(2.0)))
         codes = ops.sum(ops.cast(uniform[:, None] >= upper[None, :-1], "int32"), axis=1)
-        within = (uniform - ops.take(upper, codes) + ops.take(shares, codes)) / ops.take(shares, codes)
-        within = ops.clip(within, 1e-6, 1.0 - 1e-6)  # float32 rounding at the slice edges; keeps Φ⁻¹ finite
+        within = (uniform - ops.take(upper, codes) + ops.take(shares, codes)) / ops.take(
+            shares, codes
+        )
+        within = ops.clip(
+            within, 1e-6, 1.0 - 1e-6
+        )  # float32 rounding at the slice edges; keeps Φ⁻¹ finite
         fresh = np.sqrt(2.0) * ops.erfinv(2.0 * within - 1.0)
         return [ops.concatenate([fresh[:, None], noise[:, 1:]], axis=1), codes]
 
     def compute_output_spec(self, noise):
-        return [keras.KerasTensor(noise.shape, noise.dtype), keras.KerasTensor(noise.shape[:1], "int32")]
+        return [
+            keras.KerasTensor(noise.shape, noise.dtype),
+            keras.KerasTensor(noise.shape[:1], "int32"),
+        ]
 
     def get_config(self):
         return {**super().get_config(), "proportions": self.proportions}
 
 
 def clustered_generator(conditional_generator: keras.Model, proportions) -> keras.Model:
-    """An unconditional generator — noise `(n, latent_dim)` → images — made from one conditioned on cluster codes:
-    `ClusterCode` draws each sample's code from its noise, in the clusters' `proportions`."""
+    """An unconditional generator — noise `(n, latent_dim)` → images — made from one conditioned on
+    cluster codes: `ClusterCode` draws each sample's code from its noise, in the clusters'
+    `proportions`."""
     noise = keras.Input((conditional_generator.latent_dim,), name="noise")
     images = conditional_generator(ClusterCode(proportions, name="cluster_code")(noise))
     model = keras.Model(noise, images, name="clustered_generator")

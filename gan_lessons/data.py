@@ -33,8 +33,12 @@ OFFLINE_ENV = "GAN_LESSONS_OFFLINE"  # set to 1 to never try the network
 MIRROR_ENV = "GAN_LESSONS_MIRROR"  # a base URL: every download is fetched from it instead
 
 MNIST_IDX_FILES = {  # official file name → sha256
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "train-images-idx3-ubyte.gz": (
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"
+    ),
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
@@ -59,13 +63,15 @@ def data_dir() -> Path | None:
 
 
 def keras_cache_dir() -> Path:
-    "Where Keras keeps downloaded datasets (`$KERAS_HOME/datasets`, by default `~/.keras/datasets`)."
+    """Where Keras keeps downloaded datasets (`$KERAS_HOME/datasets`, by default
+    `~/.keras/datasets`)."""
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     return Path(home) / "datasets"
 
 
 def network_allowed(download: bool | None = None) -> bool:
-    "Whether a loader may download: `download` if given, else not when `$GAN_LESSONS_OFFLINE` is set."
+    """Whether a loader may download: `download` if given, else not when `$GAN_LESSONS_OFFLINE` is
+    set."""
     if download is not None:
         return download
     return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
@@ -75,7 +81,6 @@ def download_url(url: str) -> str:
     "`url`, or `$GAN_LESSONS_MIRROR/<its file name>` when a mirror is set."
     mirror = os.environ.get(MIRROR_ENV, "").strip()
     return f"{mirror.rstrip('/')}/{url.rsplit('/', 1)[-1]}" if mirror else url
-
 
 # %% ../nbs/01_data.ipynb #c009
 def sha256_of(path) -> str:
@@ -92,45 +97,63 @@ def verify_sha256(path, expected: str) -> Path:
     path = Path(path)
     actual = sha256_of(path)
     if actual != expected:
-        raise DataError(f"{path}: sha256 is {actual}, expected {expected}. The file is corrupt, truncated "
-                        "or not the official one; delete it and fetch it again.")
+        raise DataError(
+            f"{path}: sha256 is {actual}, expected {expected}. The file is corrupt, truncated "
+            "or not the official one; delete it and fetch it again."
+        )
     return path
 
 # %% ../nbs/01_data.ipynb #c011
 def read_idx(path) -> np.ndarray:
-    "Read an IDX file (optionally gzipped) of unsigned bytes into a NumPy array, checking its header."
+    """Read an IDX file (optionally gzipped) of unsigned bytes into a NumPy array, checking its
+    header."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
             raw = handle.read()
     except (OSError, EOFError) as error:
-        raise DataError(f"{path}: cannot be read as {'gzip' if opener is gzip.open else 'raw'} IDX ({error})") from error
+        raise DataError(
+            f"{path}: cannot be read as {'gzip' if opener is gzip.open else 'raw'} IDX ({error})"
+        ) from error
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise DataError(f"{path}: not an IDX file of unsigned bytes (expected header 00 00 08 ..)")
     ndim = raw[3]
     header = 4 + 4 * ndim
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if len(raw) != header + int(np.prod(shape)):
-        raise DataError(f"{path}: header says shape {shape} ({int(np.prod(shape))} bytes of data) "
-                        f"but the file holds {len(raw) - header} bytes of data")
+        raise DataError(
+            f"{path}: header says shape {shape} ({int(np.prod(shape))} bytes of data) "
+            f"but the file holds {len(raw) - header} bytes of data"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 # %% ../nbs/01_data.ipynb #c013
 def check_mnist_arrays(images, labels, origin: str) -> tuple[np.ndarray, np.ndarray]:
-    "Return `(images, labels)` as uint8 after checking shape, dtype and range; `origin` names the source in errors."
+    """Return `(images, labels)` as uint8 after checking shape, dtype and range; `origin` names the
+    source in errors."""
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise DataError(f"{origin}: images have shape {images.shape}, expected (n, 28, 28)")
     if images.dtype != np.uint8:
         low, high = (float(images.min()), float(images.max())) if images.size else (0, 0)
-        raise DataError(f"{origin}: images have dtype {images.dtype} with values in [{low:g}, {high:g}], "
-                        "expected uint8 pixels in [0, 255]")
+        raise DataError(
+            f"{origin}: images have dtype {images.dtype} with values in [{low:g}, {high:g}], "
+            "expected uint8 pixels in [0, 255]"
+        )
     if labels.shape != (len(images),):
-        raise DataError(f"{origin}: labels have shape {labels.shape}, expected ({len(images)},) — one per image")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise DataError(f"{origin}: labels must be integers in 0..9, got dtype {labels.dtype} "
-                        f"with values in [{labels.min()}, {labels.max()}]")
+        raise DataError(
+            f"{origin}: labels have shape {labels.shape}, expected ({len(images)},) — one per image"
+        )
+    if (
+        not np.issubdtype(labels.dtype, np.integer)
+        or labels.size
+        and (labels.min() < 0 or labels.max() > 9)
+    ):
+        raise DataError(
+            f"{origin}: labels must be integers in 0..9, got dtype {labels.dtype} "
+            f"with values in [{labels.min()}, {labels.max()}]"
+        )
     if len(images) == 0:
         raise DataError(f"{origin}: holds no images")
     return images, labels.astype(np.uint8)
@@ -138,7 +161,9 @@ def check_mnist_arrays(images, labels, origin: str) -> tuple[np.ndarray, np.ndar
 # %% ../nbs/01_data.ipynb #c015
 @dataclass
 class MnistData:
-    "Images `(n, 28, 28)` uint8, labels `(n,)` uint8, where they came from, and what split they are."
+    """Images `(n, 28, 28)` uint8, labels `(n,)` uint8, where they came from, and what split they
+    are."""
+
     images: np.ndarray
     labels: np.ndarray
     source: str
@@ -162,14 +187,19 @@ class OfflineFallbackWarning(UserWarning):
 
 
 def _read_idx_pair(folder: Path, prefix: str, origin: str):
-    images_path, labels_path = folder / f"{prefix}-images-idx3-ubyte.gz", folder / f"{prefix}-labels-idx1-ubyte.gz"
+    images_path, labels_path = (
+        folder / f"{prefix}-images-idx3-ubyte.gz",
+        folder / f"{prefix}-labels-idx1-ubyte.gz",
+    )
     if not images_path.exists() and not labels_path.exists():
         return None
     for path in (images_path, labels_path):
         if not path.exists():
             raise DataError(f"{path} is missing while its partner file is present in {folder}")
         verify_sha256(path, MNIST_IDX_FILES[path.name])
-    return check_mnist_arrays(read_idx(images_path), read_idx(labels_path), f"{origin} ({images_path.name})")
+    return check_mnist_arrays(
+        read_idx(images_path), read_idx(labels_path), f"{origin} ({images_path.name})"
+    )
 
 
 def _read_npz(path: Path, expected_sha256: str | None):
@@ -182,11 +212,15 @@ def _read_npz(path: Path, expected_sha256: str | None):
         raise DataError(f"{path}: not a readable .npz file ({error})") from error
     missing = {"x_test", "y_test"} - set(content)
     if missing:
-        raise DataError(f"{path}: expected arrays x_train, y_train, x_test, y_test; missing {sorted(missing)}")
+        raise DataError(
+            f"{path}: expected arrays x_train, y_train, x_test, y_test; missing {sorted(missing)}"
+        )
     test = check_mnist_arrays(content["x_test"], content["y_test"], f"{path} (x_test)")
     train = None
     if "x_train" in content:
-        train = check_mnist_arrays(content["x_train"], content.get("y_train", []), f"{path} (x_train)")
+        train = check_mnist_arrays(
+            content["x_train"], content.get("y_train", []), f"{path} (x_train)"
+        )
     return train, test
 
 
@@ -205,18 +239,22 @@ def _read_location(location: Path, verify_npz: bool):
     return None
 
 
-def download_file(url: str, destination, sha256: str | None = None, timeout: float = 30.0,
-                  transform=None) -> Path:
-    """Download `url` to `destination`, verified against `sha256` (exact bytes) and/or passed through
-    `transform(raw bytes) → bytes to keep`, which raises `DataError` on wrong content. A failed,
-    truncated or wrong download leaves no file behind."""
+def download_file(
+    url: str, destination, sha256: str | None = None, timeout: float = 30.0, transform=None
+) -> Path:
+    """Download `url` to `destination`, verified against `sha256` (exact bytes) and/or passed
+    through `transform(raw bytes) → bytes to keep`, which raises `DataError` on wrong content. A
+    failed, truncated or wrong download leaves no file behind."""
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(
         dir=destination.parent, prefix=destination.name + ".", suffix=".partial"
     )
     try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+        with (
+            os.fdopen(handle, "wb") as out,
+            urllib.request.urlopen(url, timeout=timeout) as response,
+        ):
             shutil.copyfileobj(response, out)
         if sha256 is not None:
             verify_sha256(partial, sha256)
@@ -231,7 +269,8 @@ def download_file(url: str, destination, sha256: str | None = None, timeout: flo
 
 # %% ../nbs/01_data.ipynb #c017
 def sklearn_digits_as_mnist() -> tuple[np.ndarray, np.ndarray]:
-    "scikit-learn's bundled 8×8 digits, upscaled to MNIST's 28×28 uint8 format (a stand-in, not MNIST)."
+    """scikit-learn's bundled 8×8 digits, upscaled to MNIST's 28×28 uint8 format (a stand-in, not
+    MNIST)."""
     from PIL import Image
     from sklearn.datasets import load_digits
 
@@ -239,7 +278,9 @@ def sklearn_digits_as_mnist() -> tuple[np.ndarray, np.ndarray]:
     small = (digits.images / 16.0 * 255.0).astype(np.uint8)
     images = np.zeros((len(small), 28, 28), np.uint8)
     for index, image in enumerate(small):
-        images[index, 4:24, 4:24] = np.asarray(Image.fromarray(image).resize((20, 20), Image.BILINEAR))
+        images[index, 4:24, 4:24] = np.asarray(
+            Image.fromarray(image).resize((20, 20), Image.BILINEAR)
+        )
     return images, digits.target.astype(np.uint8)
 
 
@@ -248,20 +289,31 @@ def _split(train, test, split: str, described: str):
     images, labels = test
     cut = TEST_ONLY_TRAIN_SIZE if len(images) == 10000 else int(0.8 * len(images))
     if split == "heldout":
-        note = (f"held out: images {cut:,}–{len(images) - 1:,} of {described} "
-                f"({len(images) - cut:,} images no shipped model trained on)")
+        note = (
+            f"held out: images {cut:,}–{len(images) - 1:,} of {described} "
+            f"({len(images) - cut:,} images no shipped model trained on)"
+        )
         return (images[cut:], labels[cut:]), note
     if train is not None:
         return train, f"the official MNIST training split ({len(train[0]):,} images)"
-    note = (f"training: images 0–{cut - 1:,} of {described} "
-            f"(the official training split was not available)")
+    note = (
+        f"training: images 0–{cut - 1:,} of {described} "
+        f"(the official training split was not available)"
+    )
     return (images[:cut], labels[:cut]), note
 
 # %% ../nbs/01_data.ipynb #c018
-def load_mnist(split: str = "train", path=None, *, download: bool | None = None, fallback: bool = True,
-               verbose: bool = True) -> MnistData:
-    """MNIST `split` ("train" or "heldout") from the first place that has it:
-    `path` → `$GAN_LESSONS_DATA` → the Keras cache → a download (unless offline) → scikit-learn digits (announced)."""
+def load_mnist(
+    split: str = "train",
+    path=None,
+    *,
+    download: bool | None = None,
+    fallback: bool = True,
+    verbose: bool = True,
+) -> MnistData:
+    """MNIST `split` ("train" or "heldout") from the first place that has it: `path` →
+    `$GAN_LESSONS_DATA` → the Keras cache → a download (unless offline) → scikit-learn digits
+    (announced)."""
     if split not in ("train", "heldout"):
         raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
     tried = []
@@ -314,15 +366,25 @@ def load_mnist(split: str = "train", path=None, *, download: bool | None = None,
         else:
             described = "scikit-learn's 1,797 8×8 digits upscaled to 28×28 (a stand-in, not MNIST)"
             (images, labels), note = _split(None, digits, split, described)
-            message = ("MNIST WAS NOT FOUND — USING AN OFFLINE STAND-IN: scikit-learn's 1,797 8×8 digits, "
-                       "upscaled to 28×28. Results are NOT comparable with MNIST.\nPlaces tried:\n" + places_tried +
-                       f"\nTo use real MNIST, set {DATA_ENV} to a folder with the IDX files, or connect to the internet.")
+            message = (
+                "MNIST WAS NOT FOUND — USING AN OFFLINE STAND-IN: scikit-learn's 1,797 8×8 digits, "
+                "upscaled to 28×28. Results are NOT comparable with MNIST.\nPlaces tried:\n"
+                + places_tried
+                + f"\nTo use real MNIST, set {DATA_ENV} to a folder with the IDX files, or "
+                "connect to the internet."
+            )
             warnings.warn(message, OfflineFallbackWarning, stacklevel=2)
             if verbose:
                 print("!" * 80 + "\n" + message + "\n" + "!" * 80, file=sys.stderr)
-            return _announce(MnistData(images, labels, "offline fallback: scikit-learn digits", note, tried), verbose)
-    raise DataError("MNIST could not be loaded. Places tried, in order:\n" + "\n".join(f"  - {line}" for line in tried) +
-                    f"\nPut the official IDX .gz files in a folder and set {DATA_ENV} to it, or pass path=...")
+            return _announce(
+                MnistData(images, labels, "offline fallback: scikit-learn digits", note, tried),
+                verbose,
+            )
+    raise DataError(
+        "MNIST could not be loaded. Places tried, in order:\n"
+        + "\n".join(f"  - {line}" for line in tried)
+        + f"\nPut the official IDX .gz files in a folder and set {DATA_ENV} to it, or pass path=..."
+    )
 
 
 def _announce(data: MnistData, verbose: bool) -> MnistData:
@@ -340,8 +402,15 @@ def scale_images(images) -> np.ndarray:
     return scaled[..., None] if scaled.ndim == 3 else scaled
 
 # %% ../nbs/01_data.ipynb #c032
-def make_image_dataset(images, labels=None, batch_size: int = 128, shuffle: bool = True, seed: int = 0,
-                       drop_remainder: bool = False, images_per_epoch: int | None = None):
+def make_image_dataset(
+    images,
+    labels=None,
+    batch_size: int = 128,
+    shuffle: bool = True,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    images_per_epoch: int | None = None,
+):
     """A `tf.data.Dataset` of image batches in [-1, 1] `(b, 28, 28, 1)` (with labels if given):
     shuffle → batch → scale → prefetch. With `images_per_epoch`, one pass over the dataset serves
     exactly that many images, drawn from fresh shuffles of all of them — so a training budget does
@@ -356,12 +425,17 @@ def make_image_dataset(images, labels=None, batch_size: int = 128, shuffle: bool
     elif images.dtype == np.float32 and images.size and images.min() >= -1 and images.max() <= 1:
         scale = tf.identity
     else:
-        raise DataError(f"make_image_dataset expects uint8 images or float32 images in [-1, 1], got {images.dtype}")
+        raise DataError(
+            "make_image_dataset expects uint8 images or float32 images in [-1, 1], got "
+            f"{images.dtype}"
+        )
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
     if images_per_epoch is not None and images_per_epoch < 1:
         raise ValueError(f"images_per_epoch must be a positive integer, got {images_per_epoch}")
-    dataset = tf.data.Dataset.from_tensor_slices(images if labels is None else (images, np.asarray(labels)))
+    dataset = tf.data.Dataset.from_tensor_slices(
+        images if labels is None else (images, np.asarray(labels))
+    )
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     if images_per_epoch is not None:
@@ -372,7 +446,10 @@ def make_image_dataset(images, labels=None, batch_size: int = 128, shuffle: bool
     if labels is None:
         dataset = dataset.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
     else:
-        dataset = dataset.map(lambda batch, batch_labels: (scale(batch), batch_labels), num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.map(
+            lambda batch, batch_labels: (scale(batch), batch_labels),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 # %% ../nbs/01_data.ipynb #c039
@@ -406,7 +483,9 @@ TEXT_SOURCES = {
 }
 TEXT_FILES = {name: source.file_name for name, source in TEXT_SOURCES.items()}
 
-_GUTENBERG_START = re.compile(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG EBOOK.*$", re.M | re.I)
+_GUTENBERG_START = re.compile(
+    r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG EBOOK.*$", re.M | re.I
+)
 _GUTENBERG_END = re.compile(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG EBOOK.*$", re.M | re.I)
 
 
@@ -419,10 +498,10 @@ def clean_text(text: str) -> str:
         text = text[start.end() : end.start()]
     return text.strip()
 
-
 # %% ../nbs/01_data.ipynb #c039b
 def check_text(name: str, text: str, origin: str) -> str:
-    "`text` if it is the corpus `name` by its content checks, else a `DataError` saying what is off."
+    """`text` if it is the corpus `name` by its content checks, else a `DataError` saying what is
+    off."""
     source = TEXT_SOURCES[name]
     problems = []
     if source.length and not source.length[0] <= len(text) <= source.length[1]:
@@ -433,8 +512,10 @@ def check_text(name: str, text: str, origin: str) -> str:
     if source.last_words and source.last_words not in text[-1_000:]:
         problems.append(f"it does not end with {source.last_words!r}")
     if problems:
-        raise DataError(f"{origin}: not the text {name!r}: {'; '.join(problems)}. The file is "
-                        "truncated or another text; delete it and fetch it again.")
+        raise DataError(
+            f"{origin}: not the text {name!r}: {'; '.join(problems)}. The file is "
+            "truncated or another text; delete it and fetch it again."
+        )
     return text
 
 
@@ -455,7 +536,6 @@ def _read_known_text(name: str, path: Path) -> str:
     if source.sha256:
         verify_sha256(path, source.sha256)
     return check_text(name, _read_text_file(path), str(path))
-
 
 # %% ../nbs/01_data.ipynb #c039c
 class Corpus(str):
@@ -497,8 +577,14 @@ def _download_text(name: str, cached: Path, url: str) -> str:
     return _read_known_text(name, cached)
 
 
-def load_text(name: str = "frankenstein", path=None, *, download: bool | None = None,
-              fallback: bool = True, verbose: bool = True) -> str:
+def load_text(
+    name: str = "frankenstein",
+    path=None,
+    *,
+    download: bool | None = None,
+    fallback: bool = True,
+    verbose: bool = True,
+) -> str:
     """A text corpus by `name`, from `path` → `$GAN_LESSONS_DATA` → the Keras cache → a download
     (through `$GAN_LESSONS_MIRROR` if set) → an announced offline stand-in (`stand_in_text`);
     or your own UTF-8 file with `name=None, path=...`."""
@@ -506,8 +592,10 @@ def load_text(name: str = "frankenstein", path=None, *, download: bool | None = 
         path = Path(path).expanduser()
         return Corpus(_read_text_file(path), f"your file: {path}")
     if name not in TEXT_SOURCES:
-        raise ValueError(f"unknown text {name!r}; expected one of {sorted(TEXT_SOURCES)} "
-                         "or name=None with path=...")
+        raise ValueError(
+            f"unknown text {name!r}; expected one of {sorted(TEXT_SOURCES)} "
+            "or name=None with path=..."
+        )
     filename = TEXT_SOURCES[name].file_name
     candidates, tried = [], []
     if path is not None:
@@ -517,7 +605,10 @@ def load_text(name: str = "frankenstein", path=None, *, download: bool | None = 
         tried.append("explicit path: none given")
     folder = data_dir()
     if folder is not None:
-        candidates += [(f"${DATA_ENV}", folder / "text" / filename), (f"${DATA_ENV}", folder / filename)]
+        candidates += [
+            (f"${DATA_ENV}", folder / "text" / filename),
+            (f"${DATA_ENV}", folder / filename),
+        ]
     else:
         tried.append(f"${DATA_ENV}: not set")
     cached = keras_cache_dir() / filename
@@ -534,7 +625,9 @@ def load_text(name: str = "frankenstein", path=None, *, download: bool | None = 
         try:
             text = _download_text(name, cached, url)
             if verbose:
-                print(f"{name}: {len(text):,} characters downloaded from {url} to {cached} (verified)")
+                print(
+                    f"{name}: {len(text):,} characters downloaded from {url} to {cached} (verified)"
+                )
             return Corpus(text, f"downloaded from {url} to {cached}")
         except Exception as error:
             tried.append(f"download from {url}: failed ({type(error).__name__}: {error})")
@@ -542,17 +635,20 @@ def load_text(name: str = "frankenstein", path=None, *, download: bool | None = 
         tried.append(f"download: not attempted (offline: download=False or ${OFFLINE_ENV} set)")
     places_tried = "\n".join(f"  - {line}" for line in tried)
     if not fallback:
-        raise DataError(f"text {name!r} ({filename}) could not be loaded. Places tried, in order:\n"
-                        f"{places_tried}\nPut {filename} in ${DATA_ENV}/text/ or pass path=...")
+        raise DataError(
+            f"text {name!r} ({filename}) could not be loaded. Places tried, in order:\n"
+            f"{places_tried}\nPut {filename} in ${DATA_ENV}/text/ or pass path=..."
+        )
     text = stand_in_text()
-    message = (f"{name.upper()} WAS NOT FOUND — USING AN OFFLINE STAND-IN: the help topics that ship "
-               f"with Python (pydoc_data), {len(text):,} characters of English prose and code. "
-               f"Results are NOT comparable with {name}.\nPlaces tried:\n{places_tried}\n"
-               f"To use the real text, put {filename} in ${DATA_ENV}/text/, or connect to the "
-               f"internet (or set ${MIRROR_ENV}).")
+    message = (
+        f"{name.upper()} WAS NOT FOUND — USING AN OFFLINE STAND-IN: the help topics that ship "
+        f"with Python (pydoc_data), {len(text):,} characters of English prose and code. "
+        f"Results are NOT comparable with {name}.\nPlaces tried:\n{places_tried}\n"
+        f"To use the real text, put {filename} in ${DATA_ENV}/text/, or connect to the "
+        f"internet (or set ${MIRROR_ENV})."
+    )
     warnings.warn(message, OfflineFallbackWarning, stacklevel=2)
     if verbose:
         print("!" * 80 + "\n" + message + "\n" + "!" * 80, file=sys.stderr)
         print(f"{name}: {len(text):,} characters from the offline stand-in (pydoc_data topics)")
     return Corpus(text, "offline fallback: Python's pydoc_data help topics")
-

@@ -17,8 +17,9 @@ __all__ = ['gradient_norms', 'sample_diversity', 'TrainingMonitor', 'MinibatchSt
 
 # %% ../nbs/09_debugging.ipynb #c007
 def gradient_norms(gan, real_images, noise) -> dict:
-    """‖∇ loss‖ of the generator and of the discriminator w.r.t. their own weights on one batch (no update; batch-norm
-    statistics and random states are left as they were). Uses `gan`'s generator loss kind and label smoothing."""
+    """‖∇ loss‖ of the generator and of the discriminator w.r.t. their own weights on one batch (no
+    update; batch-norm statistics and random states are left as they were). Uses `gan`'s generator
+    loss kind and label smoothing."""
     state = gan.generator.non_trainable_variables + gan.discriminator.non_trainable_variables
     saved = [variable.numpy() for variable in state]
     options = getattr(gan, "step_options", {})
@@ -27,15 +28,22 @@ def gradient_norms(gan, real_images, noise) -> dict:
         real_logits = gan.discriminator(real_images, training=True)
         g_loss = generator_loss(fake_logits, options.get("generator_loss_kind", "non_saturating"))
         d_loss = discriminator_loss(real_logits, fake_logits, options.get("label_smoothing", 0.0))
-    norms = {"g_grad_norm": float(tf.linalg.global_norm(tape.gradient(g_loss, gan.generator.trainable_variables))),
-             "d_grad_norm": float(tf.linalg.global_norm(tape.gradient(d_loss, gan.discriminator.trainable_variables)))}
+    norms = {
+        "g_grad_norm": float(
+            tf.linalg.global_norm(tape.gradient(g_loss, gan.generator.trainable_variables))
+        ),
+        "d_grad_norm": float(
+            tf.linalg.global_norm(tape.gradient(d_loss, gan.discriminator.trainable_variables))
+        ),
+    }
     for variable, value in zip(state, saved):
         variable.assign(value)
     return norms
 
 
 def sample_diversity(images, pairs: int = 2000, seed: int = 0) -> float:
-    "Mean Euclidean pixel distance between random pairs of different samples: falls towards 0 under mode collapse."
+    """Mean Euclidean pixel distance between random pairs of different samples: falls towards 0
+    under mode collapse."""
     images = np.asarray(images, np.float32).reshape(len(images), -1)
     if len(images) < 2:
         raise ValueError(f"need at least 2 images to measure diversity, got {len(images)}")
@@ -46,11 +54,14 @@ def sample_diversity(images, pairs: int = 2000, seed: int = 0) -> float:
 
 # %% ../nbs/09_debugging.ipynb #c011
 class TrainingMonitor(keras.callbacks.Callback):
-    """Every `every` epochs, and at an epoch where training is being stopped (e.g. by lesson 08's `TrainingClock`):
-    logs, gradient norms on a fixed probe batch, sample diversity and (with `metrics`, an `ImageMetrics`) classifier
-    score, FCD and the number of classes holding ≥ 2 % of the samples. Rows in `history`."""
+    """Every `every` epochs, and at an epoch where training is being stopped (e.g. by lesson 08's
+    `TrainingClock`): logs, gradient norms on a fixed probe batch, sample diversity and (with
+    `metrics`, an `ImageMetrics`) classifier score, FCD and the number of classes holding ≥ 2 % of
+    the samples. Rows in `history`."""
 
-    def __init__(self, probe_images, metrics=None, sample_count: int = 500, seed: int = 0, every: int = 1):
+    def __init__(
+        self, probe_images, metrics=None, sample_count: int = 500, seed: int = 0, every: int = 1
+    ):
         super().__init__()
         if every < 1:
             raise ValueError(f"every must be a whole number ≥ 1, got {every}")
@@ -58,28 +69,41 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.sample_count, self.seed, self.every = sample_count, seed, every
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every and not self.model.stop_training:  # a run cut short still gets its final row
+        if (
+            epoch + 1
+        ) % self.every and not self.model.stop_training:  # a run cut short still gets its final row
             return
         gan = self.model
         noise = keras.random.normal((len(self.probe_images), gan.latent_dim), seed=self.seed)
-        row = {"epoch": epoch + 1, **{name: float(value) for name, value in (logs or {}).items()},
-               **gradient_norms(gan, self.probe_images, noise)}
-        samples = gan.sampler(keras.random.normal((self.sample_count, gan.latent_dim), seed=self.seed + 1),
-                              training=False).numpy()
+        row = {
+            "epoch": epoch + 1,
+            **{name: float(value) for name, value in (logs or {}).items()},
+            **gradient_norms(gan, self.probe_images, noise),
+        }
+        samples = gan.sampler(
+            keras.random.normal((self.sample_count, gan.latent_dim), seed=self.seed + 1),
+            training=False,
+        ).numpy()
         row["diversity"] = sample_diversity(samples)
         if self.metrics is not None:
             scores = self.metrics.scores(samples)
-            row.update(classifier_score=scores["classifier_score"], fcd=scores["fcd"],
-                       classes_covered=int(np.sum(np.asarray(scores["class_fractions"]) >= 0.02)))
+            row.update(
+                classifier_score=scores["classifier_score"],
+                fcd=scores["fcd"],
+                classes_covered=int(np.sum(np.asarray(scores["class_fractions"]) >= 0.02)),
+            )
         self.history.append(row)
 
 # %% ../nbs/09_debugging.ipynb #c017
 @keras.saving.register_keras_serializable(package="gan_lessons")
 class MinibatchStdDev(layers.Layer):
-    "Appends one feature map holding the batch's mean standard deviation across samples (Karras et al., 2018)."
+    """Appends one feature map holding the batch's mean standard deviation across samples (Karras et
+    al., 2018)."""
 
     def call(self, inputs):
-        spread = ops.mean(ops.sqrt(ops.var(inputs, axis=0) + 1e-8))  # one number for the whole batch
+        spread = ops.mean(
+            ops.sqrt(ops.var(inputs, axis=0) + 1e-8)
+        )  # one number for the whole batch
         extra = ops.ones_like(inputs[..., :1]) * ops.cast(spread, inputs.dtype)
         return ops.concatenate([inputs, extra], axis=-1)
 

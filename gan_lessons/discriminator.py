@@ -13,26 +13,63 @@ from .generator import STYLES, stack_layers
 __all__ = ['discriminator_layers', 'build_discriminator', 'receptive_field', 'multiply_adds']
 
 # %% ../nbs/03_discriminator.ipynb #c007
-def discriminator_layers(filters=(64, 128), kernel_size: int = 5, stride: int = 2, dropout: float = 0.3,
-                         negative_slope: float = 0.2, batch_norm: bool = False, spectral_norm: bool = False) -> list:
-    """Fresh layers of a DCGAN discriminator: [Conv2D (strided) → LeakyReLU → Dropout]… → Flatten → Dense(1) logit.
-    `spectral_norm` wraps every Conv2D and the Dense in `keras.layers.SpectralNormalization` (lesson 08)."""
-    # the wrapper casts its output to its own dtype: give it the wrapped layer's, so logits stay float32
-    normalized = (lambda layer: layers.SpectralNormalization(layer, dtype=layer.dtype_policy, name=f"{layer.name}_sn")) \
-        if spectral_norm else (lambda layer: layer)
+def discriminator_layers(
+    filters=(64, 128),
+    kernel_size: int = 5,
+    stride: int = 2,
+    dropout: float = 0.3,
+    negative_slope: float = 0.2,
+    batch_norm: bool = False,
+    spectral_norm: bool = False,
+) -> list:
+    """Fresh layers of a DCGAN discriminator: [Conv2D (strided) → LeakyReLU → Dropout]… → Flatten →
+    Dense(1) logit. `spectral_norm` wraps every Conv2D and the Dense in
+    `keras.layers.SpectralNormalization` (lesson 08)."""
+    # the wrapper casts its output to its own dtype: give it the wrapped layer's, so logits stay
+    # float32
+    normalized = (
+        (
+            lambda layer: layers.SpectralNormalization(
+                layer, dtype=layer.dtype_policy, name=f"{layer.name}_sn"
+            )
+        )
+        if spectral_norm
+        else (lambda layer: layer)
+    )
     stack = []
     for index, width in enumerate(filters):
-        stack.append(normalized(layers.Conv2D(width, kernel_size, strides=stride, padding="same", name=f"down{index}")))
-        if batch_norm and index > 0:  # the DCGAN paper's choice: not on the first layer, which sees raw pixels
+        stack.append(
+            normalized(
+                layers.Conv2D(
+                    width, kernel_size, strides=stride, padding="same", name=f"down{index}"
+                )
+            )
+        )
+        if (
+            batch_norm and index > 0
+        ):  # the DCGAN paper's choice: not on the first layer, which sees raw pixels
             stack.append(layers.BatchNormalization(name=f"down{index}_bn"))
-        stack += [layers.LeakyReLU(negative_slope, name=f"down{index}_act"),
-                  layers.Dropout(dropout, name=f"down{index}_dropout")]
-    return stack + [layers.Flatten(name="flatten"), normalized(layers.Dense(1, dtype="float32", name="logit"))]  # float32 logits under mixed precision
+        stack += [
+            layers.LeakyReLU(negative_slope, name=f"down{index}_act"),
+            layers.Dropout(dropout, name=f"down{index}_dropout"),
+        ]
+    return stack + [
+        layers.Flatten(name="flatten"),
+        normalized(layers.Dense(1, dtype="float32", name="logit")),
+    ]  # float32 logits under mixed precision
 
 
-def build_discriminator(style: str = "functional", input_shape=(28, 28, 1), **layer_options) -> keras.Model:
-    "A DCGAN discriminator `(n, 28, 28, 1)` → `(n, 1)` logits, in the given Keras style (see `stack_layers`)."
-    return stack_layers(discriminator_layers(**layer_options), tuple(input_shape), style, name=f"discriminator_{style}")
+def build_discriminator(
+    style: str = "functional", input_shape=(28, 28, 1), **layer_options
+) -> keras.Model:
+    """A DCGAN discriminator `(n, 28, 28, 1)` → `(n, 1)` logits, in the given Keras style (see
+    `stack_layers`)."""
+    return stack_layers(
+        discriminator_layers(**layer_options),
+        tuple(input_shape),
+        style,
+        name=f"discriminator_{style}",
+    )
 
 # %% ../nbs/03_discriminator.ipynb #c019
 def receptive_field(kernel_sizes, strides) -> int:
@@ -45,7 +82,8 @@ def receptive_field(kernel_sizes, strides) -> int:
 
 # %% ../nbs/03_discriminator.ipynb #c023
 def multiply_adds(model: keras.Model) -> int:
-    "Multiply-adds of one forward pass for one input (Dense, Conv1D/2D and their transposes; other layers ignored)."
+    """Multiply-adds of one forward pass for one input (Dense, Conv1D/2D and their transposes; other
+    layers ignored)."""
     total = 0
     for layer in model.layers:
         if not hasattr(layer, "kernel") or not getattr(layer, "built", False):
@@ -53,12 +91,18 @@ def multiply_adds(model: keras.Model) -> int:
         try:
             in_shape, out_shape = layer.input.shape, layer.output.shape
         except (AttributeError, ValueError) as error:
-            raise ValueError("multiply_adds needs a Sequential or functional model (shapes known per layer)") from error
+            raise ValueError(
+                "multiply_adds needs a Sequential or functional model (shapes known per layer)"
+            ) from error
         kernel = int(np.prod(layer.kernel.shape))
         if isinstance(layer, layers.Dense):
             total += kernel
         elif isinstance(layer, (layers.Conv2DTranspose, layers.Conv1DTranspose)):
-            total += kernel * int(np.prod(in_shape[1:-1]))  # every input position spreads a full kernel
+            total += kernel * int(
+                np.prod(in_shape[1:-1])
+            )  # every input position spreads a full kernel
         elif isinstance(layer, (layers.Conv2D, layers.Conv1D)):
-            total += kernel * int(np.prod(out_shape[1:-1]))  # every output position gathers a full kernel
+            total += kernel * int(
+                np.prod(out_shape[1:-1])
+            )  # every output position gathers a full kernel
     return total

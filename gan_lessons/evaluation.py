@@ -17,12 +17,19 @@ FEATURE_LAYER = "features"
 
 
 def build_classifier(width: int = 32, feature_dim: int = 128, dropout: float = 0.3) -> keras.Model:
-    "MNIST classifier `(n, 28, 28, 1)` in [-1, 1] → 10 logits, with a named penultimate feature layer."
+    """MNIST classifier `(n, 28, 28, 1)` in [-1, 1] → 10 logits, with a named penultimate feature
+    layer."""
     inputs = keras.Input((28, 28, 1), name="images")
-    x = layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", fill_value=-1.0, name="shift")(inputs)
+    x = layers.RandomTranslation(
+        2 / 28, 2 / 28, fill_mode="constant", fill_value=-1.0, name="shift"
+    )(inputs)
     for index, filters in enumerate((width, 2 * width)):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{index}_conv1")(x)
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{index}_conv2")(x)
+        x = layers.Conv2D(
+            filters, 3, padding="same", activation="relu", name=f"block{index}_conv1"
+        )(x)
+        x = layers.Conv2D(
+            filters, 3, padding="same", activation="relu", name=f"block{index}_conv2"
+        )(x)
         x = layers.MaxPooling2D(name=f"block{index}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
     features = layers.Dense(feature_dim, activation="relu", name=FEATURE_LAYER)(x)
@@ -38,7 +45,8 @@ def classifier_with_features(classifier: keras.Model) -> keras.Model:
 
 # %% ../nbs/06_evaluation.ipynb #c010
 def classifier_score(probabilities, eps: float = 1e-12) -> float:
-    "exp(E_x KL(p(y|x) || p(y))) for class probabilities `(n, classes)`: 1 (useless) … number of classes (ideal)."
+    """exp(E_x KL(p(y|x) || p(y))) for class probabilities `(n, classes)`: 1 (useless) … number of
+    classes (ideal)."""
     probabilities = np.asarray(probabilities, np.float64)
     marginal = probabilities.mean(axis=0, keepdims=True)
     kl = np.sum(probabilities * (np.log(probabilities + eps) - np.log(marginal + eps)), axis=1)
@@ -54,26 +62,38 @@ def gaussian_statistics(features) -> tuple[np.ndarray, np.ndarray]:
 
 
 def frechet_distance(mean_a, cov_a, mean_b, cov_b) -> float:
-    "Fréchet distance between N(mean_a, cov_a) and N(mean_b, cov_b); symmetric, 0 for identical Gaussians."
-    # tr((cov_a cov_b)^½) = Σ sqrt(eig(√cov_a · cov_b · √cov_a)), computed with symmetric eigensolvers.
+    """Fréchet distance between N(mean_a, cov_a) and N(mean_b, cov_b); symmetric, 0 for identical
+    Gaussians."""
+    # tr((cov_a cov_b)^½) = Σ sqrt(eig(√cov_a · cov_b · √cov_a)), computed with symmetric
+    # eigensolvers.
     values, vectors = np.linalg.eigh(cov_a)
     root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
     middle = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
     trace_root = np.sum(np.sqrt(np.clip(middle, 0, None)))
-    distance = np.sum((np.asarray(mean_a) - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root
+    distance = (
+        np.sum((np.asarray(mean_a) - mean_b) ** 2)
+        + np.trace(cov_a)
+        + np.trace(cov_b)
+        - 2 * trace_root
+    )
     return float(max(distance, 0.0))
 
 
 def class_fractions(probabilities) -> np.ndarray:
     "Share of samples assigned (argmax) to each class."
     probabilities = np.asarray(probabilities)
-    return np.bincount(probabilities.argmax(axis=1), minlength=probabilities.shape[1]) / len(probabilities)
+    return np.bincount(probabilities.argmax(axis=1), minlength=probabilities.shape[1]) / len(
+        probabilities
+    )
 
 # %% ../nbs/06_evaluation.ipynb #c014
 class ImageMetrics:
-    "Classifier score, FCD, class fractions and the real-vs-real floor, measured with a trained classifier."
+    """Classifier score, FCD, class fractions and the real-vs-real floor, measured with a trained
+    classifier."""
 
-    def __init__(self, classifier: keras.Model, heldout_images, reference_images, batch_size: int = 500):
+    def __init__(
+        self, classifier: keras.Model, heldout_images, reference_images, batch_size: int = 500
+    ):
         self.features_and_probabilities = classifier_with_features(classifier)
         self.batch_size = batch_size
         self.heldout_images, self.reference_images = heldout_images, reference_images
@@ -84,32 +104,49 @@ class ImageMetrics:
         "Features `(n, d)` and class probabilities `(n, 10)` of images in [-1, 1]."
         images = np.asarray(images, np.float32)
         if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
-            raise ValueError(f"expected images shaped (n, 28, 28, 1) in [-1, 1], got {images.shape}")
-        features, probabilities = self.features_and_probabilities.predict(images, batch_size=self.batch_size, verbose=0)
+            raise ValueError(
+                f"expected images shaped (n, 28, 28, 1) in [-1, 1], got {images.shape}"
+            )
+        features, probabilities = self.features_and_probabilities.predict(
+            images, batch_size=self.batch_size, verbose=0
+        )
         return features, probabilities
 
     def scores(self, images) -> dict:
         "The metrics of `images` against the held-out real images (sample size = len(images))."
         features, probabilities = self.embed(images)
-        return {"classifier_score": classifier_score(probabilities),
-                "fcd": frechet_distance(*gaussian_statistics(features), *self.heldout_statistics),
-                "class_fractions": class_fractions(probabilities).round(4).tolist(),
-                "n_samples": int(len(images))}
+        return {
+            "classifier_score": classifier_score(probabilities),
+            "fcd": frechet_distance(*gaussian_statistics(features), *self.heldout_statistics),
+            "class_fractions": class_fractions(probabilities).round(4).tolist(),
+            "n_samples": int(len(images)),
+        }
 
     def real_floor(self, count: int, seed: int = 0) -> dict:
-        "The same metrics for `count` real (reference) images: the floor a perfect generator would reach."
-        index = np.random.default_rng(seed).choice(len(self.reference_images), size=count, replace=False)
+        """The same metrics for `count` real (reference) images: the floor a perfect generator would
+        reach."""
+        index = np.random.default_rng(seed).choice(
+            len(self.reference_images), size=count, replace=False
+        )
         return self.scores(self.reference_images[index])
 
 # %% ../nbs/06_evaluation.ipynb #c021
 def nearest_neighbour_distances(images, reference, batch_size: int = 256) -> np.ndarray:
-    "Euclidean pixel distance from each image to its nearest image in `reference` (both `(n, 28, 28, 1)`)."
+    """Euclidean pixel distance from each image to its nearest image in `reference` (both `(n, 28,
+    28, 1)`)."""
     # float64: the expansion |a|² − 2a·b + |b|² cancels badly in float32 for near-copies
     flat_reference = tf.reshape(tf.constant(reference, tf.float64), (len(reference), -1))
-    reference_norms = tf.reduce_sum(flat_reference ** 2, axis=1)
+    reference_norms = tf.reduce_sum(flat_reference**2, axis=1)
     distances = []
     for start in range(0, len(images), batch_size):
-        batch = tf.reshape(tf.constant(images[start:start + batch_size], tf.float64), (-1, flat_reference.shape[1]))
-        squared = tf.reduce_sum(batch ** 2, axis=1, keepdims=True) - 2 * batch @ tf.transpose(flat_reference) + reference_norms
+        batch = tf.reshape(
+            tf.constant(images[start : start + batch_size], tf.float64),
+            (-1, flat_reference.shape[1]),
+        )
+        squared = (
+            tf.reduce_sum(batch**2, axis=1, keepdims=True)
+            - 2 * batch @ tf.transpose(flat_reference)
+            + reference_norms
+        )
         distances.append(tf.sqrt(tf.maximum(tf.reduce_min(squared, axis=1), 0.0)).numpy())
     return np.concatenate(distances)

@@ -14,21 +14,32 @@ def _stub(*args, **kwargs): ...
 
 
 def is_placeholder(answer) -> bool:
-    "True for an exercise's untouched placeholder: `None`, `...`, a tuple of them, or a function whose body is `...`."
+    """True for an exercise's untouched placeholder: `None`, `...`, a tuple of them, or a function
+    whose body is `...`."""
     if answer is None or answer is Ellipsis:
         return True
-    if isinstance(answer, tuple) and answer and all(part is None or part is Ellipsis for part in answer):
+    if (
+        isinstance(answer, tuple)
+        and answer
+        and all(part is None or part is Ellipsis for part in answer)
+    ):
         return True
-    code = getattr(answer, "__code__", None)  # a function that does nothing compiles to the same bytes as _stub
+    code = getattr(
+        answer, "__code__", None
+    )  # a function that does nothing compiles to the same bytes as _stub
     return code is not None and code.co_code == _stub.__code__.co_code
 
 
 def attempted(name: str, answer) -> bool:
-    """False, with a note that says so, while `answer` is still the placeholder the exercise cell came with — so
-    "Run all" goes through a notebook whose exercises are not done yet; True once there is something to check."""
+    """False, with a note that says so, while `answer` is still the placeholder the exercise cell
+    came with — so "Run all" goes through a notebook whose exercises are not done yet; True once
+    there is something to check."""
     if is_placeholder(answer):
-        print(f"{name}: not attempted yet — replace the `...` or `None` in the exercise cell with your answer "
-              "and run the cell, then this check.")
+        print(
+            f"{name}: not attempted yet — replace the `...` or `None` in the exercise cell with "
+            "your answer "
+            "and run the cell, then this check."
+        )
         return False
     return True
 
@@ -54,25 +65,39 @@ __all__ = ['ExerciseError', 'is_placeholder', 'attempted', 'passed', 'check_two_
 
 # %% ../nbs/91_exercises.ipynb #c004
 def check_two_noise_batches(two_noise_batches) -> bool:
-    "Lesson 00: `two_noise_batches(seed)` returns two different (16, 100) normal batches, the same pair for the same seed."
+    """Lesson 00: `two_noise_batches(seed)` returns two different (16, 100) normal batches, the same
+    pair for the same seed."""
     name = "two_noise_batches"
     first = two_noise_batches(3)
     if _not_attempted(name, first):
         return False
     if not isinstance(first, (tuple, list)) or len(first) != 2:
-        raise ExerciseError(f"{name}: expected a pair (a, b) of tensors, got {type(first).__name__}")
+        raise ExerciseError(
+            f"{name}: expected a pair (a, b) of tensors, got {type(first).__name__}"
+        )
     a, b = (np.asarray(t) for t in first)
     for label, batch in (("first", a), ("second", b)):
         if batch.shape != (16, 100):
-            raise ExerciseError(f"{name}: the {label} batch has shape {batch.shape}, expected (16, 100)")
+            raise ExerciseError(
+                f"{name}: the {label} batch has shape {batch.shape}, expected (16, 100)"
+            )
     if np.array_equal(a, b):
-        raise ExerciseError(f"{name}: both batches are identical — seed once, then draw twice (do not re-seed between draws)")
+        raise ExerciseError(
+            f"{name}: both batches are identical — seed once, then draw twice (do not re-seed "
+            "between draws)"
+        )
     if abs(a.std() - 1) > 0.2 or abs(a.mean()) > 0.2:
-        raise ExerciseError(f"{name}: values have mean {a.mean():.2f} and std {a.std():.2f}, expected a standard normal (0, 1)")
+        raise ExerciseError(
+            f"{name}: values have mean {a.mean():.2f} and std {a.std():.2f}, expected a standard "
+            "normal (0, 1)"
+        )
     again = [np.asarray(t) for t in two_noise_batches(3)]
     if not (np.array_equal(a, again[0]) and np.array_equal(b, again[1])):
-        raise ExerciseError(f"{name}: a second call with the same seed gave different numbers — seed every generator "
-                            "at the start of the function (keras.utils.set_random_seed)")
+        raise ExerciseError(
+            f"{name}: a second call with the same seed gave different numbers — seed every "
+            "generator "
+            "at the start of the function (keras.utils.set_random_seed)"
+        )
     other = np.asarray(two_noise_batches(4)[0])
     if np.array_equal(a, other):
         raise ExerciseError(f"{name}: seeds 3 and 4 give the same noise — the seed is not used")
@@ -80,7 +105,8 @@ def check_two_noise_batches(two_noise_batches) -> bool:
 
 # %% ../nbs/91_exercises.ipynb #c006
 def check_to_uint8(to_uint8) -> bool:
-    "Lesson 01: `to_uint8` maps float images (n, h, w, 1) in [-1, 1] to uint8 (n, h, w), rounding and clipping."
+    """Lesson 01: `to_uint8` maps float images (n, h, w, 1) in [-1, 1] to uint8 (n, h, w), rounding
+    and clipping."""
     name = "to_uint8"
     scaled = np.array([-1.0, -0.2, 0.0, 0.5, 1.0, 1.3, -1.4], np.float32).reshape(1, 1, 7, 1)
     expected = np.array([0, 102, 128, 191, 255, 255, 0], np.uint8).reshape(1, 1, 7)
@@ -89,32 +115,46 @@ def check_to_uint8(to_uint8) -> bool:
         return False
     result = np.asarray(result)
     if result.shape != expected.shape:
-        raise ExerciseError(f"{name}: output shape {result.shape}, expected {expected.shape} — drop the channel axis")
+        raise ExerciseError(
+            f"{name}: output shape {result.shape}, expected {expected.shape} — drop the channel "
+            "axis"
+        )
     if result.dtype != np.uint8:
         raise ExerciseError(f"{name}: dtype {result.dtype}, expected uint8")
     if result[0, 0, 5] != 255 or result[0, 0, 6] != 0:
-        raise ExerciseError(f"{name}: 1.3 → {result[0, 0, 5]} and -1.4 → {result[0, 0, 6]}; out-of-range values must be "
-                            "clipped to 255 and 0 (casting to uint8 without clipping wraps around)")
+        raise ExerciseError(
+            f"{name}: 1.3 → {result[0, 0, 5]} and -1.4 → {result[0, 0, 6]}; out-of-range values "
+            "must be "
+            "clipped to 255 and 0 (casting to uint8 without clipping wraps around)"
+        )
     if result[0, 0, 0] != 0 or result[0, 0, 4] != 255:
-        raise ExerciseError(f"{name}: -1 → {result[0, 0, 0]} and 1 → {result[0, 0, 4]}, expected 0 and 255 — "
-                            "the inverse of (x - 127.5) / 127.5 is x * 127.5 + 127.5")
+        raise ExerciseError(
+            f"{name}: -1 → {result[0, 0, 0]} and 1 → {result[0, 0, 4]}, expected 0 and 255 — "
+            "the inverse of (x - 127.5) / 127.5 is x * 127.5 + 127.5"
+        )
     off = np.abs(result.astype(int) - expected.astype(int))
     if off.max() > 0:
         index = int(off.argmax())
-        raise ExerciseError(f"{name}: {scaled.ravel()[index]} → {result.ravel()[index]}, expected {expected.ravel()[index]} "
-                            f"(off by {off.max()}): round to the nearest level instead of truncating")
+        raise ExerciseError(
+            f"{name}: {scaled.ravel()[index]} → {result.ravel()[index]}, expected "
+            f"{expected.ravel()[index]} "
+            f"(off by {off.max()}): round to the nearest level instead of truncating"
+        )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #c008
 def check_stack_output_size(stack_output_size) -> bool:
-    "Lesson 02: `stack_output_size(size, specs)` with specs of (kernel, stride, padding), compared with Keras."
+    """Lesson 02: `stack_output_size(size, specs)` with specs of (kernel, stride, padding), compared
+    with Keras."""
     import keras
 
     name = "stack_output_size"
-    cases = [(7, [(5, 1, "same"), (5, 2, "same"), (5, 2, "same")]),
-             (4, [(4, 2, "valid"), (3, 1, "valid")]),
-             (3, [(1, 3, "valid"), (2, 2, "same")]),
-             (5, [])]
+    cases = [
+        (7, [(5, 1, "same"), (5, 2, "same"), (5, 2, "same")]),
+        (4, [(4, 2, "valid"), (3, 1, "valid")]),
+        (3, [(1, 3, "valid"), (2, 2, "same")]),
+        (5, []),
+    ]
     for size, specs in cases:
         result = stack_output_size(size, specs)
         if _not_attempted(name, result):
@@ -126,15 +166,27 @@ def check_stack_output_size(stack_output_size) -> bool:
         if result != expected:
             hint = ""
             if specs and specs[0][0] < specs[0][1]:
-                hint = " — with 'valid' and a kernel smaller than the stride the size is (n-1)·s + max(k, s)"
-            raise ExerciseError(f"{name}({size}, {specs}) = {result}, but Keras gives {expected} (off by {result - expected}){hint}")
+                hint = (
+                    " — with 'valid' and a kernel smaller than the stride the size is (n-1)·s "
+                    "+ max(k, s)"
+                )
+            raise ExerciseError(
+                f"{name}({size}, {specs}) = {result}, but Keras gives {expected} (off by "
+                f"{result - expected}){hint}"
+            )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #c010
 def check_field_of(field_of) -> bool:
-    "Lesson 03: `field_of(specs)` with specs of (kernel, stride) gives the receptive field of one output unit."
+    """Lesson 03: `field_of(specs)` with specs of (kernel, stride) gives the receptive field of one
+    output unit."""
     name = "field_of"
-    cases = {((5, 2), (5, 2)): 13, ((4, 2), (4, 2), (4, 2)): 22, ((3, 1),): 3, ((3, 2), (3, 1), (3, 1)): 11}
+    cases = {
+        ((5, 2), (5, 2)): 13,
+        ((4, 2), (4, 2), (4, 2)): 22,
+        ((3, 1),): 3,
+        ((3, 2), (3, 1), (3, 1)): 11,
+    }
     for specs, expected in cases.items():
         result = field_of(list(specs))
         if _not_attempted(name, result):
@@ -142,10 +194,18 @@ def check_field_of(field_of) -> bool:
         if result != expected:
             hint = ""
             if result == 1 + sum(k - 1 for k, _ in specs):
-                hint = " — you ignored the strides: each layer's growth is multiplied by the product of the earlier strides"
+                hint = (
+                    " — you ignored the strides: each layer's growth is multiplied by the "
+                    "product of the earlier strides"
+                )
             elif result == sum(k for k, _ in specs):
-                hint = " — summing kernel sizes double-counts the centre pixel and ignores the strides"
-            raise ExerciseError(f"{name}({list(specs)}) = {result}, expected {expected} (off by {result - expected}){hint}")
+                hint = (
+                    " — summing kernel sizes double-counts the centre pixel and ignores the strides"
+                )
+            raise ExerciseError(
+                f"{name}({list(specs)}) = {result}, expected {expected} (off by "
+                f"{result - expected}){hint}"
+            )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #c012
@@ -159,30 +219,45 @@ def check_generator_loss(my_generator_loss) -> bool:
     result = my_generator_loss(logits)
     if _not_attempted(name, result):
         return False
-    if np.ndim(np.asarray(result)) != 0:  # checked before float(), which would fail with a less helpful message
-        raise ExerciseError(f"{name}: returned shape {np.shape(result)}, expected a scalar — take the mean over the batch")
+    if (
+        np.ndim(np.asarray(result)) != 0
+    ):  # checked before float(), which would fail with a less helpful message
+        raise ExerciseError(
+            f"{name}: returned shape {np.shape(result)}, expected a scalar — take the mean over "
+            "the batch"
+        )
     value = float(np.asarray(result))
     if abs(value - expected) > 1e-4:
         minimax = float(-np.mean(np.log1p(np.exp(logits.numpy()))))
         probabilities = 1 / (1 + np.exp(-logits.numpy()))
         double_sigmoid = float(np.mean(np.log1p(np.exp(-probabilities))))
         if abs(value - minimax) < 1e-4:
-            hint = "that is the minimax loss log(1 − D); the non-saturating loss is −log D = softplus(−ℓ)"
+            hint = (
+                "that is the minimax loss log(1 − D); the non-saturating loss is −log D = "
+                "softplus(−ℓ)"
+            )
         elif abs(value + expected) < 1e-4:
             hint = "the sign is flipped: the generator minimises −log D(G(z))"
         elif abs(value - double_sigmoid) < 1e-4:
             hint = "you applied a sigmoid before a from-logits formula (a double sigmoid)"
         else:
             hint = "check the formula mean(softplus(−ℓ))"
-        raise ExerciseError(f"{name}: got {value:.4f}, expected {expected:.4f} (off by {value - expected:+.4f}) — {hint}")
+        raise ExerciseError(
+            f"{name}: got {value:.4f}, expected {expected:.4f} (off by {value - expected:+.4f}) "
+            f"— {hint}"
+        )
     large = float(np.asarray(my_generator_loss(tf.constant([[-200.0], [200.0]]))))
     if not np.isfinite(large) or abs(large - 100.0) > 1e-3:
-        raise ExerciseError(f"{name}: for logits ±200 got {large}, expected 100.0 — log(sigmoid(ℓ)) underflows; use softplus")
+        raise ExerciseError(
+            f"{name}: for logits ±200 got {large}, expected 100.0 — log(sigmoid(ℓ)) underflows; "
+            "use softplus"
+        )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #c014
 def check_noise_like(noise_like) -> bool:
-    "Lesson 05: `noise_like(real_images, latent_dim)` gives (batch, latent_dim) normal noise, also inside tf.function."
+    """Lesson 05: `noise_like(real_images, latent_dim)` gives (batch, latent_dim) normal noise, also
+    inside tf.function."""
     import tensorflow as tf
 
     name = "noise_like"
@@ -190,20 +265,32 @@ def check_noise_like(noise_like) -> bool:
     if _not_attempted(name, result):
         return False
     if tuple(result.shape) != (5, 100):
-        raise ExerciseError(f"{name}: shape {tuple(result.shape)} for a batch of 5 and latent_dim 100, expected (5, 100)")
-    traced = tf.function(lambda images: noise_like(images, 16),
-                         input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
+        raise ExerciseError(
+            f"{name}: shape {tuple(result.shape)} for a batch of 5 and latent_dim 100, expected "
+            "(5, 100)"
+        )
+    traced = tf.function(
+        lambda images: noise_like(images, 16),
+        input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)],
+    )
     try:
         shapes = [tuple(traced(tf.zeros((size, 28, 28, 1))).shape) for size in (64, 7)]
     except Exception as error:  # typically `images.shape[0]` is None inside the tf.function
-        raise ExerciseError(f"{name}: fails inside tf.function with an unknown batch size ({type(error).__name__}) — "
-                            "use tf.shape(real_images)[0], not real_images.shape[0]") from error
+        raise ExerciseError(
+            f"{name}: fails inside tf.function with an unknown batch size "
+            f"({type(error).__name__}) — "
+            "use tf.shape(real_images)[0], not real_images.shape[0]"
+        ) from error
     if shapes != [(64, 16), (7, 16)]:
-        raise ExerciseError(f"{name}: inside tf.function got shapes {shapes}, expected [(64, 16), (7, 16)] — "
-                            "size the noise from the batch, not from a constant")
+        raise ExerciseError(
+            f"{name}: inside tf.function got shapes {shapes}, expected [(64, 16), (7, 16)] — "
+            "size the noise from the batch, not from a constant"
+        )
     values = np.asarray(noise_like(tf.zeros((2000, 1)), 8))
     if abs(values.mean()) > 0.1 or abs(values.std() - 1) > 0.1:
-        raise ExerciseError(f"{name}: mean {values.mean():.2f}, std {values.std():.2f}; expected a standard normal")
+        raise ExerciseError(
+            f"{name}: mean {values.mean():.2f}, std {values.std():.2f}; expected a standard normal"
+        )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #cf97d4f
@@ -213,18 +300,23 @@ def _symmetric_root(matrix):
 
 
 def check_frechet_distance(my_frechet) -> bool:
-    """Lesson 06: `my_frechet(mean_a, cov_a, mean_b, cov_b)` is the Fréchet distance between two Gaussians,
-    ‖μa − μb‖² + tr(Σa) + tr(Σb) − 2·tr((Σa Σb)^½), as a real number."""
+    """Lesson 06: `my_frechet(mean_a, cov_a, mean_b, cov_b)` is the Fréchet distance between two
+    Gaussians, ‖μa − μb‖² + tr(Σa) + tr(Σb) − 2·tr((Σa Σb)^½), as a real number."""
     name = "my_frechet"
     mean_a, mean_b = np.array([0.0, 1.0]), np.array([1.0, -1.0])
     cov_a = np.array([[2.0, 0.9], [0.9, 1.0]])
-    cov_b = np.array([[1.0, -0.4], [-0.4, 3.0]])  # does not commute with cov_a: the order of the roots matters
+    cov_b = np.array(
+        [[1.0, -0.4], [-0.4, 3.0]]
+    )  # does not commute with cov_a: the order of the roots matters
     result = my_frechet(mean_a, cov_a, mean_b, cov_b)
     if _not_attempted(name, result):
         return False
     if np.iscomplexobj(result) and abs(np.imag(result)) > 0:
-        raise ExerciseError(f"{name}: returned the complex number {complex(result):.4f} — a matrix square root can carry "
-                            "tiny imaginary parts from rounding; return the real part (a distance is real)")
+        raise ExerciseError(
+            f"{name}: returned the complex number {complex(result):.4f} — a matrix square root "
+            "can carry "
+            "tiny imaginary parts from rounding; return the real part (a distance is real)"
+        )
     value = float(np.real(result))
     root_a = _symmetric_root(cov_a)
     trace_root = np.sum(np.sqrt(np.linalg.eigvalsh(root_a @ cov_b @ root_a)))  # tr((Σa Σb)^½)
@@ -233,116 +325,180 @@ def check_frechet_distance(my_frechet) -> bool:
     wrong = {
         "the mean term ‖μa − μb‖² is missing": expected - mean_term,
         "the cross term needs a factor 2: − 2·tr((Σa Σb)^½)": expected + trace_root,
-        "tr(√(Σa Σb)) is a matrix square root, not the element-wise np.sqrt of the product":
-            mean_term + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(np.sqrt(np.abs(cov_a @ cov_b))),
-        "tr(√Σa · √Σb) equals tr((Σa Σb)^½) only when the covariances commute — take the root of the product":
-            mean_term + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root_a @ _symmetric_root(cov_b)),
-        "the means are compared without squaring: use ‖μa − μb‖², the squared distance":
-            np.sqrt(mean_term) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root,
+        "tr(√(Σa Σb)) is a matrix square root, not the element-wise np.sqrt of the product": (
+            mean_term
+            + np.trace(cov_a)
+            + np.trace(cov_b)
+            - 2 * np.trace(np.sqrt(np.abs(cov_a @ cov_b)))
+        ),
+        "tr(√Σa · √Σb) equals tr((Σa Σb)^½) only when the covariances commute — take the root of "
+        "the product": mean_term
+        + np.trace(cov_a)
+        + np.trace(cov_b)
+        - 2 * np.trace(root_a @ _symmetric_root(cov_b)),
+        "the means are compared without squaring: use ‖μa − μb‖², the squared distance": np.sqrt(
+            mean_term
+        )
+        + np.trace(cov_a)
+        + np.trace(cov_b)
+        - 2 * trace_root,
     }
     if not np.isclose(value, expected, rtol=1e-4):
         for problem, wrong_value in wrong.items():
             if np.isclose(value, wrong_value, rtol=1e-4):
                 raise ExerciseError(f"{name}: {value:.4f}, expected {expected:.4f} — {problem}")
-        raise ExerciseError(f"{name}: {value:.4f}, expected {expected:.4f} (off by {value - expected:+.4f})")
+        raise ExerciseError(
+            f"{name}: {value:.4f}, expected {expected:.4f} (off by {value - expected:+.4f})"
+        )
     same = float(np.real(my_frechet(mean_a, cov_a, mean_a, cov_a)))
     if abs(same) > 1e-6:
         raise ExerciseError(f"{name}: a Gaussian's distance to itself is {same:.6f}, expected 0")
     swapped = float(np.real(my_frechet(mean_b, cov_b, mean_a, cov_a)))
     if not np.isclose(swapped, expected, rtol=1e-4):
-        raise ExerciseError(f"{name}: {swapped:.4f} with the two Gaussians swapped, {value:.4f} in order — the distance "
-                            "is symmetric")
+        raise ExerciseError(
+            f"{name}: {swapped:.4f} with the two Gaussians swapped, {value:.4f} in order — the "
+            "distance "
+            "is symmetric"
+        )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #c4a1daf
 def check_balanced_labels(my_balanced_labels) -> bool:
-    """Lesson 07: `my_balanced_labels(count, num_classes)` gives `count` integer labels 0 … num_classes − 1, every
-    class equally often (the first `count % num_classes` classes once more), in class order."""
+    """Lesson 07: `my_balanced_labels(count, num_classes)` gives `count` integer labels 0 …
+    num_classes − 1, every class equally often (the first `count % num_classes` classes once more),
+    in class order."""
     name = "my_balanced_labels"
     result = my_balanced_labels(25, 10)
     if _not_attempted(name, result):
         return False
     labels = np.asarray(result)
     if labels.shape != (25,):
-        raise ExerciseError(f"{name}(25, 10): shape {labels.shape}, expected (25,) — one label per sample")
+        raise ExerciseError(
+            f"{name}(25, 10): shape {labels.shape}, expected (25,) — one label per sample"
+        )
     if not np.issubdtype(labels.dtype, np.integer):
-        raise ExerciseError(f"{name}: dtype {labels.dtype}, expected integers (an Embedding looks labels up by index)")
+        raise ExerciseError(
+            f"{name}: dtype {labels.dtype}, expected integers (an Embedding looks labels up by "
+            "index)"
+        )
     if labels.min() == 1 and labels.max() == 10:
         raise ExerciseError(f"{name}: labels run 1–10, expected 0–9 — class k is the digit k")
     if labels.min() < 0 or labels.max() > 9:
         raise ExerciseError(f"{name}: labels from {labels.min()} to {labels.max()}, expected 0–9")
     counts = np.bincount(labels, minlength=10)
     if counts.max() - counts.min() > 1:
-        raise ExerciseError(f"{name}(25, 10): class counts {counts.tolist()}, expected each class 2 or 3 times — random "
-                            "labels are not balanced; repeat 0 … 9 in turn (np.arange(count) % num_classes)")
+        raise ExerciseError(
+            f"{name}(25, 10): class counts {counts.tolist()}, expected each class 2 or 3 times — "
+            "random "
+            "labels are not balanced; repeat 0 … 9 in turn (np.arange(count) % num_classes)"
+        )
     if counts.tolist() != [3] * 5 + [2] * 5:
-        raise ExerciseError(f"{name}(25, 10): class counts {counts.tolist()}, expected the first five classes 3 times "
-                            "and the rest twice")
-    if not np.array_equal(np.asarray(my_balanced_labels(20, 10)), np.tile(np.arange(10), 2)) and \
-            not np.array_equal(np.asarray(my_balanced_labels(20, 10)), np.repeat(np.arange(10), 2)):
-        raise ExerciseError(f"{name}(20, 10): expected the classes in order — 0…9 twice, or each class twice in a row")
+        raise ExerciseError(
+            f"{name}(25, 10): class counts {counts.tolist()}, expected the first five classes 3 "
+            "times "
+            "and the rest twice"
+        )
+    if not np.array_equal(
+        np.asarray(my_balanced_labels(20, 10)), np.tile(np.arange(10), 2)
+    ) and not np.array_equal(np.asarray(my_balanced_labels(20, 10)), np.repeat(np.arange(10), 2)):
+        raise ExerciseError(
+            f"{name}(20, 10): expected the classes in order — 0…9 twice, or each class twice in "
+            "a row"
+        )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #c28a8e2
 def check_interpolates(my_interpolates) -> bool:
-    """Lesson 08: `my_interpolates(real, fake, seed)` returns ε·real + (1 − ε)·fake with one ε ~ U(0, 1) per image,
-    the points where WGAN-GP measures the critic's gradient norm."""
+    """Lesson 08: `my_interpolates(real, fake, seed)` returns ε·real + (1 − ε)·fake with one ε ~
+    U(0, 1) per image, the points where WGAN-GP measures the critic's gradient norm."""
     import tensorflow as tf
 
     name = "my_interpolates"
     count = 4000
-    real, fake = tf.ones((count, 4, 4, 1)), tf.zeros((count, 4, 4, 1))  # then each interpolate is ε itself
+    real, fake = (
+        tf.ones((count, 4, 4, 1)),
+        tf.zeros((count, 4, 4, 1)),
+    )  # then each interpolate is ε itself
     result = my_interpolates(real, fake, 0)
     if _not_attempted(name, result):
         return False
     points = np.asarray(result)
     if points.shape != (count, 4, 4, 1):
-        raise ExerciseError(f"{name}: shape {points.shape}, expected the images' shape {(count, 4, 4, 1)}")
+        raise ExerciseError(
+            f"{name}: shape {points.shape}, expected the images' shape {(count, 4, 4, 1)}"
+        )
     per_image = points.reshape(count, -1)
     if np.ptp(per_image, axis=1).max() > 1e-6:
-        raise ExerciseError(f"{name}: ε differs between pixels of one image — draw one ε per image, shape (n, 1, 1, 1), "
-                            "so each interpolate lies on the line between its real and its fake image")
+        raise ExerciseError(
+            f"{name}: ε differs between pixels of one image — draw one ε per image, shape (n, 1, "
+            "1, 1), "
+            "so each interpolate lies on the line between its real and its fake image"
+        )
     epsilon = per_image[:, 0]
     if np.ptp(epsilon) < 1e-6:
-        raise ExerciseError(f"{name}: the same ε = {epsilon[0]:.3f} for every image — draw one per image")
+        raise ExerciseError(
+            f"{name}: the same ε = {epsilon[0]:.3f} for every image — draw one per image"
+        )
     if epsilon.min() < -1e-6 or epsilon.max() > 1 + 1e-6:
-        raise ExerciseError(f"{name}: ε from {epsilon.min():.2f} to {epsilon.max():.2f}, expected within [0, 1] — draw ε "
-                            "from a uniform distribution; normal draws leave the segment between real and fake")
+        raise ExerciseError(
+            f"{name}: ε from {epsilon.min():.2f} to {epsilon.max():.2f}, expected within [0, 1] "
+            "— draw ε "
+            "from a uniform distribution; normal draws leave the segment between real and fake"
+        )
     if abs(epsilon.mean() - 0.5) > 0.03 or abs(epsilon.var() - 1 / 12) > 0.01:
-        raise ExerciseError(f"{name}: ε has mean {epsilon.mean():.3f} and variance {epsilon.var():.4f}, expected "
-                            f"U(0, 1): 0.5 and {1 / 12:.4f}")
+        raise ExerciseError(
+            f"{name}: ε has mean {epsilon.mean():.3f} and variance {epsilon.var():.4f}, expected "
+            f"U(0, 1): 0.5 and {1 / 12:.4f}"
+        )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #c925f41
 def check_discriminator_accuracy(my_accuracies) -> bool:
-    """Lesson 09: `my_accuracies(real_logits, fake_logits)` returns `(real_accuracy, fake_accuracy)`: the fraction of
-    real images with a logit above 0 and of fakes with a logit below 0."""
+    """Lesson 09: `my_accuracies(real_logits, fake_logits)` returns `(real_accuracy,
+    fake_accuracy)`: the fraction of real images with a logit above 0 and of fakes with a logit
+    below 0."""
     name = "my_accuracies"
-    real_logits = np.array([[2.0], [0.3], [-1.0], [0.7]], np.float32)  # logit > 0 means "real": 3 of 4 right
+    real_logits = np.array(
+        [[2.0], [0.3], [-1.0], [0.7]], np.float32
+    )  # logit > 0 means "real": 3 of 4 right
     fake_logits = np.array([[-3.0], [0.2], [0.6], [-0.1]], np.float32)  # 2 of 4 right
     result = my_accuracies(real_logits, fake_logits)
     if _not_attempted(name, result):
         return False
     if np.ndim(result) == 0:
-        raise ExerciseError(f"{name}: one number ({float(result):.3f}); expected two, (real_accuracy, fake_accuracy) — "
-                            "a discriminator can be right on all reals and wrong on all fakes, and one average hides it")
+        raise ExerciseError(
+            f"{name}: one number ({float(result):.3f}); expected two, (real_accuracy, "
+            "fake_accuracy) — "
+            """a discriminator can be right on all reals and wrong on all fakes, and one average
+            hides it"""
+        )
     real_accuracy, fake_accuracy = (float(value) for value in result)
     if (real_accuracy, fake_accuracy) == (3.0, 2.0):
-        raise ExerciseError(f"{name}: counts (3, 2), expected fractions (0.75, 0.5) — divide by the number of images")
+        raise ExerciseError(
+            f"{name}: counts (3, 2), expected fractions (0.75, 0.5) — divide by the number of "
+            "images"
+        )
     if np.isclose(real_accuracy, 0.5) and np.isclose(fake_accuracy, 0.75):
-        raise ExerciseError(f"{name}: (0.5, 0.75), expected (0.75, 0.5) — these are logits, so the threshold is 0, not "
-                            "0.5 (σ(0) = 0.5)")
+        raise ExerciseError(
+            f"{name}: (0.5, 0.75), expected (0.75, 0.5) — these are logits, so the threshold is "
+            "0, not "
+            "0.5 (σ(0) = 0.5)"
+        )
     if np.isclose(real_accuracy, 0.25) and np.isclose(fake_accuracy, 0.5):
-        raise ExerciseError(f"{name}: (0.25, 0.5), expected (0.75, 0.5) — a real image is classified right when its logit "
-                            "is above 0")
+        raise ExerciseError(
+            f"{name}: (0.25, 0.5), expected (0.75, 0.5) — a real image is classified right when "
+            "its logit "
+            "is above 0"
+        )
     if np.isclose(real_accuracy, 0.75) and np.isclose(fake_accuracy, 0.5):
         return _passed(name)
     raise ExerciseError(f"{name}: ({real_accuracy:.3f}, {fake_accuracy:.3f}), expected (0.75, 0.5)")
 
 # %% ../nbs/91_exercises.ipynb #c016
 def check_input_and_target(input_and_target) -> bool:
-    """Lesson 10: `input_and_target(chunk)` splits a window of `window + 1` ids (a 1-D tensor or array) into the input
-    (all but the last) and the target (all but the first): at every position the target is the next character."""
+    """Lesson 10: `input_and_target(chunk)` splits a window of `window + 1` ids (a 1-D tensor or
+    array) into the input (all but the last) and the target (all but the first): at every position
+    the target is the next character."""
     import tensorflow as tf
 
     name = "input_and_target"
@@ -351,64 +507,94 @@ def check_input_and_target(input_and_target) -> bool:
     if _not_attempted(name, result):
         return False
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise ExerciseError(f"{name}: expected a pair (inputs, targets), got {type(result).__name__}")
+        raise ExerciseError(
+            f"{name}: expected a pair (inputs, targets), got {type(result).__name__}"
+        )
     inputs, targets = (np.asarray(part) for part in result)
     if np.array_equal(inputs, targets):
-        raise ExerciseError(f"{name}: inputs and targets are the same ids — the model would learn to copy its input; "
-                            "the target must be the input shifted by one")
+        raise ExerciseError(
+            f"{name}: inputs and targets are the same ids — the model would learn to copy its "
+            "input; "
+            "the target must be the input shifted by one"
+        )
     if inputs.shape != (10,) or targets.shape != (10,):
-        raise ExerciseError(f"{name}: a chunk of 11 ids gave shapes {inputs.shape} and {targets.shape}, expected (10,) "
-                            "and (10,) — both drop one id of the window + 1")
+        raise ExerciseError(
+            f"{name}: a chunk of 11 ids gave shapes {inputs.shape} and {targets.shape}, expected "
+            "(10,) "
+            "and (10,) — both drop one id of the window + 1"
+        )
     if np.array_equal(inputs, chunk[1:]) and np.array_equal(targets, chunk[:-1]):
-        raise ExerciseError(f"{name}: shifted the wrong way — the target is the character *after* each input "
-                            "(targets = chunk[1:]), not before it")
+        raise ExerciseError(
+            f"{name}: shifted the wrong way — the target is the character *after* each input "
+            "(targets = chunk[1:]), not before it"
+        )
     shift = int(targets[0] - inputs[0])
     if not (np.array_equal(inputs, chunk[:-1]) and np.array_equal(targets, chunk[1:])):
-        raise ExerciseError(f"{name}: for ids {chunk.tolist()} got inputs {inputs.tolist()} and targets "
-                            f"{targets.tolist()} (targets lead by {shift}); expected inputs = chunk[:-1], targets = chunk[1:]")
+        raise ExerciseError(
+            f"{name}: for ids {chunk.tolist()} got inputs {inputs.tolist()} and targets "
+            f"{targets.tolist()} (targets lead by {shift}); expected inputs = chunk[:-1], "
+            "targets = chunk[1:]"
+        )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #c018
 def check_reparameterize(my_reparameterize) -> bool:
-    """Lesson 12: `my_reparameterize(mean, log_variance, seed)` returns mean + exp(½·log_variance)·ε, ε ~ N(0, I) drawn
-    independently for every element, differentiable in mean and log_variance."""
+    """Lesson 12: `my_reparameterize(mean, log_variance, seed)` returns mean +
+    exp(½·log_variance)·ε, ε ~ N(0, I) drawn independently for every element, differentiable in mean
+    and log_variance."""
     import tensorflow as tf
 
     name = "my_reparameterize"
     count = 50_000
     mean = tf.concat([tf.fill((count, 1), 2.0), tf.fill((count, 1), -1.0)], axis=1)
-    log_variance = tf.concat([tf.fill((count, 1), float(np.log(4.0))), tf.fill((count, 1), float(np.log(0.25)))], axis=1)
+    log_variance = tf.concat(
+        [tf.fill((count, 1), float(np.log(4.0))), tf.fill((count, 1), float(np.log(0.25)))], axis=1
+    )
     result = my_reparameterize(mean, log_variance, 0)
     if _not_attempted(name, result):
         return False
     draws = np.asarray(result)
     if draws.shape != (count, 2):
-        raise ExerciseError(f"{name}: shape {draws.shape}, expected the shape of mean {tuple(mean.shape)}")
+        raise ExerciseError(
+            f"{name}: shape {draws.shape}, expected the shape of mean {tuple(mean.shape)}"
+        )
     variance = draws.var(axis=0)
     if np.allclose(variance, 0, atol=1e-6):
-        raise ExerciseError(f"{name}: every draw equals the mean — multiply exp(0.5 * log_variance) by fresh noise")
+        raise ExerciseError(
+            f"{name}: every draw equals the mean — multiply exp(0.5 * log_variance) by fresh noise"
+        )
     if not np.allclose(draws.mean(axis=0), [2.0, -1.0], atol=0.05):
-        raise ExerciseError(f"{name}: sample means {draws.mean(axis=0).round(2).tolist()}, expected [2.0, -1.0] — add the mean")
+        raise ExerciseError(
+            f"{name}: sample means {draws.mean(axis=0).round(2).tolist()}, expected [2.0, -1.0] "
+            "— add the mean"
+        )
     if np.allclose(variance, [16.0, 0.0625], rtol=0.1):
-        raise ExerciseError(f"{name}: variances {variance.round(3).tolist()}, expected [4.0, 0.25] — exp(log_variance) "
-                            "is the variance; the standard deviation is exp(0.5 * log_variance)")
+        raise ExerciseError(
+            f"{name}: variances {variance.round(3).tolist()}, expected [4.0, 0.25] — "
+            "exp(log_variance) "
+            "is the variance; the standard deviation is exp(0.5 * log_variance)"
+        )
     if not np.allclose(variance, [4.0, 0.25], rtol=0.1):
         raise ExerciseError(f"{name}: variances {variance.round(3).tolist()}, expected [4.0, 0.25]")
     if np.allclose(draws[:100, 0], draws[0, 0]):
-        raise ExerciseError(f"{name}: the same noise for every row — draw noise of the full shape, not one vector")
+        raise ExerciseError(
+            f"{name}: the same noise for every row — draw noise of the full shape, not one vector"
+        )
     with tf.GradientTape() as tape:
         tape.watch([mean, log_variance])
         total = tf.reduce_sum(my_reparameterize(mean, log_variance, 1))
     gradients = tape.gradient(total, [mean, log_variance])
     if any(gradient is None for gradient in gradients):
-        raise ExerciseError(f"{name}: no gradient reaches mean or log_variance — build the sample from them with "
-                            "TensorFlow/Keras ops, not NumPy")
+        raise ExerciseError(
+            f"{name}: no gradient reaches mean or log_variance — build the sample from them with "
+            "TensorFlow/Keras ops, not NumPy"
+        )
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #x6f4552a
 def check_spectral_centroid(my_centroid) -> bool:
-    """Lesson 11: `my_centroid(clips, sample_rate)` gives each clip `(n, length, 1)` its spectral centroid in Hz:
-    the magnitude-weighted mean frequency of the Hann-windowed clip's spectrum."""
+    """Lesson 11: `my_centroid(clips, sample_rate)` gives each clip `(n, length, 1)` its spectral
+    centroid in Hz: the magnitude-weighted mean frequency of the Hann-windowed clip's spectrum."""
     name = "my_centroid"
     sample_rate, length = 8000, 4096
     time_axis = np.arange(length) / sample_rate
@@ -420,8 +606,10 @@ def check_spectral_centroid(my_centroid) -> bool:
         return False
     values = np.asarray(result, np.float64)
     if values.shape != (2,):
-        raise ExerciseError(f"{name}: shape {values.shape}, expected one number per clip: (2,) for 2 clips "
-                            "(sum over the frequency axis, not over clips)")
+        raise ExerciseError(
+            f"{name}: shape {values.shape}, expected one number per clip: (2,) for 2 clips "
+            "(sum over the frequency axis, not over clips)"
+        )
     frequencies = np.fft.rfftfreq(length, 1 / sample_rate)
 
     def centroid(signals, window=True, scale=frequencies, normalize=True):
@@ -432,16 +620,26 @@ def check_spectral_centroid(my_centroid) -> bool:
     signals = clips[..., 0].astype(np.float64)
     expected = centroid(signals)
     if np.allclose(values, centroid(signals, scale=np.arange(len(frequencies))), rtol=1e-3):
-        raise ExerciseError(f"{name}: {values.round(1).tolist()} are FFT bin numbers, expected Hz "
-                            f"{expected.round(1).tolist()} — weight by np.fft.rfftfreq(length, 1 / sample_rate)")
+        raise ExerciseError(
+            f"{name}: {values.round(1).tolist()} are FFT bin numbers, expected Hz "
+            f"{expected.round(1).tolist()} — weight by np.fft.rfftfreq(length, 1 / sample_rate)"
+        )
     if np.allclose(values, centroid(signals, normalize=False), rtol=1e-3):
-        raise ExerciseError(f"{name}: {values.round(0).tolist()} is the magnitude-weighted sum, expected the mean "
-                            f"{expected.round(1).tolist()} Hz — divide by the total magnitude")
+        raise ExerciseError(
+            f"{name}: {values.round(0).tolist()} is the magnitude-weighted sum, expected the mean "
+            f"{expected.round(1).tolist()} Hz — divide by the total magnitude"
+        )
     if np.allclose(values, centroid(signals, window=False), rtol=1e-3):
-        raise ExerciseError(f"{name}: {values.round(1).tolist()} Hz without a window, expected {expected.round(1).tolist()}"
-                            " — multiply the clip by np.hanning(length) first: unwindowed, a 443 Hz tone leaks into "
-                            "every bin and its centroid reads too high")
+        raise ExerciseError(
+            f"{name}: {values.round(1).tolist()} Hz without a window, expected "
+            f"{expected.round(1).tolist()}"
+            """ — multiply the clip by np.hanning(length) first: unwindowed, a 443 Hz tone leaks
+            into"""
+            "every bin and its centroid reads too high"
+        )
     if not np.allclose(values, expected, rtol=0.01):
-        raise ExerciseError(f"{name}: {values.round(1).tolist()} Hz, expected {expected.round(1).tolist()} "
-                            f"(off by {np.abs(values - expected).max():.1f} Hz)")
+        raise ExerciseError(
+            f"{name}: {values.round(1).tolist()} Hz, expected {expected.round(1).tolist()} "
+            f"(off by {np.abs(values - expected).max():.1f} Hz)"
+        )
     return _passed(name)

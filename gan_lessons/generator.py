@@ -18,8 +18,9 @@ LATENT_DIM = 100
 
 
 def sample_latent(count, latent_dim: int = LATENT_DIM, seed=None):
-    """`count` latent vectors from a standard normal, shape `(count, latent_dim)`; a `seed` makes them repeatable.
-    `count` may be a tensor, e.g. `tf.shape(real_images)[0]` inside a `tf.function`."""
+    """`count` latent vectors from a standard normal, shape `(count, latent_dim)`; a `seed` makes
+    them repeatable. `count` may be a tensor, e.g. `tf.shape(real_images)[0]` inside a
+    `tf.function`."""
     import tensorflow as tf
 
     if isinstance(count, (int, np.integer)) and count < 1 or latent_dim < 1:
@@ -29,8 +30,14 @@ def sample_latent(count, latent_dim: int = LATENT_DIM, seed=None):
     return tf.random.stateless_normal((count, latent_dim), seed=(int(seed), 0))
 
 # %% ../nbs/02_generator.ipynb #c010
-def conv_transpose_output_size(size: int, kernel: int, stride: int, padding: str = "same",
-                               output_padding: int | None = None, dilation: int = 1) -> int:
+def conv_transpose_output_size(
+    size: int,
+    kernel: int,
+    stride: int,
+    padding: str = "same",
+    output_padding: int | None = None,
+    dilation: int = 1,
+) -> int:
     "Spatial size after a Keras transposed convolution (`Conv1DTranspose` / `Conv2DTranspose`)."
     if padding not in ("same", "valid"):
         raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
@@ -42,28 +49,62 @@ def conv_transpose_output_size(size: int, kernel: int, stride: int, padding: str
     return (size - 1) * stride + kernel + output_padding
 
 # %% ../nbs/02_generator.ipynb #c014
-def generator_layers(latent_dim: int = LATENT_DIM, channels=(256, 128, 64), strides=(1, 2, 2),
-                     kernel_size: int = 5, start_size: int = 7, image_size: int = 28, image_channels: int = 1) -> list:
-    "Fresh layers of a DCGAN generator: Dense → BN → LeakyReLU → Reshape → [Conv2DTranspose → BN → LeakyReLU]… → Conv2DTranspose (tanh)."
+def generator_layers(
+    latent_dim: int = LATENT_DIM,
+    channels=(256, 128, 64),
+    strides=(1, 2, 2),
+    kernel_size: int = 5,
+    start_size: int = 7,
+    image_size: int = 28,
+    image_channels: int = 1,
+) -> list:
+    """Fresh layers of a DCGAN generator: Dense → BN → LeakyReLU → Reshape → [Conv2DTranspose → BN →
+    LeakyReLU]… → Conv2DTranspose (tanh)."""
     if len(channels) != len(strides):
-        raise ValueError(f"one stride per channel width: got channels={channels}, strides={strides}")
+        raise ValueError(
+            f"one stride per channel width: got channels={channels}, strides={strides}"
+        )
     channels, strides = tuple(channels), tuple(strides)
     size = start_size
     for stride in strides:
         size = conv_transpose_output_size(size, kernel_size, stride)
     if size != image_size:
-        raise ValueError(f"start_size={start_size} with strides={strides} gives {size}×{size} images, not {image_size}×{image_size}")
-    stack = [layers.Dense(start_size * start_size * channels[0], use_bias=False, name="project"),
-             layers.BatchNormalization(name="project_bn"), layers.LeakyReLU(0.2, name="project_act"),
-             layers.Reshape((start_size, start_size, channels[0]), name="to_feature_map")]
+        raise ValueError(
+            f"start_size={start_size} with strides={strides} gives {size}×{size} images, not "
+            f"{image_size}×{image_size}"
+        )
+    stack = [
+        layers.Dense(start_size * start_size * channels[0], use_bias=False, name="project"),
+        layers.BatchNormalization(name="project_bn"),
+        layers.LeakyReLU(0.2, name="project_act"),
+        layers.Reshape((start_size, start_size, channels[0]), name="to_feature_map"),
+    ]
     for index, (width, stride) in enumerate(zip(channels[1:] + (None,), strides)):
         if width is None:  # the last block: to image channels, tanh
-            stack.append(layers.Conv2DTranspose(image_channels, kernel_size, strides=stride, padding="same",
-                                                activation="tanh", dtype="float32", name="to_image"))  # float32 out, even under mixed precision
+            stack.append(
+                layers.Conv2DTranspose(
+                    image_channels,
+                    kernel_size,
+                    strides=stride,
+                    padding="same",
+                    activation="tanh",
+                    dtype="float32",
+                    name="to_image",
+                )
+            )  # float32 out, even under mixed precision
         else:
-            stack += [layers.Conv2DTranspose(width, kernel_size, strides=stride, padding="same", use_bias=False,
-                                             name=f"up{index}"),
-                      layers.BatchNormalization(name=f"up{index}_bn"), layers.LeakyReLU(0.2, name=f"up{index}_act")]
+            stack += [
+                layers.Conv2DTranspose(
+                    width,
+                    kernel_size,
+                    strides=stride,
+                    padding="same",
+                    use_bias=False,
+                    name=f"up{index}",
+                ),
+                layers.BatchNormalization(name=f"up{index}_bn"),
+                layers.LeakyReLU(0.2, name=f"up{index}_act"),
+            ]
     return stack
 
 # %% ../nbs/02_generator.ipynb #c018
@@ -71,7 +112,8 @@ STYLES = ("sequential", "functional", "subclassed")
 
 
 class LayerStack(keras.Model):
-    "The subclassed style: layers created up front, wired in `call` (passing `training` on explicitly)."
+    """The subclassed style: layers created up front, wired in `call` (passing `training` on
+    explicitly)."""
 
     def __init__(self, stack, **kwargs):
         super().__init__(**kwargs)
@@ -90,7 +132,9 @@ class LayerStack(keras.Model):
         return outputs
 
 
-def stack_layers(stack: list, input_shape: tuple, style: str = "functional", name: str | None = None) -> keras.Model:
+def stack_layers(
+    stack: list, input_shape: tuple, style: str = "functional", name: str | None = None
+) -> keras.Model:
     "Wire `stack` (a list of layers) into a built `keras.Model` in the given style."
     if style == "sequential":
         return keras.Sequential([keras.Input(input_shape), *stack], name=name)
@@ -107,37 +151,83 @@ def stack_layers(stack: list, input_shape: tuple, style: str = "functional", nam
     raise ValueError(f"style must be one of {STYLES}, got {style!r}")
 
 
-def build_generator(style: str = "functional", latent_dim: int = LATENT_DIM, **layer_options) -> keras.Model:
+def build_generator(
+    style: str = "functional", latent_dim: int = LATENT_DIM, **layer_options
+) -> keras.Model:
     "A DCGAN generator `(n, latent_dim)` → `(n, 28, 28, 1)` in [-1, 1], in the given Keras style."
-    model = stack_layers(generator_layers(latent_dim, **layer_options), (latent_dim,), style, name=f"generator_{style}")
+    model = stack_layers(
+        generator_layers(latent_dim, **layer_options),
+        (latent_dim,),
+        style,
+        name=f"generator_{style}",
+    )
     model.latent_dim = latent_dim
     return model
 
 # %% ../nbs/02_generator.ipynb #c031
-def generator_1d_layers(latent_dim: int = LATENT_DIM, length: int = 4096, channels=(256, 128, 64, 32),
-                        strides=(4, 4, 4, 4), kernel_size: int = 25, out_channels: int = 1) -> list:
-    "Fresh layers of a 1-D generator: Dense → Reshape → [Conv1DTranspose → BN → LeakyReLU]… → Conv1DTranspose (tanh)."
+def generator_1d_layers(
+    latent_dim: int = LATENT_DIM,
+    length: int = 4096,
+    channels=(256, 128, 64, 32),
+    strides=(4, 4, 4, 4),
+    kernel_size: int = 25,
+    out_channels: int = 1,
+) -> list:
+    """Fresh layers of a 1-D generator: Dense → Reshape → [Conv1DTranspose → BN → LeakyReLU]… →
+    Conv1DTranspose (tanh)."""
     channels, strides = tuple(channels), tuple(strides)
     if len(channels) != len(strides):
-        raise ValueError(f"one stride per channel width: got channels={channels}, strides={strides}")
+        raise ValueError(
+            f"one stride per channel width: got channels={channels}, strides={strides}"
+        )
     start = length // math.prod(strides)
     if start * math.prod(strides) != length:
-        raise ValueError(f"length {length} is not a multiple of the total stride {math.prod(strides)}")
-    stack = [layers.Dense(start * channels[0], use_bias=False, name="project"), layers.BatchNormalization(name="project_bn"),
-             layers.LeakyReLU(0.2, name="project_act"), layers.Reshape((start, channels[0]), name="to_sequence")]
+        raise ValueError(
+            f"length {length} is not a multiple of the total stride {math.prod(strides)}"
+        )
+    stack = [
+        layers.Dense(start * channels[0], use_bias=False, name="project"),
+        layers.BatchNormalization(name="project_bn"),
+        layers.LeakyReLU(0.2, name="project_act"),
+        layers.Reshape((start, channels[0]), name="to_sequence"),
+    ]
     for index, (width, stride) in enumerate(zip(channels[1:] + (None,), strides)):
         if width is None:
-            stack.append(layers.Conv1DTranspose(out_channels, kernel_size, strides=stride, padding="same",
-                                                activation="tanh", name="to_signal"))
+            stack.append(
+                layers.Conv1DTranspose(
+                    out_channels,
+                    kernel_size,
+                    strides=stride,
+                    padding="same",
+                    activation="tanh",
+                    name="to_signal",
+                )
+            )
         else:
-            stack += [layers.Conv1DTranspose(width, kernel_size, strides=stride, padding="same", use_bias=False,
-                                             name=f"up{index}"),
-                      layers.BatchNormalization(name=f"up{index}_bn"), layers.LeakyReLU(0.2, name=f"up{index}_act")]
+            stack += [
+                layers.Conv1DTranspose(
+                    width,
+                    kernel_size,
+                    strides=stride,
+                    padding="same",
+                    use_bias=False,
+                    name=f"up{index}",
+                ),
+                layers.BatchNormalization(name=f"up{index}_bn"),
+                layers.LeakyReLU(0.2, name=f"up{index}_act"),
+            ]
     return stack
 
 
-def build_generator_1d(style: str = "functional", latent_dim: int = LATENT_DIM, **layer_options) -> keras.Model:
+def build_generator_1d(
+    style: str = "functional", latent_dim: int = LATENT_DIM, **layer_options
+) -> keras.Model:
     "A 1-D generator `(n, latent_dim)` → `(n, length, 1)` in [-1, 1], in the given Keras style."
-    model = stack_layers(generator_1d_layers(latent_dim, **layer_options), (latent_dim,), style, name=f"generator_1d_{style}")
+    model = stack_layers(
+        generator_1d_layers(latent_dim, **layer_options),
+        (latent_dim,),
+        style,
+        name=f"generator_1d_{style}",
+    )
     model.latent_dim = latent_dim
     return model

@@ -16,16 +16,20 @@ GENERATOR_LOSS_KINDS = ("non_saturating", "minimax")
 
 def discriminator_loss(real_logits, fake_logits, label_smoothing: float = 0.0):
     """Binary cross-entropy from logits, averaged over each batch and summed over real and fake.
-    Real images have target `1 - label_smoothing` (one-sided smoothing); fakes always have target 0."""
+    Real images have target `1 - label_smoothing` (one-sided smoothing); fakes always have target 0.
+    """
     if not 0.0 <= label_smoothing < 0.5:
         raise ValueError(f"label_smoothing must be in [0, 0.5), got {label_smoothing}")
     real_target = 1.0 - label_smoothing
-    real_part = real_target * ops.softplus(-real_logits) + (1.0 - real_target) * ops.softplus(real_logits)
+    real_part = real_target * ops.softplus(-real_logits) + (1.0 - real_target) * ops.softplus(
+        real_logits
+    )
     return ops.mean(real_part) + ops.mean(ops.softplus(fake_logits))
 
 
 def generator_loss(fake_logits, kind: str = "non_saturating"):
-    "The generator's loss on the discriminator's logits for fakes: `non_saturating` (−log D) or `minimax` (log(1 − D))."
+    """The generator's loss on the discriminator's logits for fakes: `non_saturating` (−log D) or
+    `minimax` (log(1 − D))."""
     if kind == "non_saturating":
         return ops.mean(ops.softplus(-fake_logits))
     if kind == "minimax":

@@ -16,22 +16,47 @@ __all__ = ['PRETRAINED', 'RUN_MODEL_FILE', 'NEWER_KERAS_DEFAULTS', 'PretrainedEr
 
 # %% ../nbs/92_pretrained.ipynb #c004
 PRETRAINED = {
-    "mnist-classifier": dict(file="mnist-classifier.keras", kind="classifier",
-                             summary="MNIST digit classifier (the lesson-06 measuring instrument)"),
-    "dcgan-mnist": dict(file="dcgan-mnist.keras", kind="image-generator",
-                        summary="DCGAN generator trained on MNIST, self-conditioned on k-means clusters of the images "
-                                "(lesson 07; no labels used; weight-averaged)"),
-    "cgan-mnist": dict(file="cgan-mnist.keras", kind="conditional-image-generator",
-                       summary="Conditional DCGAN generator trained on MNIST digits and their labels (weight-averaged)"),
-    "wgan-gp-mnist": dict(file="wgan-gp-mnist.keras", kind="image-generator",
-                          summary="WGAN-GP generator (lesson 08) trained on MNIST (weight-averaged)"),
-    "vae-mnist": dict(file="vae-mnist.keras", kind="image-generator",
-                      summary="Convolutional VAE (lesson 12) trained on MNIST; `load` returns its decoder (pixel means in [-1, 1])"),
-    "audio-gan-tones": dict(file="audio-gan-tones.keras", kind="audio-generator",
-                            summary="1-D convolutional GAN generator (lesson 11) trained on synthetic tones, noise bursts "
-                                    "and chirps at 8 kHz (weight-averaged)"),
-    "char-lstm-frankenstein": dict(file="char-lstm-frankenstein.keras", kind="text-generator",
-                                   summary="Character-level LSTM (lesson 10) trained on the first 90 % of Frankenstein"),
+    "mnist-classifier": dict(
+        file="mnist-classifier.keras",
+        kind="classifier",
+        summary="MNIST digit classifier (the lesson-06 measuring instrument)",
+    ),
+    "dcgan-mnist": dict(
+        file="dcgan-mnist.keras",
+        kind="image-generator",
+        summary="DCGAN generator trained on MNIST, self-conditioned on k-means clusters of the "
+        "images "
+        "(lesson 07; no labels used; weight-averaged)",
+    ),
+    "cgan-mnist": dict(
+        file="cgan-mnist.keras",
+        kind="conditional-image-generator",
+        summary="Conditional DCGAN generator trained on MNIST digits and their labels "
+        "(weight-averaged)",
+    ),
+    "wgan-gp-mnist": dict(
+        file="wgan-gp-mnist.keras",
+        kind="image-generator",
+        summary="WGAN-GP generator (lesson 08) trained on MNIST (weight-averaged)",
+    ),
+    "vae-mnist": dict(
+        file="vae-mnist.keras",
+        kind="image-generator",
+        summary="Convolutional VAE (lesson 12) trained on MNIST; `load` returns its decoder "
+        "(pixel means in [-1, 1])",
+    ),
+    "audio-gan-tones": dict(
+        file="audio-gan-tones.keras",
+        kind="audio-generator",
+        summary="1-D convolutional GAN generator (lesson 11) trained on synthetic tones, noise "
+        "bursts "
+        "and chirps at 8 kHz (weight-averaged)",
+    ),
+    "char-lstm-frankenstein": dict(
+        file="char-lstm-frankenstein.keras",
+        kind="text-generator",
+        summary="Character-level LSTM (lesson 10) trained on the first 90 % of Frankenstein",
+    ),
 }
 RUN_MODEL_FILE = "model.keras"  # what `gan-lessons train` writes into its --out directory
 
@@ -46,11 +71,17 @@ def assets_dir() -> Path:
 
 
 def benchmark_rows(file_name: str) -> list[dict]:
-    "The measured rows a benchmark script ships in the package's assets (`file_name`: one JSON object per line)."
+    """The measured rows a benchmark script ships in the package's assets (`file_name`: one JSON
+    object per line)."""
     path = assets_dir() / file_name
     if not path.is_file():
-        raise FileNotFoundError(f"no {file_name} in {assets_dir()}: expected e.g. recipe_search.jsonl or gan_variants.jsonl")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        raise FileNotFoundError(
+            f"no {file_name} in {assets_dir()}: expected e.g. recipe_search.jsonl or "
+            "gan_variants.jsonl"
+        )
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def available() -> list[str]:
@@ -66,14 +97,25 @@ def model_card(name: str) -> str:
 
 def _check_name(name: str) -> None:
     if name not in PRETRAINED:
-        raise PretrainedError(f"unknown pretrained model {name!r}: expected one of {', '.join(available())}, "
-                              f"or a run directory written by `gan-lessons train` (holding {RUN_MODEL_FILE})")
+        raise PretrainedError(
+            f"unknown pretrained model {name!r}: expected one of {', '.join(available())}, "
+            f"or a run directory written by `gan-lessons train` (holding {RUN_MODEL_FILE})"
+        )
 
 # %% ../nbs/92_pretrained.ipynb #c005l
-# Options later Keras versions added, with the defaults under which an older Keras computes the same thing.
-NEWER_KERAS_DEFAULTS = {"quantization_config": None, "input_axes": None, "output_axes": None, "renorm": False,
-                        "renorm_clipping": None, "renorm_momentum": 0.99}
-_UNKNOWN_OPTIONS = re.compile(r"Unrecognized keyword arguments passed to \w+: (\{.*?\})|unexpected keyword argument '(\w+)'")
+# Options later Keras versions added, with the defaults under which an older Keras computes the same
+# thing.
+NEWER_KERAS_DEFAULTS = {
+    "quantization_config": None,
+    "input_axes": None,
+    "output_axes": None,
+    "renorm": False,
+    "renorm_clipping": None,
+    "renorm_momentum": 0.99,
+}
+_UNKNOWN_OPTIONS = re.compile(
+    r"Unrecognized keyword arguments passed to \w+: (\{.*?\})|unexpected keyword argument '(\w+)'"
+)
 
 
 def _unknown_options(error) -> list[str]:
@@ -100,8 +142,9 @@ def _without_default_option(config, option: str) -> int:
 
 
 def load_keras_file(path) -> keras.Model:
-    """`keras.models.load_model(path, compile=False)`; for a file saved by a newer Keras, the options that Keras added
-    and the file leaves at their defaults are removed, with a warning, until this Keras accepts the file."""
+    """`keras.models.load_model(path, compile=False)`; for a file saved by a newer Keras, the
+    options that Keras added and the file leaves at their defaults are removed, with a warning,
+    until this Keras accepts the file."""
     import tempfile
     import warnings
     import zipfile
@@ -114,21 +157,30 @@ def load_keras_file(path) -> keras.Model:
     with zipfile.ZipFile(path) as archive:
         parts = {name: archive.read(name) for name in archive.namelist()}
     config, dropped = json.loads(parts["config.json"]), []
-    saved_by = json.loads(parts.get("metadata.json", b"{}")).get("keras_version", "an unknown version")
+    saved_by = json.loads(parts.get("metadata.json", b"{}")).get(
+        "keras_version", "an unknown version"
+    )
     with tempfile.TemporaryDirectory() as folder:
         while True:
             options = _unknown_options(last_error)
             unknown = [option for option in options if option not in NEWER_KERAS_DEFAULTS]
             if not options or unknown:
-                raise ValueError(f"{path.name} was saved by Keras {saved_by} and uses what Keras {keras.__version__} "
-                                 f"lacks ({', '.join(unknown or ['see below'])}); upgrade Keras: "
-                                 f"pip install -U 'keras>=3.8'") from last_error
+                raise ValueError(
+                    f"{path.name} was saved by Keras {saved_by} and uses what Keras "
+                    f"{keras.__version__} "
+                    f"lacks ({', '.join(unknown or ['see below'])}); upgrade Keras: "
+                    f"pip install -U 'keras>=3.8'"
+                ) from last_error
             for option in options:
                 _without_default_option(config, option)
-            used = [option for option in options if f'"{option}":' in json.dumps(config)]  # left: not its default
+            used = [
+                option for option in options if f'"{option}":' in json.dumps(config)
+            ]  # left: not its default
             if used:
-                raise ValueError(f"{path.name} sets {', '.join(used)}, which Keras {keras.__version__} lacks; "
-                                 f"install keras>={saved_by}") from last_error
+                raise ValueError(
+                    f"{path.name} sets {', '.join(used)}, which Keras {keras.__version__} lacks; "
+                    f"install keras>={saved_by}"
+                ) from last_error
             dropped += [option for option in options if option not in dropped]
             rewritten = Path(folder) / path.name
             with zipfile.ZipFile(rewritten, "w") as archive:
@@ -139,8 +191,12 @@ def load_keras_file(path) -> keras.Model:
             except (TypeError, ValueError) as error:
                 last_error = error
                 continue
-            warnings.warn(f"{path.name} was saved by Keras {saved_by}; Keras {keras.__version__} does not know the "
-                          f"option(s) {', '.join(dropped)}, which the file leaves at their defaults: left out.")
+            warnings.warn(
+                f"{path.name} was saved by Keras {saved_by}; Keras {keras.__version__} does not "
+                f"know the option(s) {', '.join(dropped)}, which the file leaves at their "
+                "defaults: left out.",
+                stacklevel=2,
+            )
             return model
 
 # %% ../nbs/92_pretrained.ipynb #c006
@@ -151,8 +207,10 @@ def model_path(name_or_dir) -> Path:
     path = Path(name_or_dir)
     if path.is_dir():
         if not (path / RUN_MODEL_FILE).is_file():
-            raise PretrainedError(f"{path} holds no {RUN_MODEL_FILE}: expected a run directory written by "
-                                  f"`gan-lessons train` after at least one completed epoch")
+            raise PretrainedError(
+                f"{path} holds no {RUN_MODEL_FILE}: expected a run directory written by "
+                f"`gan-lessons train` after at least one completed epoch"
+            )
         return path / RUN_MODEL_FILE
     if path.suffix == ".keras" and path.is_file():
         return path
@@ -160,17 +218,20 @@ def model_path(name_or_dir) -> Path:
 
 
 def load(name_or_dir) -> keras.Model:
-    """A model from the package's own files (`available()`), a run directory, or a `.keras` file — no network.
-    Image generators get `latent_dim`, the size of their noise input; conditional ones (inputs `[noise, labels]`)
-    also get `num_classes`. Text models get `vocabulary` and `text_details` from the file beside them."""
-    import gan_lessons.conditional  # noqa: F401  registers `ClusterCode`, a layer of self-conditioned generators
+    """A model from the package's own files (`available()`), a run directory, or a `.keras` file —
+    no network. Image generators get `latent_dim`, the size of their noise input; conditional ones
+    (inputs `[noise, labels]`) also get `num_classes`. Text models get `vocabulary` and
+    `text_details` from the file beside them."""
+    # noqa: F401  registers `ClusterCode`, a layer of self-conditioned generators
     from gan_lessons.text import read_text_model_info
 
     path = model_path(name_or_dir)
     try:
         model = load_keras_file(path)
     except Exception as error:  # a truncated or foreign file: say which file and what was expected
-        raise PretrainedError(f"could not load {path} as a Keras model (.keras): {error}") from error
+        raise PretrainedError(
+            f"could not load {path} as a Keras model (.keras): {error}"
+        ) from error
     text_info = read_text_model_info(path)
     if text_info is not None:
         model.vocabulary, model.text_details = text_info
@@ -178,6 +239,8 @@ def load(name_or_dir) -> keras.Model:
     noise_shape = model.inputs[0].shape
     if model.name != "mnist_classifier" and len(noise_shape) == 2:
         model.latent_dim = int(noise_shape[-1])
-        if len(model.inputs) == 2:  # [noise, labels]: the label embedding knows how many classes there are
+        if (
+            len(model.inputs) == 2
+        ):  # [noise, labels]: the label embedding knows how many classes there are
             model.num_classes = int(model.get_layer("label_embedding").input_dim)
     return model

@@ -19,7 +19,6 @@ PROFILE_ENV = "GAN_LESSONS_PROFILE"
 PROFILE_NAMES = ("smoke", "cpu", "gpu")
 MAX_STEPS_ENV = "GAN_LESSONS_MAX_STEPS"  # a dry run: the profile's sizes, a few training steps
 
-
 # %% ../nbs/00_setup.ipynb #c007
 def in_colab() -> bool:
     "True when this Python process is a Google Colab kernel."
@@ -39,11 +38,15 @@ def gpu_hint() -> str:
     if gpus:
         return f"TensorFlow sees {len(gpus)} GPU(s): {', '.join(gpus)}."
     if in_colab():
-        return ("No GPU visible. In Colab choose Runtime → Change runtime type → "
-                "Hardware accelerator: GPU (for example T4), then run the notebook again.")
-    return ("No GPU visible: this machine runs the lessons on its CPU. That is fine — the `cpu` "
-            "profile shrinks every lesson to minutes. For the full recipes open the lesson in Colab "
-            "with a GPU runtime.")
+        return (
+            "No GPU visible. In Colab choose Runtime → Change runtime type → "
+            "Hardware accelerator: GPU (for example T4), then run the notebook again."
+        )
+    return (
+        "No GPU visible: this machine runs the lessons on its CPU. That is fine — the `cpu` "
+        "profile shrinks every lesson to minutes. For the full recipes open the lesson in Colab "
+        "with a GPU runtime."
+    )
 
 # %% ../nbs/00_setup.ipynb #c010
 def max_steps() -> int | None:
@@ -58,9 +61,10 @@ def max_steps() -> int | None:
 
 @dataclass(frozen=True)
 class Profile:
-    """The runtime budget of a lesson: `smoke`, `cpu` or `gpu`, and why it was chosen. With `max_steps`
-    (from `$GAN_LESSONS_MAX_STEPS`) it is a dry run: the profile's networks, batch sizes and code paths,
-    but every training run capped at a few steps — too few to learn, enough to find a wrong size."""
+    """The runtime budget of a lesson: `smoke`, `cpu` or `gpu`, and why it was chosen. With
+    `max_steps` (from `$GAN_LESSONS_MAX_STEPS`) it is a dry run: the profile's networks, batch sizes
+    and code paths, but every training run capped at a few steps — too few to learn, enough to find
+    a wrong size."""
 
     name: str
     reason: str
@@ -68,21 +72,25 @@ class Profile:
 
     def __post_init__(self):
         if self.name not in PROFILE_NAMES:
-            raise ValueError(f"unknown profile {self.name!r}; expected one of {', '.join(PROFILE_NAMES)}")
+            raise ValueError(
+                f"unknown profile {self.name!r}; expected one of {', '.join(PROFILE_NAMES)}"
+            )
 
     def pick(self, *, smoke, cpu, gpu):
         "The value for the active profile, out of one value per profile."
         return {"smoke": smoke, "cpu": cpu, "gpu": gpu}[self.name]
 
     def budget(self, *, smoke, cpu, gpu):
-        """A training budget: like `pick`, but in a dry run a number of steps (an int) or the `epochs`
-        and `steps` of a dict are capped at `max_steps`."""
+        """A training budget: like `pick`, but in a dry run a number of steps (an int) or the
+        `epochs` and `steps` of a dict are capped at `max_steps`."""
         chosen = self.pick(smoke=smoke, cpu=cpu, gpu=gpu)
         if self.max_steps is None:
             return chosen
         if isinstance(chosen, int):
             return min(chosen, self.max_steps)
-        capped = {key: min(chosen[key], self.max_steps) for key in ("epochs", "steps") if key in chosen}
+        capped = {
+            key: min(chosen[key], self.max_steps) for key in ("epochs", "steps") if key in chosen
+        }
         return {**chosen, **capped}
 
     def limit(self, dataset):
@@ -91,7 +99,8 @@ class Profile:
 
     @property
     def dry_run(self) -> bool:
-        "True when training runs are capped at `max_steps`: sizes and code paths are checked, learning is not."
+        """True when training runs are capped at `max_steps`: sizes and code paths are checked,
+        learning is not."""
         return self.max_steps is not None
 
     @property
@@ -100,12 +109,15 @@ class Profile:
         return self.name != "smoke" and not self.dry_run
 
     def __str__(self) -> str:
-        capped = f"; dry run: at most {self.max_steps} steps per training run" if self.max_steps else ""
+        capped = (
+            f"; dry run: at most {self.max_steps} steps per training run" if self.max_steps else ""
+        )
         return f"profile '{self.name}' ({self.reason}{capped})"
 
 
 def get_profile(name: str | None = None) -> Profile:
-    "The profile named by `name`, else by `$GAN_LESSONS_PROFILE`, else `gpu` if a GPU is visible, else `cpu`."
+    """The profile named by `name`, else by `$GAN_LESSONS_PROFILE`, else `gpu` if a GPU is visible,
+    else `cpu`."""
     if name is not None:
         reason = "chosen in code"
     else:
@@ -114,19 +126,23 @@ def get_profile(name: str | None = None) -> Profile:
     if name:
         cleaned = name.strip().lower()
         if cleaned not in PROFILE_NAMES:
-            raise ValueError(f"{PROFILE_ENV} / profile name {name!r} is not a profile; "
-                             f"expected one of {', '.join(PROFILE_NAMES)}")
+            raise ValueError(
+                f"{PROFILE_ENV} / profile name {name!r} is not a profile; "
+                f"expected one of {', '.join(PROFILE_NAMES)}"
+            )
         return Profile(cleaned, reason, max_steps())
     gpus = gpu_names()
     if gpus:
-        return Profile("gpu", f"{PROFILE_ENV} is unset and TensorFlow sees {len(gpus)} GPU(s)", max_steps())
+        return Profile(
+            "gpu", f"{PROFILE_ENV} is unset and TensorFlow sees {len(gpus)} GPU(s)", max_steps()
+        )
     return Profile("cpu", f"{PROFILE_ENV} is unset and no GPU is visible", max_steps())
-
 
 # %% ../nbs/00_setup.ipynb #c017
 def seed_everything(seed: int = 42, deterministic: bool = True) -> int:
     """Seed Python, NumPy and TensorFlow; with `deterministic`, also make TensorFlow ops repeatable.
-    (TensorFlow has no public switch to turn op determinism off again: `deterministic=False` leaves it as it is.)"""
+    (TensorFlow has no public switch to turn op determinism off again: `deterministic=False` leaves
+    it as it is.)"""
     import keras
     import tensorflow as tf
 

@@ -25,51 +25,67 @@ UNKNOWN = "\ufffd"  # what id 0 decodes to: a character the training text never 
 
 
 class CharVocabulary:
-    """Characters ↔ integer ids, built from a training text. Id 0 is reserved for characters that text
-    never contained: `encode(..., unseen="error")` (the default) refuses them and names them,
+    """Characters ↔ integer ids, built from a training text. Id 0 is reserved for characters that
+    text never contained: `encode(..., unseen="error")` (the default) refuses them and names them,
     `unseen="replace"` maps them to 0, which decodes to `UNKNOWN` and is never sampled."""
 
     def __init__(self, characters: str):
         characters = "".join(sorted(set(characters)))
         if not characters:
-            raise DataError("a vocabulary needs at least one character; the training text was empty")
+            raise DataError(
+                "a vocabulary needs at least one character; the training text was empty"
+            )
         if UNKNOWN in characters:
-            raise DataError(f"{UNKNOWN!r} is reserved for unseen characters and cannot be in the vocabulary")
+            raise DataError(
+                f"{UNKNOWN!r} is reserved for unseen characters and cannot be in the vocabulary"
+            )
         self.characters = characters
         self._ids = {character: index + 1 for index, character in enumerate(characters)}
 
     @classmethod
-    def from_text(cls, text: str) -> "CharVocabulary":
+    def from_text(cls, text: str) -> CharVocabulary:
         "Every distinct character of `text`, in code-point order."
         if not text:
-            raise DataError("cannot build a vocabulary from an empty text: expected the training text")
+            raise DataError(
+                "cannot build a vocabulary from an empty text: expected the training text"
+            )
         return cls(text)
 
     def __len__(self) -> int:  # the model's number of classes, id 0 included
         return len(self.characters) + 1
 
     def __repr__(self) -> str:
-        return f"CharVocabulary({len(self.characters)} characters + unknown: {self.characters[:40]!r}…)"
+        return (
+            f"CharVocabulary({len(self.characters)} characters + unknown: "
+            f"{self.characters[:40]!r}…)"
+        )
 
     def unseen(self, text: str) -> list[str]:
         "The distinct characters of `text` that are not in the vocabulary."
         return sorted(set(text) - set(self.characters))
 
     def encode(self, text: str, unseen: str = "error") -> np.ndarray:
-        "`text` as an int32 array of ids; `unseen` is 'error' (raise, naming them) or 'replace' (id 0)."
+        """`text` as an int32 array of ids; `unseen` is 'error' (raise, naming them) or 'replace'
+        (id 0)."""
         if unseen not in ("error", "replace"):
             raise ValueError(f"unseen must be 'error' or 'replace', got {unseen!r}")
         missing = self.unseen(text)
         if missing and unseen == "error":
-            raise DataError(f"{len(missing)} character(s) never seen in training: {''.join(missing)!r}; "
-                            f"pass unseen='replace' to map them to the unknown id 0")
-        return np.fromiter((self._ids.get(character, 0) for character in text), dtype=np.int32, count=len(text))
+            raise DataError(
+                f"{len(missing)} character(s) never seen in training: {''.join(missing)!r}; "
+                f"pass unseen='replace' to map them to the unknown id 0"
+            )
+        return np.fromiter(
+            (self._ids.get(character, 0) for character in text), dtype=np.int32, count=len(text)
+        )
 
     def decode(self, ids) -> str:
         "Ids back to text (id 0 → `UNKNOWN`)."
         ids = np.asarray(ids).reshape(-1)
         if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
-            raise ValueError(f"ids must be in [0, {len(self) - 1}], got values from {ids.min()} to {ids.max()}")
+            raise ValueError(
+                f"ids must be in [0, {len(self) - 1}], got values from {ids.min()} to {ids.max()}"
+            )
         table = UNKNOWN + self.characters
         return "".join(table[index] for index in ids)
 
@@ -77,43 +93,66 @@ class CharVocabulary:
         return json.dumps({"characters": self.characters})
 
     @classmethod
-    def from_json(cls, text: str) -> "CharVocabulary":
+    def from_json(cls, text: str) -> CharVocabulary:
         return cls(json.loads(text)["characters"])
 
 # %% ../nbs/10_text.ipynb #t013
 def split_text(text: str, heldout_fraction: float = 0.1) -> tuple[str, str]:
-    "`(train, heldout)`: the held-out part is the last `heldout_fraction` of the text, which training never sees."
+    """`(train, heldout)`: the held-out part is the last `heldout_fraction` of the text, which
+    training never sees."""
     if not 0 < heldout_fraction < 1:
         raise ValueError(f"heldout_fraction must be between 0 and 1, got {heldout_fraction}")
     if len(text) < 2:
-        raise DataError(f"a text of {len(text)} character(s) cannot be split; expected a corpus to learn from")
+        raise DataError(
+            f"a text of {len(text)} character(s) cannot be split; expected a corpus to learn from"
+        )
     cut = len(text) - max(1, round(len(text) * heldout_fraction))
     return text[:cut], text[cut:]
 
 
-def char_windows(ids, window: int = 100, batch_size: int = 64, stride: int | None = None, shuffle: bool = True,
-                 seed: int = 0, drop_remainder: bool = False) -> tf.data.Dataset:
-    """Batches of `(inputs, targets)`, each `(batch, window)` int32, with `targets` = `inputs` shifted by one
-    character. Windows start every `stride` characters (default: `window`, so each character is a target once
-    per epoch); `shuffle` reorders them every epoch."""
+def char_windows(
+    ids,
+    window: int = 100,
+    batch_size: int = 64,
+    stride: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
+    """Batches of `(inputs, targets)`, each `(batch, window)` int32, with `targets` = `inputs`
+    shifted by one character. Windows start every `stride` characters (default: `window`, so each
+    character is a target once per epoch); `shuffle` reorders them every epoch."""
     ids = np.asarray(ids, dtype=np.int32)
     if window < 1:
         raise ValueError(f"window must be ≥ 1, got {window}")
     if len(ids) < window + 1:
-        raise DataError(f"the text has {len(ids)} characters, fewer than one window needs ({window} inputs + 1 target)")
+        raise DataError(
+            f"the text has {len(ids)} characters, fewer than one window needs ({window} inputs + "
+            "1 target)"
+        )
     stride = stride or window
     starts = np.arange(0, len(ids) - window, stride)
-    positions = starts[:, None] + np.arange(window + 1)  # (windows, window + 1): gathered once, sliced in the map
+    positions = starts[:, None] + np.arange(
+        window + 1
+    )  # (windows, window + 1): gathered once, sliced in the map
     dataset = tf.data.Dataset.from_tensor_slices(ids[positions])
     if shuffle:
         dataset = dataset.shuffle(len(starts), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    return dataset.map(lambda chunk: (chunk[:, :-1], chunk[:, 1:]), num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    return dataset.map(
+        lambda chunk: (chunk[:, :-1], chunk[:, 1:]), num_parallel_calls=tf.data.AUTOTUNE
+    ).prefetch(2)
 
 # %% ../nbs/10_text.ipynb #t016
-def build_char_lstm(vocab_size: int, embedding_dim: int = 64, units=(128, 128), dropout: float = 0.1,
-                    name: str = "char_lstm") -> keras.Model:
-    "Character ids `(n, steps)` → next-character logits `(n, steps, vocab_size)`: embedding → LSTMs → Dense."
+def build_char_lstm(
+    vocab_size: int,
+    embedding_dim: int = 64,
+    units=(128, 128),
+    dropout: float = 0.1,
+    name: str = "char_lstm",
+) -> keras.Model:
+    """Character ids `(n, steps)` → next-character logits `(n, steps, vocab_size)`: embedding →
+    LSTMs → Dense."""
     characters = keras.Input((None,), dtype="int32", name="characters")
     features = layers.Embedding(vocab_size, embedding_dim, name="embedding")(characters)
     for index, size in enumerate(units):
@@ -123,21 +162,28 @@ def build_char_lstm(vocab_size: int, embedding_dim: int = 64, units=(128, 128), 
     return keras.Model(characters, logits, name=name)
 
 
-def compile_char_model(model: keras.Model, learning_rate: float = 3e-3, jit_compile: bool | None = None) -> keras.Model:
-    """Adam with gradient clipping (LSTM gradients spike) and cross-entropy on logits. `jit_compile` defaults to
-    XLA on CPUs, where it trains this model about a third faster (Keras falls back, with a warning, when TensorFlow
-    op determinism is on), and to Keras's choice (cuDNN) on GPUs."""
+def compile_char_model(
+    model: keras.Model, learning_rate: float = 3e-3, jit_compile: bool | None = None
+) -> keras.Model:
+    """Adam with gradient clipping (LSTM gradients spike) and cross-entropy on logits. `jit_compile`
+    defaults to XLA on CPUs, where it trains this model about a third faster (Keras falls back, with
+    a warning, when TensorFlow op determinism is on), and to Keras's choice (cuDNN) on GPUs."""
     if jit_compile is None:
         jit_compile = "auto" if tf.config.list_physical_devices("GPU") else True
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), jit_compile=jit_compile,
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
+        jit_compile=jit_compile,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     return model
 
 # %% ../nbs/10_text.ipynb #t020
-def heldout_nats_per_char(model: keras.Model, ids, context: int = 100, batch_size: int = 256) -> float:
-    """Mean cross-entropy (nats) of predicting every character of `ids` after the first, from windows of `context`
-    characters that overlap by half: each character is scored once, with at least `context // 2` characters
-    of context before it (fewer only at the very start)."""
+def heldout_nats_per_char(
+    model: keras.Model, ids, context: int = 100, batch_size: int = 256
+) -> float:
+    """Mean cross-entropy (nats) of predicting every character of `ids` after the first, from
+    windows of `context` characters that overlap by half: each character is scored once, with at
+    least `context // 2` characters of context before it (fewer only at the very start)."""
     ids = np.asarray(ids, dtype=np.int32)
     if len(ids) < 2:
         raise DataError(f"need at least 2 characters to score a prediction, got {len(ids)}")
@@ -147,14 +193,18 @@ def heldout_nats_per_char(model: keras.Model, ids, context: int = 100, batch_siz
     starts = list(range(0, len(targets) - length + 1, scored))
     if starts[-1] + length < len(targets):
         starts.append(len(targets) - length)  # one last window, flush with the end
-    windows = np.stack([inputs[start:start + length] for start in starts])
+    windows = np.stack([inputs[start : start + length] for start in starts])
     logits = model.predict(windows, batch_size=batch_size, verbose=0)
-    log_probabilities = logits - keras.ops.convert_to_numpy(keras.ops.logsumexp(logits, axis=-1, keepdims=True))
+    log_probabilities = logits - keras.ops.convert_to_numpy(
+        keras.ops.logsumexp(logits, axis=-1, keepdims=True)
+    )
     total, count, next_unscored = 0.0, 0, 0
     for row, start in enumerate(starts):
         first = max(next_unscored, start + (length - scored if start else 0))
         positions = np.arange(first, start + length)
-        total -= log_probabilities[row, positions - start, targets[positions]].astype(np.float64).sum()
+        total -= (
+            log_probabilities[row, positions - start, targets[positions]].astype(np.float64).sum()
+        )
         count += len(positions)
         next_unscored = start + length
     assert count == len(targets), "every character is scored exactly once"
@@ -166,9 +216,12 @@ def bits_per_char(nats: float) -> float:
     return nats / math.log(2)
 
 # %% ../nbs/10_text.ipynb #t022
-def ngram_nats_per_char(train_ids, heldout_ids, vocab_size: int, context: int = 1, smoothing: float = 0.5) -> float:
-    """Held-out cross-entropy of a counting model: character frequencies (`context=0`) or frequencies after each
-    single character (`context=1`, the best any context-of-one model can do), add-`smoothing` for unseen pairs."""
+def ngram_nats_per_char(
+    train_ids, heldout_ids, vocab_size: int, context: int = 1, smoothing: float = 0.5
+) -> float:
+    """Held-out cross-entropy of a counting model: character frequencies (`context=0`) or
+    frequencies after each single character (`context=1`, the best any context-of-one model can do),
+    add-`smoothing` for unseen pairs."""
     train_ids, heldout_ids = np.asarray(train_ids), np.asarray(heldout_ids)
     if context == 0:
         counts = np.bincount(train_ids, minlength=vocab_size) + smoothing
@@ -181,14 +234,29 @@ def ngram_nats_per_char(train_ids, heldout_ids, vocab_size: int, context: int = 
     return float(-np.log(probabilities[heldout_ids[:-1], heldout_ids[1:]]).mean())
 
 # %% ../nbs/10_text.ipynb #t025
-def fit_char_model(model: keras.Model, train_ids, heldout_ids, epochs: int, out_dir, window: int = 100,
-                   batch_size: int = 32, seed: int = 0, callbacks: list | None = None, verbose: int | str = "auto"):
-    """`fit()` on windows of `train_ids`, with the held-out windows as validation data, a progress bar and
-    all-or-nothing checkpoints in `out_dir`: rerunning the same call after an interruption resumes after the last
-    completed epoch."""
+def fit_char_model(
+    model: keras.Model,
+    train_ids,
+    heldout_ids,
+    epochs: int,
+    out_dir,
+    window: int = 100,
+    batch_size: int = 32,
+    seed: int = 0,
+    callbacks: list | None = None,
+    verbose: int | str = "auto",
+):
+    """`fit()` on windows of `train_ids`, with the held-out windows as validation data, a progress
+    bar and all-or-nothing checkpoints in `out_dir`: rerunning the same call after an interruption
+    resumes after the last completed epoch."""
     from gan_lessons.setup import max_steps
-    from gan_lessons.training import (AtomicBackupAndRestore, SaveWeights, StopOnNonFiniteLoss, keras_verbosity,
-                                      progress_callbacks)
+    from gan_lessons.training import (
+        AtomicBackupAndRestore,
+        SaveWeights,
+        StopOnNonFiniteLoss,
+        keras_verbosity,
+        progress_callbacks,
+    )
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -197,21 +265,38 @@ def fit_char_model(model: keras.Model, train_ids, heldout_ids, epochs: int, out_
         train = train.take(max_steps())
     validation = char_windows(heldout_ids, window, 256, shuffle=False)
     if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)  # so that a resumed run restores the optimizer state too
-    all_callbacks = [StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(out_dir / "backup")),
-                     SaveWeights(out_dir / "model.weights.h5"), *progress_callbacks(verbose), *(callbacks or [])]
-    return model.fit(train, validation_data=validation, epochs=epochs, callbacks=all_callbacks,
-                     verbose=keras_verbosity(verbose), shuffle=False)  # the windows are shuffled by the dataset itself
+        model.optimizer.build(
+            model.trainable_variables
+        )  # so that a resumed run restores the optimizer state too
+    all_callbacks = [
+        StopOnNonFiniteLoss(),
+        AtomicBackupAndRestore(str(out_dir / "backup")),
+        SaveWeights(out_dir / "model.weights.h5"),
+        *progress_callbacks(verbose),
+        *(callbacks or []),
+    ]
+    return model.fit(
+        train,
+        validation_data=validation,
+        epochs=epochs,
+        callbacks=all_callbacks,
+        verbose=keras_verbosity(verbose),
+        shuffle=False,
+    )  # the windows are shuffled by the dataset itself
 
 # %% ../nbs/10_text.ipynb #t030
-def sample_from_logits(logits, temperature: float = 1.0, top_k: int | None = None, rng=None) -> np.ndarray:
-    """One id per row of `logits` `(n, vocab)`: softmax(logits / temperature) restricted to the `top_k` most likely
-    ids. `temperature=0` is the argmax; id 0 (unknown) is never drawn."""
+def sample_from_logits(
+    logits, temperature: float = 1.0, top_k: int | None = None, rng=None
+) -> np.ndarray:
+    """One id per row of `logits` `(n, vocab)`: softmax(logits / temperature) restricted to the
+    `top_k` most likely ids. `temperature=0` is the argmax; id 0 (unknown) is never drawn."""
     logits = np.array(logits, dtype=np.float64, ndmin=2)
     if temperature < 0:
         raise ValueError(f"temperature must be ≥ 0, got {temperature}")
     if top_k is not None and not 1 <= top_k < logits.shape[-1]:
-        raise ValueError(f"top_k must be between 1 and {logits.shape[-1] - 1} (the vocabulary), got {top_k}")
+        raise ValueError(
+            f"top_k must be between 1 and {logits.shape[-1] - 1} (the vocabulary), got {top_k}"
+        )
     logits[:, 0] = -np.inf
     if temperature == 0:
         return np.argmax(logits, axis=-1).astype(np.int32)
@@ -223,18 +308,23 @@ def sample_from_logits(logits, temperature: float = 1.0, top_k: int | None = Non
     probabilities /= probabilities.sum(axis=-1, keepdims=True)
     rng = rng if rng is not None else np.random.default_rng()
     draws = rng.random((len(probabilities), 1))
-    return np.minimum((probabilities.cumsum(axis=-1) < draws).sum(axis=-1), logits.shape[-1] - 1).astype(np.int32)
+    return np.minimum(
+        (probabilities.cumsum(axis=-1) < draws).sum(axis=-1), logits.shape[-1] - 1
+    ).astype(np.int32)
 
 # %% ../nbs/10_text.ipynb #t034
 class CharGenerator:
-    """Text from a trained character model, two ways. `stateful`: feed each new character once and carry the LSTM
-    states forward (one step per character). `refeed`: run the whole model over the last `window` characters
-    for every new one — what much sample code does; the same distribution, far more work."""
+    """Text from a trained character model, two ways. `stateful`: feed each new character once and
+    carry the LSTM states forward (one step per character). `refeed`: run the whole model over the
+    last `window` characters for every new one — what much sample code does; the same distribution,
+    far more work."""
 
     def __init__(self, model: keras.Model, vocabulary: CharVocabulary, window: int = 100):
         if model.output_shape[-1] != len(vocabulary):
-            raise ValueError(f"the model predicts {model.output_shape[-1]} classes but the vocabulary has "
-                             f"{len(vocabulary)} ids: expected the vocabulary the model was trained with")
+            raise ValueError(
+                f"the model predicts {model.output_shape[-1]} classes but the vocabulary has "
+                f"{len(vocabulary)} ids: expected the vocabulary the model was trained with"
+            )
         self.model, self.vocabulary, self.window = model, vocabulary, window
         self.embedding = model.get_layer("embedding")
         self.lstms = [layer for layer in model.layers if isinstance(layer, layers.LSTM)]
@@ -243,37 +333,52 @@ class CharGenerator:
         self._window_logits = tf.function(lambda ids: model(ids, training=False)[:, -1])
 
     def initial_states(self, batch: int = 1) -> list:
-        return [[tf.zeros((batch, lstm.units)), tf.zeros((batch, lstm.units))] for lstm in self.lstms]
+        return [
+            [tf.zeros((batch, lstm.units)), tf.zeros((batch, lstm.units))] for lstm in self.lstms
+        ]
 
     def _step_eager(self, ids, states):
         features = self.embedding(ids)
         new_states = []
         for lstm, state in zip(self.lstms, states):
-            features, state = lstm.cell(features, state, training=False)  # dropout layers are off at inference
+            features, state = lstm.cell(
+                features, state, training=False
+            )  # dropout layers are off at inference
             new_states.append(state)
         return self.head(features), new_states
 
     def step(self, ids, states):
-        "Logits `(n, vocab)` for the next character after `ids` `(n,)`, and the states that include it."
+        """Logits `(n, vocab)` for the next character after `ids` `(n,)`, and the states that
+        include it."""
         return self._step(tf.convert_to_tensor(ids, dtype=tf.int32), states)
 
     def next_logits(self, context: str, method: str = "stateful") -> np.ndarray:
         "The logits of the character after `context`, by either method (for comparing them)."
         ids = self.vocabulary.encode(context, unseen="replace")
         if method == "refeed":
-            return self._window_logits(ids[None, -self.window:]).numpy()[0]
+            return self._window_logits(ids[None, -self.window :]).numpy()[0]
         states = self.initial_states()
         for index in ids:
             logits, states = self.step([index], states)
         return logits.numpy()[0]
 
-    def generate(self, prompt: str, length: int, temperature: float = 1.0, top_k: int | None = None,
-                 seed: int = 0, method: str = "stateful", unseen: str = "error") -> str:
+    def generate(
+        self,
+        prompt: str,
+        length: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: int = 0,
+        method: str = "stateful",
+        unseen: str = "error",
+    ) -> str:
         "`prompt` followed by `length` new characters."
         if method not in ("stateful", "refeed"):
             raise ValueError(f"method must be 'stateful' or 'refeed', got {method!r}")
         if not prompt:
-            raise ValueError("the prompt is empty: give at least one character to start from, e.g. '\\n'")
+            raise ValueError(
+                "the prompt is empty: give at least one character to start from, e.g. '\\n'"
+            )
         ids = list(self.vocabulary.encode(prompt, unseen=unseen))
         rng = np.random.default_rng(seed)
         if method == "stateful":
@@ -284,36 +389,66 @@ class CharGenerator:
             if method == "stateful":
                 logits, states = self.step([ids[-1]], states)
             else:
-                logits = self._window_logits(np.array([ids[-self.window:]], dtype=np.int32))
+                logits = self._window_logits(np.array([ids[-self.window :]], dtype=np.int32))
             ids.append(int(sample_from_logits(logits.numpy(), temperature, top_k, rng)[0]))
         return self.vocabulary.decode(ids)
 
 # %% ../nbs/10_text.ipynb #x38fb2e2
-def temperature_explorer(generator: CharGenerator, prompt: str = "I beheld the wretch", length: int = 200):
-    "A widget: prompt, temperature, top-k (0 = all characters) and seed above the text `generator.generate` makes of them."
+def temperature_explorer(
+    generator: CharGenerator, prompt: str = "I beheld the wretch", length: int = 200
+):
+    """A widget: prompt, temperature, top-k (0 = all characters) and seed above the text
+    `generator.generate` makes of them."""
     from gan_lessons.viz import explorer_widget, require_widgets
 
     widgets = require_widgets()
-    controls = dict(  # continuous_update=False: generate once the slider is let go, not for every pixel it moves
+    # continuous_update=False: generate once the slider is let go, not for every pixel it moves
+    controls = dict(
         prompt=widgets.Text(prompt, description="prompt", continuous_update=False),
-        temperature=widgets.FloatSlider(1.0, min=0.0, max=2.0, step=0.05, description="temperature",
-                                        continuous_update=False),
-        top_k=widgets.IntSlider(0, min=0, max=len(generator.vocabulary) - 1, description="top-k", continuous_update=False),
-        seed=widgets.IntText(0, description="seed"))
-    return explorer_widget(lambda prompt, temperature, top_k, seed: generator.generate(
-        prompt or "\n", length, temperature, top_k or None, seed=seed, unseen="replace"), controls, output="text")
+        temperature=widgets.FloatSlider(
+            1.0, min=0.0, max=2.0, step=0.05, description="temperature", continuous_update=False
+        ),
+        top_k=widgets.IntSlider(
+            0,
+            min=0,
+            max=len(generator.vocabulary) - 1,
+            description="top-k",
+            continuous_update=False,
+        ),
+        seed=widgets.IntText(0, description="seed"),
+    )
+    return explorer_widget(
+        lambda prompt, temperature, top_k, seed: generator.generate(
+            prompt or "\n", length, temperature, top_k or None, seed=seed, unseen="replace"
+        ),
+        controls,
+        output="text",
+    )
 
 
-def temperature_table(generator: CharGenerator, prompt: str = "I beheld the wretch", length: int = 150,
-                      temperatures=(0.0, 0.5, 0.8, 1.0, 1.5), seed: int = 0):
-    "The static version of `temperature_explorer`: one sample per temperature (same prompt, same seed) as an HTML table."
+def temperature_table(
+    generator: CharGenerator,
+    prompt: str = "I beheld the wretch",
+    length: int = 150,
+    temperatures=(0.0, 0.5, 0.8, 1.0, 1.5),
+    seed: int = 0,
+):
+    """The static version of `temperature_explorer`: one sample per temperature (same prompt, same
+    seed) as an HTML table."""
     import html
 
     from IPython.display import HTML
 
-    rows = "".join(f"<tr><td>{temperature:g}</td><td><pre style='white-space: pre-wrap; margin: 0'>"
-                   f"{html.escape(generator.generate(prompt, length, temperature, seed=seed, unseen='replace'))}</pre></td></tr>"
-                   for temperature in temperatures)
+    def sample(temperature):
+        return html.escape(
+            generator.generate(prompt, length, temperature, seed=seed, unseen="replace")
+        )
+
+    rows = "".join(
+        f"<tr><td>{temperature:g}</td><td><pre style='white-space: pre-wrap; margin: 0'>"
+        f"{sample(temperature)}</pre></td></tr>"
+        for temperature in temperatures
+    )
     return HTML(f"<table><tr><th>temperature</th><th>sample (seed {seed})</th></tr>{rows}</table>")
 
 # %% ../nbs/10_text.ipynb #t042
@@ -324,17 +459,20 @@ def vocabulary_path(model_path) -> Path:
 
 
 def write_text_model_info(model_path, vocabulary: CharVocabulary, **details) -> Path:
-    """Write the sidecar a text model needs to be used (its vocabulary) and evaluated again (`details`: e.g. the
-    corpus name, held-out fraction and window), atomically."""
+    """Write the sidecar a text model needs to be used (its vocabulary) and evaluated again
+    (`details`: e.g. the corpus name, held-out fraction and window), atomically."""
     from gan_lessons.training import write_text_atomically
 
     path = vocabulary_path(model_path)
-    write_text_atomically(path, json.dumps({"characters": vocabulary.characters, **details}, indent=1) + "\n")
+    write_text_atomically(
+        path, json.dumps({"characters": vocabulary.characters, **details}, indent=1) + "\n"
+    )
     return path
 
 
 def read_text_model_info(model_path) -> tuple[CharVocabulary, dict] | None:
-    "`(vocabulary, details)` from the sidecar of `model_path`, or None when it has none (not a text model)."
+    """`(vocabulary, details)` from the sidecar of `model_path`, or None when it has none (not a
+    text model)."""
     path = vocabulary_path(model_path)
     if not path.is_file():
         return None

@@ -28,42 +28,66 @@ def with_labels(inputs, labels):
 
 
 def real_logits_and_r1(discriminator, real_images, labels=None):
-    """The discriminator's logits for real images and the R1 penalty (Mescheder et al., 2018): the batch mean
-    of ‖∇ₓ D(x)‖² at real images. Call it inside the discriminator's tape, so the penalty is trained on."""
+    """The discriminator's logits for real images and the R1 penalty (Mescheder et al., 2018): the
+    batch mean of ‖∇ₓ D(x)‖² at real images. Call it inside the discriminator's tape, so the penalty
+    is trained on."""
     with tf.GradientTape() as input_tape:
         input_tape.watch(real_images)
         real_logits = discriminator(with_labels(real_images, labels), training=True)
     # The target is the logits themselves (summed by the tape): a reduce_sum written *outside* this
     # `with` block would not be on the tape, and the gradient would silently be None.
     slopes = input_tape.gradient(real_logits, real_images)
-    return real_logits, tf.reduce_mean(tf.reduce_sum(tf.square(slopes), axis=tf.range(1, tf.rank(slopes))))
+    return real_logits, tf.reduce_mean(
+        tf.reduce_sum(tf.square(slopes), axis=tf.range(1, tf.rank(slopes)))
+    )
 
 
-def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise,
-               label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
-               r1_weight: float = 0.0, labels=None, augment=None, generator_top_k=None) -> dict:
+def train_step(
+    generator,
+    discriminator,
+    g_optimizer,
+    d_optimizer,
+    real_images,
+    noise,
+    label_smoothing: float = 0.0,
+    generator_loss_kind: str = "non_saturating",
+    r1_weight: float = 0.0,
+    labels=None,
+    augment=None,
+    generator_top_k=None,
+) -> dict:
     """One simultaneous update of both players (wrap it in `tf.function`). Returns losses and the
-    discriminator's accuracy on real (logit > 0) and fake (logit < 0) images. With `r1_weight` = γ > 0 the
-    discriminator's loss includes γ/2 · R1 (see `real_logits_and_r1`). With `labels` (conditional models,
-    lesson 07) both networks also get the real batch's labels: the fakes are asked for the same digits. With
-    `augment` (e.g. `diff_augment`) the discriminator sees real and fake images through the same random,
-    differentiable augmentation. With `generator_top_k` = k the generator learns only from the k fakes the
-    discriminator finds most realistic (top-k training, Sinha et al., 2020); the discriminator still sees them all."""
+    discriminator's accuracy on real (logit > 0) and fake (logit < 0) images. With `r1_weight` = γ >
+    0 the discriminator's loss includes γ/2 · R1 (see `real_logits_and_r1`). With `labels`
+    (conditional models, lesson 07) both networks also get the real batch's labels: the fakes are
+    asked for the same digits. With `augment` (e.g. `diff_augment`) the discriminator sees real and
+    fake images through the same random, differentiable augmentation. With `generator_top_k` = k the
+    generator learns only from the k fakes the discriminator finds most realistic (top-k training,
+    Sinha et al., 2020); the discriminator still sees them all."""
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
         fake_images = generator(with_labels(noise, labels), training=True)
-        if augment is not None:  # inside the tapes: the generator's gradient flows back through the augmentation
+        if (
+            augment is not None
+        ):  # inside the tapes: the generator's gradient flows back through the augmentation
             real_images, fake_images = augment(real_images), augment(fake_images)
         if r1_weight:
             real_logits, r1 = real_logits_and_r1(discriminator, real_images, labels)
         else:
             real_logits, r1 = discriminator(with_labels(real_images, labels), training=True), 0.0
         fake_logits = discriminator(with_labels(fake_images, labels), training=True)
-        generator_logits = fake_logits if generator_top_k is None else \
-            tf.math.top_k(tf.reshape(fake_logits, [-1]), generator_top_k).values
+        generator_logits = (
+            fake_logits
+            if generator_top_k is None
+            else tf.math.top_k(tf.reshape(fake_logits, [-1]), generator_top_k).values
+        )
         g_loss = generator_loss(generator_logits, generator_loss_kind)
-        d_loss = discriminator_loss(real_logits, fake_logits, label_smoothing) + 0.5 * r1_weight * r1
-        # Under tf.distribute each replica's gradients are summed, so each replica contributes 1/replicas of
-        # its mean loss; under mixed precision the optimizer scales the loss up (and unscales the gradients).
+        d_loss = (
+            discriminator_loss(real_logits, fake_logits, label_smoothing) + 0.5 * r1_weight * r1
+        )
+        # Under tf.distribute each replica's gradients are summed, so each replica contributes
+        # 1/replicas of
+        # its mean loss; under mixed precision the optimizer scales the loss up (and unscales the
+        # gradients).
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         g_objective = g_optimizer.scale_loss(g_loss / replicas)
         d_objective = d_optimizer.scale_loss(d_loss / replicas)
@@ -71,37 +95,58 @@ def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, 
     d_gradients = d_tape.gradient(d_objective, discriminator.trainable_variables)
     g_optimizer.apply_gradients(zip(g_gradients, generator.trainable_variables))
     d_optimizer.apply_gradients(zip(d_gradients, discriminator.trainable_variables))
-    return {"d_loss": d_loss, "g_loss": g_loss,
-            "d_real_accuracy": tf.reduce_mean(tf.cast(real_logits > 0, tf.float32)),
-            "d_fake_accuracy": tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32))}
+    return {
+        "d_loss": d_loss,
+        "g_loss": g_loss,
+        "d_real_accuracy": tf.reduce_mean(tf.cast(real_logits > 0, tf.float32)),
+        "d_fake_accuracy": tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32)),
+    }
 
 
-def make_train_step(generator, discriminator, g_optimizer, d_optimizer, latent_dim: int | None = None,
-                    jit_compile: bool = False, **step_options):
-    """A `tf.function` taking a batch of real images (and their labels, for a conditional model); the noise
-    is sized from that batch, so a partial last batch works."""
+def make_train_step(
+    generator,
+    discriminator,
+    g_optimizer,
+    d_optimizer,
+    latent_dim: int | None = None,
+    jit_compile: bool = False,
+    **step_options,
+):
+    """A `tf.function` taking a batch of real images (and their labels, for a conditional model);
+    the noise is sized from that batch, so a partial last batch works."""
     latent_dim = latent_dim or generator.latent_dim
 
     @tf.function(jit_compile=jit_compile)
     def step(real_images, labels=None):
         noise = tf.random.normal((tf.shape(real_images)[0], latent_dim))
-        return train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, labels=labels,
-                          **step_options)
+        return train_step(
+            generator,
+            discriminator,
+            g_optimizer,
+            d_optimizer,
+            real_images,
+            noise,
+            labels=labels,
+            **step_options,
+        )
 
     return step
 
 # %% ../nbs/05_training.ipynb #x9ab538d
 def diff_augment(images, seed=None, shift: int = 4, cutout: int = 14):
-    """DiffAugment's `translation,cutout` policy for `(n, h, w, c)` images in [-1, 1], drawn per image: a shift of up
-    to `shift` pixels (zeros shifted in) and a `cutout` × `cutout` square set to zero. Differentiable in `images`.
-    `seed`: a `keras.random.SeedGenerator`, so a model that owns it draws reproducibly (and resumes exactly)."""
+    """DiffAugment's `translation,cutout` policy for `(n, h, w, c)` images in [-1, 1], drawn per
+    image: a shift of up to `shift` pixels (zeros shifted in) and a `cutout` × `cutout` square set
+    to zero. Differentiable in `images`. `seed`: a `keras.random.SeedGenerator`, so a model that
+    owns it draws reproducibly (and resumes exactly)."""
     batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
     padded = tf.pad(images, [[0, 0], [shift, shift], [shift, shift], [0, 0]])
     offsets = keras.random.randint((batch, 2), 0, 2 * shift + 1, seed=seed)
     rows = tf.range(height)[None, :] + offsets[:, :1]
     cols = tf.range(width)[None, :] + offsets[:, 1:]
     shifted = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
-    centres = keras.random.randint((batch, 2), 0, max(height, width), seed=seed)  # the square may overhang an edge
+    centres = keras.random.randint(
+        (batch, 2), 0, max(height, width), seed=seed
+    )  # the square may overhang an edge
     inside_rows = tf.abs(tf.range(height)[None, :] - centres[:, :1]) <= (cutout - 1) // 2
     inside_cols = tf.abs(tf.range(width)[None, :] - centres[:, 1:]) <= (cutout - 1) // 2
     erased = tf.logical_and(inside_rows[:, :, None], inside_cols[:, None, :])[..., None]
@@ -109,15 +154,32 @@ def diff_augment(images, seed=None, shift: int = 4, cutout: int = 14):
 
 # %% ../nbs/05_training.ipynb #c009s
 DCGAN_RECIPES = {
-    "fast": dict(generator=dict(channels=(128, 64, 32)), discriminator=dict(filters=(32, 64), batch_norm=True, dropout=0.0),
-                 batch_size=64, learning_rate=1e-3, beta_1=0.5, ema_decay=0.999, r1_weight=0.1, epochs=50),
-    "full": dict(generator=dict(channels=(256, 128, 64)), discriminator=dict(filters=(64, 128), batch_norm=True, dropout=0.0),
-                 batch_size=64, learning_rate=5e-4, beta_1=0.5, ema_decay=0.999, r1_weight=0.1, epochs=80),
+    "fast": dict(
+        generator=dict(channels=(128, 64, 32)),
+        discriminator=dict(filters=(32, 64), batch_norm=True, dropout=0.0),
+        batch_size=64,
+        learning_rate=1e-3,
+        beta_1=0.5,
+        ema_decay=0.999,
+        r1_weight=0.1,
+        epochs=50,
+    ),
+    "full": dict(
+        generator=dict(channels=(256, 128, 64)),
+        discriminator=dict(filters=(64, 128), batch_norm=True, dropout=0.0),
+        batch_size=64,
+        learning_rate=5e-4,
+        beta_1=0.5,
+        ema_decay=0.999,
+        r1_weight=0.1,
+        epochs=80,
+    ),
 }
 
 # %% ../nbs/05_training.ipynb #c017
 def random_states(model) -> list:
-    "The state variables of every `SeedGenerator` inside `model` (noise, dropout), in a fixed order."
+    """The state variables of every `SeedGenerator` inside `model` (noise, dropout), in a fixed
+    order."""
     seen, states = set(), []
     for variable in model.variables:
         if "seed_generator_state" in variable.path and id(variable) not in seen:
@@ -127,21 +189,34 @@ def random_states(model) -> list:
 
 
 class GAN(keras.Model):
-    """A generator and a discriminator trained by `fit()` with `train_step` above; noise from the model's own seeded
-    generator. A generator with two inputs `[noise, labels]` makes it conditional: `fit()` then takes
-    `(images, labels)` batches. Subclasses change the game in `update_networks` and name their logs in `LOG_NAMES`."""
+    """A generator and a discriminator trained by `fit()` with `train_step` above; noise from the
+    model's own seeded generator. A generator with two inputs `[noise, labels]` makes it
+    conditional: `fit()` then takes `(images, labels)` batches. Subclasses change the game in
+    `update_networks` and name their logs in `LOG_NAMES`."""
 
     LOG_NAMES = ("loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
 
-    def __init__(self, generator, discriminator, latent_dim: int | None = None, seed: int = 0,
-                 label_smoothing: float = 0.0, generator_loss_kind: str = "non_saturating",
-                 ema_decay: float | None = None, r1_weight: float = 0.0, augment: bool = False,
-                 top_k_fraction: float = 1.0, top_k_anneal_steps: int = 0, **kwargs):
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim: int | None = None,
+        seed: int = 0,
+        label_smoothing: float = 0.0,
+        generator_loss_kind: str = "non_saturating",
+        ema_decay: float | None = None,
+        r1_weight: float = 0.0,
+        augment: bool = False,
+        top_k_fraction: float = 1.0,
+        top_k_anneal_steps: int = 0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim = latent_dim or generator.latent_dim
         self.conditional = len(generator.inputs) == 2
-        # An exponential moving average of the generator's weights: a smoother generator to sample from.
+        # An exponential moving average of the generator's weights: a smoother generator to sample
+        # from.
         self.ema_decay, self.ema_generator = ema_decay, None
         if ema_decay:
             if not 0 < ema_decay < 1:
@@ -149,32 +224,50 @@ class GAN(keras.Model):
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.latent_dim = self.latent_dim
-            if hasattr(generator, "num_classes"):  # a conditional generator's contract travels with its average
+            if hasattr(
+                generator, "num_classes"
+            ):  # a conditional generator's contract travels with its average
                 self.ema_generator.num_classes = generator.num_classes
             self.ema_updates = keras.Variable(0.0, trainable=False, name="ema_updates")
         self.noise_seed = keras.random.SeedGenerator(seed)
-        self.step_options = dict(label_smoothing=label_smoothing, generator_loss_kind=generator_loss_kind,
-                                 r1_weight=r1_weight)
-        if augment:  # DiffAugment on the discriminator's inputs, drawn from a generator the checkpoints keep
+        self.step_options = dict(
+            label_smoothing=label_smoothing,
+            generator_loss_kind=generator_loss_kind,
+            r1_weight=r1_weight,
+        )
+        if (
+            augment
+        ):  # DiffAugment on the discriminator's inputs, drawn from a generator the checkpoints keep
             self.augment_seed = keras.random.SeedGenerator(seed + 1)
             self.step_options["augment"] = lambda images: diff_augment(images, self.augment_seed)
-        # Top-k training: the share of fakes the generator learns from falls linearly from all of them to
-        # top_k_fraction over top_k_anneal_steps generator updates (counted by its optimizer, so resuming is exact).
+        # Top-k training: the share of fakes the generator learns from falls linearly from all of
+        # them to
+        # top_k_fraction over top_k_anneal_steps generator updates (counted by its optimizer, so
+        # resuming is exact).
         if not 0 < top_k_fraction <= 1 or top_k_anneal_steps < 0:
-            raise ValueError(f"top_k_fraction must be in (0, 1] and top_k_anneal_steps >= 0, "
-                             f"got {top_k_fraction} and {top_k_anneal_steps}")
+            raise ValueError(
+                f"top_k_fraction must be in (0, 1] and top_k_anneal_steps >= 0, "
+                f"got {top_k_fraction} and {top_k_anneal_steps}"
+            )
         self.top_k_fraction, self.top_k_anneal_steps = top_k_fraction, top_k_anneal_steps
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.LOG_NAMES}
         self.built = generator.built and discriminator.built
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(optimizer=None, **kwargs)
-        if self.dtype_policy.name == "mixed_float16":  # float16 gradients underflow without loss scaling
-            d_optimizer, g_optimizer = (keras.optimizers.LossScaleOptimizer(optimizer)
-                                        if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else optimizer
-                                        for optimizer in (d_optimizer, g_optimizer))
+        if (
+            self.dtype_policy.name == "mixed_float16"
+        ):  # float16 gradients underflow without loss scaling
+            d_optimizer, g_optimizer = (
+                keras.optimizers.LossScaleOptimizer(optimizer)
+                if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+                else optimizer
+                for optimizer in (d_optimizer, g_optimizer)
+            )
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        d_optimizer.build(self.discriminator.trainable_variables)  # built now, so checkpoints restore their state
+        d_optimizer.build(
+            self.discriminator.trainable_variables
+        )  # built now, so checkpoints restore their state
         g_optimizer.build(self.generator.trainable_variables)
 
     @property
@@ -190,7 +283,8 @@ class GAN(keras.Model):
         return self.sampler(inputs, training=training)
 
     def update_average(self):
-        # Warm-up: the effective decay grows from 0.1 towards ema_decay, so early averages are not stuck at init.
+        # Warm-up: the effective decay grows from 0.1 towards ema_decay, so early averages are not
+        # stuck at init.
         self.ema_updates.assign_add(1.0)
         decay = tf.minimum(self.ema_decay, (1.0 + self.ema_updates) / (10.0 + self.ema_updates))
         for average, current in zip(self.ema_generator.weights, self.generator.weights):
@@ -205,23 +299,39 @@ class GAN(keras.Model):
         if not self.conditional:
             return real_images, None
         if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise ValueError("a conditional GAN trains on (images, labels) batches; got images only")
+            raise ValueError(
+                "a conditional GAN trains on (images, labels) batches; got images only"
+            )
         return real_images, data[1]
 
     def generator_top_k(self, batch_size):
         "How many of a batch's fakes the generator learns from at this step (None: all of them)."
         if self.top_k_fraction == 1.0:
             return None
-        progress = tf.minimum(1.0, tf.cast(self.g_optimizer.iterations, tf.float32) / max(self.top_k_anneal_steps, 1))
+        progress = tf.minimum(
+            1.0, tf.cast(self.g_optimizer.iterations, tf.float32) / max(self.top_k_anneal_steps, 1)
+        )
         fraction = 1.0 - (1.0 - self.top_k_fraction) * progress
-        return tf.maximum(1, tf.cast(tf.math.ceil(fraction * tf.cast(batch_size, tf.float32)), tf.int32))
+        return tf.maximum(
+            1, tf.cast(tf.math.ceil(fraction * tf.cast(batch_size, tf.float32)), tf.int32)
+        )
 
     def update_networks(self, real_images, labels) -> dict:
-        "One round of the game on one batch; returns the step's logs (at least `d_loss` and `g_loss`)."
+        """One round of the game on one batch; returns the step's logs (at least `d_loss` and
+        `g_loss`)."""
         batch_size = tf.shape(real_images)[0]
         noise = self.sample_noise(batch_size)  # sized from the real batch
-        return train_step(self.generator, self.discriminator, self.g_optimizer, self.d_optimizer, real_images, noise,
-                          labels=labels, generator_top_k=self.generator_top_k(batch_size), **self.step_options)
+        return train_step(
+            self.generator,
+            self.discriminator,
+            self.g_optimizer,
+            self.d_optimizer,
+            real_images,
+            noise,
+            labels=labels,
+            generator_top_k=self.generator_top_k(batch_size),
+            **self.step_options,
+        )
 
     def train_step(self, data):
         logs = self.update_networks(*self.split_batch(data))
@@ -232,7 +342,8 @@ class GAN(keras.Model):
             tracker.update_state(logs[name])
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    # Random-generator states travel with the weights, so a restored model draws the same noise and dropout masks.
+    # Random-generator states travel with the weights, so a restored model draws the same noise and
+    # dropout masks.
     def save_own_variables(self, store):
         super().save_own_variables(store)
         for index, state in enumerate(random_states(self)):
@@ -240,11 +351,16 @@ class GAN(keras.Model):
 
     def load_own_variables(self, store):
         keys = list(store.keys())
-        super().load_own_variables({key: store[key] for key in keys if not key.startswith("random_state_")})
+        super().load_own_variables(
+            {key: store[key] for key in keys if not key.startswith("random_state_")}
+        )
         states = random_states(self)
         saved = [key for key in keys if key.startswith("random_state_")]
         if len(saved) != len(states):
-            raise ValueError(f"checkpoint holds {len(saved)} random-generator states, this model has {len(states)}")
+            raise ValueError(
+                f"checkpoint holds {len(saved)} random-generator states, this model has "
+                f"{len(states)}"
+            )
         for index, state in enumerate(states):
             state.assign(store[f"random_state_{index}"])
 
@@ -259,37 +375,61 @@ class _FollowEpoch(keras.callbacks.Callback):
 
 
 class EpochSeededImages:
-    """Batches in [-1, 1] — or `(images, labels)` batches when `labels` are given — whose order depends only on
-    `(seed, epoch)`; pass `.dataset` and `.callback` to `fit()`. With `images_per_epoch`, an epoch is that many
-    images, drawn from fresh shuffles of all of them, whatever their number (in a dry run, at most
-    `$GAN_LESSONS_MAX_STEPS` batches)."""
+    """Batches in [-1, 1] — or `(images, labels)` batches when `labels` are given — whose order
+    depends only on `(seed, epoch)`; pass `.dataset` and `.callback` to `fit()`. With
+    `images_per_epoch`, an epoch is that many images, drawn from fresh shuffles of all of them,
+    whatever their number (in a dry run, at most `$GAN_LESSONS_MAX_STEPS` batches)."""
 
-    def __init__(self, images, batch_size: int = 64, seed: int = 0, labels=None,
-                 images_per_epoch: int | None = None):
+    def __init__(
+        self,
+        images,
+        batch_size: int = 64,
+        seed: int = 0,
+        labels=None,
+        images_per_epoch: int | None = None,
+    ):
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim not in (3, 4) or len(images) == 0:
-            raise ValueError(f"expected a non-empty uint8 array (n, h, w[, c]), got {images.dtype} {images.shape}")
+            raise ValueError(
+                f"expected a non-empty uint8 array (n, h, w[, c]), got {images.dtype} "
+                f"{images.shape}"
+            )
         if labels is not None:
             labels = np.asarray(labels)
             if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
-                raise ValueError(f"expected one integer label per image, shape ({len(images)},); "
-                                 f"got {labels.dtype} {labels.shape}")
+                raise ValueError(
+                    f"expected one integer label per image, shape ({len(images)},); "
+                    f"got {labels.dtype} {labels.shape}"
+                )
         if batch_size < 1 or (images_per_epoch is not None and images_per_epoch < 1):
-            raise ValueError(f"batch_size and images_per_epoch must be positive, got {batch_size} and {images_per_epoch}")
+            raise ValueError(
+                f"batch_size and images_per_epoch must be positive, got {batch_size} and "
+                f"{images_per_epoch}"
+            )
         images = images[..., None] if images.ndim == 3 else images
         self.count, self.batch_size, self.seed = len(images), batch_size, seed
         self.images_per_epoch = images_per_epoch or self.count
         self.steps_per_epoch = math.ceil(self.images_per_epoch / batch_size)
-        if images_per_epoch is not None and max_steps() is not None:  # a training budget, in a dry run
+        if (
+            images_per_epoch is not None and max_steps() is not None
+        ):  # a training budget, in a dry run
             self.steps_per_epoch = min(self.steps_per_epoch, max_steps())
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         stored = tf.constant(images)
-        shuffles = math.ceil(self.images_per_epoch / self.count)  # whole shuffles of the images one epoch needs
+        shuffles = math.ceil(
+            self.images_per_epoch / self.count
+        )  # whole shuffles of the images one epoch needs
 
         def epoch_order(_):
-            orders = [tf.random.experimental.stateless_shuffle(
-                tf.range(self.count), tf.stack([tf.constant(seed + 1_000_003 * part, tf.int64), self.epoch.read_value()]))
-                for part in range(shuffles)]  # part 0 alone when an epoch is every image once
+            orders = [
+                tf.random.experimental.stateless_shuffle(
+                    tf.range(self.count),
+                    tf.stack(
+                        [tf.constant(seed + 1_000_003 * part, tf.int64), self.epoch.read_value()]
+                    ),
+                )
+                for part in range(shuffles)
+            ]  # part 0 alone when an epoch is every image once
             return tf.data.Dataset.from_tensor_slices(tf.concat(orders, 0)[: self.images_per_epoch])
 
         batches = tf.data.Dataset.from_tensors(0).flat_map(epoch_order).batch(batch_size)
@@ -301,12 +441,15 @@ class EpochSeededImages:
             to_batch = lambda index: (scale(index), tf.gather(stored_labels, index))
         else:
             to_batch = scale
-        self.dataset = batches.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        self.dataset = batches.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+            tf.data.AUTOTUNE
+        )
         self.callback = _FollowEpoch(self.epoch)
 
 # %% ../nbs/05_training.ipynb #c021
 class SampleGrid(keras.callbacks.Callback):
-    "After each epoch, the generator's images for a fixed noise batch (inference mode): kept in `grids`, optionally saved."
+    """After each epoch, the generator's images for a fixed noise batch (inference mode): kept in
+    `grids`, optionally saved."""
 
     def __init__(self, noise, folder=None):
         super().__init__()
@@ -325,9 +468,10 @@ class SampleGrid(keras.callbacks.Callback):
 
 # %% ../nbs/05_training.ipynb #xf26fd17
 class LiveTrainingView(SampleGrid):
-    """`SampleGrid` plus loss curves, shown live: `widget()` displays the grid of any epoch (the latest while training
-    runs) beside the curves; `render(epoch)` draws that view as PNG bytes, `snapshot()` and `animation()` are its
-    static versions. Losses are recorded every `every` batches (Keras reports each as a running mean over the epoch)."""
+    """`SampleGrid` plus loss curves, shown live: `widget()` displays the grid of any epoch (the
+    latest while training runs) beside the curves; `render(epoch)` draws that view as PNG bytes,
+    `snapshot()` and `animation()` are its static versions. Losses are recorded every `every`
+    batches (Keras reports each as a running mean over the epoch)."""
 
     def __init__(self, noise, losses=("d_loss", "g_loss"), every: int = 10):
         super().__init__(noise)
@@ -349,7 +493,10 @@ class LiveTrainingView(SampleGrid):
         if self.batches_seen % self.every == 0:
             missing = [name for name in self.losses if name not in (logs or {})]
             if missing:
-                raise KeyError(f"the model's logs have no {', '.join(missing)}; they have: {', '.join(logs or {})}")
+                raise KeyError(
+                    f"the model's logs have no {', '.join(missing)}; they have: "
+                    f"{', '.join(logs or {})}"
+                )
             for name in self.losses:
                 self.curves[name].append(float(logs[name]))
             self.curve_steps.append(self.batches_seen)
@@ -360,11 +507,14 @@ class LiveTrainingView(SampleGrid):
         self._show_latest()
 
     def render(self, epoch: int | None = None) -> bytes:
-        "The view after `epoch` epochs (default: the latest) as PNG bytes: sample grid left, loss curves right."
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure  # not pyplot: no figure left open for the notebook to show twice
-
+        """The view after `epoch` epochs (default: the latest) as PNG bytes: sample grid left, loss
+        curves right."""
         import io
+
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import (
+            Figure,
+        )  # not pyplot: no figure left open for the notebook to show twice
 
         if not self.grids:
             raise ValueError("nothing to show yet: pass the view to fit(callbacks=[...]) first")
@@ -395,9 +545,13 @@ class LiveTrainingView(SampleGrid):
         from gan_lessons.viz import explorer_widget, png_bytes, require_widgets
 
         widgets = require_widgets()
-        self._slider = widgets.IntSlider(0, min=0, max=max(len(self.grids) - 1, 0), description="epoch")
+        self._slider = widgets.IntSlider(
+            0, min=0, max=max(len(self.grids) - 1, 0), description="epoch"
+        )
         blank = png_bytes(np.ones((8, 8)))  # before the first epoch
-        self._box = explorer_widget(lambda epoch: self.render(epoch) if self.grids else blank, dict(epoch=self._slider))
+        self._box = explorer_widget(
+            lambda epoch: self.render(epoch) if self.grids else blank, dict(epoch=self._slider)
+        )
         return self._box
 
     def _show_latest(self):
@@ -420,7 +574,10 @@ class LiveTrainingView(SampleGrid):
         "The grids from the start to the last epoch as an animated GIF in the page."
         from gan_lessons.viz import gif_html, grids_to_gif
 
-        return gif_html(grids_to_gif(self.grids, duration_ms), f"the fixed noise after 0 to {len(self.grids) - 1} epochs")
+        return gif_html(
+            grids_to_gif(self.grids, duration_ms),
+            f"the fixed noise after 0 to {len(self.grids) - 1} epochs",
+        )
 
 # %% ../nbs/05_training.ipynb #c023
 class NonFiniteLossError(RuntimeError):
@@ -433,7 +590,8 @@ def _partial_path(path) -> str:
 
 
 def save_weights_atomically(model: keras.Model, path, **attributes) -> None:
-    "`model.save_weights(path)` that leaves either the old file or the complete new one, never half of one."
+    """`model.save_weights(path)` that leaves either the old file or the complete new one, never
+    half of one."""
     import os
 
     import h5py
@@ -451,10 +609,13 @@ def save_weights_atomically(model: keras.Model, path, **attributes) -> None:
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    "`BackupAndRestore` whose saves are all-or-nothing, with the completed epoch stored inside the weights file."
+    """`BackupAndRestore` whose saves are all-or-nothing, with the completed epoch stored inside the
+    weights file."""
 
-    # It saves at epoch ends only; its inherited per-batch hook does nothing, so Keras may run that hook off the
-    # training thread — without this flag any per-batch hook makes fit() read the logs back after every step.
+    # It saves at epoch ends only; its inherited per-batch hook does nothing, so Keras may run that
+    # hook off the
+    # training thread — without this flag any per-batch hook makes fit() read the logs back after
+    # every step.
     async_safe = True
 
     def __init__(self, backup_dir):
@@ -465,8 +626,12 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         import os
 
         os.makedirs(self.backup_dir, exist_ok=True)
-        save_weights_atomically(self.model, self._weights_path, completed_epochs=self._current_epoch)
-        write_text_atomically(self._training_metadata_path, json.dumps({"epoch": self._current_epoch, "batch": 0}))
+        save_weights_atomically(
+            self.model, self._weights_path, completed_epochs=self._current_epoch
+        )
+        write_text_atomically(
+            self._training_metadata_path, json.dumps({"epoch": self._current_epoch, "batch": 0})
+        )
 
     def on_train_begin(self, logs=None):
         import json
@@ -474,16 +639,21 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
         import h5py
 
-        if os.path.exists(self._weights_path):  # the weights file is the authority on which epoch it holds
+        if os.path.exists(
+            self._weights_path
+        ):  # the weights file is the authority on which epoch it holds
             with h5py.File(self._weights_path, "r") as file:
                 epoch = int(file.attrs.get("completed_epochs", -1))
             if epoch >= 0:
-                write_text_atomically(self._training_metadata_path, json.dumps({"epoch": epoch, "batch": 0}))
+                write_text_atomically(
+                    self._training_metadata_path, json.dumps({"epoch": epoch, "batch": 0})
+                )
         super().on_train_begin(logs)
 
 
 def write_text_atomically(path, text: str) -> None:
-    "Write `text` to `path` through a temporary file and a rename: the old content or the new, never half."
+    """Write `text` to `path` through a temporary file and a rename: the old content or the new,
+    never half."""
     import os
 
     partial = f"{path}.partial"
@@ -504,9 +674,10 @@ class SaveWeights(keras.callbacks.Callback):
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stops training with an error when an epoch's mean loss is NaN or infinite. Checked at the end of each
-    epoch, not after every batch as `keras.callbacks.TerminateOnNaN` does: reading the loss back after every
-    step makes the host wait for the device each time. (A NaN anywhere in an epoch makes its mean NaN.)"""
+    """Stops training with an error when an epoch's mean loss is NaN or infinite. Checked at the end
+    of each epoch, not after every batch as `keras.callbacks.TerminateOnNaN` does: reading the loss
+    back after every step makes the host wait for the device each time. (A NaN anywhere in an epoch
+    makes its mean NaN.)"""
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
@@ -522,12 +693,16 @@ class EpochLog(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         values = "  ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items())
-        print(f"epoch {epoch + 1}/{self.params['epochs']} ({time.perf_counter() - self.started:.0f} s)  {values}",
-              flush=True)
+        print(
+            f"epoch {epoch + 1}/{self.params['epochs']} "
+            f"({time.perf_counter() - self.started:.0f} s)  {values}",
+            flush=True,
+        )
 
 
 def progress_callbacks(verbose) -> list:
-    "`[EpochLog()]` for `verbose=2`, and for `verbose='auto'` when the output is not a terminal; else none."
+    """`[EpochLog()]` for `verbose=2`, and for `verbose='auto'` when the output is not a terminal;
+    else none."""
     import sys
 
     one_line = verbose == 2 or (verbose == "auto" and not sys.stdout.isatty())
@@ -535,50 +710,80 @@ def progress_callbacks(verbose) -> list:
 
 
 def keras_verbosity(verbose) -> int:
-    "What `fit()` itself prints: Keras's progress bar (which reads the logs back every step) only when asked for."
+    """What `fit()` itself prints: Keras's progress bar (which reads the logs back every step) only
+    when asked for."""
     import sys
 
     return 1 if verbose == 1 or (verbose == "auto" and sys.stdout.isatty()) else 0
 
 
-def fit_gan(gan: GAN, images, epochs: int, out_dir, batch_size: int = 64, seed: int = 0,
-            callbacks: list | None = None, verbose: int | str = "auto", labels=None,
-            images_per_epoch: int | None = None):
-    """Train `gan` on uint8 `images` (and their `labels`, for a conditional GAN) with `fit()`, resumably: rerunning
-    the same call after an interruption continues from the last completed epoch in `out_dir` and ends with the
-    same weights as an uninterrupted run. `images_per_epoch` (default: every image once) sets what an epoch costs.
-    `verbose`: 0 silent, 1 Keras's progress bar, 2 one line per epoch; "auto" the bar in a terminal, else lines."""
+def fit_gan(
+    gan: GAN,
+    images,
+    epochs: int,
+    out_dir,
+    batch_size: int = 64,
+    seed: int = 0,
+    callbacks: list | None = None,
+    verbose: int | str = "auto",
+    labels=None,
+    images_per_epoch: int | None = None,
+):
+    """Train `gan` on uint8 `images` (and their `labels`, for a conditional GAN) with `fit()`,
+    resumably: rerunning the same call after an interruption continues from the last completed epoch
+    in `out_dir` and ends with the same weights as an uninterrupted run. `images_per_epoch`
+    (default: every image once) sets what an epoch costs. `verbose`: 0 silent, 1 Keras's progress
+    bar, 2 one line per epoch; "auto" the bar in a terminal, else lines."""
     from pathlib import Path
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if getattr(gan, "conditional", False) != (labels is not None):
         raise ValueError("a conditional GAN needs labels and an unconditional one takes none")
-    data = EpochSeededImages(images, batch_size=batch_size, seed=seed, labels=labels,
-                             images_per_epoch=images_per_epoch)
+    data = EpochSeededImages(
+        images, batch_size=batch_size, seed=seed, labels=labels, images_per_epoch=images_per_epoch
+    )
     weights_path = out_dir / "gan.weights.h5"
     # The check comes before the saves, so the weights of an epoch that went NaN are never written.
-    all_callbacks = [data.callback, StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(out_dir / "backup")),
-                     SaveWeights(weights_path), *progress_callbacks(verbose), *(callbacks or [])]
+    all_callbacks = [
+        data.callback,
+        StopOnNonFiniteLoss(),
+        AtomicBackupAndRestore(str(out_dir / "backup")),
+        SaveWeights(weights_path),
+        *progress_callbacks(verbose),
+        *(callbacks or []),
+    ]
     try:
-        return gan.fit(data.dataset, epochs=epochs, callbacks=all_callbacks, verbose=keras_verbosity(verbose),
-                       shuffle=False)
+        return gan.fit(
+            data.dataset,
+            epochs=epochs,
+            callbacks=all_callbacks,
+            verbose=keras_verbosity(verbose),
+            shuffle=False,
+        )
     except RuntimeError as error:
         if "NaN or Inf" not in str(error):
             raise
-        raise NonFiniteLossError(f"training stopped: {error} The last good weights (end of the last completed "
-                                 f"epoch) are in {weights_path} and {out_dir / 'backup'}.") from error
+        raise NonFiniteLossError(
+            f"training stopped: {error} The last good weights (end of the last completed "
+            f"epoch) are in {weights_path} and {out_dir / 'backup'}."
+        ) from error
 
 # %% ../nbs/05_training.ipynb #c023s
 def gan_from_recipe(recipe: str, build_generator, build_discriminator, seed: int = 0) -> GAN:
-    """A compiled `GAN` — networks from the two builders (called with the recipe's layer options), both optimizers,
-    weight average, R1 — following a named recipe of `DCGAN_RECIPES`."""
+    """A compiled `GAN` — networks from the two builders (called with the recipe's layer options),
+    both optimizers, weight average, R1 — following a named recipe of `DCGAN_RECIPES`."""
     if recipe not in DCGAN_RECIPES:
         raise ValueError(f"unknown recipe {recipe!r}: expected one of {', '.join(DCGAN_RECIPES)}")
     settings = DCGAN_RECIPES[recipe]
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
-    gan = GAN(build_generator(**settings["generator"]), build_discriminator(**settings["discriminator"]), seed=seed,
-              ema_decay=settings["ema_decay"], r1_weight=settings.get("r1_weight", 0.0))
+    gan = GAN(
+        build_generator(**settings["generator"]),
+        build_discriminator(**settings["discriminator"]),
+        seed=seed,
+        ema_decay=settings["ema_decay"],
+        r1_weight=settings.get("r1_weight", 0.0),
+    )
     optimizer = lambda: keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
     gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     return gan
@@ -591,5 +796,9 @@ def build_dcgan(recipe: str = "fast", seed: int = 0, latent_dim: int | None = No
     from gan_lessons.discriminator import build_discriminator
     from gan_lessons.generator import LATENT_DIM, build_generator
 
-    return gan_from_recipe(recipe, partial(build_generator, latent_dim=latent_dim or LATENT_DIM), build_discriminator,
-                           seed=seed)
+    return gan_from_recipe(
+        recipe,
+        partial(build_generator, latent_dim=latent_dim or LATENT_DIM),
+        build_discriminator,
+        seed=seed,
+    )

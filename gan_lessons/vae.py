@@ -15,59 +15,78 @@ __all__ = ['VAE_LATENT_DIM', 'build_encoder', 'build_decoder', 'reparameterize',
            'VAE', 'build_vae', 'heldout_elbo', 'sharpness', 'latent_grid']
 
 # %% ../nbs/12_vae.ipynb #v007
-def build_encoder(latent_dim: int = VAE_LATENT_DIM, filters=(32, 64), hidden: int = 128) -> keras.Model:
-    "Images `(n, 28, 28, 1)` in [-1, 1] → `[mean, log_variance]`, each `(n, latent_dim)`: the parameters of q(z | x)."
+def build_encoder(
+    latent_dim: int = VAE_LATENT_DIM, filters=(32, 64), hidden: int = 128
+) -> keras.Model:
+    """Images `(n, 28, 28, 1)` in [-1, 1] → `[mean, log_variance]`, each `(n, latent_dim)`: the
+    parameters of q(z | x)."""
     images = keras.Input((28, 28, 1), name="images")
     features = images
     for index, width in enumerate(filters):
-        features = layers.Conv2D(width, 3, strides=2, padding="same", activation="relu", name=f"down{index}")(features)
-    features = layers.Dense(hidden, activation="relu", name="hidden")(layers.Flatten(name="flatten")(features))
+        features = layers.Conv2D(
+            width, 3, strides=2, padding="same", activation="relu", name=f"down{index}"
+        )(features)
+    features = layers.Dense(hidden, activation="relu", name="hidden")(
+        layers.Flatten(name="flatten")(features)
+    )
     mean = layers.Dense(latent_dim, name="mean")(features)
     log_variance = layers.Dense(latent_dim, name="log_variance")(features)
     return keras.Model(images, [mean, log_variance], name="encoder")
 
 
 def build_decoder(latent_dim: int = VAE_LATENT_DIM, filters=(64, 32)) -> keras.Model:
-    "Latent `(n, latent_dim)` → pixel logits `(n, 28, 28, 1)`: each pixel's Bernoulli parameter is sigmoid(logit)."
+    """Latent `(n, latent_dim)` → pixel logits `(n, 28, 28, 1)`: each pixel's Bernoulli parameter is
+    sigmoid(logit)."""
     latent = keras.Input((latent_dim,), name="latent")
     features = layers.Dense(7 * 7 * filters[0], activation="relu", name="project")(latent)
     features = layers.Reshape((7, 7, filters[0]), name="to_feature_map")(features)
     for index, width in enumerate(filters):
-        features = layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu",
-                                          name=f"up{index}")(features)
+        features = layers.Conv2DTranspose(
+            width, 3, strides=2, padding="same", activation="relu", name=f"up{index}"
+        )(features)
     logits = layers.Conv2DTranspose(1, 3, padding="same", name="pixel_logits")(features)
     return keras.Model(latent, logits, name="decoder")
 
 # %% ../nbs/12_vae.ipynb #v010
 def reparameterize(mean, log_variance, seed=None):
-    "z = mean + σ·ε with ε ~ N(0, I): a sample of N(mean, exp(log_variance)) that gradients flow through."
+    """z = mean + σ·ε with ε ~ N(0, I): a sample of N(mean, exp(log_variance)) that gradients flow
+    through."""
     noise = keras.random.normal(keras.ops.shape(mean), seed=seed)
     return mean + keras.ops.exp(0.5 * log_variance) * noise
 
 
 def kl_to_standard_normal(mean, log_variance):
     "KL(N(mean, σ²) ‖ N(0, I)) per example, in nats, in closed form: ½ Σ (σ² + mean² − 1 − log σ²)."
-    return 0.5 * keras.ops.sum(keras.ops.exp(log_variance) + keras.ops.square(mean) - 1.0 - log_variance, axis=-1)
+    return 0.5 * keras.ops.sum(
+        keras.ops.exp(log_variance) + keras.ops.square(mean) - 1.0 - log_variance, axis=-1
+    )
 
 
 def reconstruction_nats(images, logits):
-    """−log p(x | z) per example, in nats: Bernoulli cross-entropy summed over pixels, with the intensities of
-    `images` (in [-1, 1]) mapped to [0, 1] as targets."""
+    """−log p(x | z) per example, in nats: Bernoulli cross-entropy summed over pixels, with the
+    intensities of `images` (in [-1, 1]) mapped to [0, 1] as targets."""
     targets = (keras.ops.convert_to_tensor(images, dtype="float32") + 1.0) / 2.0
-    per_pixel = keras.ops.softplus(logits) - targets * logits  # = BCE from logits, stable for large |logits|
+    per_pixel = (
+        keras.ops.softplus(logits) - targets * logits
+    )  # = BCE from logits, stable for large |logits|
     return keras.ops.sum(keras.ops.reshape(per_pixel, (keras.ops.shape(per_pixel)[0], -1)), axis=-1)
 
 # %% ../nbs/12_vae.ipynb #v014
 class VAE(keras.Model):
-    """Encoder and decoder trained together on the negative ELBO = reconstruction + `beta` · KL, per image, in nats.
-    `fit()` reports `loss`, `reconstruction` and `kl` (and `val_…` on validation data)."""
+    """Encoder and decoder trained together on the negative ELBO = reconstruction + `beta` · KL, per
+    image, in nats. `fit()` reports `loss`, `reconstruction` and `kl` (and `val_…` on validation
+    data)."""
 
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, seed: int = 0, **kwargs):
+    def __init__(
+        self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, seed: int = 0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.encoder, self.decoder, self.beta = encoder, decoder, beta
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self.noise_seed = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction", "kl")}
+        self.trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction", "kl")
+        }
 
     @property
     def metrics(self):
@@ -80,7 +99,9 @@ class VAE(keras.Model):
 
     def losses_of(self, images, training=False) -> dict:
         mean, log_variance = self.encoder(images, training=training)
-        logits = self.decoder(reparameterize(mean, log_variance, self.noise_seed), training=training)
+        logits = self.decoder(
+            reparameterize(mean, log_variance, self.noise_seed), training=training
+        )
         reconstruction = keras.ops.mean(reconstruction_nats(images, logits))
         kl = keras.ops.mean(kl_to_standard_normal(mean, log_variance))
         return {"loss": reconstruction + self.beta * kl, "reconstruction": reconstruction, "kl": kl}
@@ -101,42 +122,55 @@ class VAE(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def sampler(self) -> keras.Model:
-        """The decoder as an image generator: latent `(n, latent_dim)` → the Bernoulli means, rescaled to [-1, 1]
-        (the course's image contract)."""
+        """The decoder as an image generator: latent `(n, latent_dim)` → the Bernoulli means,
+        rescaled to [-1, 1] (the course's image contract)."""
         latent = keras.Input((self.latent_dim,), name="latent")
         probabilities = layers.Activation("sigmoid", name="pixel_means")(self.decoder(latent))
-        sampler = keras.Model(latent, layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(probabilities),
-                              name="vae_decoder")
-        sampler.latent_dim = self.latent_dim  # as `pretrained.load` gives it to every image generator
+        sampler = keras.Model(
+            latent,
+            layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(probabilities),
+            name="vae_decoder",
+        )
+        sampler.latent_dim = (
+            self.latent_dim
+        )  # as `pretrained.load` gives it to every image generator
         return sampler
 
 
-def build_vae(latent_dim: int = VAE_LATENT_DIM, beta: float = 1.0, learning_rate: float = 1e-3, seed: int = 0) -> VAE:
+def build_vae(
+    latent_dim: int = VAE_LATENT_DIM, beta: float = 1.0, learning_rate: float = 1e-3, seed: int = 0
+) -> VAE:
     "A compiled convolutional VAE for MNIST."
     vae = VAE(build_encoder(latent_dim), build_decoder(latent_dim), beta=beta, seed=seed)
-    vae(keras.ops.zeros((1, 28, 28, 1)))  # built, so that checkpoints (BackupAndRestore) can hold its weights
+    vae(
+        keras.ops.zeros((1, 28, 28, 1))
+    )  # built, so that checkpoints (BackupAndRestore) can hold its weights
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return vae
 
 
 def heldout_elbo(vae: VAE, images, samples: int = 1, batch_size: int = 500) -> dict:
-    """The ELBO of `images` in nats per image (higher is better) and its two parts, averaged over `samples` draws
-    of z per image."""
+    """The ELBO of `images` in nats per image (higher is better) and its two parts, averaged over
+    `samples` draws of z per image."""
     totals = {"reconstruction": 0.0, "kl": 0.0}
     for _ in range(samples):
         for start in range(0, len(images), batch_size):
-            batch = keras.ops.convert_to_tensor(np.asarray(images[start:start + batch_size], np.float32))
+            batch = keras.ops.convert_to_tensor(
+                np.asarray(images[start : start + batch_size], np.float32)
+            )
             values = vae.losses_of(batch)
             for name in totals:
                 totals[name] += float(values[name]) * len(batch)
-    reconstruction, kl = (totals[name] / (samples * len(images)) for name in ("reconstruction", "kl"))
+    reconstruction, kl = (
+        totals[name] / (samples * len(images)) for name in ("reconstruction", "kl")
+    )
     return {"elbo": -(reconstruction + kl), "reconstruction": reconstruction, "kl": kl}
 
 # %% ../nbs/12_vae.ipynb #v018
 def sharpness(images) -> dict:
-    """Two numbers that separate sharp strokes from blur, for images in [-1, 1]: `edge` = mean absolute difference
-    between neighbouring pixels, and `gray_share` = the share of pixels that are neither ink nor paper
-    (intensity in (0.1, 0.9) on the [0, 1] scale)."""
+    """Two numbers that separate sharp strokes from blur, for images in [-1, 1]: `edge` = mean
+    absolute difference between neighbouring pixels, and `gray_share` = the share of pixels that are
+    neither ink nor paper (intensity in (0.1, 0.9) on the [0, 1] scale)."""
     images = (np.asarray(images, np.float32)[..., 0] + 1.0) / 2.0
     if images.ndim != 3:
         raise ValueError(f"expected images shaped (n, h, w, 1), got {np.asarray(images).shape}")
@@ -146,8 +180,9 @@ def sharpness(images) -> dict:
 
 
 def latent_grid(decoder: keras.Model, dims=(0, 1), steps: int = 9, extent: float = 2.5, base=None):
-    """Images of a traversal: latent dimension `dims[0]` varies down the rows and `dims[1]` across the columns over
-    [-extent, extent]; every other dimension stays at `base` (default 0, the prior's mean)."""
+    """Images of a traversal: latent dimension `dims[0]` varies down the rows and `dims[1]` across
+    the columns over [-extent, extent]; every other dimension stays at `base` (default 0, the
+    prior's mean)."""
     latent_dim = int(decoder.inputs[0].shape[-1])
     base = np.zeros(latent_dim, np.float32) if base is None else np.asarray(base, np.float32)
     values = np.linspace(-extent, extent, steps, dtype=np.float32)

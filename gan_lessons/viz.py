@@ -23,28 +23,47 @@ def to_unit_range(images, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.
     return np.clip((array - low) / (high - low), 0.0, 1.0)
 
 
-def image_grid(images, ncols: int | None = None, padding: int = 1,
-               value_range: tuple[float, float] = (-1.0, 1.0), pad_value: float = 1.0) -> np.ndarray:
+def image_grid(
+    images,
+    ncols: int | None = None,
+    padding: int = 1,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    pad_value: float = 1.0,
+) -> np.ndarray:
     "Tile `(n, h, w)` or `(n, h, w, c)` images into one `(H, W)` or `(H, W, c)` array in [0, 1]."
     array = to_unit_range(images, value_range)
     if array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (3, 4) or len(array) == 0:
-        raise ValueError(f"expected a non-empty batch shaped (n, h, w) or (n, h, w, c), got shape {np.shape(images)}")
+        raise ValueError(
+            "expected a non-empty batch shaped (n, h, w) or (n, h, w, c), got shape "
+            f"{np.shape(images)}"
+        )
     count, height, width = array.shape[:3]
     ncols = ncols or math.ceil(math.sqrt(count))
     nrows = math.ceil(count / ncols)
-    grid = np.full((nrows * (height + padding) + padding, ncols * (width + padding) + padding) + array.shape[3:],
-                   pad_value, dtype=np.float32)
+    grid = np.full(
+        (nrows * (height + padding) + padding, ncols * (width + padding) + padding)
+        + array.shape[3:],
+        pad_value,
+        dtype=np.float32,
+    )
     for index, image in enumerate(array):
         row, col = divmod(index, ncols)
         top, left = padding + row * (height + padding), padding + col * (width + padding)
-        grid[top:top + height, left:left + width] = image
+        grid[top : top + height, left : left + width] = image
     return grid
 
 # %% ../nbs/90_viz.ipynb #c007
-def show_images(images, ncols: int | None = None, title: str | None = None,
-                value_range: tuple[float, float] = (-1.0, 1.0), labels=None, scale: float = 0.6, ax=None):
+def show_images(
+    images,
+    ncols: int | None = None,
+    title: str | None = None,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    labels=None,
+    scale: float = 0.6,
+    ax=None,
+):
     "Show a batch of images as one grid (with optional per-image `labels`); returns the figure."
     import matplotlib.pyplot as plt
 
@@ -52,7 +71,9 @@ def show_images(images, ncols: int | None = None, title: str | None = None,
     ncols = ncols or math.ceil(math.sqrt(count))
     nrows = math.ceil(count / ncols)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(max(2.0, scale * ncols), max(2.0, scale * nrows) + (0.3 if title else 0)))
+        fig, ax = plt.subplots(
+            figsize=(max(2.0, scale * ncols), max(2.0, scale * nrows) + (0.3 if title else 0))
+        )
     else:
         fig = ax.figure
     ax.imshow(image_grid(images, ncols=ncols, value_range=value_range), cmap="gray", vmin=0, vmax=1)
@@ -60,8 +81,14 @@ def show_images(images, ncols: int | None = None, title: str | None = None,
         height, width = np.shape(images)[1:3]
         for index, label in enumerate(labels):
             row, col = divmod(index, ncols)
-            ax.text(1 + col * (width + 1) + 1, 1 + row * (height + 1) + 1, str(label),
-                    color="tab:red", fontsize=7, va="top")
+            ax.text(
+                1 + col * (width + 1) + 1,
+                1 + row * (height + 1) + 1,
+                str(label),
+                color="tab:red",
+                fontsize=7,
+                va="top",
+            )
     ax.set_axis_off()
     if title:
         ax.set_title(title)
@@ -69,21 +96,30 @@ def show_images(images, ncols: int | None = None, title: str | None = None,
 
 
 def grid_picture(grid, upscale: int = 1):
-    "A [0, 1] array (e.g. from `image_grid`) as a PIL image, each pixel drawn `upscale` × `upscale` times."
+    """A [0, 1] array (e.g. from `image_grid`) as a PIL image, each pixel drawn `upscale` ×
+    `upscale` times."""
     from PIL import Image
 
     array = np.asarray(grid, dtype=np.float32)
     if array.ndim not in (2, 3) or array.size == 0:
-        raise ValueError(f"expected a grid shaped (H, W) or (H, W, channels), got shape {array.shape}")
+        raise ValueError(
+            f"expected a grid shaped (H, W) or (H, W, channels), got shape {array.shape}"
+        )
     picture = Image.fromarray((np.clip(array, 0, 1) * 255).round().astype(np.uint8))
     if upscale > 1:
         picture = picture.resize((picture.width * upscale, picture.height * upscale), Image.NEAREST)
     return picture
 
 
-def save_image_grid(images, path, ncols: int | None = None, value_range: tuple[float, float] = (-1.0, 1.0),
-                    upscale: int = 2) -> Path:
-    "Write a grid of images as a PNG (written to a temporary name first, so no half-written file is left)."
+def save_image_grid(
+    images,
+    path,
+    ncols: int | None = None,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    upscale: int = 2,
+) -> Path:
+    """Write a grid of images as a PNG (written to a temporary name first, so no half-written file
+    is left)."""
     path = Path(path)
     picture = grid_picture(image_grid(images, ncols=ncols, value_range=value_range), upscale)
     partial = path.with_name(path.name + ".partial")
@@ -92,7 +128,14 @@ def save_image_grid(images, path, ncols: int | None = None, value_range: tuple[f
     return path
 
 # %% ../nbs/90_viz.ipynb #c010
-def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "", title: str | None = None, ax=None, logy=False):
+def plot_curves(
+    curves: dict,
+    xlabel: str = "step",
+    ylabel: str = "",
+    title: str | None = None,
+    ax=None,
+    logy=False,
+):
     "Plot named sequences (e.g. a Keras `History.history`) on one axis; returns the figure."
     import matplotlib.pyplot as plt
 
@@ -115,39 +158,51 @@ def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "", title: str
 
 # %% ../nbs/90_viz.ipynb #c013
 def grids_to_gif(grids, duration_ms: int = 400, upscale: int = 2) -> bytes:
-    "Encode a sequence of [0, 1] grids (e.g. from `image_grid`) as an animated GIF; returns the bytes."
+    """Encode a sequence of [0, 1] grids (e.g. from `image_grid`) as an animated GIF; returns the
+    bytes."""
     import io
 
     if not len(grids):
         raise ValueError("grids_to_gif needs at least one grid")
     frames = [grid_picture(grid, upscale) for grid in grids]
     buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)
+    frames[0].save(
+        buffer, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms, loop=0
+    )
     return buffer.getvalue()
 
 
 def gif_html(gif_bytes: bytes, caption: str = ""):
-    "An IPython HTML object that shows GIF bytes inline (works in Jupyter, Colab and the built site)."
+    """An IPython HTML object that shows GIF bytes inline (works in Jupyter, Colab and the built
+    site)."""
     import base64
 
     from IPython.display import HTML
 
     encoded = base64.b64encode(gif_bytes).decode("ascii")
     text = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return HTML(f'<figure><img src="data:image/gif;base64,{encoded}" alt="{caption or "animation"}"/>{text}</figure>')
+    return HTML(
+        f'<figure><img src="data:image/gif;base64,{encoded}" '
+        f'alt="{caption or "animation"}"/>{text}</figure>'
+    )
 
 # %% ../nbs/90_viz.ipynb #xa0be812
 def require_widgets():
     "The `ipywidgets` module, or an ImportError that says how to get it."
     try:
         import ipywidgets
-    except ImportError as error:  # a requirement of the package, but a hand-made environment may lack it
-        raise ImportError("the explorers need ipywidgets: `pip install ipywidgets` (Colab already has it)") from error
+    except (
+        ImportError
+    ) as error:  # a requirement of the package, but a hand-made environment may lack it
+        raise ImportError(
+            "the explorers need ipywidgets: `pip install ipywidgets` (Colab already has it)"
+        ) from error
     return ipywidgets
 
 
 def png_bytes(grid, upscale: int = 3) -> bytes:
-    "A [0, 1] array (e.g. from `image_grid`) as PNG bytes, each pixel drawn `upscale` times: what an `ipywidgets.Image` shows."
+    """A [0, 1] array (e.g. from `image_grid`) as PNG bytes, each pixel drawn `upscale` times: what
+    an `ipywidgets.Image` shows."""
     import io
 
     buffer = io.BytesIO()
@@ -156,9 +211,10 @@ def png_bytes(grid, upscale: int = 3) -> bytes:
 
 
 def explorer_widget(render, controls: dict, output: str = "image", upscale: int = 3):
-    """An `ipywidgets.VBox`: the `controls` (name → widget) in a row, below them `render(**values)` — a [0, 1] image
-    grid or PNG bytes when `output="image"`, a string when `output="text"` — redrawn whenever a control changes. The box's
-    `.redraw()` draws it again, its `.view` is the image or text widget."""
+    """An `ipywidgets.VBox`: the `controls` (name → widget) in a row, below them `render(**values)`
+    — a [0, 1] image grid or PNG bytes when `output="image"`, a string when `output="text"` —
+    redrawn whenever a control changes. The box's `.redraw()` draws it again, its `.view` is the
+    image or text widget."""
     import html
 
     widgets = require_widgets()
@@ -182,10 +238,14 @@ def explorer_widget(render, controls: dict, output: str = "image", upscale: int 
 
 # %% ../nbs/90_viz.ipynb #x6baf5b6
 def interpolate_latents(start, end, steps: int, method: str = "slerp") -> np.ndarray:
-    "`steps` latent vectors from `start` to `end`, both included, along the great circle (`slerp`) or the straight line."
+    """`steps` latent vectors from `start` to `end`, both included, along the great circle (`slerp`)
+    or the straight line."""
     start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
     if start.shape != end.shape or start.ndim != 1:
-        raise ValueError(f"expected two latent vectors of the same length, got shapes {start.shape} and {end.shape}")
+        raise ValueError(
+            f"expected two latent vectors of the same length, got shapes {start.shape} and "
+            f"{end.shape}"
+        )
     if steps < 2:
         raise ValueError(f"steps must be at least 2 (the two ends), got {steps}")
     if method not in ("slerp", "linear"):
@@ -196,12 +256,17 @@ def interpolate_latents(start, end, steps: int, method: str = "slerp") -> np.nda
     if method == "linear" or angle < 1e-6:  # (nearly) parallel vectors: slerp is the straight line
         path = (1 - fractions) * start + fractions * end
     else:
-        path = (np.sin((1 - fractions) * angle) * start + np.sin(fractions * angle) * end) / np.sin(angle)
+        path = (np.sin((1 - fractions) * angle) * start + np.sin(fractions * angle) * end) / np.sin(
+            angle
+        )
     return path.astype(np.float32)
 
 
-def latent_random_walk(latent_dim: int, steps: int, angle: float = 0.3, seed: int = 0) -> np.ndarray:
-    "`steps` latent vectors, each a standard Gaussian sample: z ← cos(angle)·z + sin(angle)·ε, from a seeded start."
+def latent_random_walk(
+    latent_dim: int, steps: int, angle: float = 0.3, seed: int = 0
+) -> np.ndarray:
+    """`steps` latent vectors, each a standard Gaussian sample: z ← cos(angle)·z + sin(angle)·ε,
+    from a seeded start."""
     if latent_dim < 1 or steps < 1:
         raise ValueError(f"latent_dim and steps must be positive, got {latent_dim} and {steps}")
     rng = np.random.default_rng(seed)
@@ -212,9 +277,9 @@ def latent_random_walk(latent_dim: int, steps: int, angle: float = 0.3, seed: in
 
 # %% ../nbs/90_viz.ipynb #xaf8b85f
 class LatentExplorer:
-    """Interpolations and random walks through an unconditional generator's latent space. An interpolation's seeds
-    name latent vectors as `gan_lessons.generator.sample_latent(1, latent_dim, seed)` does; a walk's seed starts
-    `latent_random_walk`."""
+    """Interpolations and random walks through an unconditional generator's latent space. An
+    interpolation's seeds name latent vectors as `gan_lessons.generator.sample_latent(1, latent_dim,
+    seed)` does; a walk's seed starts `latent_random_walk`."""
 
     def __init__(self, generator, latent_dim: int | None = None):
         self.generator = generator
@@ -222,7 +287,9 @@ class LatentExplorer:
         if not self.latent_dim:
             raise ValueError("the generator has no `latent_dim` attribute: pass latent_dim=")
         if len(getattr(generator, "inputs", None) or [None]) != 1:
-            raise ValueError("this generator takes several inputs (a conditional one?): use ClassExplorer")
+            raise ValueError(
+                "this generator takes several inputs (a conditional one?): use ClassExplorer"
+            )
 
     def latent(self, seed: int) -> np.ndarray:
         from gan_lessons.generator import sample_latent
@@ -233,51 +300,101 @@ class LatentExplorer:
         "Images for a batch of latent vectors, in inference mode."
         return np.asarray(self.generator(np.asarray(latents, np.float32), training=False))
 
-    def interpolation(self, seed_from: int = 0, seed_to: int = 1, steps: int = 8, method: str = "slerp") -> np.ndarray:
-        return self.decode(interpolate_latents(self.latent(seed_from), self.latent(seed_to), steps, method))
+    def interpolation(
+        self, seed_from: int = 0, seed_to: int = 1, steps: int = 8, method: str = "slerp"
+    ) -> np.ndarray:
+        return self.decode(
+            interpolate_latents(self.latent(seed_from), self.latent(seed_to), steps, method)
+        )
 
     def walk(self, seed: int = 0, steps: int = 8, angle: float = 0.3) -> np.ndarray:
         return self.decode(latent_random_walk(self.latent_dim, steps, angle, seed))
 
     def widget(self, steps: int = 8):
-        "Seeds and method for an interpolation (top row of the picture), seed and step size for a walk (bottom row)."
+        """Seeds and method for an interpolation (top row of the picture), seed and step size for a
+        walk (bottom row)."""
         widgets = require_widgets()
-        controls = dict(seed_from=widgets.IntText(0, description="from seed"),
-                        seed_to=widgets.IntText(1, description="to seed"),
-                        method=widgets.ToggleButtons(options=["slerp", "linear"], value="slerp"),
-                        walk_seed=widgets.IntText(2, description="walk seed"),
-                        angle=widgets.FloatSlider(0.3, min=0.05, max=1.5, step=0.05, description="walk step"))
-        return explorer_widget(lambda seed_from, seed_to, method, walk_seed, angle: image_grid(np.concatenate(
-            [self.interpolation(seed_from, seed_to, steps, method), self.walk(walk_seed, steps, angle)]), ncols=steps),
-            controls)
+        controls = dict(
+            seed_from=widgets.IntText(0, description="from seed"),
+            seed_to=widgets.IntText(1, description="to seed"),
+            method=widgets.ToggleButtons(options=["slerp", "linear"], value="slerp"),
+            walk_seed=widgets.IntText(2, description="walk seed"),
+            angle=widgets.FloatSlider(0.3, min=0.05, max=1.5, step=0.05, description="walk step"),
+        )
+        return explorer_widget(
+            lambda seed_from, seed_to, method, walk_seed, angle: image_grid(
+                np.concatenate(
+                    [
+                        self.interpolation(seed_from, seed_to, steps, method),
+                        self.walk(walk_seed, steps, angle),
+                    ]
+                ),
+                ncols=steps,
+            ),
+            controls,
+        )
 
-    def animation(self, seed_from: int = 0, seed_to: int = 1, walk_seed: int = 2, frames: int = 24,
-                  angle: float = 0.15, count: int = 4, duration_ms: int = 150):
-        """The static version for the site: an animated GIF. Left: `count` interpolations (seeds `seed_from + i` to
-        `seed_to + i`), there and back. Right: `count` random walks (seeds `walk_seed + i`)."""
-        there = np.stack([self.interpolation(seed_from + i, seed_to + i, frames // 2) for i in range(count)])
+    def animation(
+        self,
+        seed_from: int = 0,
+        seed_to: int = 1,
+        walk_seed: int = 2,
+        frames: int = 24,
+        angle: float = 0.15,
+        count: int = 4,
+        duration_ms: int = 150,
+    ):
+        """The static version for the site: an animated GIF. Left: `count` interpolations (seeds
+        `seed_from + i` to `seed_to + i`), there and back. Right: `count` random walks (seeds
+        `walk_seed + i`)."""
+        there = np.stack(
+            [self.interpolation(seed_from + i, seed_to + i, frames // 2) for i in range(count)]
+        )
         there_and_back = np.concatenate([there, there[:, ::-1]], axis=1)  # (count, frames, h, w, c)
         walks = np.stack([self.walk(walk_seed + i, frames, angle) for i in range(count)])
-        grids = [image_grid(np.concatenate([there_and_back[:, frame], walks[:, frame]]), ncols=2 * count, padding=2)
-                 for frame in range(frames)]
-        return gif_html(grids_to_gif(grids, duration_ms, upscale=3),
-                        f"left: {count} slerp interpolations, there and back; right: {count} random walks")
+        grids = [
+            image_grid(
+                np.concatenate([there_and_back[:, frame], walks[:, frame]]),
+                ncols=2 * count,
+                padding=2,
+            )
+            for frame in range(frames)
+        ]
+        return gif_html(
+            grids_to_gif(grids, duration_ms, upscale=3),
+            f"left: {count} slerp interpolations, there and back; right: {count} random walks",
+        )
 
 
 class ClassExplorer:
-    "Pick a class, get samples from a conditional generator (inputs `[noise, labels]`): the same noise across classes."
+    """Pick a class, get samples from a conditional generator (inputs `[noise, labels]`): the same
+    noise across classes."""
 
-    def __init__(self, generator, num_classes: int | None = None, class_names=None, latent_dim: int | None = None):
+    def __init__(
+        self,
+        generator,
+        num_classes: int | None = None,
+        class_names=None,
+        latent_dim: int | None = None,
+    ):
         if len(getattr(generator, "inputs", None) or []) != 2:
             raise ValueError("expected a conditional generator with inputs [noise, labels]")
         self.generator = generator
         self.num_classes = num_classes or getattr(generator, "num_classes", None)
         self.latent_dim = latent_dim or getattr(generator, "latent_dim", None)
         if not self.num_classes or not self.latent_dim:
-            raise ValueError("pass num_classes= and latent_dim= (the generator does not carry them)")
-        self.class_names = list(class_names) if class_names is not None else [str(n) for n in range(self.num_classes)]
+            raise ValueError(
+                "pass num_classes= and latent_dim= (the generator does not carry them)"
+            )
+        self.class_names = (
+            list(class_names)
+            if class_names is not None
+            else [str(n) for n in range(self.num_classes)]
+        )
         if len(self.class_names) != self.num_classes:
-            raise ValueError(f"expected {self.num_classes} class names, got {len(self.class_names)}")
+            raise ValueError(
+                f"expected {self.num_classes} class names, got {len(self.class_names)}"
+            )
 
     def images(self, label: int, seed: int = 0, count: int = 16) -> np.ndarray:
         from gan_lessons.generator import sample_latent
@@ -285,17 +402,33 @@ class ClassExplorer:
         if not 0 <= label < self.num_classes:
             raise ValueError(f"label must be in 0..{self.num_classes - 1}, got {label}")
         noise = np.asarray(sample_latent(count, self.latent_dim, seed=seed))
-        return np.asarray(self.generator([noise, np.full((count,), label, np.int32)], training=False))
+        return np.asarray(
+            self.generator([noise, np.full((count,), label, np.int32)], training=False)
+        )
 
     def widget(self, count: int = 16):
         widgets = require_widgets()
-        controls = dict(label=widgets.ToggleButtons(options=[(name, index) for index, name in enumerate(self.class_names)],
-                                                    value=0, style=dict(button_width="2.5em")),
-                        seed=widgets.IntSlider(0, min=0, max=99, description="noise seed"))
-        return explorer_widget(lambda label, seed: image_grid(self.images(label, seed, count), ncols=count // 2), controls)
+        controls = dict(
+            label=widgets.ToggleButtons(
+                options=[(name, index) for index, name in enumerate(self.class_names)],
+                value=0,
+                style=dict(button_width="2.5em"),
+            ),
+            seed=widgets.IntSlider(0, min=0, max=99, description="noise seed"),
+        )
+        return explorer_widget(
+            lambda label, seed: image_grid(self.images(label, seed, count), ncols=count // 2),
+            controls,
+        )
 
     def animation(self, seed: int = 0, count: int = 16, duration_ms: int = 700):
-        "The static version for the site: the same `count` noise vectors as each class in turn, as an animated GIF."
-        grids = [image_grid(self.images(label, seed, count), ncols=count // 2, padding=2) for label in range(self.num_classes)]
-        return gif_html(grids_to_gif(grids, duration_ms, upscale=3),
-                        f"the same {count} noise vectors, as class {', '.join(self.class_names)} in turn")
+        """The static version for the site: the same `count` noise vectors as each class in turn, as
+        an animated GIF."""
+        grids = [
+            image_grid(self.images(label, seed, count), ncols=count // 2, padding=2)
+            for label in range(self.num_classes)
+        ]
+        return gif_html(
+            grids_to_gif(grids, duration_ms, upscale=3),
+            f"the same {count} noise vectors, as class {', '.join(self.class_names)} in turn",
+        )

@@ -19,9 +19,11 @@ __all__ = ['WGAN_VARIANTS', 'gradient_penalty', 'clip_weights', 'wasserstein_tra
 
 # %% ../nbs/08_wasserstein.ipynb #c007
 def gradient_penalty(critic, real_images, fake_images, labels=None, epsilon: float = 1e-12):
-    """WGAN-GP: the batch mean of (‖∇ₓ critic(x̂)‖ − 1)² at x̂ = real + α·(fake − real), α ~ U(0, 1) per image.
-    Call it inside the critic's tape, so the penalty is trained on."""
-    shape = tf.concat([tf.shape(real_images)[:1], tf.ones(tf.rank(real_images) - 1, tf.int32)], axis=0)
+    """WGAN-GP: the batch mean of (‖∇ₓ critic(x̂)‖ − 1)² at x̂ = real + α·(fake − real), α ~ U(0, 1)
+    per image. Call it inside the critic's tape, so the penalty is trained on."""
+    shape = tf.concat(
+        [tf.shape(real_images)[:1], tf.ones(tf.rank(real_images) - 1, tf.int32)], axis=0
+    )
     alpha = tf.random.uniform(shape, 0.0, 1.0, dtype=real_images.dtype)
     interpolated = real_images + alpha * (tf.cast(fake_images, real_images.dtype) - real_images)
     with tf.GradientTape() as input_tape:
@@ -33,18 +35,29 @@ def gradient_penalty(critic, real_images, fake_images, labels=None, epsilon: flo
 
 # %% ../nbs/08_wasserstein.ipynb #c011
 def clip_weights(model, clip_value: float) -> None:
-    "Clip every trainable weight of `model` to [−clip_value, clip_value] (the original WGAN's Lipschitz constraint)."
+    """Clip every trainable weight of `model` to [−clip_value, clip_value] (the original WGAN's
+    Lipschitz constraint)."""
     for weight in model.trainable_variables:
         weight.assign(tf.clip_by_value(weight, -clip_value, clip_value))
 
 
-def wasserstein_train_step(generator, critic, g_optimizer, c_optimizer, real_images, sample_noise,
-                           critic_steps: int = 5, gp_weight: float = 10.0, clip_value: float | None = None,
-                           labels=None) -> dict:
-    """`critic_steps` critic updates, each on its own slice `real_images[i::critic_steps]` with fresh noise from
-    `sample_noise(count)`, then one generator update. `gp_weight` > 0 adds the gradient penalty; `clip_value`
-    clips the critic's weights after each update. Returns the last critic loss, the generator loss, the critic's
-    estimate of the Wasserstein distance (E f(real) − E f(fake)) and the penalty."""
+def wasserstein_train_step(
+    generator,
+    critic,
+    g_optimizer,
+    c_optimizer,
+    real_images,
+    sample_noise,
+    critic_steps: int = 5,
+    gp_weight: float = 10.0,
+    clip_value: float | None = None,
+    labels=None,
+) -> dict:
+    """`critic_steps` critic updates, each on its own slice `real_images[i::critic_steps]` with
+    fresh noise from `sample_noise(count)`, then one generator update. `gp_weight` > 0 adds the
+    gradient penalty; `clip_value` clips the critic's weights after each update. Returns the last
+    critic loss, the generator loss, the critic's estimate of the Wasserstein distance (E f(real) −
+    E f(fake)) and the penalty."""
     if critic_steps < 1:
         raise ValueError(f"critic_steps must be ≥ 1, got {critic_steps}")
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -57,31 +70,47 @@ def wasserstein_train_step(generator, critic, g_optimizer, c_optimizer, real_ima
             real_scores = critic(with_labels(real, step_labels), training=True)
             fake_scores = critic(with_labels(fake, step_labels), training=True)
             c_loss = wasserstein_critic_loss(real_scores, fake_scores)
-            penalty = gradient_penalty(critic, real, fake, step_labels) if gp_weight else tf.constant(0.0)
+            penalty = (
+                gradient_penalty(critic, real, fake, step_labels) if gp_weight else tf.constant(0.0)
+            )
             c_objective = c_optimizer.scale_loss((c_loss + gp_weight * penalty) / replicas)
         c_gradients = c_tape.gradient(c_objective, critic.trainable_variables)
         c_optimizer.apply_gradients(zip(c_gradients, critic.trainable_variables))
         if clip_value:
             clip_weights(critic, clip_value)
     noise = sample_noise(tf.maximum(tf.shape(real_images)[0] // critic_steps, 1))
-    generator_labels = None if labels is None else labels[::critic_steps][:tf.shape(noise)[0]]
+    generator_labels = None if labels is None else labels[::critic_steps][: tf.shape(noise)[0]]
     with tf.GradientTape() as g_tape:
         fake = generator(with_labels(noise, generator_labels), training=True)
-        g_loss = wasserstein_generator_loss(critic(with_labels(fake, generator_labels), training=True))
+        g_loss = wasserstein_generator_loss(
+            critic(with_labels(fake, generator_labels), training=True)
+        )
         g_objective = g_optimizer.scale_loss(g_loss / replicas)
     g_gradients = g_tape.gradient(g_objective, generator.trainable_variables)
     g_optimizer.apply_gradients(zip(g_gradients, generator.trainable_variables))
-    return {"d_loss": c_loss + gp_weight * penalty, "g_loss": g_loss, "wasserstein_estimate": -c_loss,
-            "gradient_penalty": penalty}
+    return {
+        "d_loss": c_loss + gp_weight * penalty,
+        "g_loss": g_loss,
+        "wasserstein_estimate": -c_loss,
+        "gradient_penalty": penalty,
+    }
 
 
 class WassersteinGAN(GAN):
-    "The lesson-05 `GAN` playing the Wasserstein game: a critic, `critic_steps` critic updates per generator update."
+    """The lesson-05 `GAN` playing the Wasserstein game: a critic, `critic_steps` critic updates per
+    generator update."""
 
     LOG_NAMES = ("loss", "d_loss", "g_loss", "wasserstein_estimate", "gradient_penalty")
 
-    def __init__(self, generator, critic, critic_steps: int = 5, gp_weight: float = 10.0,
-                 clip_value: float | None = None, **kwargs):
+    def __init__(
+        self,
+        generator,
+        critic,
+        critic_steps: int = 5,
+        gp_weight: float = 10.0,
+        clip_value: float | None = None,
+        **kwargs,
+    ):
         super().__init__(generator, critic, **kwargs)
         self.critic_steps, self.gp_weight, self.clip_value = critic_steps, gp_weight, clip_value
 
@@ -90,13 +119,25 @@ class WassersteinGAN(GAN):
         return self.discriminator
 
     def update_networks(self, real_images, labels) -> dict:
-        return wasserstein_train_step(self.generator, self.critic, self.g_optimizer, self.d_optimizer, real_images,
-                                      self.sample_noise, self.critic_steps, self.gp_weight, self.clip_value, labels)
+        return wasserstein_train_step(
+            self.generator,
+            self.critic,
+            self.g_optimizer,
+            self.d_optimizer,
+            real_images,
+            self.sample_noise,
+            self.critic_steps,
+            self.gp_weight,
+            self.clip_value,
+            labels,
+        )
 
 # %% ../nbs/08_wasserstein.ipynb #c017
 WGAN_VARIANTS = {
     "wgan": dict(critic_steps=5, gp_weight=0.0, clip_value=0.01, optimizer=("rmsprop", 5e-5)),
-    "wgan-gp": dict(critic_steps=5, gp_weight=10.0, clip_value=None, optimizer=("adam", 1e-4, 0.5, 0.9)),
+    "wgan-gp": dict(
+        critic_steps=5, gp_weight=10.0, clip_value=None, optimizer=("adam", 1e-4, 0.5, 0.9)
+    ),
 }
 
 
@@ -107,40 +148,57 @@ def _optimizer(spec):
 
 
 def build_wgan(variant: str = "wgan-gp", recipe: str = "fast", seed: int = 0) -> GAN:
-    """A compiled GAN of the given variant — `wgan`, `wgan-gp` (a `WassersteinGAN`) or `sngan` (a `GAN` with a spectrally
-    normalized discriminator) — with the networks and weight average of a lesson-05 recipe."""
+    """A compiled GAN of the given variant — `wgan`, `wgan-gp` (a `WassersteinGAN`) or `sngan` (a
+    `GAN` with a spectrally normalized discriminator) — with the networks and weight average of a
+    lesson-05 recipe."""
     from gan_lessons.discriminator import build_discriminator
     from gan_lessons.generator import build_generator
 
     if variant not in (*WGAN_VARIANTS, "sngan"):
-        raise ValueError(f"unknown variant {variant!r}: expected one of {', '.join([*WGAN_VARIANTS, 'sngan'])}")
+        raise ValueError(
+            f"unknown variant {variant!r}: expected one of {', '.join([*WGAN_VARIANTS, 'sngan'])}"
+        )
     if recipe not in DCGAN_RECIPES:
         raise ValueError(f"unknown recipe {recipe!r}: expected one of {', '.join(DCGAN_RECIPES)}")
     settings = DCGAN_RECIPES[recipe]
-    critic_options = dict(settings["discriminator"], batch_norm=False, dropout=0.0, spectral_norm=variant == "sngan")
+    critic_options = dict(
+        settings["discriminator"], batch_norm=False, dropout=0.0, spectral_norm=variant == "sngan"
+    )
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
-    generator, critic = build_generator(**settings["generator"]), build_discriminator(**critic_options)
+    generator, critic = (
+        build_generator(**settings["generator"]),
+        build_discriminator(**critic_options),
+    )
     if variant == "sngan":
         gan = GAN(generator, critic, seed=seed, ema_decay=settings["ema_decay"])
         optimizers = [keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(2)]
     else:
         options = WGAN_VARIANTS[variant]
-        gan = WassersteinGAN(generator, critic, critic_steps=options["critic_steps"], gp_weight=options["gp_weight"],
-                             clip_value=options["clip_value"], seed=seed, ema_decay=settings["ema_decay"])
+        gan = WassersteinGAN(
+            generator,
+            critic,
+            critic_steps=options["critic_steps"],
+            gp_weight=options["gp_weight"],
+            clip_value=options["clip_value"],
+            seed=seed,
+            ema_decay=settings["ema_decay"],
+        )
         optimizers = [_optimizer(options["optimizer"]) for _ in range(2)]
     gan.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1])
     return gan
 
 
 def batch_size_for(gan: GAN, images_per_update: int = 64) -> int:
-    "The `fit()` batch size that gives each critic (or discriminator) update `images_per_update` real images."
+    """The `fit()` batch size that gives each critic (or discriminator) update `images_per_update`
+    real images."""
     return images_per_update * getattr(gan, "critic_steps", 1)
 
 # %% ../nbs/08_wasserstein.ipynb #c019
 class TrainingClock(keras.callbacks.Callback):
-    """Stops `fit()` after `checkpoints[-1]` seconds of training; at each checkpoint calls `on_checkpoint(seconds,
-    steps, model)`, whose own time is not counted. Use with a large `epochs`. In a dry run
-    (`$GAN_LESSONS_MAX_STEPS`) every checkpoint is reached after that many steps."""
+    """Stops `fit()` after `checkpoints[-1]` seconds of training; at each checkpoint calls
+    `on_checkpoint(seconds, steps, model)`, whose own time is not counted. Use with a large
+    `epochs`. In a dry run (`$GAN_LESSONS_MAX_STEPS`) every checkpoint is reached after that many
+    steps."""
 
     def __init__(self, checkpoints, on_checkpoint):
         super().__init__()
@@ -148,7 +206,9 @@ class TrainingClock(keras.callbacks.Callback):
         self.max_steps = max_steps()
         self.trained, self.steps, self.next = 0.0, 0, 0
 
-    def on_epoch_begin(self, epoch, logs=None):  # the time of other callbacks between epochs is not training
+    def on_epoch_begin(
+        self, epoch, logs=None
+    ):  # the time of other callbacks between epochs is not training
         self.mark = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
@@ -156,7 +216,9 @@ class TrainingClock(keras.callbacks.Callback):
         self.trained += now - self.mark
         self.steps += 1
         dry_run_over = self.max_steps is not None and self.steps >= self.max_steps
-        while self.next < len(self.checkpoints) and (self.trained >= self.checkpoints[self.next] or dry_run_over):
+        while self.next < len(self.checkpoints) and (
+            self.trained >= self.checkpoints[self.next] or dry_run_over
+        ):
             self.on_checkpoint(self.checkpoints[self.next], self.steps, self.model)
             self.next += 1
         if self.next == len(self.checkpoints):
@@ -165,10 +227,13 @@ class TrainingClock(keras.callbacks.Callback):
 
 
 def train_on_clock(gan: GAN, images, checkpoints, on_checkpoint, labels=None, seed: int = 0):
-    "Train `gan` on uint8 `images` for `checkpoints[-1]` seconds (see `TrainingClock`); returns the clock."
+    """Train `gan` on uint8 `images` for `checkpoints[-1]` seconds (see `TrainingClock`); returns
+    the clock."""
     from gan_lessons.training import EpochSeededImages
 
     data = EpochSeededImages(images, batch_size=batch_size_for(gan), seed=seed, labels=labels)
     clock = TrainingClock(checkpoints, on_checkpoint)
-    gan.fit(data.dataset, epochs=100_000, verbose=0, shuffle=False, callbacks=[data.callback, clock])
+    gan.fit(
+        data.dataset, epochs=100_000, verbose=0, shuffle=False, callbacks=[data.callback, clock]
+    )
     return clock

@@ -1,4 +1,5 @@
 """Shared fixtures. Tests never use the network: downloads are switched off here."""
+
 import os
 from pathlib import Path
 
@@ -20,10 +21,14 @@ def _shared_data_dir():
 
 @pytest.fixture(scope="session")
 def real_data_dir():
-    "The folder of real data files (GAN_LESSONS_DATA, or ../shared/data); tests needing it are skipped without it."
+    """The folder of real data files (GAN_LESSONS_DATA, or ../shared/data); tests needing it are
+    skipped without it."""
     folder = _shared_data_dir()
     if folder is None or not (folder / "mnist" / "t10k-images-idx3-ubyte.gz").exists():
-        pytest.skip("real data not available: set GAN_LESSONS_DATA to the folder described in shared/data/README.md")
+        pytest.skip(
+            """real data not available: set GAN_LESSONS_DATA to the folder described in
+            shared/data/README.md"""
+        )
     return folder
 
 
@@ -36,19 +41,25 @@ def with_data(real_data_dir, monkeypatch):
 
 @pytest.fixture
 def mnist_metrics(with_data):
-    "The lesson-06 instruments as the course uses them: `(ImageMetrics, train split, held-out split)`."
+    """The lesson-06 instruments as the course uses them: `(ImageMetrics, train split, held-out
+    split)`."""
     from gan_lessons import pretrained
     from gan_lessons.data import load_mnist, scale_images
     from gan_lessons.evaluation import ImageMetrics
 
     train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
-    metrics = ImageMetrics(pretrained.load("mnist-classifier"), scale_images(heldout.images), scale_images(train.images))
+    metrics = ImageMetrics(
+        pretrained.load("mnist-classifier"),
+        scale_images(heldout.images),
+        scale_images(train.images),
+    )
     return metrics, train, heldout
 
 
 @pytest.fixture
 def isolated_env(monkeypatch, tmp_path):
-    "No GAN_LESSONS_DATA and an empty Keras cache: the loader sees nothing but what a test provides."
+    """No GAN_LESSONS_DATA and an empty Keras cache: the loader sees nothing but what a test
+    provides."""
     monkeypatch.delenv("GAN_LESSONS_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setenv("GAN_LESSONS_OFFLINE", "1")
@@ -57,7 +68,8 @@ def isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture
 def run_cli(capsys):
-    "Run the `gan-lessons` command line in-process: `(exit code, stdout, stderr)`, argparse's own exits included."
+    """Run the `gan-lessons` command line in-process: `(exit code, stdout, stderr)`, argparse's own
+    exits included."""
     from gan_lessons.cli import main
 
     def run(argv):

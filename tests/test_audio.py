@@ -1,4 +1,5 @@
 """Lesson 11: the synthetic sound dataset, the audio feature distance, WAV files and the 1-D GAN."""
+
 import numpy as np
 import pytest
 
@@ -11,7 +12,9 @@ def test_clips_are_deterministic_per_seed_with_the_stated_length_and_range():
     other, _ = synthesize_clips(40, seed=4)
     assert np.array_equal(clips, again) and not np.array_equal(clips, other)
     assert clips.shape == (40, CLIP_LENGTH, 1) and clips.dtype == np.float32
-    assert np.abs(clips).max() <= 0.9 + 1e-6 and np.allclose(np.abs(clips).max(axis=(1, 2)), parameters["peak"], rtol=1e-5)
+    assert np.abs(clips).max() <= 0.9 + 1e-6 and np.allclose(
+        np.abs(clips).max(axis=(1, 2)), parameters["peak"], rtol=1e-5
+    )
     with pytest.raises(ValueError, match="expected count ≥ 1"):
         synthesize_clips(0)
 
@@ -34,7 +37,9 @@ def test_the_generator_output_length_matches_its_arithmetic_and_the_critic_takes
 
     gan = build_audio_gan(seed=0, latent_dim=8, channels=(16, 8, 8, 4))
     clips = gan.generator(np.zeros((2, 8), np.float32))
-    assert clips.shape == (2, CLIP_LENGTH, 1) and np.abs(clips).max() <= 1  # (4096 / 4⁴) · 4⁴ samples, tanh
+    assert (
+        clips.shape == (2, CLIP_LENGTH, 1) and np.abs(clips).max() <= 1
+    )  # (4096 / 4⁴) · 4⁴ samples, tanh
     assert gan.discriminator(clips).shape == (2, 1)
 
 
@@ -48,20 +53,26 @@ def test_wav_round_trip_and_a_failed_write_leaves_the_old_file(tmp_path):
     gap = int(0.25 * SAMPLE_RATE)
     assert rate == SAMPLE_RATE and len(signal) == 3 * CLIP_LENGTH + 2 * gap
     assert np.abs(signal[:CLIP_LENGTH] - clips[0, :, 0]).max() < 1e-4  # 16-bit: error ≤ half a step
-    assert np.all(signal[CLIP_LENGTH:CLIP_LENGTH + gap] == 0)
+    assert np.all(signal[CLIP_LENGTH : CLIP_LENGTH + gap] == 0)
     before = path.read_bytes()
     with pytest.raises(ValueError, match=r"expected clips shaped \(n, length, 1\)"):
         write_wav(path, clips[..., 0])
-    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["clips.wav"]
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        "clips.wav"
+    ]
 
 
 def test_audio_report_puts_real_clips_at_the_floor_and_noise_far_above_it():
     from gan_lessons.audio import audio_report
 
     real = audio_report(synthesize_clips(300, seed=5)[0])
-    noise = audio_report(np.random.default_rng(0).uniform(-0.5, 0.5, (300, CLIP_LENGTH, 1)).astype(np.float32))
+    noise = audio_report(
+        np.random.default_rng(0).uniform(-0.5, 0.5, (300, CLIP_LENGTH, 1)).astype(np.float32)
+    )
     assert real["n_samples"] == 300 and real["ratio"] < 5 < noise["ratio"]
-    assert noise["generated_medians"]["centroid_hz"] > 1500 > real["generated_medians"]["centroid_hz"]
+    assert (
+        noise["generated_medians"]["centroid_hz"] > 1500 > real["generated_medians"]["centroid_hz"]
+    )
     with pytest.raises(ValueError, match="at least 10 clips"):
         audio_report(synthesize_clips(3, seed=0)[0])
 
@@ -71,15 +82,25 @@ def test_spectral_centroid_checker_accepts_the_solution_and_names_typical_mistak
 
     def centroid(clips, sample_rate, window=True, bins=False):
         signals = clips[..., 0]
-        spectrum = np.abs(np.fft.rfft(signals * (np.hanning(signals.shape[1]) if window else 1.0), axis=1))
-        frequencies = np.arange(spectrum.shape[1]) if bins else np.fft.rfftfreq(signals.shape[1], 1 / sample_rate)
+        spectrum = np.abs(
+            np.fft.rfft(signals * (np.hanning(signals.shape[1]) if window else 1.0), axis=1)
+        )
+        frequencies = (
+            np.arange(spectrum.shape[1])
+            if bins
+            else np.fft.rfftfreq(signals.shape[1], 1 / sample_rate)
+        )
         return (spectrum * frequencies).sum(axis=1) / spectrum.sum(axis=1)
 
     assert check_spectral_centroid(centroid)
-    assert check_spectral_centroid(lambda clips, sample_rate: audio_features(clips, sample_rate)[:, 1])
-    for wrong, message in [(lambda c, r: centroid(c, r, window=False), "without a window"),
-                           (lambda c, r: centroid(c, r, bins=True), "FFT bin numbers"),
-                           (lambda c, r: centroid(c, r).mean(), "one number per clip")]:
+    assert check_spectral_centroid(
+        lambda clips, sample_rate: audio_features(clips, sample_rate)[:, 1]
+    )
+    for wrong, message in [
+        (lambda c, r: centroid(c, r, window=False), "without a window"),
+        (lambda c, r: centroid(c, r, bins=True), "FFT bin numbers"),
+        (lambda c, r: centroid(c, r).mean(), "one number per clip"),
+    ]:
         with pytest.raises(ExerciseError, match=message):
             check_spectral_centroid(wrong)
 
@@ -97,12 +118,20 @@ def test_train_audio_gan_resumes_and_sample_and_evaluate_accept_its_run(tmp_path
     assert code == 0 and "resuming after epoch 1 of 2" in out
     assert json.loads((tmp_path / "run" / "run.json").read_text())["completed_epochs"] == 2
     assert pretrained.load(tmp_path / "run").output_shape == (None, CLIP_LENGTH, 1)
-    code, out, _ = run_cli(["sample", str(tmp_path / "run"), "--n", "3", "--out", str(tmp_path / "clips.wav")])
+    code, out, _ = run_cli(
+        ["sample", str(tmp_path / "run"), "--n", "3", "--out", str(tmp_path / "clips.wav")]
+    )
     signal, rate = read_wav(tmp_path / "clips.wav")
-    assert code == 0 and rate == SAMPLE_RATE and len(signal) == 3 * CLIP_LENGTH + 2 * SAMPLE_RATE // 4
+    assert (
+        code == 0 and rate == SAMPLE_RATE and len(signal) == 3 * CLIP_LENGTH + 2 * SAMPLE_RATE // 4
+    )
     code, out, _ = run_cli(["evaluate", str(tmp_path / "run"), "--n", "50", "--json"])
     report = json.loads(out)
-    assert code == 0 and report["n_samples"] == 50 and report["feature_distance"] > report["feature_distance_real_floor"]
+    assert (
+        code == 0
+        and report["n_samples"] == 50
+        and report["feature_distance"] > report["feature_distance_real_floor"]
+    )
     code, _, err = run_cli(["sample", str(tmp_path / "run"), "--out", str(tmp_path / "clips.png")])
     assert code == 2 and "must name a .wav file" in err
     code, _, err = run_cli(["evaluate", str(tmp_path / "run"), "--n", "5"])

@@ -1,11 +1,18 @@
-"""Lesson 09: the instruments (gradient norms, diversity, the fit() monitor) and the minibatch standard deviation layer."""
+"""Lesson 09: the instruments (gradient norms, diversity, the fit() monitor) and the minibatch
+standard deviation layer."""
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_lessons.debugging import (MinibatchStdDev, TrainingMonitor, build_minibatch_std_discriminator,
-                                   gradient_norms, sample_diversity)
+from gan_lessons.debugging import (
+    MinibatchStdDev,
+    TrainingMonitor,
+    build_minibatch_std_discriminator,
+    gradient_norms,
+    sample_diversity,
+)
 from gan_lessons.discriminator import build_discriminator
 from gan_lessons.generator import build_generator
 from gan_lessons.training import GAN, EpochSeededImages
@@ -13,7 +20,9 @@ from gan_lessons.training import GAN, EpochSeededImages
 
 def _tiny_gan(**options):
     keras.utils.set_random_seed(0)
-    gan = GAN(build_generator(channels=(32, 16, 8)), build_discriminator(filters=(8, 16)), **options)
+    gan = GAN(
+        build_generator(channels=(32, 16, 8)), build_discriminator(filters=(8, 16)), **options
+    )
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
     return gan
 
@@ -21,14 +30,18 @@ def _tiny_gan(**options):
 def test_gradient_norms_measure_without_changing_the_model():
     gan = _tiny_gan()
     before = [variable.numpy().copy() for variable in gan.variables]
-    norms = gradient_norms(gan, tf.random.uniform((16, 28, 28, 1), -1, 1), tf.random.normal((16, 100)))
+    norms = gradient_norms(
+        gan, tf.random.uniform((16, 28, 28, 1), -1, 1), tf.random.normal((16, 100))
+    )
     assert norms["g_grad_norm"] > 0 and norms["d_grad_norm"] > 0
     assert all(np.array_equal(old, new.numpy()) for old, new in zip(before, gan.variables))
 
 
 def test_the_minimax_generator_gradient_vanishes_when_the_discriminator_is_confident():
     gan = _tiny_gan()
-    gan.discriminator.get_layer("logit").bias.assign([-8.0])  # every image scored as fake with high confidence
+    gan.discriminator.get_layer("logit").bias.assign(
+        [-8.0]
+    )  # every image scored as fake with high confidence
     real, noise = tf.random.uniform((16, 28, 28, 1), -1, 1), tf.random.normal((16, 100))
     norms = {}
     for kind in ("minimax", "non_saturating"):
@@ -71,7 +84,13 @@ def test_training_monitor_records_one_row_per_epoch():
     gan.fit(data.dataset, epochs=2, verbose=0, shuffle=False, callbacks=[data.callback, monitor])
     assert [row["epoch"] for row in monitor.history] == [1, 2]
     for row in monitor.history:
-        assert {"d_real_accuracy", "d_fake_accuracy", "g_grad_norm", "d_grad_norm", "diversity"} <= set(row)
+        assert {
+            "d_real_accuracy",
+            "d_fake_accuracy",
+            "g_grad_norm",
+            "d_grad_norm",
+            "diversity",
+        } <= set(row)
         assert np.isfinite(row["g_grad_norm"]) and row["diversity"] > 0
 
 
@@ -83,10 +102,19 @@ def test_training_monitor_every_k_epochs_keeps_the_final_row_of_a_run_cut_short(
     data = EpochSeededImages(images, batch_size=32)  # two steps per epoch
     monitor = TrainingMonitor(tf.random.uniform((8, 28, 28, 1), -1, 1), sample_count=20, every=3)
     gan.fit(data.dataset, epochs=7, verbose=0, shuffle=False, callbacks=[data.callback, monitor])
-    assert [row["epoch"] for row in monitor.history] == [3, 6]  # epoch 7 ended normally: not a multiple of 3
+    assert [row["epoch"] for row in monitor.history] == [
+        3,
+        6,
+    ]  # epoch 7 ended normally: not a multiple of 3
     clock = TrainingClock([1e-9], lambda *args: None)  # stops after the first step
     cut_short = TrainingMonitor(tf.random.uniform((8, 28, 28, 1), -1, 1), sample_count=20, every=3)
-    gan.fit(data.dataset, epochs=7, verbose=0, shuffle=False, callbacks=[data.callback, clock, cut_short])
+    gan.fit(
+        data.dataset,
+        epochs=7,
+        verbose=0,
+        shuffle=False,
+        callbacks=[data.callback, clock, cut_short],
+    )
     assert [row["epoch"] for row in cut_short.history] == [1]
     with pytest.raises(ValueError, match="every must be a whole number ≥ 1, got 0"):
         TrainingMonitor(tf.zeros((1, 28, 28, 1)), every=0)

@@ -1,8 +1,13 @@
 import numpy as np
 import pytest
 
-from gan_lessons.evaluation import (class_fractions, classifier_score, frechet_distance, gaussian_statistics,
-                                    nearest_neighbour_distances)
+from gan_lessons.evaluation import (
+    class_fractions,
+    classifier_score,
+    frechet_distance,
+    gaussian_statistics,
+    nearest_neighbour_distances,
+)
 
 
 def test_frechet_distance_of_a_set_with_itself_is_zero_and_it_is_symmetric():
@@ -19,7 +24,10 @@ def test_frechet_distance_matches_the_closed_form_for_known_gaussians():
     mean_a, mean_b = rng.normal(size=7), rng.normal(size=7)
     std_a, std_b = rng.uniform(0.2, 3, 7), rng.uniform(0.2, 3, 7)
     rotation, _ = np.linalg.qr(rng.normal(size=(7, 7)))  # a shared rotation keeps the closed form
-    cov_a, cov_b = rotation @ np.diag(std_a ** 2) @ rotation.T, rotation @ np.diag(std_b ** 2) @ rotation.T
+    cov_a, cov_b = (
+        rotation @ np.diag(std_a**2) @ rotation.T,
+        rotation @ np.diag(std_b**2) @ rotation.T,
+    )
     expected = np.sum((mean_a - mean_b) ** 2) + np.sum((std_a - std_b) ** 2)
     assert frechet_distance(mean_a, cov_a, mean_b, cov_b) == pytest.approx(expected, rel=1e-8)
 
@@ -27,9 +35,13 @@ def test_frechet_distance_matches_the_closed_form_for_known_gaussians():
 def test_classifier_score_and_class_fractions():
     confident_all_classes = np.eye(10)[np.arange(1000) % 10]
     assert classifier_score(confident_all_classes) == pytest.approx(10, rel=1e-6)
-    assert classifier_score(np.eye(10)[np.zeros(100, int)]) == pytest.approx(1, rel=1e-6)  # collapsed
+    assert classifier_score(np.eye(10)[np.zeros(100, int)]) == pytest.approx(
+        1, rel=1e-6
+    )  # collapsed
     assert classifier_score(np.full((100, 10), 0.1)) == pytest.approx(1, rel=1e-6)  # unsure
-    np.testing.assert_allclose(class_fractions(np.eye(10)[[1, 1, 2, 9]]), [0, .5, .25, 0, 0, 0, 0, 0, 0, .25])
+    np.testing.assert_allclose(
+        class_fractions(np.eye(10)[[1, 1, 2, 9]]), [0, 0.5, 0.25, 0, 0, 0, 0, 0, 0, 0.25]
+    )
     with pytest.raises(ValueError, match="n >= 2"):
         gaussian_statistics(np.zeros((1, 3)))
 

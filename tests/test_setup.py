@@ -33,7 +33,11 @@ def test_unknown_profile_is_a_clear_error(monkeypatch):
 
 
 def test_pick_returns_the_active_budget():
-    assert [Profile(name, "").pick(smoke=1, cpu=2, gpu=3) for name in ("smoke", "cpu", "gpu")] == [1, 2, 3]
+    assert [Profile(name, "").pick(smoke=1, cpu=2, gpu=3) for name in ("smoke", "cpu", "gpu")] == [
+        1,
+        2,
+        3,
+    ]
 
 
 def test_seed_everything_makes_draws_repeatable():
@@ -51,4 +55,8 @@ def test_seed_everything_makes_draws_repeatable():
 
 def test_runtime_report_names_versions():
     report = runtime_report()
-    assert report["keras"].startswith("3.") and report["cpu_count"] >= 1 and isinstance(report["gpus"], list)
+    assert (
+        report["keras"].startswith("3.")
+        and report["cpu_count"] >= 1
+        and isinstance(report["gpus"], list)
+    )

@@ -1,5 +1,6 @@
-"""Lesson 10: the character vocabulary, windows, measuring, sampling and stateful generation; the shipped text
-model and the command line on it."""
+"""Lesson 10: the character vocabulary, windows, measuring, sampling and stateful generation; the
+shipped text model and the command line on it."""
+
 import json
 import math
 
@@ -8,9 +9,19 @@ import numpy as np
 import pytest
 
 from gan_lessons.data import DataError
-from gan_lessons.text import (UNKNOWN, CharGenerator, CharVocabulary, bits_per_char, build_char_lstm, char_windows,
-                              heldout_nats_per_char, ngram_nats_per_char, sample_from_logits, split_text,
-                              write_text_model_info)
+from gan_lessons.text import (
+    UNKNOWN,
+    CharGenerator,
+    CharVocabulary,
+    bits_per_char,
+    build_char_lstm,
+    char_windows,
+    heldout_nats_per_char,
+    ngram_nats_per_char,
+    sample_from_logits,
+    split_text,
+    write_text_model_info,
+)
 
 TEXT = "It was on a dreary night of November that I beheld the accomplishment of my toils.\n" * 3
 
@@ -54,7 +65,9 @@ def test_the_heldout_part_is_the_tail_and_never_overlaps_training():
 
 @pytest.mark.parametrize("window, stride", [(10, None), (7, 3), (1, None)])
 def test_windows_are_aligned_target_is_input_shifted_by_one(window, stride):
-    ids = np.arange(1, 101, dtype=np.int32)  # position i holds i + 1, so alignment is visible in the values
+    ids = np.arange(
+        1, 101, dtype=np.int32
+    )  # position i holds i + 1, so alignment is visible in the values
     batches = list(char_windows(ids, window=window, batch_size=4, stride=stride, shuffle=False))
     inputs = np.concatenate([batch[0].numpy() for batch in batches])
     targets = np.concatenate([batch[1].numpy() for batch in batches])
@@ -65,8 +78,12 @@ def test_windows_are_aligned_target_is_input_shifted_by_one(window, stride):
 
 def test_shuffled_windows_are_the_same_windows_in_another_order():
     ids = np.arange(1, 201, dtype=np.int32)
-    ordered = np.concatenate([inputs.numpy() for inputs, _ in char_windows(ids, 10, 8, shuffle=False)])
-    shuffled = np.concatenate([inputs.numpy() for inputs, _ in char_windows(ids, 10, 8, shuffle=True, seed=1)])
+    ordered = np.concatenate(
+        [inputs.numpy() for inputs, _ in char_windows(ids, 10, 8, shuffle=False)]
+    )
+    shuffled = np.concatenate(
+        [inputs.numpy() for inputs, _ in char_windows(ids, 10, 8, shuffle=True, seed=1)]
+    )
     assert not np.array_equal(ordered, shuffled)
     np.testing.assert_array_equal(np.sort(ordered[:, 0]), np.sort(shuffled[:, 0]))
 
@@ -76,7 +93,9 @@ def test_temperature_to_zero_gives_the_argmax_and_top_k_limits_the_draws():
     logits = rng.normal(size=(200, 30))
     logits[:, 0] = -np.inf
     for temperature in (0, 1e-6):
-        np.testing.assert_array_equal(sample_from_logits(logits, temperature, rng=rng), np.argmax(logits, axis=-1))
+        np.testing.assert_array_equal(
+            sample_from_logits(logits, temperature, rng=rng), np.argmax(logits, axis=-1)
+        )
     top_two = np.argsort(logits, axis=-1)[:, -2:]
     draws = sample_from_logits(logits, 5.0, top_k=2, rng=rng)
     assert all(draw in allowed for draw, allowed in zip(draws, top_two))
@@ -88,7 +107,9 @@ def test_temperature_to_zero_gives_the_argmax_and_top_k_limits_the_draws():
 
 def test_sampling_follows_the_softmax():
     probabilities = np.array([0.0, 0.6, 0.3, 0.1])
-    draws = sample_from_logits(np.log(np.tile(probabilities + 1e-12, (20_000, 1))), 1.0, rng=np.random.default_rng(1))
+    draws = sample_from_logits(
+        np.log(np.tile(probabilities + 1e-12, (20_000, 1))), 1.0, rng=np.random.default_rng(1)
+    )
     np.testing.assert_allclose(np.bincount(draws, minlength=4) / 20_000, probabilities, atol=0.015)
 
 
@@ -103,10 +124,17 @@ def test_stateful_and_refed_generation_give_the_same_next_character_distribution
     model, vocabulary = small_model
     generator = CharGenerator(model, vocabulary, window=20)
     for context in (TEXT[:1], TEXT[:9], TEXT[30:50]):
-        np.testing.assert_allclose(generator.next_logits(context), generator.next_logits(context, method="refeed"),
-                                   atol=1e-5)
-    # with a prompt as long as the window, both methods see the same characters for the first new one
-    first = [generator.generate(TEXT[:20], 1, seed=4, temperature=0, method=method) for method in ("stateful", "refeed")]
+        np.testing.assert_allclose(
+            generator.next_logits(context),
+            generator.next_logits(context, method="refeed"),
+            atol=1e-5,
+        )
+    # with a prompt as long as the window, both methods see the same characters for the first new
+    # one
+    first = [
+        generator.generate(TEXT[:20], 1, seed=4, temperature=0, method=method)
+        for method in ("stateful", "refeed")
+    ]
     assert first[0] == first[1] and len(first[0]) == 21
 
 
@@ -125,21 +153,34 @@ def test_generation_is_reproducible_and_refuses_bad_prompts(small_model):
 def test_heldout_measure_scores_every_character_once_against_known_answers(small_model):
     model, vocabulary = small_model
     ids = vocabulary.encode(TEXT)
-    zero = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(len(vocabulary), 1),
-                             keras.layers.Dense(len(vocabulary), kernel_initializer="zeros")])
+    zero = keras.Sequential(
+        [
+            keras.Input((None,), dtype="int32"),
+            keras.layers.Embedding(len(vocabulary), 1),
+            keras.layers.Dense(len(vocabulary), kernel_initializer="zeros"),
+        ]
+    )
     for context in (1, 2, 9, 100, 1000):
-        assert heldout_nats_per_char(zero, ids[:97], context) == pytest.approx(math.log(len(vocabulary)), abs=1e-6)
+        assert heldout_nats_per_char(zero, ids[:97], context) == pytest.approx(
+            math.log(len(vocabulary)), abs=1e-6
+        )
     # with the whole text as context the measure is the model's plain loss on the full sequence
     logits = keras.ops.convert_to_numpy(model(ids[None, :-1]))[0]
-    expected = -np.mean(logits[np.arange(len(ids) - 1), ids[1:]] - np.log(np.exp(logits).sum(axis=-1)))
+    expected = -np.mean(
+        logits[np.arange(len(ids) - 1), ids[1:]] - np.log(np.exp(logits).sum(axis=-1))
+    )
     assert heldout_nats_per_char(model, ids, context=len(ids)) == pytest.approx(expected, rel=1e-5)
     assert bits_per_char(math.log(2)) == pytest.approx(1.0)
 
 
 def test_counting_models_give_the_entropies_they_should():
     ids = np.array([1, 2] * 50)
-    assert ngram_nats_per_char(ids, ids, 3, context=0, smoothing=1e-9) == pytest.approx(math.log(2), abs=1e-6)
-    assert ngram_nats_per_char(ids, ids, 3, context=1, smoothing=1e-9) == pytest.approx(0.0, abs=1e-6)
+    assert ngram_nats_per_char(ids, ids, 3, context=0, smoothing=1e-9) == pytest.approx(
+        math.log(2), abs=1e-6
+    )
+    assert ngram_nats_per_char(ids, ids, 3, context=1, smoothing=1e-9) == pytest.approx(
+        0.0, abs=1e-6
+    )
 
 
 def test_a_saved_text_model_loads_with_its_vocabulary(small_model, tmp_path):
@@ -147,9 +188,14 @@ def test_a_saved_text_model_loads_with_its_vocabulary(small_model, tmp_path):
 
     model, vocabulary = small_model
     model.save(tmp_path / "model.keras")
-    write_text_model_info(tmp_path / "model.keras", vocabulary, text="frankenstein", heldout_fraction=0.1, window=20)
+    write_text_model_info(
+        tmp_path / "model.keras", vocabulary, text="frankenstein", heldout_fraction=0.1, window=20
+    )
     loaded = pretrained.load(tmp_path)
-    assert loaded.vocabulary.characters == vocabulary.characters and loaded.text_details["window"] == 20
+    assert (
+        loaded.vocabulary.characters == vocabulary.characters
+        and loaded.text_details["window"] == 20
+    )
     assert not hasattr(loaded, "latent_dim")
 
 
@@ -158,39 +204,83 @@ def test_the_shipped_text_model_meets_its_target_and_its_card(with_data):
     from gan_lessons.data import load_text
 
     model = pretrained.load("char-lstm-frankenstein")
-    _, heldout = split_text(load_text("frankenstein", verbose=False), model.text_details["heldout_fraction"])
-    nats = heldout_nats_per_char(model, model.vocabulary.encode(heldout), model.text_details["window"])
+    _, heldout = split_text(
+        load_text("frankenstein", verbose=False), model.text_details["heldout_fraction"]
+    )
+    nats = heldout_nats_per_char(
+        model, model.vocabulary.encode(heldout), model.text_details["window"]
+    )
     assert nats <= 1.45, f"held-out {nats:.3f} nats/char; the target is ≤ 1.45"
-    assert f"{nats:.3f} nats" in pretrained.model_card("char-lstm-frankenstein"), "the card reports what it measures"
+    assert f"{nats:.3f} nats" in pretrained.model_card("char-lstm-frankenstein"), (
+        "the card reports what it measures"
+    )
 
 
 def test_cli_evaluates_and_samples_a_text_model(with_data, run_cli, tmp_path):
     code, out, _ = run_cli(["evaluate", "char-lstm-frankenstein", "--json"])
     report = json.loads(out)
-    assert code == 0 and report["heldout_bits_per_char"] == pytest.approx(report["heldout_nats_per_char"] / math.log(2),
-                                                                          abs=1e-3)
-    assert report["heldout_nats_per_char"] < report["uniform_nats_per_char"] and report["heldout_characters"] > 40_000
-    argv = ["sample", "char-lstm-frankenstein", "--prompt", "It was", "--length", "40", "--temperature", "0"]
+    assert code == 0 and report["heldout_bits_per_char"] == pytest.approx(
+        report["heldout_nats_per_char"] / math.log(2), abs=1e-3
+    )
+    assert (
+        report["heldout_nats_per_char"] < report["uniform_nats_per_char"]
+        and report["heldout_characters"] > 40_000
+    )
+    argv = [
+        "sample",
+        "char-lstm-frankenstein",
+        "--prompt",
+        "It was",
+        "--length",
+        "40",
+        "--temperature",
+        "0",
+    ]
     code, out, _ = run_cli(argv)
-    assert code == 0 and out.startswith("It was") and len(out.rstrip("\n")) >= 46 and run_cli(argv)[1] == out
+    assert (
+        code == 0
+        and out.startswith("It was")
+        and len(out.rstrip("\n")) >= 46
+        and run_cli(argv)[1] == out
+    )
     code, _, _ = run_cli([*argv, "--out", str(tmp_path / "story.txt")])
     assert code == 0 and (tmp_path / "story.txt").read_text(encoding="utf-8") == out[:-1]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["sample", "char-lstm-frankenstein", "--prompt", "Ωmega"], "never seen in training: 'Ω'"),
-    (["sample", "char-lstm-frankenstein", "--prompt", ""], "prompt is empty"),
-    (["sample", "char-lstm-frankenstein", "--out", "x.png"], "must name a .txt file"),
-    (["sample", "char-lstm-frankenstein", "--top-k", "500"], "top_k must be between 1 and"),
-    (["sample", "char-lstm-frankenstein", "--temperature", "-0.5"], "expected a number ≥ 0, got -0.5"),
-    (["sample", "char-lstm-frankenstein", "--temperature", "nan"], "expected a number ≥ 0, got nan"),
-    (["train", "char-lstm", "--out", "run", "--text", "moby"], "invalid choice: 'moby'"),
-    (["sample", "dcgan-mnist", "--out", "x.png", "--prompt", "It"], "--prompt apply to text models"),
-    (["sample", "dcgan-mnist"], "--out is required for an image model"),
-    (["train", "char-lstm", "--out", "run", "--images", "100"], "--images applies to image models"),
-    (["train", "dcgan", "--out", "run", "--characters", "100"], "--characters applies to text models"),
-])
-def test_text_command_mistakes_exit_2_with_a_clear_message(argv, message, run_cli, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sample", "char-lstm-frankenstein", "--prompt", "Ωmega"], "never seen in training: 'Ω'"),
+        (["sample", "char-lstm-frankenstein", "--prompt", ""], "prompt is empty"),
+        (["sample", "char-lstm-frankenstein", "--out", "x.png"], "must name a .txt file"),
+        (["sample", "char-lstm-frankenstein", "--top-k", "500"], "top_k must be between 1 and"),
+        (
+            ["sample", "char-lstm-frankenstein", "--temperature", "-0.5"],
+            "expected a number ≥ 0, got -0.5",
+        ),
+        (
+            ["sample", "char-lstm-frankenstein", "--temperature", "nan"],
+            "expected a number ≥ 0, got nan",
+        ),
+        (["train", "char-lstm", "--out", "run", "--text", "moby"], "invalid choice: 'moby'"),
+        (
+            ["sample", "dcgan-mnist", "--out", "x.png", "--prompt", "It"],
+            "--prompt apply to text models",
+        ),
+        (["sample", "dcgan-mnist"], "--out is required for an image model"),
+        (
+            ["train", "char-lstm", "--out", "run", "--images", "100"],
+            "--images applies to image models",
+        ),
+        (
+            ["train", "dcgan", "--out", "run", "--characters", "100"],
+            "--characters applies to text models",
+        ),
+    ],
+)
+def test_text_command_mistakes_exit_2_with_a_clear_message(
+    argv, message, run_cli, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(argv)
     assert code == 2 and message in err, err
@@ -206,7 +296,12 @@ def test_train_char_lstm_writes_a_loadable_run_and_resumes(with_data, tmp_path, 
     code, out, _ = run_cli([*argv, "--epochs", "2"])
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert code == 0 and "resuming after epoch 1 of 2" in out and record["completed_epochs"] == 2
-    assert record["heldout_nats_per_char"] < math.log(76) and record["command"].endswith("--characters 6000")
+    assert record["heldout_nats_per_char"] < math.log(76) and record["command"].endswith(
+        "--characters 6000"
+    )
     model = pretrained.load(tmp_path / "run")
-    assert model.vocabulary.characters == pretrained.load("char-lstm-frankenstein").vocabulary.characters
+    assert (
+        model.vocabulary.characters
+        == pretrained.load("char-lstm-frankenstein").vocabulary.characters
+    )
     assert run_cli(["sample", str(tmp_path / "run"), "--length", "20"])[0] == 0

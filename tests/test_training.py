@@ -5,11 +5,25 @@ import tensorflow as tf
 
 from gan_lessons.discriminator import build_discriminator
 from gan_lessons.generator import build_generator
-from gan_lessons.losses import (discriminator_loss, generator_loss, hinge_discriminator_loss, wasserstein_critic_loss,
-                                wasserstein_generator_loss)
+from gan_lessons.losses import (
+    discriminator_loss,
+    generator_loss,
+    hinge_discriminator_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
 from gan_lessons.setup import seed_everything
-from gan_lessons.training import (DCGAN_RECIPES, GAN, EpochSeededImages, NonFiniteLossError, build_dcgan, fit_gan,
-                                  make_train_step, real_logits_and_r1, train_step)
+from gan_lessons.training import (
+    DCGAN_RECIPES,
+    GAN,
+    EpochSeededImages,
+    NonFiniteLossError,
+    build_dcgan,
+    fit_gan,
+    make_train_step,
+    real_logits_and_r1,
+    train_step,
+)
 
 SMALL_G, SMALL_D = dict(channels=(32, 16, 8)), dict(filters=(8, 16))
 
@@ -21,16 +35,29 @@ def log_sigmoid(u):
 @pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.25])
 def test_losses_match_their_formulas(smoothing):
     rng = np.random.default_rng(0)
-    real, fake = rng.normal(0, 3, (32, 1)).astype(np.float32), rng.normal(0, 3, (48, 1)).astype(np.float32)
-    expected_d = (-np.mean((1 - smoothing) * log_sigmoid(real) + smoothing * log_sigmoid(-real))
-                  - np.mean(log_sigmoid(-fake)))
-    np.testing.assert_allclose(float(discriminator_loss(real, fake, smoothing)), expected_d, rtol=1e-5)
+    real, fake = (
+        rng.normal(0, 3, (32, 1)).astype(np.float32),
+        rng.normal(0, 3, (48, 1)).astype(np.float32),
+    )
+    expected_d = -np.mean(
+        (1 - smoothing) * log_sigmoid(real) + smoothing * log_sigmoid(-real)
+    ) - np.mean(log_sigmoid(-fake))
+    np.testing.assert_allclose(
+        float(discriminator_loss(real, fake, smoothing)), expected_d, rtol=1e-5
+    )
     np.testing.assert_allclose(float(generator_loss(fake)), -np.mean(log_sigmoid(fake)), rtol=1e-5)
-    np.testing.assert_allclose(float(generator_loss(fake, "minimax")), np.mean(log_sigmoid(-fake)), rtol=1e-5)
-    np.testing.assert_allclose(float(wasserstein_critic_loss(real, fake)), fake.mean() - real.mean(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        float(generator_loss(fake, "minimax")), np.mean(log_sigmoid(-fake)), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        float(wasserstein_critic_loss(real, fake)), fake.mean() - real.mean(), rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_allclose(float(wasserstein_generator_loss(fake)), -fake.mean(), rtol=1e-5)
-    np.testing.assert_allclose(float(hinge_discriminator_loss(real, fake)),
-                               np.maximum(0, 1 - real).mean() + np.maximum(0, 1 + fake).mean(), rtol=1e-5)
+    np.testing.assert_allclose(
+        float(hinge_discriminator_loss(real, fake)),
+        np.maximum(0, 1 - real).mean() + np.maximum(0, 1 + fake).mean(),
+        rtol=1e-5,
+    )
 
 
 def test_losses_reject_bad_options_and_stay_finite():
@@ -39,7 +66,9 @@ def test_losses_reject_bad_options_and_stay_finite():
     with pytest.raises(ValueError, match="kind must be one of"):
         generator_loss(tf.zeros((1, 1)), "wgan")
     huge = tf.constant([[1e4], [-1e4]])
-    assert np.isfinite(float(discriminator_loss(huge, huge))) and float(generator_loss(huge)) == pytest.approx(5e3)
+    assert np.isfinite(float(discriminator_loss(huge, huge))) and float(
+        generator_loss(huge)
+    ) == pytest.approx(5e3)
 
 
 def _models():
@@ -52,12 +81,16 @@ def _snapshot(model):
 
 
 def _moved(before, model):
-    return [not np.array_equal(old, new.numpy()) for old, new in zip(before, model.trainable_variables)]
+    return [
+        not np.array_equal(old, new.numpy()) for old, new in zip(before, model.trainable_variables)
+    ]
 
 
 def test_one_step_changes_every_weight_of_both_networks():
     generator, discriminator = _models()
-    step = make_train_step(generator, discriminator, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    step = make_train_step(
+        generator, discriminator, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+    )
     g_before, d_before = _snapshot(generator), _snapshot(discriminator)
     step(tf.random.uniform((16, 28, 28, 1), -1, 1))
     assert all(_moved(g_before, generator)) and all(_moved(d_before, discriminator))
@@ -67,34 +100,59 @@ def test_one_step_changes_every_weight_of_both_networks():
 def test_each_update_touches_only_its_own_network(frozen):
     generator, discriminator = _models()
     rates = {"generator": 1e-3, "discriminator": 1e-3, frozen: 0.0}
-    g_optimizer, d_optimizer = keras.optimizers.SGD(rates["generator"]), keras.optimizers.SGD(rates["discriminator"])
+    g_optimizer, d_optimizer = (
+        keras.optimizers.SGD(rates["generator"]),
+        keras.optimizers.SGD(rates["discriminator"]),
+    )
     g_before, d_before = _snapshot(generator), _snapshot(discriminator)
-    tf.function(train_step)(generator, discriminator, g_optimizer, d_optimizer, tf.random.uniform((8, 28, 28, 1), -1, 1),
-                            tf.random.normal((8, 100)))
-    moved = {"generator": any(_moved(g_before, generator)), "discriminator": any(_moved(d_before, discriminator))}
+    tf.function(train_step)(
+        generator,
+        discriminator,
+        g_optimizer,
+        d_optimizer,
+        tf.random.uniform((8, 28, 28, 1), -1, 1),
+        tf.random.normal((8, 100)),
+    )
+    moved = {
+        "generator": any(_moved(g_before, generator)),
+        "discriminator": any(_moved(d_before, discriminator)),
+    }
     other = "discriminator" if frozen == "generator" else "generator"
     assert moved == {frozen: False, other: True}, "an update leaked into the other network"
-    assert len(d_optimizer.variables) > 0 and {id(v) for v in generator.trainable_variables}.isdisjoint(
-        {id(v) for v in discriminator.trainable_variables})
+    assert len(d_optimizer.variables) > 0 and {
+        id(v) for v in generator.trainable_variables
+    }.isdisjoint({id(v) for v in discriminator.trainable_variables})
 
 
 @pytest.mark.slow
 def test_partial_last_batch_in_the_loop_and_in_fit():
     generator, discriminator = _models()
-    step = make_train_step(generator, discriminator, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    step = make_train_step(
+        generator, discriminator, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+    )
     for size in (64, 36):
         logs = step(tf.random.uniform((size, 28, 28, 1), -1, 1))
         assert np.isfinite(float(logs["d_loss"]))
     gan = GAN(generator, discriminator, seed=1)
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
-    data = EpochSeededImages(np.random.default_rng(0).integers(0, 256, (100, 28, 28), dtype=np.uint8), batch_size=64)
+    data = EpochSeededImages(
+        np.random.default_rng(0).integers(0, 256, (100, 28, 28), dtype=np.uint8), batch_size=64
+    )
     assert data.steps_per_epoch == 2
     history = gan.fit(data.dataset, epochs=1, verbose=0, shuffle=False, callbacks=[data.callback])
-    assert set(history.history) >= {"loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy"}
+    assert set(history.history) >= {
+        "loss",
+        "d_loss",
+        "g_loss",
+        "d_real_accuracy",
+        "d_fake_accuracy",
+    }
 
 
 def test_r1_penalty_of_a_linear_discriminator_is_its_squared_weight_norm():
-    linear = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    linear = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]
+    )
     images = tf.random.uniform((6, 28, 28, 1), -1, 1)
     logits, penalty = real_logits_and_r1(linear, images)
     expected = float(tf.reduce_sum(tf.square(linear.layers[-1].kernel)))
@@ -102,22 +160,33 @@ def test_r1_penalty_of_a_linear_discriminator_is_its_squared_weight_norm():
     with tf.GradientTape() as tape:  # the penalty is differentiable in the weights: d‖w‖²/dw = 2w
         _, penalty = real_logits_and_r1(linear, images)
     kernel_gradient = tape.gradient(penalty, linear.layers[-1].kernel)
-    assert np.allclose(kernel_gradient.numpy(), 2 * linear.layers[-1].kernel.numpy(), rtol=1e-4, atol=1e-7)
+    assert np.allclose(
+        kernel_gradient.numpy(), 2 * linear.layers[-1].kernel.numpy(), rtol=1e-4, atol=1e-7
+    )
 
 
 def test_r1_weight_changes_only_the_discriminator_update():
     updates = {}
     for weight in (0.0, 10.0):
         generator, discriminator = _models()
-        step = make_train_step(generator, discriminator, keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2),
-                               r1_weight=weight)
+        step = make_train_step(
+            generator,
+            discriminator,
+            keras.optimizers.SGD(1e-2),
+            keras.optimizers.SGD(1e-2),
+            r1_weight=weight,
+        )
         tf.random.set_seed(5)  # the same noise for both runs
         logs = step(tf.random.uniform((8, 28, 28, 1), -1, 1, seed=3))
         assert np.isfinite(float(logs["d_loss"]))
         updates[weight] = (_snapshot(generator), _snapshot(discriminator))
     (g_plain, d_plain), (g_r1, d_r1) = updates[0.0], updates[10.0]
-    assert all(np.array_equal(a, b) for a, b in zip(g_plain, g_r1)), "R1 must not touch the generator's update"
-    assert not all(np.array_equal(a, b) for a, b in zip(d_plain, d_r1)), "R1 did not change the discriminator's update"
+    assert all(np.array_equal(a, b) for a, b in zip(g_plain, g_r1)), (
+        "R1 must not touch the generator's update"
+    )
+    assert not all(np.array_equal(a, b) for a, b in zip(d_plain, d_r1)), (
+        "R1 did not change the discriminator's update"
+    )
 
 
 def test_epoch_order_depends_only_on_seed_and_epoch():
@@ -126,7 +195,9 @@ def test_epoch_order_depends_only_on_seed_and_epoch():
     def order(epoch, seed=0):
         data = EpochSeededImages(images, batch_size=64, seed=seed)
         data.epoch.assign(epoch)
-        return np.concatenate([np.rint(batch.numpy()[:, 0, 0, 0] * 127.5 + 127.5) for batch in data.dataset])
+        return np.concatenate(
+            [np.rint(batch.numpy()[:, 0, 0, 0] * 127.5 + 127.5) for batch in data.dataset]
+        )
 
     assert np.array_equal(order(3), order(3)) and not np.array_equal(order(3), order(4))
     assert not np.array_equal(order(3), order(3, seed=1)) and sorted(order(2)) == list(range(200))
@@ -148,22 +219,34 @@ class AtStep(keras.callbacks.Callback):
 def crash_before(step):
     def interrupt(model):
         raise KeyboardInterrupt(f"simulated interruption before step {step}")
+
     return AtStep(step, interrupt)
 
 
 def poison_before(step):
     "A NaN discriminator weight before the step, as an exploding update would leave."
+
     def poison(model):
         kernel = model.discriminator.get_layer("logit").kernel
         kernel.assign(tf.fill(kernel.shape, float("nan")))
+
     return AtStep(step, poison)
 
 
 def _tiny_gan(**options):
     seed_everything(11)
     # with a weight average, so resuming must restore it (and its update counter) as well
-    gan = GAN(build_generator(**SMALL_G), build_discriminator(**SMALL_D), seed=11, ema_decay=0.9, **options)
-    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    gan = GAN(
+        build_generator(**SMALL_G),
+        build_discriminator(**SMALL_D),
+        seed=11,
+        ema_decay=0.9,
+        **options,
+    )
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    )
     return gan
 
 
@@ -173,7 +256,9 @@ def _weights(model):
 
 @pytest.fixture(scope="module")
 def resume_images():
-    return np.random.default_rng(5).integers(0, 256, (192, 28, 28), dtype=np.uint8)  # 3 steps of 64 per epoch
+    return np.random.default_rng(5).integers(
+        0, 256, (192, 28, 28), dtype=np.uint8
+    )  # 3 steps of 64 per epoch
 
 
 @pytest.fixture(scope="module")
@@ -184,18 +269,30 @@ def uninterrupted(resume_images, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("crash_step", [3, 4, 6])  # before the last step of epoch 1, at the start of epoch 2, mid epoch 2
-def test_interrupted_and_resumed_run_ends_with_identical_weights(crash_step, resume_images, uninterrupted, tmp_path):
+@pytest.mark.parametrize(
+    "crash_step", [3, 4, 6]
+)  # before the last step of epoch 1, at the start of epoch 2, mid epoch 2
+def test_interrupted_and_resumed_run_ends_with_identical_weights(
+    crash_step, resume_images, uninterrupted, tmp_path
+):
     with pytest.raises(KeyboardInterrupt):
-        fit_gan(_tiny_gan(), resume_images, epochs=3, out_dir=tmp_path, verbose=0, callbacks=[crash_before(crash_step)])
+        fit_gan(
+            _tiny_gan(),
+            resume_images,
+            epochs=3,
+            out_dir=tmp_path,
+            verbose=0,
+            callbacks=[crash_before(crash_step)],
+        )
     resumed = _tiny_gan()
     fit_gan(resumed, resume_images, epochs=3, out_dir=tmp_path, verbose=0)
     assert np.array_equal(_weights(resumed), uninterrupted)
 
 
 @pytest.mark.slow
-def test_a_save_interrupted_half_way_leaves_the_previous_checkpoint_whole(resume_images, uninterrupted, tmp_path,
-                                                                        monkeypatch):
+def test_a_save_interrupted_half_way_leaves_the_previous_checkpoint_whole(
+    resume_images, uninterrupted, tmp_path, monkeypatch
+):
     real_save = GAN.save_weights
     calls = []
 
@@ -218,7 +315,9 @@ def test_a_save_interrupted_half_way_leaves_the_previous_checkpoint_whole(resume
 
 
 @pytest.mark.slow
-def test_the_epoch_inside_the_weights_file_wins_over_a_stale_side_file(resume_images, uninterrupted, tmp_path):
+def test_the_epoch_inside_the_weights_file_wins_over_a_stale_side_file(
+    resume_images, uninterrupted, tmp_path
+):
     fit_gan(_tiny_gan(), resume_images, epochs=2, out_dir=tmp_path, verbose=0)
     # a crash between the two renames of a save would leave the side file one epoch behind
     (tmp_path / "backup" / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
@@ -227,15 +326,24 @@ def test_the_epoch_inside_the_weights_file_wins_over_a_stale_side_file(resume_im
     assert np.array_equal(_weights(resumed), uninterrupted)
 
 
-def test_weight_average_lags_the_generator_and_is_what_the_gan_samples_from(resume_images, tmp_path):
+def test_weight_average_lags_the_generator_and_is_what_the_gan_samples_from(
+    resume_images, tmp_path
+):
     gan = _tiny_gan()
     start = [w.numpy().copy() for w in gan.ema_generator.weights]
     fit_gan(gan, resume_images, epochs=1, out_dir=tmp_path, verbose=0)
-    assert all(not np.array_equal(a, w.numpy()) for a, w in zip(start, gan.ema_generator.trainable_weights[:1]))
-    assert any(not np.array_equal(a.numpy(), w.numpy())
-               for a, w in zip(gan.ema_generator.weights, gan.generator.weights))
+    assert all(
+        not np.array_equal(a, w.numpy())
+        for a, w in zip(start, gan.ema_generator.trainable_weights[:1])
+    )
+    assert any(
+        not np.array_equal(a.numpy(), w.numpy())
+        for a, w in zip(gan.ema_generator.weights, gan.generator.weights)
+    )
     noise = tf.random.normal((4, gan.latent_dim))
-    np.testing.assert_array_equal(gan(noise).numpy(), gan.ema_generator(noise, training=False).numpy())
+    np.testing.assert_array_equal(
+        gan(noise).numpy(), gan.ema_generator(noise, training=False).numpy()
+    )
     with pytest.raises(ValueError, match="ema_decay"):
         GAN(build_generator(**SMALL_G), build_discriminator(**SMALL_D), ema_decay=1.5)
 
@@ -247,55 +355,82 @@ def test_recipes_build_compiled_gans_and_unknown_names_are_refused():
     assert gan.ema_generator is not None and gan.g_optimizer.built and gan.d_optimizer.built
     assert gan.generator.output_shape == (None, 28, 28, 1)
     again = build_dcgan("fast", seed=3)
-    assert np.array_equal(_weights(gan), _weights(again)), "the initial weights depend on the seed only"
+    assert np.array_equal(_weights(gan), _weights(again)), (
+        "the initial weights depend on the seed only"
+    )
     assert "augment" not in gan.step_options  # measured in lesson 05: no recipe gains from it here
     with pytest.raises(ValueError, match="expected one of fast, full"):
         build_dcgan("huge")
 
 
 @pytest.mark.slow
-def test_non_finite_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(resume_images, tmp_path):
+def test_non_finite_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
+    resume_images, tmp_path
+):
     gan = _tiny_gan()
-    with pytest.raises(NonFiniteLossError, match=r"(?s)NaN or Inf.*last good weights.*gan\.weights\.h5") as caught:
-        fit_gan(gan, resume_images, epochs=3, out_dir=tmp_path, verbose=0, callbacks=[poison_before(5)])  # in epoch 2
+    with pytest.raises(
+        NonFiniteLossError, match=r"(?s)NaN or Inf.*last good weights.*gan\.weights\.h5"
+    ) as caught:
+        fit_gan(
+            gan, resume_images, epochs=3, out_dir=tmp_path, verbose=0, callbacks=[poison_before(5)]
+        )  # in epoch 2
     assert str(tmp_path) in str(caught.value)
     saved = _tiny_gan()
     saved.load_weights(tmp_path / "gan.weights.h5")
-    assert np.isfinite(_weights(saved)).all(), "the checkpoint on disk must hold the last finite weights"
+    assert np.isfinite(_weights(saved)).all(), (
+        "the checkpoint on disk must hold the last finite weights"
+    )
     backup = _tiny_gan()
     backup.load_weights(tmp_path / "backup" / "latest.weights.h5")
     assert np.array_equal(_weights(saved), _weights(backup))
     reference = _tiny_gan()
     fit_gan(reference, resume_images, epochs=1, out_dir=tmp_path / "one_epoch", verbose=0)
-    assert np.array_equal(_weights(saved), _weights(reference)), "the kept weights are those at the end of epoch 1"
+    assert np.array_equal(_weights(saved), _weights(reference)), (
+        "the kept weights are those at the end of epoch 1"
+    )
 
 
 def test_keras3_frozen_discriminator_never_learns_with_train_on_batch():
     generator, discriminator = _models()
-    discriminator.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    discriminator.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
     discriminator.trainable = False
     before = [w.copy() for w in discriminator.get_weights()]
     discriminator.train_on_batch(tf.random.uniform((8, 28, 28, 1), -1, 1), tf.ones((8, 1)))
     assert all(np.array_equal(a, b) for a, b in zip(before, discriminator.get_weights()))
 
 
-@pytest.mark.parametrize("options", [dict(augment=True), dict(top_k_fraction=0.5, top_k_anneal_steps=4)],
-                         ids=["augment", "top-k"])
+@pytest.mark.parametrize(
+    "options",
+    [dict(augment=True), dict(top_k_fraction=0.5, top_k_anneal_steps=4)],
+    ids=["augment", "top-k"],
+)
 @pytest.mark.slow
 def test_augmented_and_top_k_runs_resume_exactly_too(options, resume_images, tmp_path):
-    """The augmentation draws from a generator the model owns, and top-k's share follows the generator optimizer's
-    step count, which the checkpoint holds: an interrupted run resumes exactly."""
+    """The augmentation draws from a generator the model owns, and top-k's share follows the
+    generator optimizer's step count, which the checkpoint holds: an interrupted run resumes
+    exactly."""
     straight = _tiny_gan(**options)
     fit_gan(straight, resume_images, epochs=2, out_dir=tmp_path / "straight", verbose=0)
     with pytest.raises(KeyboardInterrupt):
-        fit_gan(_tiny_gan(**options), resume_images, epochs=2, out_dir=tmp_path / "resumed", verbose=0,
-                callbacks=[crash_before(5)])
+        fit_gan(
+            _tiny_gan(**options),
+            resume_images,
+            epochs=2,
+            out_dir=tmp_path / "resumed",
+            verbose=0,
+            callbacks=[crash_before(5)],
+        )
     resumed = _tiny_gan(**options)
     fit_gan(resumed, resume_images, epochs=2, out_dir=tmp_path / "resumed", verbose=0)
     assert np.array_equal(_weights(resumed), _weights(straight))
     plain = _tiny_gan()
     fit_gan(plain, resume_images, epochs=2, out_dir=tmp_path / "plain", verbose=0)
-    assert not np.array_equal(_weights(plain)[:1000], _weights(straight)[:1000])  # the option did something
+    assert not np.array_equal(
+        _weights(plain)[:1000], _weights(straight)[:1000]
+    )  # the option did something
 
 
 def test_diff_augment_shifts_cuts_and_passes_gradients_to_the_input():
@@ -316,25 +451,46 @@ def test_diff_augment_shifts_cuts_and_passes_gradients_to_the_input():
     assert 0.4 * images.numpy().size < gradient.sum() < images.numpy().size
 
 
-def test_top_k_generator_loss_uses_only_the_most_realistic_fakes_and_leaves_the_discriminator_alone():
+def test_top_k_generator_loss_uses_only_the_best_fakes_and_leaves_the_discriminator_alone():
     seed_everything(0)
-    generator, discriminator = build_generator(**SMALL_G), build_discriminator(filters=(8, 16), dropout=0.0)
-    real, noise = tf.random.uniform((8, 28, 28, 1), -1, 1, seed=1), tf.random.normal((8, 100), seed=2)
-    fake_logits = tf.reshape(discriminator(generator(noise, training=True), training=True), [-1]).numpy()
+    generator, discriminator = (
+        build_generator(**SMALL_G),
+        build_discriminator(filters=(8, 16), dropout=0.0),
+    )
+    real, noise = (
+        tf.random.uniform((8, 28, 28, 1), -1, 1, seed=1),
+        tf.random.normal((8, 100), seed=2),
+    )
+    fake_logits = tf.reshape(
+        discriminator(generator(noise, training=True), training=True), [-1]
+    ).numpy()
     start = [v.numpy().copy() for v in generator.weights + discriminator.weights]
     results = {}
     for k in (None, 3):
         for variable, value in zip(generator.weights + discriminator.weights, start):
             variable.assign(value)
-        logs = train_step(generator, discriminator, keras.optimizers.SGD(1e-2), keras.optimizers.SGD(1e-2), real, noise,
-                          generator_top_k=k)
+        logs = train_step(
+            generator,
+            discriminator,
+            keras.optimizers.SGD(1e-2),
+            keras.optimizers.SGD(1e-2),
+            real,
+            noise,
+            generator_top_k=k,
+        )
         results[k] = (float(logs["g_loss"]), _snapshot(generator), _snapshot(discriminator))
     best_three = np.sort(fake_logits)[-3:]
     assert results[3][0] == pytest.approx(float(np.mean(np.logaddexp(0, -best_three))), rel=1e-5)
-    assert results[None][0] == pytest.approx(float(np.mean(np.logaddexp(0, -fake_logits))), rel=1e-5)
+    assert results[None][0] == pytest.approx(
+        float(np.mean(np.logaddexp(0, -fake_logits))), rel=1e-5
+    )
     assert results[3][0] < results[None][0]  # the most realistic fakes fool the discriminator best
-    assert not all(np.array_equal(a, b) for a, b in zip(results[None][1], results[3][1])), "top-k did not change G's update"
-    assert all(np.allclose(a, b) for a, b in zip(results[None][2], results[3][2])), "top-k must not touch D's update"
+    assert not all(np.array_equal(a, b) for a, b in zip(results[None][1], results[3][1])), (
+        "top-k did not change G's update"
+    )
+    assert all(np.allclose(a, b) for a, b in zip(results[None][2], results[3][2])), (
+        "top-k must not touch D's update"
+    )
 
 
 def test_top_k_share_falls_linearly_with_generator_updates_and_bad_settings_are_refused():

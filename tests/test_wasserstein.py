@@ -1,4 +1,6 @@
-"""Lesson 08: the gradient penalty, weight clipping, spectral normalization, the Wasserstein train step, the variants."""
+"""Lesson 08: the gradient penalty, weight clipping, spectral normalization, the Wasserstein train
+step, the variants."""
+
 import json
 
 import keras
@@ -8,14 +10,21 @@ import tensorflow as tf
 
 from gan_lessons.discriminator import build_discriminator
 from gan_lessons.generator import build_generator
-from gan_lessons.wasserstein import (WassersteinGAN, batch_size_for, build_wgan, gradient_penalty,
-                                     wasserstein_train_step)
+from gan_lessons.wasserstein import (
+    WassersteinGAN,
+    batch_size_for,
+    build_wgan,
+    gradient_penalty,
+    wasserstein_train_step,
+)
 
 SMALL_G, SMALL_CRITIC = dict(channels=(32, 16, 8)), dict(filters=(8, 16), dropout=0.0)
 
 
 def _linear_critic(kernel):
-    critic = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    critic = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]
+    )
     critic.layers[-1].kernel.assign(kernel)
     return critic
 
@@ -27,7 +36,9 @@ def test_gradient_penalty_of_a_linear_critic_is_the_squared_distance_of_its_norm
     real, fake = tf.random.uniform((6, 28, 28, 1), -1, 1), tf.random.uniform((6, 28, 28, 1), -1, 1)
     expected = (float(tf.norm(kernel)) - 1.0) ** 2
     assert abs(float(gradient_penalty(critic, real, fake)) - expected) < 1e-4
-    with tf.GradientTape() as tape:  # the safe norm: finite even where the gradient vanishes (scale 0)
+    with (
+        tf.GradientTape() as tape
+    ):  # the safe norm: finite even where the gradient vanishes (scale 0)
         penalty = gradient_penalty(critic, real, fake)
     assert np.all(np.isfinite(tape.gradient(penalty, critic.layers[-1].kernel).numpy()))
 
@@ -35,22 +46,38 @@ def test_gradient_penalty_of_a_linear_critic_is_the_squared_distance_of_its_norm
 def test_the_critic_loss_carries_the_penalty_times_its_weight():
     kernel = tf.random.normal((784, 1), seed=2) * 0.05
     critic, generator = _linear_critic(kernel), build_generator(**SMALL_G)
-    logs = wasserstein_train_step(generator, critic, keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0),
-                                  tf.random.uniform((10, 28, 28, 1), -1, 1), lambda n: tf.random.normal((n, 100)),
-                                  critic_steps=2, gp_weight=7.0)
+    logs = wasserstein_train_step(
+        generator,
+        critic,
+        keras.optimizers.SGD(0.0),
+        keras.optimizers.SGD(0.0),
+        tf.random.uniform((10, 28, 28, 1), -1, 1),
+        lambda n: tf.random.normal((n, 100)),
+        critic_steps=2,
+        gp_weight=7.0,
+    )
     penalty = (float(tf.norm(kernel)) - 1.0) ** 2
     assert abs(float(logs["gradient_penalty"]) - penalty) < 1e-4
     assert abs(float(logs["d_loss"] + logs["wasserstein_estimate"]) - 7.0 * penalty) < 1e-3
 
 
 def test_weight_clipping_keeps_every_critic_weight_within_the_bound():
-    gan = WassersteinGAN(build_generator(**SMALL_G), build_discriminator(**SMALL_CRITIC), critic_steps=3, gp_weight=0.0,
-                         clip_value=0.02)
-    gan.compile(d_optimizer=keras.optimizers.RMSprop(1e-2), g_optimizer=keras.optimizers.RMSprop(1e-3))
+    gan = WassersteinGAN(
+        build_generator(**SMALL_G),
+        build_discriminator(**SMALL_CRITIC),
+        critic_steps=3,
+        gp_weight=0.0,
+        clip_value=0.02,
+    )
+    gan.compile(
+        d_optimizer=keras.optimizers.RMSprop(1e-2), g_optimizer=keras.optimizers.RMSprop(1e-3)
+    )
     gan.train_step(tf.random.uniform((30, 28, 28, 1), -1, 1))
     weights = gan.critic.trainable_variables
     assert max(float(tf.reduce_max(tf.abs(weight))) for weight in weights) <= 0.02 + 1e-7
-    assert any(float(tf.reduce_max(tf.abs(weight))) > 0.019 for weight in weights), "a large step should hit the bound"
+    assert any(float(tf.reduce_max(tf.abs(weight))) > 0.019 for weight in weights), (
+        "a large step should hit the bound"
+    )
 
 
 def test_spectrally_normalized_layers_have_largest_singular_value_one():
@@ -58,11 +85,15 @@ def test_spectrally_normalized_layers_have_largest_singular_value_one():
     probe = tf.random.uniform((4, 28, 28, 1), -1, 1)
     for _ in range(200):
         critic(probe, training=True)
-    wrapped = [layer for layer in critic.layers if isinstance(layer, keras.layers.SpectralNormalization)]
+    wrapped = [
+        layer for layer in critic.layers if isinstance(layer, keras.layers.SpectralNormalization)
+    ]
     assert len(wrapped) == 3
     for layer in wrapped:
         kernel = layer.layer.kernel.numpy()
-        assert abs(np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0] - 1) < 0.02, layer.name
+        assert (
+            abs(np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0] - 1) < 0.02
+        ), layer.name
 
 
 def _snapshot(model):
@@ -70,7 +101,9 @@ def _snapshot(model):
 
 
 def _moved(before, model):
-    return any(not np.array_equal(old, new.numpy()) for old, new in zip(before, model.trainable_variables))
+    return any(
+        not np.array_equal(old, new.numpy()) for old, new in zip(before, model.trainable_variables)
+    )
 
 
 @pytest.mark.parametrize("variant", ["wgan", "wgan-gp", "sngan"])
@@ -83,16 +116,25 @@ def test_each_variant_step_changes_only_the_networks_it_should(variant, frozen):
     g_before, c_before = _snapshot(gan.generator), _snapshot(gan.discriminator)
     logs = gan.train_step(tf.random.uniform((batch_size_for(gan, 8), 28, 28, 1), -1, 1))
     assert np.isfinite(float(logs["loss"]))
-    moved = {"generator": _moved(g_before, gan.generator), "critic": _moved(c_before, gan.discriminator)}
-    if variant == "wgan" and frozen == "critic":  # a critic the optimizer leaves alone is still clipped
+    moved = {
+        "generator": _moved(g_before, gan.generator),
+        "critic": _moved(c_before, gan.discriminator),
+    }
+    if (
+        variant == "wgan" and frozen == "critic"
+    ):  # a critic the optimizer leaves alone is still clipped
         assert moved["generator"]
         for old, new in zip(c_before, gan.discriminator.trainable_variables):
             np.testing.assert_array_equal(np.clip(old, -0.01, 0.01), new.numpy())
-    elif variant == "sngan" and frozen == "critic":  # spectral normalization still rescales each kernel
+    elif (
+        variant == "sngan" and frozen == "critic"
+    ):  # spectral normalization still rescales each kernel
         assert moved["generator"]
         for old, new in zip(c_before, gan.discriminator.trainable_variables):
             scale = float(np.sum(new.numpy() * old) / np.sum(old * old)) if np.any(old) else 1.0
-            np.testing.assert_allclose(new.numpy(), scale * old, rtol=1e-4, atol=1e-7, err_msg=new.path)
+            np.testing.assert_allclose(
+                new.numpy(), scale * old, rtol=1e-4, atol=1e-7, err_msg=new.path
+            )
     else:
         assert moved == {frozen: False, ({"generator", "critic"} - {frozen}).pop(): True}
 
@@ -113,9 +155,19 @@ def test_each_critic_step_sees_its_own_real_images():
     critic(tf.zeros((1, 28, 28, 1)))
     seen.clear()
     batch = tf.reshape(tf.repeat(tf.range(12, dtype=tf.float32), 784), (12, 28, 28, 1))
-    wasserstein_train_step(build_generator(**SMALL_G), critic, keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0),
-                           batch, lambda n: tf.random.normal((n, 100)), critic_steps=3, gp_weight=0.0)
-    reals = [sorted(np.round(images.numpy()[:, 0, 0, 0]).astype(int).tolist()) for images in seen[0:6:2]]
+    wasserstein_train_step(
+        build_generator(**SMALL_G),
+        critic,
+        keras.optimizers.SGD(0.0),
+        keras.optimizers.SGD(0.0),
+        batch,
+        lambda n: tf.random.normal((n, 100)),
+        critic_steps=3,
+        gp_weight=0.0,
+    )
+    reals = [
+        sorted(np.round(images.numpy()[:, 0, 0, 0]).astype(int).tolist()) for images in seen[0:6:2]
+    ]
     assert reals == [[0, 3, 6, 9], [1, 4, 7, 10], [2, 5, 8, 11]]
     with pytest.raises(ValueError, match="critic_steps must be"):
         wasserstein_train_step(None, critic, None, None, batch, None, critic_steps=0)
@@ -145,7 +197,10 @@ def test_pretrained_wgan_gp_draws_every_digit_far_better_than_an_untrained_gener
     noise = keras.random.normal((1000, 100), seed=5)
     trained = metrics.scores(pretrained.load("wgan-gp-mnist")(noise, training=False).numpy())
     keras.utils.set_random_seed(0)
-    untrained = metrics.scores(build_generator(channels=(128, 64, 32))(noise, training=False).numpy())
-    # the model card: score 6.44, FCD 120 on 2,000 samples; an untrained generator scores ≈ 1 with FCD in the hundreds
+    untrained = metrics.scores(
+        build_generator(channels=(128, 64, 32))(noise, training=False).numpy()
+    )
+    # the model card: score 6.44, FCD 120 on 2,000 samples; an untrained generator scores ≈ 1 with
+    # FCD in the hundreds
     assert trained["classifier_score"] >= 5.5 and min(trained["class_fractions"]) >= 0.03
     assert trained["fcd"] < untrained["fcd"] / 3 and untrained["classifier_score"] < 2

@@ -1,10 +1,13 @@
-"""Every notebook's Colab badge and bootstrap cell, derived from settings.ini (repository, branch, version).
+"""Every notebook's Colab badge and bootstrap cell, derived from settings.ini (repository, branch,
+version).
 
     python tools/colab.py          # check: list what differs, exit 1 if anything does
     python tools/colab.py --fix    # write the expected badge and bootstrap cell into every notebook
 
-The bootstrap cell installs the package at the version in settings.ini (the tag v<version>), so a notebook opened
-in Colab runs against the code it was written for, and leaves Colab's preinstalled TensorFlow alone."""
+The bootstrap cell installs the package at the version in settings.ini (the tag v<version>), so a
+notebook opened in Colab runs against the code it was written for, and leaves Colab's preinstalled
+TensorFlow alone."""
+
 import json
 import sys
 from configparser import ConfigParser
@@ -23,8 +26,10 @@ def settings() -> dict:
 
 def colab_url(notebook: str, cfg: dict | None = None) -> str:
     cfg = cfg or settings()
-    return (f"https://colab.research.google.com/github/{cfg['user']}/{cfg['repo']}/blob/{cfg['branch']}/"
-            f"{cfg['nbs_path']}/{notebook}")
+    return (
+        f"https://colab.research.google.com/github/{cfg['user']}/{cfg['repo']}/blob/{cfg['branch']}/"
+        f"{cfg['nbs_path']}/{notebook}"
+    )
 
 
 def badge(notebook: str, cfg: dict | None = None) -> str:
@@ -34,9 +39,12 @@ def badge(notebook: str, cfg: dict | None = None) -> str:
 def bootstrap_source(cfg: dict | None = None) -> str:
     cfg = cfg or settings()
     version, package = cfg["version"], cfg["repo"]
-    return f'''# Colab: install the course package at this notebook's version (and keep Colab's TensorFlow).
+    return f'''# Colab: install this notebook's version of the course (Colab's TensorFlow stays).
 # Locally, `make book` or `pip install -e .` has installed it already.
-import importlib, importlib.metadata, subprocess, sys
+import importlib
+import importlib.metadata
+import subprocess
+import sys
 
 if "google.colab" in sys.modules:
     try:
@@ -44,7 +52,7 @@ if "google.colab" in sys.modules:
     except importlib.metadata.PackageNotFoundError:
         installed = None
     if installed != "{version}":
-        source = "{package} @ git+{cfg['git_url']}@v{version}"
+        source = "{package} @ git+{cfg["git_url"]}@v{version}"
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
         importlib.invalidate_caches()'''
 
@@ -63,14 +71,23 @@ def problems_of(path: Path, cfg: dict) -> list:
         found.append(f"{path.name}: expected exactly one Colab badge")
     setup = [cell for cell in cells if cell.get("id") == BOOTSTRAP_ID]
     if len(setup) != 1 or "".join(setup[0]["source"]) != bootstrap_source(cfg):
-        found.append(f"{path.name}: the bootstrap cell ({BOOTSTRAP_ID}) is missing or differs from tools/colab.py")
-    elif cells.index(setup[0]) != _bootstrap_index([cell for cell in cells if cell is not setup[0]]):
-        found.append(f"{path.name}: the bootstrap cell must come right after the title (and the default_exp cell)")
+        found.append(
+            f"{path.name}: the bootstrap cell ({BOOTSTRAP_ID}) is missing or differs from "
+            "tools/colab.py"
+        )
+    elif cells.index(setup[0]) != _bootstrap_index(
+        [cell for cell in cells if cell is not setup[0]]
+    ):
+        found.append(
+            f"{path.name}: the bootstrap cell must come right after the title (and the "
+            "default_exp cell)"
+        )
     return found
 
 
 def _bootstrap_index(cells) -> int:
-    "Where the bootstrap cell goes: after the title cell and, when there is one, the `#| default_exp` cell."
+    """Where the bootstrap cell goes: after the title cell and, when there is one, the `#|
+    default_exp` cell."""
     has_default_exp = len(cells) > 1 and "".join(cells[1]["source"]).startswith("#| default_exp")
     return 2 if has_default_exp else 1
 
@@ -82,11 +99,26 @@ def fix(path: Path, cfg: dict) -> None:
     lines = [line for line in "".join(title["source"]).split("\n") if BADGE_IMAGE not in line]
     while lines and not lines[-1].strip():
         lines.pop()
-    title["source"] = _lines("\n".join(lines[:1] + ["", badge(path.name, cfg)] + lines[1:]).replace("\n\n\n", "\n\n"))
-    cells[:] = [cell for cell in cells if cell.get("id") != BOOTSTRAP_ID
-                and not "".join(cell["source"]).startswith("# Colab: install the course package")]
-    cells.insert(_bootstrap_index(cells), {"cell_type": "code", "execution_count": None, "id": BOOTSTRAP_ID, "metadata": {},
-                      "outputs": [], "source": _lines(bootstrap_source(cfg))})
+    title["source"] = _lines(
+        "\n".join(lines[:1] + ["", badge(path.name, cfg)] + lines[1:]).replace("\n\n\n", "\n\n")
+    )
+    cells[:] = [
+        cell
+        for cell in cells
+        if cell.get("id") != BOOTSTRAP_ID
+        and not "".join(cell["source"]).startswith("# Colab: install the course package")
+    ]
+    cells.insert(
+        _bootstrap_index(cells),
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": BOOTSTRAP_ID,
+            "metadata": {},
+            "outputs": [],
+            "source": _lines(bootstrap_source(cfg)),
+        },
+    )
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -101,7 +133,11 @@ def main(argv) -> int:
         for path in notebooks():
             fix(path, cfg)
     problems = [problem for path in notebooks() for problem in problems_of(path, cfg)]
-    print("\n".join(problems) if problems else f"colab: {len(notebooks())} notebooks have the badge and bootstrap cell")
+    print(
+        "\n".join(problems)
+        if problems
+        else f"colab: {len(notebooks())} notebooks have the badge and bootstrap cell"
+    )
     return 1 if problems else 0
 
 

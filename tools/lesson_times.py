@@ -1,12 +1,13 @@
 """Record how long each lesson took in a built site, and show it on the home page.
 
-    python tools/lesson_times.py record PROFILE _build/html   # after `make book` / `make test` in that profile
+    python tools/lesson_times.py record PROFILE _build/html  # after a build in that profile
 
-reads the execution table of the build report (`_build/html/nbs/build_report.html`, written by Jupyter Book),
-stores the times in `nbs/lesson_times.json` with the date, the commit and the machine, and rewrites the table
-between the markers in `nbs/index.md`. `python tools/lesson_times.py show` only rewrites the table.
-Nothing is guessed: a profile without a recorded build says so.
+reads the execution table of the build report (`_build/html/nbs/build_report.html`, written by
+Jupyter Book), stores the times in `nbs/lesson_times.json` with the date, the commit and the
+machine, and rewrites the table between the markers in `nbs/index.md`. `python tools/lesson_times.py
+show` only rewrites the table. Nothing is guessed: a profile without a recorded build says so.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -30,12 +31,17 @@ def read_build_report(site: Path) -> dict[str, float]:
     "Seconds per notebook from the build report's execution table, e.g. {'05_training': 893.98}."
     report = site / "nbs" / "build_report.html"
     if not report.is_file():
-        raise SystemExit(f"no {report}: build the site first (make book, or make test for the smoke profile)")
+        raise SystemExit(
+            f"no {report}: build the site first (make book, or make test for the smoke profile)"
+        )
     times = {}
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", report.read_text(encoding="utf-8"), re.S):
-        cells = [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        cells = [
+            html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
         if len(cells) >= 4 and cells[0].startswith("nbs/"):
-            times[cells[0][len("nbs/"):]] = float(cells[3])
+            times[cells[0][len("nbs/") :]] = float(cells[3])
     if not times:
         raise SystemExit(f"{report} has no execution table rows: was the site built with `--all`?")
     return times
@@ -54,23 +60,37 @@ def duration(seconds: float | None) -> str:
 
 def table(records: dict) -> str:
     titles = {}
-    for line in INDEX.read_text(encoding="utf-8").splitlines():  # link texts of the lesson map above the table
+    for line in INDEX.read_text(
+        encoding="utf-8"
+    ).splitlines():  # link texts of the lesson map above the table
         found = re.match(r"\| \[(\d\d [^\]]+)\]\((\d\d_\w+)\.ipynb\)", line)
         if found:
             titles[found.group(2)] = found.group(1)
-    lines = ["| lesson | " + " | ".join(f"`{profile}`" for profile in PROFILES) + " |", "| --- |" + " ---: |" * len(PROFILES)]
+    lines = [
+        "| lesson | " + " | ".join(f"`{profile}`" for profile in PROFILES) + " |",
+        "| --- |" + " ---: |" * len(PROFILES),
+    ]
     for lesson in lessons_in_order():
-        cells = [duration(records.get(profile, {}).get("seconds", {}).get(lesson)) for profile in PROFILES]
+        cells = [
+            duration(records.get(profile, {}).get("seconds", {}).get(lesson))
+            for profile in PROFILES
+        ]
         lines.append(f"| {titles.get(lesson, lesson)} | " + " | ".join(cells) + " |")
     notes = []
     for profile in PROFILES:
         record = records.get(profile)
         if record:
             total = sum(record["seconds"].get(lesson, 0.0) for lesson in lessons_in_order())
-            notes.append(f"`{profile}`: measured {record['date']} on {record['machine']} at commit {record['commit']}, "
-                         f"{duration(total)} for all lessons")
+            notes.append(
+                f"`{profile}`: measured {record['date']} on {record['machine']} at commit "
+                f"{record['commit']}, "
+                f"{duration(total)} for all lessons"
+            )
         else:
-            notes.append(f"`{profile}`: not measured yet" + (" (the build machines have no GPU)" if profile == "gpu" else ""))
+            notes.append(
+                f"`{profile}`: not measured yet"
+                + (" (the build machines have no GPU)" if profile == "gpu" else "")
+            )
     return "\n".join(lines) + "\n\n" + "; ".join(notes) + "."
 
 
@@ -90,14 +110,22 @@ def record(profile: str, site: Path) -> None:
         raise SystemExit(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
     records = json.loads(TIMES.read_text(encoding="utf-8")) if TIMES.is_file() else {}
     # the commit of the checkout the site was built in (a clone elsewhere, or this one)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=site, capture_output=True, text=True).stdout.strip()
-    records[profile] = dict(date=datetime.date.today().isoformat(), commit=commit or "unknown",
-                            machine=f"a {os.cpu_count()}-core {platform.machine()} machine",
-                            seconds=read_build_report(site))
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=site, capture_output=True, text=True
+    ).stdout.strip()
+    records[profile] = dict(
+        date=datetime.date.today().isoformat(),
+        commit=commit or "unknown",
+        machine=f"a {os.cpu_count()}-core {platform.machine()} machine",
+        seconds=read_build_report(site),
+    )
     partial = TIMES.with_suffix(".json.partial")  # a rename, so the file is never half written
     partial.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     partial.replace(TIMES)
-    print(f"recorded {len(records[profile]['seconds'])} notebooks for the {profile} profile in {TIMES.relative_to(ROOT)}")
+    print(
+        f"recorded {len(records[profile]['seconds'])} notebooks for the {profile} profile in "
+        f"{TIMES.relative_to(ROOT)}"
+    )
     show()
 
 

@@ -1,11 +1,15 @@
-"""Execute notebooks top to bottom, each in a fresh kernel, as "Run all" would; report time, failures and stand-ins.
+"""Execute notebooks top to bottom, each in a fresh kernel, as "Run all" would; report time,
+failures
+and stand-ins.
 
-    python tools/run_notebooks.py [--label NAME] [--out DIR] nbs/00_setup.ipynb nbs/01_data.ipynb ...
+    python tools/run_notebooks.py [--label NAME] [--out DIR] nbs/00_setup.ipynb nbs/01_data.ipynb
 
 The environment is passed through, so the caller chooses the path being tested: GAN_LESSONS_PROFILE,
-GAN_LESSONS_MAX_STEPS (a capped dry run), GAN_LESSONS_DATA unset (the stand-ins), an older TensorFlow (make compat).
-For every notebook it prints one line: OK or FAIL, seconds, and where the notebook said it used stand-in data.
-Executed copies go to --out (default: a temporary folder); the sources are never modified. Exit code 1 if any failed."""
+GAN_LESSONS_MAX_STEPS (a capped dry run), GAN_LESSONS_DATA unset (the stand-ins), an older
+TensorFlow (make compat). For every notebook it prints one line: OK or FAIL, seconds, and where the
+notebook said it used stand-in data. Executed copies go to --out (default: a temporary folder); the
+sources are never modified. Exit code 1 if any failed."""
+
 import argparse
 import json
 import sys
@@ -25,18 +29,26 @@ def stand_in_notes(notebook) -> list:
     notes = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            text = output.get("text", "") if "text" in output else json.dumps(output.get("data", {}))
+            text = (
+                output.get("text", "") if "text" in output else json.dumps(output.get("data", {}))
+            )
             for line in text.splitlines():
                 if any(mark in line for mark in STAND_IN_MARKS):
-                    note = line.split("OfflineFallbackWarning:")[-1]  # a warning's line starts with its source file
+                    note = line.split("OfflineFallbackWarning:")[
+                        -1
+                    ]  # a warning's line starts with its source file
                     notes.append(note.strip().strip("!").strip()[:140])
     return list(dict.fromkeys(notes))
 
 
 def run(path: Path, out_dir: Path, timeout: int) -> tuple[bool, float, list, str]:
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.resolve().parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.resolve().parent)}},
+    )
     started, error = time.perf_counter(), ""
     try:
         client.execute()
@@ -51,18 +63,28 @@ def report(folder: Path, label: str) -> int:
     executed = sorted(folder.rglob("*.ipynb"))
     for path in executed:
         notes = stand_in_notes(nbformat.read(path, as_version=4))
-        print(f"[{label}] {path.name}: " + (f"stand-in data, {len(notes)} note(s) — {notes[0]}" if notes else
-                                             "no stand-in data"))
+        print(
+            f"[{label}] {path.name}: "
+            + (f"stand-in data, {len(notes)} note(s) — {notes[0]}" if notes else "no stand-in data")
+        )
     return 0 if executed else 1
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--report", type=Path, help="run nothing: say which executed notebooks under this folder "
-                                                     "(e.g. _build/jupyter_execute) used stand-in data")
-    parser.add_argument("--label", default="notebooks", help="a name for this path in the printed lines")
-    parser.add_argument("--out", type=Path, help="where executed copies go (default: a temporary folder)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="run nothing: say which executed notebooks under this folder "
+        "(e.g. _build/jupyter_execute) used stand-in data",
+    )
+    parser.add_argument(
+        "--label", default="notebooks", help="a name for this path in the printed lines"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="where executed copies go (default: a temporary folder)"
+    )
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     args = parser.parse_args(argv)
     if args.report:
@@ -72,13 +94,20 @@ def main(argv=None) -> int:
     failed, total = [], time.perf_counter()
     for path in args.notebooks:
         ok, seconds, notes, error = run(path, out_dir, args.timeout)
-        print(f"[{args.label}] {'OK  ' if ok else 'FAIL'} {path.name} {seconds:.0f} s"
-              + (f"; stand-in data: {len(notes)} note(s) — {notes[0]}" if notes else ""), flush=True)
+        print(
+            f"[{args.label}] {'OK  ' if ok else 'FAIL'} {path.name} {seconds:.0f} s"
+            + (f"; stand-in data: {len(notes)} note(s) — {notes[0]}" if notes else ""),
+            flush=True,
+        )
         if not ok:
             failed.append(path.name)
             print(error[-4000:], flush=True)
-    print(f"[{args.label}] {len(args.notebooks) - len(failed)} of {len(args.notebooks)} notebooks ran, "
-          f"{time.perf_counter() - total:.0f} s; executed copies in {out_dir}" + (f"; FAILED: {failed}" if failed else ""))
+    print(
+        f"[{args.label}] {len(args.notebooks) - len(failed)} of {len(args.notebooks)} notebooks "
+        "ran, "
+        f"{time.perf_counter() - total:.0f} s; executed copies in {out_dir}"
+        + (f"; FAILED: {failed}" if failed else "")
+    )
     return 1 if failed else 0
 
 
