@@ -1,4 +1,4 @@
-"""Lesson 08's comparison at a longer budget: DCGAN (fast recipe), WGAN (clipping), WGAN-GP and SN-
+"""Lesson 09's comparison at a longer budget: DCGAN (fast recipe), WGAN (clipping), WGAN-GP and SN-
 GAN,
 each trained from scratch for the same wall-clock seconds on this machine, scored at checkpoints
 (clock stopped) on 2,000 samples of the weight average with the shipped `mnist-classifier`:

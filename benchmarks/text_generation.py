@@ -1,4 +1,4 @@
-"""Lesson 10's targets, measured in one run:
+"""Lesson 11's targets, measured in one run:
 
   (a) held-out cross-entropy (nats and bits per character) of the shipped `char-lstm-frankenstein`
       on the last 10 % of Frankenstein (target ≤ 1.45 nats/char), beside the context-of-one model —

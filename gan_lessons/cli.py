@@ -28,15 +28,15 @@ GANS = (
     "wgan",
     "wgan-gp",
     "sngan",
-)  # networks from DCGAN_RECIPES (lessons 05, 07, 08)
-TEXT_MODELS = ("char-lstm",)  # lesson 10
+)  # networks from DCGAN_RECIPES (lessons 05, 08, 09)
+TEXT_MODELS = ("char-lstm",)  # lesson 11
 TRAINABLE = (
     *GANS,
     "vae",
     "audio-gan",
     "classifier",
     *TEXT_MODELS,
-)  # vae: lesson 12; audio-gan: lesson 11
+)  # vae: lesson 13; audio-gan: lesson 12
 TEXT_EPOCHS, TEXT_HELDOUT_FRACTION, TEXT_WINDOW = 30, 0.1, 100
 VAE_EPOCHS = 60
 # An epoch is at most this many images, so a run costs the same on the 8,000 offline images and on
@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--clusters",
         type=positive_int,
         help="dcgan: condition on this many k-means clusters of the images, drawn from the noise "
-        "(self-conditioning, lesson 07; no labels used)",
+        "(self-conditioning, lesson 08; no labels used)",
     )
     train.add_argument("--seed", type=int, default=0)
 
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # %% ../nbs/93_cli.ipynb #c005
 def _write_json_atomically(path: Path, payload: dict) -> None:
-    from gan_lessons.training import write_text_atomically
+    from gan_lessons.checkpoints import write_text_atomically
 
     write_text_atomically(path, json.dumps(payload, indent=2) + "\n")
 
@@ -308,7 +308,8 @@ def _train_gan(args, out: Path, record: dict, images, labels) -> int:
     import numpy as np
 
     from gan_lessons.conditional import build_cgan
-    from gan_lessons.training import DCGAN_RECIPES, build_dcgan, fit_gan
+    from gan_lessons.recipes import DCGAN_RECIPES, build_dcgan
+    from gan_lessons.training import fit_gan
     from gan_lessons.wasserstein import batch_size_for, build_wgan
 
     recipe = DCGAN_RECIPES[args.recipe]
@@ -366,9 +367,9 @@ def _image_clusters(out: Path, images, count: int, seed: int):
     `out/clusters.json`, so a resumed run trains on exactly the same clusters."""
     import numpy as np
 
+    from gan_lessons.checkpoints import write_text_atomically
     from gan_lessons.conditional import kmeans_clusters
     from gan_lessons.data import scale_images
-    from gan_lessons.training import write_text_atomically
 
     path = out / "clusters.json"
     if path.is_file():
@@ -385,9 +386,9 @@ def _image_clusters(out: Path, images, count: int, seed: int):
 def _train_classifier(args, out: Path, record: dict, images, labels) -> int:
     import keras
 
+    from gan_lessons.checkpoints import AtomicBackupAndRestore
     from gan_lessons.data import load_mnist, make_image_dataset, scale_images
     from gan_lessons.evaluation import build_classifier
-    from gan_lessons.training import AtomicBackupAndRestore
 
     epochs = args.epochs or 12
     record["command"] = (
@@ -429,8 +430,8 @@ def _train_classifier(args, out: Path, record: dict, images, labels) -> int:
 def _train_vae(args, out: Path, record: dict, images) -> int:
     import tensorflow as tf
 
+    from gan_lessons.checkpoints import AtomicBackupAndRestore
     from gan_lessons.data import load_mnist, make_image_dataset, scale_images
-    from gan_lessons.training import AtomicBackupAndRestore
     from gan_lessons.vae import build_vae, heldout_elbo
 
     epochs = args.epochs or VAE_EPOCHS
@@ -487,7 +488,7 @@ def _train_audio(args, out: Path, record: dict) -> int:
         feature_distance,
         synthesize_clips,
     )
-    from gan_lessons.training import AtomicBackupAndRestore
+    from gan_lessons.checkpoints import AtomicBackupAndRestore
 
     epochs, count = args.epochs or AUDIO_EPOCHS, args.images or AUDIO_CLIPS
     record["command"] = (
@@ -787,7 +788,7 @@ def _check_out(out, suffix: str, kind: str) -> None:
 
 
 def _is_audio_generator(model) -> bool:
-    "A generator of clips `(n, length, 1)` from noise `(n, latent_dim)` (lesson 11), not of images."
+    "A generator of clips `(n, length, 1)` from noise `(n, latent_dim)` (lesson 12), not of images."
     return hasattr(model, "latent_dim") and len(model.outputs[0].shape) == 3
 
 
@@ -865,7 +866,7 @@ def _sample_text(args, model) -> int:
     if args.out is None:
         print(text)
     else:
-        from gan_lessons.training import write_text_atomically
+        from gan_lessons.checkpoints import write_text_atomically
 
         write_text_atomically(args.out, text)
         print(

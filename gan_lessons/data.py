@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import urllib.request
 import warnings
 from dataclasses import dataclass, field
@@ -244,28 +243,21 @@ def download_file(
 ) -> Path:
     """Download `url` to `destination`, verified against `sha256` (exact bytes) and/or passed
     through `transform(raw bytes) → bytes to keep`, which raises `DataError` on wrong content. A
-    failed, truncated or wrong download leaves no file behind."""
+    failed, truncated or wrong download leaves no file behind (`atomic_write`, page 95)."""
+    from gan_lessons.checkpoints import atomic_write
+
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(
-        dir=destination.parent, prefix=destination.name + ".", suffix=".partial"
-    )
-    try:
-        with (
-            os.fdopen(handle, "wb") as out,
-            urllib.request.urlopen(url, timeout=timeout) as response,
-        ):
+
+    def fetch(partial):
+        with open(partial, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             shutil.copyfileobj(response, out)
         if sha256 is not None:
             verify_sha256(partial, sha256)
         if transform is not None:
-            kept = transform(Path(partial).read_bytes())
-            Path(partial).write_bytes(kept)
-        os.replace(partial, destination)  # atomic: the cache never holds a half-written file
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-    return destination
+            partial.write_bytes(transform(partial.read_bytes()))
+
+    return atomic_write(destination, fetch)
 
 # %% ../nbs/01_data.ipynb #c017
 def sklearn_digits_as_mnist() -> tuple[np.ndarray, np.ndarray]:

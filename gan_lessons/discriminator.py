@@ -24,7 +24,7 @@ def discriminator_layers(
 ) -> list:
     """Fresh layers of a DCGAN discriminator: [Conv2D (strided) → LeakyReLU → Dropout]… → Flatten →
     Dense(1) logit. `spectral_norm` wraps every Conv2D and the Dense in
-    `keras.layers.SpectralNormalization` (lesson 08)."""
+    `keras.layers.SpectralNormalization` (lesson 09)."""
     # the wrapper casts its output to its own dtype: give it the wrapped layer's, so logits stay
     # float32
     normalized = (

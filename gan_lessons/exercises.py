@@ -364,7 +364,7 @@ def check_frechet_distance(my_frechet) -> bool:
 
 # %% ../nbs/91_exercises.ipynb #c4a1daf
 def check_balanced_labels(my_balanced_labels) -> bool:
-    """Lesson 07: `my_balanced_labels(count, num_classes)` gives `count` integer labels 0 …
+    """Lesson 08: `my_balanced_labels(count, num_classes)` gives `count` integer labels 0 …
     num_classes − 1, every class equally often (the first `count % num_classes` classes once more),
     in class order."""
     name = "my_balanced_labels"
@@ -409,7 +409,7 @@ def check_balanced_labels(my_balanced_labels) -> bool:
 
 # %% ../nbs/91_exercises.ipynb #c28a8e2
 def check_interpolates(my_interpolates) -> bool:
-    """Lesson 08: `my_interpolates(real, fake, seed)` returns ε·real + (1 − ε)·fake with one ε ~
+    """Lesson 09: `my_interpolates(real, fake, seed)` returns ε·real + (1 − ε)·fake with one ε ~
     U(0, 1) per image, the points where WGAN-GP measures the critic's gradient norm."""
     import tensorflow as tf
 
@@ -454,7 +454,7 @@ def check_interpolates(my_interpolates) -> bool:
 
 # %% ../nbs/91_exercises.ipynb #c925f41
 def check_discriminator_accuracy(my_accuracies) -> bool:
-    """Lesson 09: `my_accuracies(real_logits, fake_logits)` returns `(real_accuracy,
+    """Lesson 10: `my_accuracies(real_logits, fake_logits)` returns `(real_accuracy,
     fake_accuracy)`: the fraction of real images with a logit above 0 and of fakes with a logit
     below 0."""
     name = "my_accuracies"
@@ -496,7 +496,7 @@ def check_discriminator_accuracy(my_accuracies) -> bool:
 
 # %% ../nbs/91_exercises.ipynb #c016
 def check_input_and_target(input_and_target) -> bool:
-    """Lesson 10: `input_and_target(chunk)` splits a window of `window + 1` ids (a 1-D tensor or
+    """Lesson 11: `input_and_target(chunk)` splits a window of `window + 1` ids (a 1-D tensor or
     array) into the input (all but the last) and the target (all but the first): at every position
     the target is the next character."""
     import tensorflow as tf
@@ -539,7 +539,7 @@ def check_input_and_target(input_and_target) -> bool:
 
 # %% ../nbs/91_exercises.ipynb #c018
 def check_reparameterize(my_reparameterize) -> bool:
-    """Lesson 12: `my_reparameterize(mean, log_variance, seed)` returns mean +
+    """Lesson 13: `my_reparameterize(mean, log_variance, seed)` returns mean +
     exp(½·log_variance)·ε, ε ~ N(0, I) drawn independently for every element, differentiable in mean
     and log_variance."""
     import tensorflow as tf
@@ -593,7 +593,7 @@ def check_reparameterize(my_reparameterize) -> bool:
 
 # %% ../nbs/91_exercises.ipynb #x6f4552a
 def check_spectral_centroid(my_centroid) -> bool:
-    """Lesson 11: `my_centroid(clips, sample_rate)` gives each clip `(n, length, 1)` its spectral
+    """Lesson 12: `my_centroid(clips, sample_rate)` gives each clip `(n, length, 1)` its spectral
     centroid in Hz: the magnitude-weighted mean frequency of the Hann-windowed clip's spectrum."""
     name = "my_centroid"
     sample_rate, length = 8000, 4096

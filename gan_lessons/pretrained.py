@@ -26,7 +26,7 @@ PRETRAINED = {
         kind="image-generator",
         summary="DCGAN generator trained on MNIST, self-conditioned on k-means clusters of the "
         "images "
-        "(lesson 07; no labels used; weight-averaged)",
+        "(lesson 08; no labels used; weight-averaged)",
     ),
     "cgan-mnist": dict(
         file="cgan-mnist.keras",
@@ -37,25 +37,25 @@ PRETRAINED = {
     "wgan-gp-mnist": dict(
         file="wgan-gp-mnist.keras",
         kind="image-generator",
-        summary="WGAN-GP generator (lesson 08) trained on MNIST (weight-averaged)",
+        summary="WGAN-GP generator (lesson 09) trained on MNIST (weight-averaged)",
     ),
     "vae-mnist": dict(
         file="vae-mnist.keras",
         kind="image-generator",
-        summary="Convolutional VAE (lesson 12) trained on MNIST; `load` returns its decoder "
+        summary="Convolutional VAE (lesson 13) trained on MNIST; `load` returns its decoder "
         "(pixel means in [-1, 1])",
     ),
     "audio-gan-tones": dict(
         file="audio-gan-tones.keras",
         kind="audio-generator",
-        summary="1-D convolutional GAN generator (lesson 11) trained on synthetic tones, noise "
+        summary="1-D convolutional GAN generator (lesson 12) trained on synthetic tones, noise "
         "bursts "
         "and chirps at 8 kHz (weight-averaged)",
     ),
     "char-lstm-frankenstein": dict(
         file="char-lstm-frankenstein.keras",
         kind="text-generator",
-        summary="Character-level LSTM (lesson 10) trained on the first 90 % of Frankenstein",
+        summary="Character-level LSTM (lesson 11) trained on the first 90 % of Frankenstein",
     ),
 }
 RUN_MODEL_FILE = "model.keras"  # what `gan-lessons train` writes into its --out directory
@@ -222,7 +222,7 @@ def load(name_or_dir) -> keras.Model:
     no network. Image generators get `latent_dim`, the size of their noise input; conditional ones
     (inputs `[noise, labels]`) also get `num_classes`. Text models get `vocabulary` and
     `text_details` from the file beside them."""
-    # noqa: F401  registers `ClusterCode`, a layer of self-conditioned generators
+    import gan_lessons.conditional  # noqa: F401 (registers ClusterCode, a layer of dcgan-mnist)
     from gan_lessons.text import read_text_model_info
 
     path = model_path(name_or_dir)

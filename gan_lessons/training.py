@@ -4,97 +4,38 @@
 from __future__ import annotations
 
 import math
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_lessons.checkpoints import (
+    KeepsRandomState,
+    NonFiniteLossError,
+    checkpoint_callbacks,
+    keras_verbosity,
+)
 from .losses import discriminator_loss, generator_loss
 from .setup import max_steps
-from .viz import image_grid
 
 # %% auto #0
-__all__ = ['DCGAN_RECIPES', 'with_labels', 'real_logits_and_r1', 'train_step', 'make_train_step', 'diff_augment', 'random_states',
-           'GAN', 'EpochSeededImages', 'SampleGrid', 'LiveTrainingView', 'NonFiniteLossError',
-           'save_weights_atomically', 'AtomicBackupAndRestore', 'write_text_atomically', 'SaveWeights',
-           'StopOnNonFiniteLoss', 'EpochLog', 'progress_callbacks', 'keras_verbosity', 'fit_gan', 'gan_from_recipe',
-           'build_dcgan']
+__all__ = ['train_step', 'noise_size', 'make_train_step', 'with_labels', 'StepOption', 'check_options', 'TwoTapeStep', 'GAN',
+           'EpochSeededImages', 'fit_gan']
 
 # %% ../nbs/05_training.ipynb #c007
-def with_labels(inputs, labels):
-    "A model's inputs: `inputs` alone, or `[inputs, labels]` for a conditional model (lesson 07)."
-    return inputs if labels is None else [inputs, labels]
-
-
-def real_logits_and_r1(discriminator, real_images, labels=None):
-    """The discriminator's logits for real images and the R1 penalty (Mescheder et al., 2018): the
-    batch mean of ‖∇ₓ D(x)‖² at real images. Call it inside the discriminator's tape, so the penalty
-    is trained on."""
-    with tf.GradientTape() as input_tape:
-        input_tape.watch(real_images)
-        real_logits = discriminator(with_labels(real_images, labels), training=True)
-    # The target is the logits themselves (summed by the tape): a reduce_sum written *outside* this
-    # `with` block would not be on the tape, and the gradient would silently be None.
-    slopes = input_tape.gradient(real_logits, real_images)
-    return real_logits, tf.reduce_mean(
-        tf.reduce_sum(tf.square(slopes), axis=tf.range(1, tf.rank(slopes)))
-    )
-
-
-def train_step(
-    generator,
-    discriminator,
-    g_optimizer,
-    d_optimizer,
-    real_images,
-    noise,
-    label_smoothing: float = 0.0,
-    generator_loss_kind: str = "non_saturating",
-    r1_weight: float = 0.0,
-    labels=None,
-    augment=None,
-    generator_top_k=None,
-) -> dict:
-    """One simultaneous update of both players (wrap it in `tf.function`). Returns losses and the
-    discriminator's accuracy on real (logit > 0) and fake (logit < 0) images. With `r1_weight` = γ >
-    0 the discriminator's loss includes γ/2 · R1 (see `real_logits_and_r1`). With `labels`
-    (conditional models, lesson 07) both networks also get the real batch's labels: the fakes are
-    asked for the same digits. With `augment` (e.g. `diff_augment`) the discriminator sees real and
-    fake images through the same random, differentiable augmentation. With `generator_top_k` = k the
-    generator learns only from the k fakes the discriminator finds most realistic (top-k training,
-    Sinha et al., 2020); the discriminator still sees them all."""
+def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, latent_dim=100):
+    "One round of the game on one batch of real images; returns the losses and D's accuracies."
+    noise = tf.random.normal((tf.shape(real_images)[0], latent_dim))  # one per real image
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-        fake_images = generator(with_labels(noise, labels), training=True)
-        if (
-            augment is not None
-        ):  # inside the tapes: the generator's gradient flows back through the augmentation
-            real_images, fake_images = augment(real_images), augment(fake_images)
-        if r1_weight:
-            real_logits, r1 = real_logits_and_r1(discriminator, real_images, labels)
-        else:
-            real_logits, r1 = discriminator(with_labels(real_images, labels), training=True), 0.0
-        fake_logits = discriminator(with_labels(fake_images, labels), training=True)
-        generator_logits = (
-            fake_logits
-            if generator_top_k is None
-            else tf.math.top_k(tf.reshape(fake_logits, [-1]), generator_top_k).values
-        )
-        g_loss = generator_loss(generator_logits, generator_loss_kind)
-        d_loss = (
-            discriminator_loss(real_logits, fake_logits, label_smoothing) + 0.5 * r1_weight * r1
-        )
-        # Under tf.distribute each replica's gradients are summed, so each replica contributes
-        # 1/replicas of
-        # its mean loss; under mixed precision the optimizer scales the loss up (and unscales the
-        # gradients).
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        g_objective = g_optimizer.scale_loss(g_loss / replicas)
-        d_objective = d_optimizer.scale_loss(d_loss / replicas)
-    g_gradients = g_tape.gradient(g_objective, generator.trainable_variables)
-    d_gradients = d_tape.gradient(d_objective, discriminator.trainable_variables)
-    g_optimizer.apply_gradients(zip(g_gradients, generator.trainable_variables))
+        fake_images = generator(noise, training=True)
+        real_logits = discriminator(real_images, training=True)
+        fake_logits = discriminator(fake_images, training=True)
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        g_loss = generator_loss(fake_logits)
+    d_gradients = d_tape.gradient(d_loss, discriminator.trainable_variables)
+    g_gradients = g_tape.gradient(g_loss, generator.trainable_variables)
     d_optimizer.apply_gradients(zip(d_gradients, discriminator.trainable_variables))
+    g_optimizer.apply_gradients(zip(g_gradients, generator.trainable_variables))
     return {
         "d_loss": d_loss,
         "g_loss": g_loss,
@@ -102,267 +43,209 @@ def train_step(
         "d_fake_accuracy": tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32)),
     }
 
+# %% ../nbs/05_training.ipynb #c007b
+def noise_size(generator) -> int:
+    "The length of a generator's noise vectors: the size of its (first) input."
+    return int(generator.inputs[0].shape[-1])
 
-def make_train_step(
-    generator,
-    discriminator,
-    g_optimizer,
-    d_optimizer,
-    latent_dim: int | None = None,
-    jit_compile: bool = False,
-    **step_options,
-):
-    """A `tf.function` taking a batch of real images (and their labels, for a conditional model);
-    the noise is sized from that batch, so a partial last batch works."""
-    latent_dim = latent_dim or generator.latent_dim
+
+def make_train_step(generator, discriminator, g_optimizer, d_optimizer, jit_compile=False):
+    "`train_step` for these networks and optimizers, compiled: a function of a real batch."
+    latent_dim = noise_size(generator)
 
     @tf.function(jit_compile=jit_compile)
-    def step(real_images, labels=None):
-        noise = tf.random.normal((tf.shape(real_images)[0], latent_dim))
+    def step(real_images):
         return train_step(
-            generator,
-            discriminator,
-            g_optimizer,
-            d_optimizer,
-            real_images,
-            noise,
-            labels=labels,
-            **step_options,
+            generator, discriminator, g_optimizer, d_optimizer, real_images, latent_dim
         )
 
     return step
 
-# %% ../nbs/05_training.ipynb #x9ab538d
-def diff_augment(images, seed=None, shift: int = 4, cutout: int = 14):
-    """DiffAugment's `translation,cutout` policy for `(n, h, w, c)` images in [-1, 1], drawn per
-    image: a shift of up to `shift` pixels (zeros shifted in) and a `cutout` × `cutout` square set
-    to zero. Differentiable in `images`. `seed`: a `keras.random.SeedGenerator`, so a model that
-    owns it draws reproducibly (and resumes exactly)."""
-    batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
-    padded = tf.pad(images, [[0, 0], [shift, shift], [shift, shift], [0, 0]])
-    offsets = keras.random.randint((batch, 2), 0, 2 * shift + 1, seed=seed)
-    rows = tf.range(height)[None, :] + offsets[:, :1]
-    cols = tf.range(width)[None, :] + offsets[:, 1:]
-    shifted = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
-    centres = keras.random.randint(
-        (batch, 2), 0, max(height, width), seed=seed
-    )  # the square may overhang an edge
-    inside_rows = tf.abs(tf.range(height)[None, :] - centres[:, :1]) <= (cutout - 1) // 2
-    inside_cols = tf.abs(tf.range(width)[None, :] - centres[:, 1:]) <= (cutout - 1) // 2
-    erased = tf.logical_and(inside_rows[:, :, None], inside_cols[:, None, :])[..., None]
-    return tf.where(erased, tf.zeros_like(shifted), shifted)
-
-# %% ../nbs/05_training.ipynb #c009s
-DCGAN_RECIPES = {
-    "fast": dict(
-        generator=dict(channels=(128, 64, 32)),
-        discriminator=dict(filters=(32, 64), batch_norm=True, dropout=0.0),
-        batch_size=64,
-        learning_rate=1e-3,
-        beta_1=0.5,
-        ema_decay=0.999,
-        r1_weight=0.1,
-        epochs=50,
-    ),
-    "full": dict(
-        generator=dict(channels=(256, 128, 64)),
-        discriminator=dict(filters=(64, 128), batch_norm=True, dropout=0.0),
-        batch_size=64,
-        learning_rate=5e-4,
-        beta_1=0.5,
-        ema_decay=0.999,
-        r1_weight=0.1,
-        epochs=80,
-    ),
-}
-
 # %% ../nbs/05_training.ipynb #c017
-def random_states(model) -> list:
-    """The state variables of every `SeedGenerator` inside `model` (noise, dropout), in a fixed
-    order."""
-    seen, states = set(), []
-    for variable in model.variables:
-        if "seed_generator_state" in variable.path and id(variable) not in seen:
-            seen.add(id(variable))
-            states.append(variable)
-    return states
+def with_labels(inputs, labels):
+    "A model's inputs: `inputs` alone, or `[inputs, labels]` for a conditional model (lesson 08)."
+    return inputs if labels is None else [inputs, labels]
 
 
-class GAN(keras.Model):
-    """A generator and a discriminator trained by `fit()` with `train_step` above; noise from the
-    model's own seeded generator. A generator with two inputs `[noise, labels]` makes it
-    conditional: `fit()` then takes `(images, labels)` batches. Subclasses change the game in
-    `update_networks` and name their logs in `LOG_NAMES`."""
+class StepOption:
+    """A small part that changes the GAN step (lesson 07 has the course's): it overrides some of
+    these hooks, and a GAN refuses an option with a hook its step does not call."""
+
+    HOOKS = ("attach", "augment", "score_real", "generator_logits", "after_step")
+
+    def attach(self, gan):
+        "Called once when the GAN is built: create what the option needs (variables, a model)."
+
+    def augment(self, gan, images):
+        "What the discriminator sees of a batch, real or fake (inside the tapes)."
+        return images
+
+    def score_real(self, gan, real_images, labels):
+        "`(real logits, penalty)` in place of the plain scoring, or None to leave it."
+        return None
+
+    def generator_logits(self, gan, fake_logits):
+        "The logits the generator's loss is taken over."
+        return fake_logits
+
+    def after_step(self, gan):
+        "Called after both networks were updated."
+
+    def hooks(self) -> set:
+        "The hooks this option changes."
+        return {
+            name
+            for name in self.HOOKS
+            if getattr(type(self), name) is not getattr(StepOption, name)
+        }
+
+
+def check_options(game, options) -> None:
+    "Refuse an option with a hook `game`'s step does not call, or two that both score real images."
+    for option in options:
+        unused = option.hooks() - set(game.CALLS)
+        if unused:
+            raise ValueError(
+                f"{game.__name__} does not support {type(option).__name__}: it changes "
+                f"{', '.join(sorted(unused))}, which this game's step does not call"
+            )
+    if sum("score_real" in option.hooks() for option in options) > 1:
+        raise ValueError("only one option may change how real images are scored")
+
+# %% ../nbs/05_training.ipynb #c017s
+class TwoTapeStep:
+    "The train step of this lesson, split at the hooks that options change (mixed into `GAN`)."
+
+    def update_networks(self, real_images, labels) -> dict:
+        "One round of the game, as `train_step` above, with the options at the hooks."
+        noise = self.sample_noise(tf.shape(real_images)[0])
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake_images = self.generator(with_labels(noise, labels), training=True)
+            real_logits, penalty = self.score_real(self.augment(real_images), labels)
+            fake_seen = with_labels(self.augment(fake_images), labels)
+            fake_logits = self.discriminator(fake_seen, training=True)
+            g_loss = generator_loss(self.generator_logits(fake_logits), self.generator_loss_kind)
+            d_loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing) + penalty
+            g_objective = self.objective(g_loss, self.g_optimizer)
+            d_objective = self.objective(d_loss, self.d_optimizer)
+        self.descend(g_tape, g_objective, self.generator, self.g_optimizer)
+        self.descend(d_tape, d_objective, self.discriminator, self.d_optimizer)
+        real_accuracy = tf.reduce_mean(tf.cast(real_logits > 0, tf.float32))
+        fake_accuracy = tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32))
+        return dict(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real_accuracy=real_accuracy,
+            d_fake_accuracy=fake_accuracy,
+        )
+
+    @staticmethod
+    def objective(loss, optimizer):
+        "What a tape differentiates: per replica its share of the loss, scaled for mixed precision."
+        return optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
+
+    @staticmethod
+    def descend(tape, objective, network, optimizer):
+        "One optimizer step for `network` along the gradient of `objective`."
+        gradients = tape.gradient(objective, network.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, network.trainable_variables))
+
+    def augment(self, images):
+        for option in self.options:
+            images = option.augment(self, images)
+        return images
+
+    def score_real(self, real_images, labels):
+        for option in self.options:
+            scored = option.score_real(self, real_images, labels)
+            if scored is not None:
+                return scored
+        return self.discriminator(with_labels(real_images, labels), training=True), 0.0
+
+    def generator_logits(self, fake_logits):
+        for option in self.options:
+            fake_logits = option.generator_logits(self, fake_logits)
+        return fake_logits
+
+# %% ../nbs/05_training.ipynb #c017g
+class GAN(TwoTapeStep, KeepsRandomState, keras.Model):
+    """A generator and a discriminator trained by `fit()` with this lesson's step; options from
+    lesson 07 at its hooks. A generator with two inputs `[noise, labels]` makes it conditional
+    (lesson 08): `fit()` then takes `(images, labels)` batches."""
 
     LOG_NAMES = ("loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
+    CALLS = StepOption.HOOKS  # the hooks this game's step calls
 
     def __init__(
         self,
         generator,
         discriminator,
-        latent_dim: int | None = None,
-        seed: int = 0,
-        label_smoothing: float = 0.0,
-        generator_loss_kind: str = "non_saturating",
-        ema_decay: float | None = None,
-        r1_weight: float = 0.0,
-        augment: bool = False,
-        top_k_fraction: float = 1.0,
-        top_k_anneal_steps: int = 0,
-        **kwargs,
+        seed=0,
+        options=(),
+        label_smoothing=0.0,
+        generator_loss_kind="non_saturating",
+        name=None,
     ):
-        super().__init__(**kwargs)
+        super().__init__(name=name)
         self.generator, self.discriminator = generator, discriminator
-        self.latent_dim = latent_dim or generator.latent_dim
-        self.conditional = len(generator.inputs) == 2
-        # An exponential moving average of the generator's weights: a smoother generator to sample
-        # from.
-        self.ema_decay, self.ema_generator = ema_decay, None
-        if ema_decay:
-            if not 0 < ema_decay < 1:
-                raise ValueError(f"ema_decay must be in (0, 1), got {ema_decay}")
-            self.ema_generator = keras.models.clone_model(generator)
-            self.ema_generator.set_weights(generator.get_weights())
-            self.ema_generator.latent_dim = self.latent_dim
-            if hasattr(
-                generator, "num_classes"
-            ):  # a conditional generator's contract travels with its average
-                self.ema_generator.num_classes = generator.num_classes
-            self.ema_updates = keras.Variable(0.0, trainable=False, name="ema_updates")
-        self.noise_seed = keras.random.SeedGenerator(seed)
-        self.step_options = dict(
-            label_smoothing=label_smoothing,
-            generator_loss_kind=generator_loss_kind,
-            r1_weight=r1_weight,
-        )
-        if (
-            augment
-        ):  # DiffAugment on the discriminator's inputs, drawn from a generator the checkpoints keep
-            self.augment_seed = keras.random.SeedGenerator(seed + 1)
-            self.step_options["augment"] = lambda images: diff_augment(images, self.augment_seed)
-        # Top-k training: the share of fakes the generator learns from falls linearly from all of
-        # them to
-        # top_k_fraction over top_k_anneal_steps generator updates (counted by its optimizer, so
-        # resuming is exact).
-        if not 0 < top_k_fraction <= 1 or top_k_anneal_steps < 0:
-            raise ValueError(
-                f"top_k_fraction must be in (0, 1] and top_k_anneal_steps >= 0, "
-                f"got {top_k_fraction} and {top_k_anneal_steps}"
-            )
-        self.top_k_fraction, self.top_k_anneal_steps = top_k_fraction, top_k_anneal_steps
+        self.latent_dim, self.conditional = noise_size(generator), len(generator.inputs) == 2
+        self.seed, self.noise_seed = seed, keras.random.SeedGenerator(seed)
+        self.label_smoothing, self.generator_loss_kind = label_smoothing, generator_loss_kind
+        check_options(type(self), options)
+        self.options = list(options)
+        for option in self.options:
+            option.attach(self)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.LOG_NAMES}
         self.built = generator.built and discriminator.built
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(optimizer=None, **kwargs)
-        if (
-            self.dtype_policy.name == "mixed_float16"
-        ):  # float16 gradients underflow without loss scaling
+        if self.dtype_policy.name == "mixed_float16":  # float16 gradients underflow unscaled
+            scaled = keras.optimizers.LossScaleOptimizer
             d_optimizer, g_optimizer = (
-                keras.optimizers.LossScaleOptimizer(optimizer)
-                if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-                else optimizer
-                for optimizer in (d_optimizer, g_optimizer)
+                o if isinstance(o, scaled) else scaled(o) for o in (d_optimizer, g_optimizer)
             )
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         d_optimizer.build(
             self.discriminator.trainable_variables
-        )  # built now, so checkpoints restore their state
+        )  # built now: checkpoints restore them
         g_optimizer.build(self.generator.trainable_variables)
+
+    def sample_noise(self, count):
+        return keras.random.normal((count, self.latent_dim), seed=self.noise_seed)
+
+    @property
+    def sampler(self):
+        "The generator to draw samples from: the weight average when an option keeps one."
+        average = getattr(self, "ema_generator", None)
+        return self.generator if average is None else average
+
+    def call(self, inputs, training=False):  # noise, or [noise, labels] when conditional
+        return self.sampler(inputs, training=training)
 
     @property
     def metrics(self):
         return list(self.trackers.values())
 
-    @property
-    def sampler(self):
-        "The generator to draw samples from: the weight average when there is one."
-        return self.ema_generator if self.ema_generator is not None else self.generator
-
-    def call(self, inputs, training=False):  # noise, or [noise, labels] when conditional
-        return self.sampler(inputs, training=training)
-
-    def update_average(self):
-        # Warm-up: the effective decay grows from 0.1 towards ema_decay, so early averages are not
-        # stuck at init.
-        self.ema_updates.assign_add(1.0)
-        decay = tf.minimum(self.ema_decay, (1.0 + self.ema_updates) / (10.0 + self.ema_updates))
-        for average, current in zip(self.ema_generator.weights, self.generator.weights):
-            average.assign(decay * average + (1.0 - decay) * current)
-
-    def sample_noise(self, count):
-        return keras.random.normal((count, self.latent_dim), seed=self.noise_seed)
-
     def split_batch(self, data):
         "`(real_images, labels)` from a `fit()` batch; labels are None for an unconditional GAN."
-        real_images = data[0] if isinstance(data, (tuple, list)) else data
+        images = data[0] if isinstance(data, (tuple, list)) else data
         if not self.conditional:
-            return real_images, None
+            return images, None
         if not isinstance(data, (tuple, list)) or len(data) < 2:
             raise ValueError(
                 "a conditional GAN trains on (images, labels) batches; got images only"
             )
-        return real_images, data[1]
-
-    def generator_top_k(self, batch_size):
-        "How many of a batch's fakes the generator learns from at this step (None: all of them)."
-        if self.top_k_fraction == 1.0:
-            return None
-        progress = tf.minimum(
-            1.0, tf.cast(self.g_optimizer.iterations, tf.float32) / max(self.top_k_anneal_steps, 1)
-        )
-        fraction = 1.0 - (1.0 - self.top_k_fraction) * progress
-        return tf.maximum(
-            1, tf.cast(tf.math.ceil(fraction * tf.cast(batch_size, tf.float32)), tf.int32)
-        )
-
-    def update_networks(self, real_images, labels) -> dict:
-        """One round of the game on one batch; returns the step's logs (at least `d_loss` and
-        `g_loss`)."""
-        batch_size = tf.shape(real_images)[0]
-        noise = self.sample_noise(batch_size)  # sized from the real batch
-        return train_step(
-            self.generator,
-            self.discriminator,
-            self.g_optimizer,
-            self.d_optimizer,
-            real_images,
-            noise,
-            labels=labels,
-            generator_top_k=self.generator_top_k(batch_size),
-            **self.step_options,
-        )
+        return images, data[1]
 
     def train_step(self, data):
         logs = self.update_networks(*self.split_batch(data))
-        if self.ema_generator is not None:
-            self.update_average()
+        for option in self.options:
+            option.after_step(self)
         logs["loss"] = logs["d_loss"] + logs["g_loss"]
         for name, tracker in self.trackers.items():
             tracker.update_state(logs[name])
         return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    # Random-generator states travel with the weights, so a restored model draws the same noise and
-    # dropout masks.
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        for index, state in enumerate(random_states(self)):
-            store[f"random_state_{index}"] = state.numpy()
-
-    def load_own_variables(self, store):
-        keys = list(store.keys())
-        super().load_own_variables(
-            {key: store[key] for key in keys if not key.startswith("random_state_")}
-        )
-        states = random_states(self)
-        saved = [key for key in keys if key.startswith("random_state_")]
-        if len(saved) != len(states):
-            raise ValueError(
-                f"checkpoint holds {len(saved)} random-generator states, this model has "
-                f"{len(states)}"
-            )
-        for index, state in enumerate(states):
-            state.assign(store[f"random_state_{index}"])
 
 # %% ../nbs/05_training.ipynb #c019
 class _FollowEpoch(keras.callbacks.Callback):
@@ -446,277 +329,7 @@ class EpochSeededImages:
         )
         self.callback = _FollowEpoch(self.epoch)
 
-# %% ../nbs/05_training.ipynb #c021
-class SampleGrid(keras.callbacks.Callback):
-    """After each epoch, the generator's images for a fixed noise batch (inference mode): kept in
-    `grids`, optionally saved."""
-
-    def __init__(self, noise, folder=None):
-        super().__init__()
-        self.noise, self.folder, self.grids = noise, folder, []
-
-    def on_epoch_end(self, epoch, logs=None):
-        images = self.model.sampler(self.noise, training=False).numpy()
-        self.grids.append(image_grid(images))
-        if self.folder is not None:
-            from pathlib import Path
-
-            from gan_lessons.viz import save_image_grid
-
-            Path(self.folder).mkdir(parents=True, exist_ok=True)
-            save_image_grid(images, Path(self.folder) / f"epoch_{epoch + 1:03d}.png")
-
-# %% ../nbs/05_training.ipynb #xf26fd17
-class LiveTrainingView(SampleGrid):
-    """`SampleGrid` plus loss curves, shown live: `widget()` displays the grid of any epoch (the
-    latest while training runs) beside the curves; `render(epoch)` draws that view as PNG bytes,
-    `snapshot()` and `animation()` are its static versions. Losses are recorded every `every`
-    batches (Keras reports each as a running mean over the epoch)."""
-
-    def __init__(self, noise, losses=("d_loss", "g_loss"), every: int = 10):
-        super().__init__(noise)
-        if every < 1:
-            raise ValueError(f"every must be a positive number of batches, got {every}")
-        self.losses, self.every = tuple(losses), every
-        self.curves = {name: [] for name in self.losses}
-        self.curve_steps, self.epoch_steps, self.batches_seen = [], [], 0
-        self._slider = self._box = None
-
-    def on_train_begin(self, logs=None):
-        if not self.grids:  # the starting point: what the untrained (or restored) generator draws
-            self.grids.append(image_grid(self.model.sampler(self.noise, training=False).numpy()))
-            self.epoch_steps.append(0)
-            self._show_latest()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.batches_seen += 1
-        if self.batches_seen % self.every == 0:
-            missing = [name for name in self.losses if name not in (logs or {})]
-            if missing:
-                raise KeyError(
-                    f"the model's logs have no {', '.join(missing)}; they have: "
-                    f"{', '.join(logs or {})}"
-                )
-            for name in self.losses:
-                self.curves[name].append(float(logs[name]))
-            self.curve_steps.append(self.batches_seen)
-
-    def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
-        self.epoch_steps.append(self.batches_seen)
-        self._show_latest()
-
-    def render(self, epoch: int | None = None) -> bytes:
-        """The view after `epoch` epochs (default: the latest) as PNG bytes: sample grid left, loss
-        curves right."""
-        import io
-
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import (
-            Figure,
-        )  # not pyplot: no figure left open for the notebook to show twice
-
-        if not self.grids:
-            raise ValueError("nothing to show yet: pass the view to fit(callbacks=[...]) first")
-        epoch = len(self.grids) - 1 if epoch is None else epoch
-        if not 0 <= epoch < len(self.grids):
-            raise ValueError(f"epoch must be in 0..{len(self.grids) - 1}, got {epoch}")
-        figure = Figure(figsize=(9, 3.4), dpi=80)
-        FigureCanvasAgg(figure)
-        grid_axis, curve_axis = figure.subplots(1, 2, width_ratios=(1, 1.4))
-        grid_axis.imshow(self.grids[epoch], cmap="gray", vmin=0, vmax=1)
-        grid_axis.set_axis_off()
-        grid_axis.set_title(f"after {epoch} epoch{'s' if epoch != 1 else ''}")
-        for name, values in self.curves.items():
-            curve_axis.plot(self.curve_steps, values, label=name)
-        curve_axis.axvline(self.epoch_steps[epoch], color="grey", linestyle=":")
-        curve_axis.set_xlabel("batch")
-        curve_axis.set_ylabel("loss (running mean per epoch)")
-        if self.curve_steps:
-            curve_axis.legend(loc="upper right")
-        curve_axis.grid(alpha=0.3)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
-
-    def widget(self):
-        "The live view: display it before `fit()`; it redraws after every epoch."
-        from gan_lessons.viz import explorer_widget, png_bytes, require_widgets
-
-        widgets = require_widgets()
-        self._slider = widgets.IntSlider(
-            0, min=0, max=max(len(self.grids) - 1, 0), description="epoch"
-        )
-        blank = png_bytes(np.ones((8, 8)))  # before the first epoch
-        self._box = explorer_widget(
-            lambda epoch: self.render(epoch) if self.grids else blank, dict(epoch=self._slider)
-        )
-        return self._box
-
-    def _show_latest(self):
-        if self._slider is None:
-            return
-        latest = len(self.grids) - 1
-        self._slider.max = latest
-        if self._slider.value == latest:
-            self._box.redraw()
-        else:
-            self._slider.value = latest  # redraws through the slider's observer
-
-    def snapshot(self, epoch: int | None = None):
-        "The view as a picture in the page (the static version of `widget()`)."
-        from IPython.display import Image
-
-        return Image(self.render(epoch))
-
-    def animation(self, duration_ms: int = 500):
-        "The grids from the start to the last epoch as an animated GIF in the page."
-        from gan_lessons.viz import gif_html, grids_to_gif
-
-        return gif_html(
-            grids_to_gif(self.grids, duration_ms),
-            f"the fixed noise after 0 to {len(self.grids) - 1} epochs",
-        )
-
 # %% ../nbs/05_training.ipynb #c023
-class NonFiniteLossError(RuntimeError):
-    "Training produced a NaN or infinite loss; the last good checkpoint was kept."
-
-
-def _partial_path(path) -> str:
-    # Keras insists on the .weights.h5 suffix, so the temporary name keeps it.
-    return str(path).replace(".weights.h5", ".partial.weights.h5")
-
-
-def save_weights_atomically(model: keras.Model, path, **attributes) -> None:
-    """`model.save_weights(path)` that leaves either the old file or the complete new one, never
-    half of one."""
-    import os
-
-    import h5py
-
-    partial = _partial_path(path)
-    try:
-        model.save_weights(partial, overwrite=True)
-        if attributes:
-            with h5py.File(partial, "a") as file:
-                file.attrs.update(attributes)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-
-
-class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`BackupAndRestore` whose saves are all-or-nothing, with the completed epoch stored inside the
-    weights file."""
-
-    # It saves at epoch ends only; its inherited per-batch hook does nothing, so Keras may run that
-    # hook off the
-    # training thread — without this flag any per-batch hook makes fit() read the logs back after
-    # every step.
-    async_safe = True
-
-    def __init__(self, backup_dir):
-        super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=False)
-
-    def _save_model(self):  # replaces Keras's in-place save
-        import json
-        import os
-
-        os.makedirs(self.backup_dir, exist_ok=True)
-        save_weights_atomically(
-            self.model, self._weights_path, completed_epochs=self._current_epoch
-        )
-        write_text_atomically(
-            self._training_metadata_path, json.dumps({"epoch": self._current_epoch, "batch": 0})
-        )
-
-    def on_train_begin(self, logs=None):
-        import json
-        import os
-
-        import h5py
-
-        if os.path.exists(
-            self._weights_path
-        ):  # the weights file is the authority on which epoch it holds
-            with h5py.File(self._weights_path, "r") as file:
-                epoch = int(file.attrs.get("completed_epochs", -1))
-            if epoch >= 0:
-                write_text_atomically(
-                    self._training_metadata_path, json.dumps({"epoch": epoch, "batch": 0})
-                )
-        super().on_train_begin(logs)
-
-
-def write_text_atomically(path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename: the old content or the new,
-    never half."""
-    import os
-
-    partial = f"{path}.partial"
-    with open(partial, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(partial, path)
-
-
-class SaveWeights(keras.callbacks.Callback):
-    "Saves the model's weights atomically at the end of every epoch."
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    def on_epoch_end(self, epoch, logs=None):
-        save_weights_atomically(self.model, self.path, completed_epochs=epoch + 1)
-
-
-class StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stops training with an error when an epoch's mean loss is NaN or infinite. Checked at the end
-    of each epoch, not after every batch as `keras.callbacks.TerminateOnNaN` does: reading the loss
-    back after every step makes the host wait for the device each time. (A NaN anywhere in an epoch
-    makes its mean NaN.)"""
-
-    def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
-            raise RuntimeError(f"NaN or Inf loss in epoch {epoch + 1}.")
-
-
-class EpochLog(keras.callbacks.Callback):
-    "One line per epoch — its number, seconds and logs — and nothing read back during the epoch."
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        values = "  ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items())
-        print(
-            f"epoch {epoch + 1}/{self.params['epochs']} "
-            f"({time.perf_counter() - self.started:.0f} s)  {values}",
-            flush=True,
-        )
-
-
-def progress_callbacks(verbose) -> list:
-    """`[EpochLog()]` for `verbose=2`, and for `verbose='auto'` when the output is not a terminal;
-    else none."""
-    import sys
-
-    one_line = verbose == 2 or (verbose == "auto" and not sys.stdout.isatty())
-    return [EpochLog()] if one_line else []
-
-
-def keras_verbosity(verbose) -> int:
-    """What `fit()` itself prints: Keras's progress bar (which reads the logs back every step) only
-    when asked for."""
-    import sys
-
-    return 1 if verbose == 1 or (verbose == "auto" and sys.stdout.isatty()) else 0
-
-
 def fit_gan(
     gan: GAN,
     images,
@@ -725,39 +338,27 @@ def fit_gan(
     batch_size: int = 64,
     seed: int = 0,
     callbacks: list | None = None,
-    verbose: int | str = "auto",
+    verbose="auto",
     labels=None,
     images_per_epoch: int | None = None,
 ):
-    """Train `gan` on uint8 `images` (and their `labels`, for a conditional GAN) with `fit()`,
-    resumably: rerunning the same call after an interruption continues from the last completed epoch
-    in `out_dir` and ends with the same weights as an uninterrupted run. `images_per_epoch`
-    (default: every image once) sets what an epoch costs. `verbose`: 0 silent, 1 Keras's progress
-    bar, 2 one line per epoch; "auto" the bar in a terminal, else lines."""
+    """Train `gan` on uint8 `images` (and `labels`, for a conditional GAN) with `fit()`, resumably:
+    the same call after an interruption continues from the last completed epoch in `out_dir` and
+    ends with the same weights as an uninterrupted run. `images_per_epoch` (default: every image
+    once) sets what an epoch costs; `verbose`: 0, 1 (a progress bar), 2 (a line per epoch)."""
     from pathlib import Path
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if getattr(gan, "conditional", False) != (labels is not None):
+    if gan.conditional != (labels is not None):
         raise ValueError("a conditional GAN needs labels and an unconditional one takes none")
-    data = EpochSeededImages(
-        images, batch_size=batch_size, seed=seed, labels=labels, images_per_epoch=images_per_epoch
-    )
-    weights_path = out_dir / "gan.weights.h5"
-    # The check comes before the saves, so the weights of an epoch that went NaN are never written.
-    all_callbacks = [
-        data.callback,
-        StopOnNonFiniteLoss(),
-        AtomicBackupAndRestore(str(out_dir / "backup")),
-        SaveWeights(weights_path),
-        *progress_callbacks(verbose),
-        *(callbacks or []),
-    ]
+    data = EpochSeededImages(images, batch_size, seed, labels, images_per_epoch)
+    saving = checkpoint_callbacks(out_dir, "gan.weights.h5", verbose)
     try:
         return gan.fit(
             data.dataset,
             epochs=epochs,
-            callbacks=all_callbacks,
+            callbacks=[data.callback, *saving, *(callbacks or [])],
             verbose=keras_verbosity(verbose),
             shuffle=False,
         )
@@ -765,40 +366,6 @@ def fit_gan(
         if "NaN or Inf" not in str(error):
             raise
         raise NonFiniteLossError(
-            f"training stopped: {error} The last good weights (end of the last completed "
-            f"epoch) are in {weights_path} and {out_dir / 'backup'}."
+            f"training stopped: {error} The last good weights (end of the last completed epoch) "
+            f"are in {out_dir / 'gan.weights.h5'} and {out_dir / 'backup'}."
         ) from error
-
-# %% ../nbs/05_training.ipynb #c023s
-def gan_from_recipe(recipe: str, build_generator, build_discriminator, seed: int = 0) -> GAN:
-    """A compiled `GAN` — networks from the two builders (called with the recipe's layer options),
-    both optimizers, weight average, R1 — following a named recipe of `DCGAN_RECIPES`."""
-    if recipe not in DCGAN_RECIPES:
-        raise ValueError(f"unknown recipe {recipe!r}: expected one of {', '.join(DCGAN_RECIPES)}")
-    settings = DCGAN_RECIPES[recipe]
-    keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
-    gan = GAN(
-        build_generator(**settings["generator"]),
-        build_discriminator(**settings["discriminator"]),
-        seed=seed,
-        ema_decay=settings["ema_decay"],
-        r1_weight=settings.get("r1_weight", 0.0),
-    )
-    optimizer = lambda: keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
-    gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
-    return gan
-
-
-def build_dcgan(recipe: str = "fast", seed: int = 0, latent_dim: int | None = None) -> GAN:
-    "The DCGAN of lessons 02–03 as a compiled `GAN`, following a named recipe."
-    from functools import partial
-
-    from gan_lessons.discriminator import build_discriminator
-    from gan_lessons.generator import LATENT_DIM, build_generator
-
-    return gan_from_recipe(
-        recipe,
-        partial(build_generator, latent_dim=latent_dim or LATENT_DIM),
-        build_discriminator,
-        seed=seed,
-    )

@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import keras
 import numpy as np
 
 # %% auto #0
 __all__ = ['to_unit_range', 'image_grid', 'show_images', 'grid_picture', 'save_image_grid', 'plot_curves', 'grids_to_gif',
-           'gif_html', 'require_widgets', 'png_bytes', 'explorer_widget', 'interpolate_latents', 'latent_random_walk',
-           'LatentExplorer', 'ClassExplorer']
+           'gif_html', 'SampleGrid', 'LiveTrainingView', 'require_widgets', 'png_bytes', 'explorer_widget',
+           'interpolate_latents', 'latent_random_walk', 'LatentExplorer', 'ClassExplorer']
 
 # %% ../nbs/90_viz.ipynb #c004
 def to_unit_range(images, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
@@ -118,14 +119,11 @@ def save_image_grid(
     value_range: tuple[float, float] = (-1.0, 1.0),
     upscale: int = 2,
 ) -> Path:
-    """Write a grid of images as a PNG (written to a temporary name first, so no half-written file
-    is left)."""
-    path = Path(path)
+    "Write a grid of images as a PNG, all or nothing (`atomic_write`)."
+    from gan_lessons.checkpoints import atomic_write
+
     picture = grid_picture(image_grid(images, ncols=ncols, value_range=value_range), upscale)
-    partial = path.with_name(path.name + ".partial")
-    picture.save(partial, format="PNG")
-    partial.replace(path)
-    return path
+    return atomic_write(path, lambda partial: picture.save(partial, format="PNG"))
 
 # %% ../nbs/90_viz.ipynb #c010
 def plot_curves(
@@ -185,6 +183,139 @@ def gif_html(gif_bytes: bytes, caption: str = ""):
         f'<figure><img src="data:image/gif;base64,{encoded}" '
         f'alt="{caption or "animation"}"/>{text}</figure>'
     )
+
+# %% ../nbs/90_viz.ipynb #w90sg
+class SampleGrid(keras.callbacks.Callback):
+    """After each epoch, the generator's images for a fixed noise batch (inference mode): kept in
+    `grids`, optionally saved."""
+
+    def __init__(self, noise, folder=None):
+        super().__init__()
+        self.noise, self.folder, self.grids = noise, folder, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = self.model.sampler(self.noise, training=False).numpy()
+        self.grids.append(image_grid(images))
+        if self.folder is not None:
+            Path(self.folder).mkdir(parents=True, exist_ok=True)
+            save_image_grid(images, Path(self.folder) / f"epoch_{epoch + 1:03d}.png")
+
+# %% ../nbs/90_viz.ipynb #w90live
+class LiveTrainingView(SampleGrid):
+    """`SampleGrid` plus loss curves, shown live: `widget()` displays the grid of any epoch (the
+    latest while training runs) beside the curves; `render(epoch)` draws that view as PNG bytes,
+    `snapshot()` and `animation()` are its static versions. Losses are recorded every `every`
+    batches (Keras reports each as a running mean over the epoch)."""
+
+    # Its per-batch hook only appends numbers, so Keras may run it off the training thread, and
+    # does not have to read the logs back after every step.
+    async_safe = True
+
+    def __init__(self, noise, losses=("d_loss", "g_loss"), every: int = 10):
+        super().__init__(noise)
+        if every < 1:
+            raise ValueError(f"every must be a positive number of batches, got {every}")
+        self.losses, self.every = tuple(losses), every
+        self.curves = {name: [] for name in self.losses}
+        self.curve_steps, self.epoch_steps, self.batches_seen = [], [], 0
+        self._slider = self._box = None
+
+    def on_train_begin(self, logs=None):
+        if not self.grids:  # the starting point: what the untrained (or restored) generator draws
+            self.grids.append(image_grid(self.model.sampler(self.noise, training=False).numpy()))
+            self.epoch_steps.append(0)
+            self._show_latest()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches_seen += 1
+        if self.batches_seen % self.every == 0:
+            missing = [name for name in self.losses if name not in (logs or {})]
+            if missing:
+                raise KeyError(
+                    f"the model's logs have no {', '.join(missing)}; they have: "
+                    f"{', '.join(logs or {})}"
+                )
+            for name in self.losses:
+                self.curves[name].append(float(logs[name]))
+            self.curve_steps.append(self.batches_seen)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        self.epoch_steps.append(self.batches_seen)
+        self._show_latest()
+
+    def render(self, epoch: int | None = None) -> bytes:
+        """The view after `epoch` epochs (default: the latest) as PNG bytes: sample grid left, loss
+        curves right."""
+        import io
+
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import (
+            Figure,
+        )  # not pyplot: no figure left open for the notebook to show twice
+
+        if not self.grids:
+            raise ValueError("nothing to show yet: pass the view to fit(callbacks=[...]) first")
+        epoch = len(self.grids) - 1 if epoch is None else epoch
+        if not 0 <= epoch < len(self.grids):
+            raise ValueError(f"epoch must be in 0..{len(self.grids) - 1}, got {epoch}")
+        figure = Figure(figsize=(9, 3.4), dpi=80)
+        FigureCanvasAgg(figure)
+        grid_axis, curve_axis = figure.subplots(1, 2, width_ratios=(1, 1.4))
+        grid_axis.imshow(self.grids[epoch], cmap="gray", vmin=0, vmax=1)
+        grid_axis.set_axis_off()
+        grid_axis.set_title(f"after {epoch} epoch{'s' if epoch != 1 else ''}")
+        for name, values in self.curves.items():
+            curve_axis.plot(self.curve_steps, values, label=name)
+        curve_axis.axvline(self.epoch_steps[epoch], color="grey", linestyle=":")
+        curve_axis.set_xlabel("batch")
+        curve_axis.set_ylabel("loss (running mean per epoch)")
+        if self.curve_steps:
+            curve_axis.legend(loc="upper right")
+        curve_axis.grid(alpha=0.3)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    def widget(self):
+        "The live view: display it before `fit()`; it redraws after every epoch."
+        from gan_lessons.viz import explorer_widget, png_bytes, require_widgets
+
+        widgets = require_widgets()
+        self._slider = widgets.IntSlider(
+            0, min=0, max=max(len(self.grids) - 1, 0), description="epoch"
+        )
+        blank = png_bytes(np.ones((8, 8)))  # before the first epoch
+        self._box = explorer_widget(
+            lambda epoch: self.render(epoch) if self.grids else blank, dict(epoch=self._slider)
+        )
+        return self._box
+
+    def _show_latest(self):
+        if self._slider is None:
+            return
+        latest = len(self.grids) - 1
+        self._slider.max = latest
+        if self._slider.value == latest:
+            self._box.redraw()
+        else:
+            self._slider.value = latest  # redraws through the slider's observer
+
+    def snapshot(self, epoch: int | None = None):
+        "The view as a picture in the page (the static version of `widget()`)."
+        from IPython.display import Image
+
+        return Image(self.render(epoch))
+
+    def animation(self, duration_ms: int = 500):
+        "The grids from the start to the last epoch as an animated GIF in the page."
+        from gan_lessons.viz import gif_html, grids_to_gif
+
+        return gif_html(
+            grids_to_gif(self.grids, duration_ms),
+            f"the fixed noise after 0 to {len(self.grids) - 1} epochs",
+        )
 
 # %% ../nbs/90_viz.ipynb #xa0be812
 def require_widgets():

@@ -1,4 +1,4 @@
-"""Lesson 11: the synthetic sound dataset, the audio feature distance, WAV files and the 1-D GAN."""
+"""Lesson 12: the synthetic sound dataset, the audio feature distance, WAV files and the 1-D GAN."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Lesson 07: conditional generator and projection discriminator, conditional training through the
+"""Lesson 08: conditional generator and projection discriminator, conditional training through the
 lesson-05 GAN, label-aware metrics, the pretrained `cgan-mnist`, `gan-lessons train/evaluate/sample`
 on conditional models, and self-conditioning (k-means clusters as labels, the cluster drawn from the
 noise)."""
@@ -22,6 +22,7 @@ from gan_lessons.conditional import (
     digit_rows,
     kmeans_clusters,
 )
+from gan_lessons.recipes import R1Penalty, WeightAverage
 from gan_lessons.training import GAN, EpochSeededImages, fit_gan
 
 SMALL_G, SMALL_D = dict(channels=(32, 16, 8)), dict(filters=(8, 16))
@@ -74,8 +75,7 @@ def test_conditional_gan_trains_both_networks_with_labels_and_refuses_images_alo
     gan = GAN(
         build_conditional_generator(**SMALL_G),
         build_conditional_discriminator(**SMALL_D),
-        ema_decay=0.9,
-        r1_weight=0.1,
+        options=[R1Penalty(0.1), WeightAverage(0.9)],
     )
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
     assert gan.conditional

@@ -1,4 +1,4 @@
-"""Lesson 09: the instruments (gradient norms, diversity, the fit() monitor) and the minibatch
+"""Lesson 10: the instruments (gradient norms, diversity, the fit() monitor) and the minibatch
 standard deviation layer."""
 
 import keras
@@ -45,7 +45,7 @@ def test_the_minimax_generator_gradient_vanishes_when_the_discriminator_is_confi
     real, noise = tf.random.uniform((16, 28, 28, 1), -1, 1), tf.random.normal((16, 100))
     norms = {}
     for kind in ("minimax", "non_saturating"):
-        gan.step_options["generator_loss_kind"] = kind
+        gan.generator_loss_kind = kind
         norms[kind] = gradient_norms(gan, real, noise)["g_grad_norm"]
     assert norms["non_saturating"] > 100 * norms["minimax"]
 

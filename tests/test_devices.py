@@ -14,12 +14,13 @@ COMMON = """
 import json, keras, numpy as np
 from gan_lessons.discriminator import build_discriminator
 from gan_lessons.generator import build_generator
+from gan_lessons.recipes import WeightAverage
 from gan_lessons.training import GAN, EpochSeededImages
 
 def tiny_gan():
     keras.utils.set_random_seed(0)
     gan = GAN(build_generator(channels=(32, 16, 8)), build_discriminator(filters=(8, 16)),
-              seed=0, ema_decay=0.9)
+              seed=0, options=[WeightAverage(0.9)])
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
     return gan

@@ -16,10 +16,11 @@ from gan_lessons.text import (
     temperature_explorer,
     temperature_table,
 )
-from gan_lessons.training import GAN, LiveTrainingView, fit_gan
+from gan_lessons.training import GAN, fit_gan
 from gan_lessons.viz import (
     ClassExplorer,
     LatentExplorer,
+    LiveTrainingView,
     explorer_widget,
     image_grid,
     interpolate_latents,

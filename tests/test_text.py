@@ -1,4 +1,4 @@
-"""Lesson 10: the character vocabulary, windows, measuring, sampling and stateful generation; the
+"""Lesson 11: the character vocabulary, windows, measuring, sampling and stateful generation; the
 shipped text model and the command line on it."""
 
 import json

@@ -1,4 +1,4 @@
-"""Lesson 12: the VAE's pieces against known answers, and that it learns."""
+"""Lesson 13: the VAE's pieces against known answers, and that it learns."""
 
 import keras
 import numpy as np

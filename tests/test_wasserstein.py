@@ -1,4 +1,4 @@
-"""Lesson 08: the gradient penalty, weight clipping, spectral normalization, the Wasserstein train
+"""Lesson 09: the gradient penalty, weight clipping, spectral normalization, the Wasserstein train
 step, the variants."""
 
 import json

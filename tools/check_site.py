@@ -23,8 +23,8 @@ import yaml
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 SEARCHES = {
-    "spectrogram": "11_audio",
-    "reparameterization": "12_vae",
+    "spectrogram": "12_audio",
+    "reparameterization": "13_vae",
 }  # a word → the lesson it must find
 site = Path(sys.argv[1] if len(sys.argv) > 1 else "_build/html").resolve()
 shots = site.parent / "screenshots"

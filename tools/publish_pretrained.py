@@ -117,7 +117,7 @@ else:
     if run.get("cluster_sizes"):  # self-conditioned (`gan-lessons train dcgan --clusters K`)
         sizes = run["cluster_sizes"]
         lines += [
-            "**Self-conditioned** (lesson 07): the conditional DCGAN of lesson 07 trained on "
+            "**Self-conditioned** (lesson 08): the conditional DCGAN of lesson 08 trained on "
             f"{len(sizes)} k-means "
             "clusters of the training images' pixels in place of labels (no labels used; "
             "clusters of "
@@ -253,7 +253,7 @@ else:
             f"{run['heldout_reconstruction']:.1f}, "
             f"KL {run['heldout_kl']:.1f}). Its samples are the decoder's pixel means: smooth, "
             "and blurrier than "
-            "a GAN's (lesson 12 measures by how much).",
+            "a GAN's (lesson 13 measures by how much).",
             "",
         ]
     if "label_accuracy" in report:
@@ -282,9 +282,9 @@ elif run["model"] == "audio-gan":
         "",
         """Trained on synthetic sounds only (harmonic tones 110–880 Hz, low-passed noise bursts,
         pitch sweeps;"""
-        """lesson 11's `synthesize_clips`), at 8 kHz: it makes nothing else. Listen for its
+        """lesson 12's `synthesize_clips`), at 8 kHz: it makes nothing else. Listen for its
         broadband hiss —"""
-        "lesson 11 shows it in the spectrograms and measures it in the spectral centroid.",
+        "lesson 12 shows it in the spectrograms and measures it in the spectral centroid.",
     ]
 else:
     lines += [
