@@ -9,11 +9,13 @@ import tensorflow as tf
 from keras import layers
 
 from .evaluation import frechet_distance, gaussian_statistics
+from .runs import ModelKind, Trainer, register_kind, register_trainer
 
 # %% auto #0
 __all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'synthesize_clips', 'clip_sequence',
            'listen', 'write_wav', 'read_wav', 'spectrogram', 'show_clips', 'audio_features', 'feature_distance',
-           'audio_report', 'PhaseShuffle', 'LogSpectrogram', 'build_audio_critic', 'build_audio_gan']
+           'audio_report', 'PhaseShuffle', 'LogSpectrogram', 'build_audio_critic', 'build_audio_gan', 'train_audio_gan',
+           'sample_audio', 'evaluate_audio']
 
 # %% ../nbs/12_audio.ipynb #a006
 SAMPLE_RATE = 8000  # Hz: enough for tones up to 880 Hz and their first harmonics
@@ -280,19 +282,20 @@ class PhaseShuffle(layers.Layer):
     samples (reflecting at the ends), so the critic cannot tell real from fake by the exact phase of
     a generator's periodic artifacts."""
 
-    def __init__(self, radius: int = 2, **kwargs):
+    def __init__(self, radius: int = 2, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.radius = radius
+        self.radius, self.seed = radius, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)  # its state is checkpointed
 
     def call(self, features, training=False):
         if not training or self.radius == 0:
             return features
-        shift = tf.random.uniform([], -self.radius, self.radius + 1, dtype=tf.int32)
+        shift = keras.random.randint((), -self.radius, self.radius + 1, seed=self.seed_generator)
         padded = tf.pad(features, [[0, 0], [self.radius, self.radius], [0, 0]], mode="REFLECT")
         return padded[:, self.radius + shift : self.radius + shift + tf.shape(features)[1]]
 
     def get_config(self):
-        return {**super().get_config(), "radius": self.radius}
+        return {**super().get_config(), "radius": self.radius, "seed": self.seed}
 
 
 class LogSpectrogram(layers.Layer):
@@ -311,7 +314,7 @@ class LogSpectrogram(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "frame": self.frame, "hop": self.hop, "floor": self.floor}
 
-
+# %% ../nbs/12_audio.ipynb #a101c
 def build_audio_critic(
     length: int = CLIP_LENGTH,
     filters=(8, 16, 32, 64),
@@ -319,6 +322,7 @@ def build_audio_critic(
     stride: int = 4,
     phase_shuffle: int = 2,
     spectrogram_filters: int = 16,
+    seed: int = 0,
 ) -> keras.Model:
     """Clips `(n, length, 1)` → one logit each, the sum of two critics: WaveGAN's strided 1-D
     convolutions on the waveform (with phase shuffle), and, with `spectrogram_filters` > 0, three
@@ -332,7 +336,9 @@ def build_audio_critic(
         )(features)
         features = layers.LeakyReLU(0.2, name=f"down{index}_act")(features)
         if phase_shuffle and index < len(filters) - 1:
-            features = PhaseShuffle(phase_shuffle, name=f"down{index}_shuffle")(features)
+            features = PhaseShuffle(phase_shuffle, seed + index, name=f"down{index}_shuffle")(
+                features
+            )
     logit = layers.Dense(1, name="wave_logit")(layers.Flatten(name="wave_flatten")(features))
     if spectrogram_filters:
         image = LogSpectrogram(name="log_spectrogram")(clips)
@@ -349,7 +355,7 @@ def build_audio_critic(
         logit = layers.Add(name="logit")([logit, spectrum_logit])
     return keras.Model(clips, logit, name="audio_critic")
 
-
+# %% ../nbs/12_audio.ipynb #a101g
 AUDIO_BATCH_SIZE = 32
 
 
@@ -375,9 +381,94 @@ def build_audio_gan(
         latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels, kernel_size=kernel_size
     )
     options = [R1Penalty(r1_weight), WeightAverage(0.999)]
-    gan = GAN(generator, build_audio_critic(**critic_options), seed=seed, options=options)
+    critic = build_audio_critic(**{"seed": seed, **critic_options})
+    gan = GAN(generator, critic, seed=seed, options=options)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
     )
     return gan
+
+# %% ../nbs/12_audio.ipynb #a12train
+def train_audio_gan(run) -> None:
+    "`gan-lessons train audio-gan`: this lesson's GAN on `--clips` synthetic clips, resumably."
+    from gan_lessons.checkpoints import EpochSeededBatches, checkpoint_callbacks
+
+    if not run.begin():
+        return
+    clips, _ = synthesize_clips(run.clips, seed=run.seed)
+    run.record.update(
+        data=f"{run.clips:,} synthetic clips (synthesize_clips, seed {run.seed}) of "
+        f"{CLIP_LENGTH} samples at {SAMPLE_RATE} Hz",
+        training_clips=run.clips, batch_size=AUDIO_BATCH_SIZE,
+    )  # fmt: skip
+    gan = build_audio_gan(seed=run.seed)
+    batches = EpochSeededBatches(
+        clips, AUDIO_BATCH_SIZE, run.seed, drop_remainder=True, capped=True
+    )
+    real = audio_features(synthesize_clips(500, seed=HELDOUT_SEEDS[0])[0])
+    noise = keras.random.normal((500, gan.latent_dim), seed=HELDOUT_SEEDS[0])
+
+    def distance_after_epoch(epoch, logs=None):  # ~2 s an epoch, into run.json
+        generated = audio_features(gan.sampler(noise, training=False).numpy())
+        row = {"epoch": epoch + 1, "train_seconds": run.record["train_seconds"],
+               "feature_distance": round(feature_distance(generated, real), 4)}  # fmt: skip
+        run.record.setdefault("distance_curve", []).append(row)
+        run.save_record()
+
+    callbacks = [batches.callback, *checkpoint_callbacks(run.out, "gan.weights.h5", "auto"),
+                 run.progress(lambda model: model.sampler, latent_dim=gan.latent_dim),
+                 keras.callbacks.LambdaCallback(on_epoch_end=distance_after_epoch)]  # fmt: skip
+    gan.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
+    seconds = run.record.get("train_seconds", 0)
+    print(f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training")
+
+# %% ../nbs/12_audio.ipynb #a12kind
+def sample_audio(model, args) -> str:
+    "`gan-lessons sample` for an audio generator: `--n` clips as one WAV file."
+    from gan_lessons.evaluation import generate
+    from gan_lessons.runs import check_fits, check_out
+
+    check_out(args.out, ".wav", "an audio model")
+    check_fits(args.n, CLIP_LENGTH * 4 * 3, "clips")  # float32 clips, their noise and the WAV
+    clips, _ = generate(model, args.n, args.seed)
+    write_wav(args.out, clips, SAMPLE_RATE, gap_seconds=0.25)
+    return (f"wrote {args.n} clips of {args.model} to {args.out} (16-bit mono at {SAMPLE_RATE} Hz,"
+            " one after another with 0.25 s of silence between them)")  # fmt: skip
+
+
+def evaluate_audio(model, args) -> tuple[dict, list]:
+    "`gan-lessons evaluate` for an audio generator: `audio_report` of `--n` clips."
+    from gan_lessons.evaluation import generate
+    from gan_lessons.runs import CommandError
+
+    clips, _ = generate(model, args.n, args.seed)
+    try:  # too few clips, or clips of another length than the real ones
+        measured = audio_report(clips)
+    except ValueError as error:
+        raise CommandError(f"{args.model}: {error}") from None
+    rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in measured.items()}
+    seeds = " and ".join(str(seed) for seed in HELDOUT_SEEDS)
+    report = {"model": str(args.model), **rounded,
+              "data": f"fresh synthetic clips (synthesize_clips, seeds {seeds})"}  # fmt: skip
+    generated, real = report["generated_medians"], report["real_medians"]
+    lines = [
+        f"{args.model}: {report['n_samples']} clips against as many real ones",
+        f"  feature distance  {report['feature_distance']:8.3f}   (real vs real: "
+        f"{report['feature_distance_real_floor']:.3f}; ratio {report['ratio']:.1f})",
+        *(f"  median {label:<14} {generated[key]:8.1f}   (real: {real[key]:.1f})"
+          for key, label in (("f0_hz", "f0 (Hz)"), ("centroid_hz", "centroid (Hz)"),
+                             ("loudness_db", "loudness (dB)"))),
+        f"  data: {report['data']}",
+    ]  # fmt: skip
+    return report, lines
+
+
+register_trainer(
+    Trainer("audio-gan", "audio-generator", train_audio_gan, epochs=70,
+            options={"clips": None}, defaults={"clips": 4000},
+            summary="this lesson's 1-D GAN on synthetic tones, noise bursts and chirps")
+)  # fmt: skip
+register_kind(
+    ModelKind("audio-generator", sample_audio, evaluate_audio, options=("n",), defaults={"n": 8})
+)

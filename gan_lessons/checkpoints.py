@@ -11,12 +11,16 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
+import tensorflow as tf
+
+from .setup import max_steps
 
 # %% auto #0
 __all__ = ['partial_path', 'atomic_write', 'write_text_atomically', 'write_json_atomically', 'save_weights_atomically',
            'save_model_atomically', 'NonFiniteLossError', 'AtomicBackupAndRestore', 'SaveWeights',
            'StopOnNonFiniteLoss', 'EpochLog', 'progress_callbacks', 'keras_verbosity', 'checkpoint_callbacks',
-           'random_states', 'KeepsRandomState']
+           'random_states', 'KeepsRandomState', 'ResumableModel', 'FollowEpoch', 'epoch_orders', 'EpochSeededBatches']
 
 # %% ../nbs/95_checkpoints.ipynb #k95atomic
 def partial_path(path) -> Path:
@@ -188,3 +192,81 @@ class KeepsRandomState:
             )
         for index, state in enumerate(states):
             state.assign(store[f"random_state_{index}"])
+
+
+class ResumableModel(KeepsRandomState, keras.Model):
+    """`network` (any Keras model) wrapped for `fit()`: the same outputs, and checkpoints that also
+    hold the state of its dropout layers' seed generators. Save `.network` as the trained model."""
+
+    def __init__(self, network: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.network = network
+
+    def call(self, inputs, training=False):
+        return self.network(inputs, training=training)
+
+# %% ../nbs/95_checkpoints.ipynb #k95order
+class FollowEpoch(keras.callbacks.Callback):
+    "Keeps `epoch_variable` equal to the epoch `fit()` is in (a restored run starts later)."
+
+    def __init__(self, epoch_variable: tf.Variable):
+        super().__init__()
+        self.epoch_variable = epoch_variable
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_variable.assign(epoch)
+
+
+def epoch_orders(count: int, seed: int, epoch, shuffles: int = 1):
+    "`shuffles` permutations of `range(count)` one after another, a pure function of (seed, epoch)."
+    orders = [
+        tf.random.experimental.stateless_shuffle(
+            tf.range(count), tf.stack([tf.constant(seed + 1_000_003 * part, tf.int64), epoch])
+        )
+        for part in range(shuffles)
+    ]
+    return tf.concat(orders, 0)
+
+# %% ../nbs/95_checkpoints.ipynb #k95batches
+class EpochSeededBatches:
+    """Batches of `arrays` (one array, or a tuple sliced alike) in an order that depends only on
+    `(seed, epoch)`; pass `.dataset` and `.callback` to `fit()`. An epoch is `per_epoch` items
+    (default: each once); `transform(*parts)` maps each batch. In a dry run
+    (`$GAN_LESSONS_MAX_STEPS`) a `capped` epoch (default: when `per_epoch` is set) is that many
+    batches at most."""
+
+    def __init__(
+        self, arrays, batch_size: int, seed: int = 0, per_epoch: int | None = None,
+        drop_remainder: bool = False, transform=None, capped: bool | None = None,
+    ):  # fmt: skip
+        arrays = arrays if isinstance(arrays, tuple) else (arrays,)
+        self.count, self.batch_size, self.seed = len(arrays[0]), batch_size, seed
+        if self.count == 0 or any(len(array) != self.count for array in arrays):
+            raise ValueError(f"expected non-empty arrays of one length, got {_lengths(arrays)}")
+        if batch_size < 1 or (per_epoch is not None and per_epoch < 1):
+            raise ValueError(f"batch_size and per_epoch must be ≥ 1, got {batch_size}, {per_epoch}")
+        self.per_epoch = per_epoch or self.count
+        self.steps_per_epoch = (math.floor if drop_remainder else math.ceil)(
+            self.per_epoch / batch_size
+        )
+        if self.steps_per_epoch == 0:
+            raise ValueError(f"an epoch of {self.per_epoch} items holds no batch of {batch_size}")
+        if (per_epoch is not None if capped is None else capped) and max_steps() is not None:
+            self.steps_per_epoch = min(self.steps_per_epoch, max_steps())
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        shuffles = math.ceil(self.per_epoch / self.count)
+        order = lambda _: tf.data.Dataset.from_tensor_slices(
+            epoch_orders(self.count, seed, self.epoch.read_value(), shuffles)[: self.per_epoch]
+        )
+        batches = tf.data.Dataset.from_tensors(0).flat_map(order).batch(batch_size, drop_remainder)
+        batches = batches.take(self.steps_per_epoch)
+        batches = batches.apply(tf.data.experimental.assert_cardinality(self.steps_per_epoch))
+        stored = [tf.constant(array) for array in arrays]
+        transform = transform or (lambda *parts: parts[0] if len(parts) == 1 else parts)
+        gather = lambda index: transform(*(tf.gather(array, index) for array in stored))
+        self.dataset = batches.map(gather, tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        self.callback = FollowEpoch(self.epoch)
+
+
+def _lengths(arrays) -> str:
+    return ", ".join(str(len(array)) for array in arrays)

@@ -6,49 +6,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-# TensorFlow is imported inside the commands, so `--help` and argument errors answer at once.
+# TensorFlow is imported only when a command runs, so `--help` and argument errors answer at once.
 
 # %% auto #0
-__all__ = ['GANS', 'TEXT_MODELS', 'TRAINABLE', 'TEXT_EPOCHS', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'VAE_EPOCHS',
-           'EPOCH_IMAGES', 'AUDIO_EPOCHS', 'AUDIO_CLIPS', 'positive_int', 'non_negative_float', 'CommandError',
-           'build_parser', 'main', 'save_model_atomically', 'train_command', 'generate', 'sample_command',
-           'evaluate_command']
+__all__ = ['positive_int', 'non_negative_float', 'TRAIN_OPTIONS', 'SAMPLE_OPTIONS', 'build_parser', 'train_command',
+           'sample_command', 'evaluate_command', 'main']
 
 # %% ../nbs/93_cli.ipynb #c003
-class CommandError(Exception):
-    "Bad arguments or inputs: reported in one line, exit code 2."
-
-
-GANS = (
-    "dcgan",
-    "cgan",
-    "wgan",
-    "wgan-gp",
-    "sngan",
-)  # networks from DCGAN_RECIPES (lessons 05, 08, 09)
-TEXT_MODELS = ("char-lstm",)  # lesson 11
-TRAINABLE = (
-    *GANS,
-    "vae",
-    "audio-gan",
-    "classifier",
-    *TEXT_MODELS,
-)  # vae: lesson 13; audio-gan: lesson 12
-TEXT_EPOCHS, TEXT_HELDOUT_FRACTION, TEXT_WINDOW = 30, 0.1, 100
-VAE_EPOCHS = 60
-# An epoch is at most this many images, so a run costs the same on the 8,000 offline images and on
-# the official
-# 60,000 (where each epoch draws a fresh 8,000).
-EPOCH_IMAGES = 8000
-AUDIO_EPOCHS, AUDIO_CLIPS = 70, 4000  # 70: the shipped audio-gan-tones
-
-
 def _argument_type(convert, is_valid, expected: str):
-    """An argparse type: `convert(text)`, refused with 'expected …' when it fails or the value is
-    not `is_valid`."""
+    "An argparse type: `convert(text)`, refused with 'expected …' when it fails or is not valid."
 
     def parse(text: str):
         try:
@@ -66,855 +34,128 @@ def _argument_type(convert, is_valid, expected: str):
 positive_int = _argument_type(int, lambda value: value >= 1, "a whole number ≥ 1")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "a number ≥ 0")
 
+TRAIN_OPTIONS = {
+    "images": dict(type=positive_int, help="image models: the first N training images only"),
+    "recipe": dict(help="GANs: a recipe of lesson 07 (default: fast)"),
+    "clusters": dict(type=positive_int, help="dcgan: self-condition on N image clusters"),
+    "text": dict(help="char-lstm: the corpus (default: frankenstein)"),
+    "characters": dict(type=positive_int, help="char-lstm: the first N training characters"),
+    "clips": dict(type=positive_int, help="audio-gan: synthetic clips to train on (default 4000)"),
+}
+SAMPLE_OPTIONS = {
+    "n": dict(type=positive_int, help="images or clips: how many (default: 64 images, 8 clips)"),
+    "prompt": dict(help="text: what to continue (default: 'The ')"),
+    "length": dict(type=positive_int, help="text: characters to generate (default 500)"),
+    "temperature": dict(type=non_negative_float, help="text: 0 = likeliest (default 0.8)"),
+    "top_k": dict(type=positive_int, help="text: draw from the k likeliest characters only"),
+    "unseen": dict(choices=("error", "replace"), help="text: characters never seen in training"),
+}
 
+# %% ../nbs/93_cli.ipynb #c004
+class _Trainers:
+    "The registered trainers' names, looked up only when needed (TensorFlow is slow to import)."
+
+    def __iter__(self):
+        from gan_lessons.runs import trainers
+
+        return iter(trainers())
+
+    def __contains__(self, name) -> bool:
+        return name in list(self)
+
+
+def _add_options(parser, options: dict) -> None:
+    for name, settings in options.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, **settings)
+
+# %% ../nbs/93_cli.ipynb #c005
 def build_parser() -> argparse.ArgumentParser:
-    from gan_lessons.data import (
-        TEXT_FILES,
-    )  # the corpora `load_text` knows (data.py imports no TensorFlow)
-
-    parser = argparse.ArgumentParser(
-        prog="gan-lessons", description="Train, sample and evaluate the course's models."
-    )
-    commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{train,sample,evaluate}"
-    )
-
-    train = commands.add_parser(
-        "train", help="train a model into --out; rerunning the same command resumes it"
-    )
-    train.add_argument("model", choices=TRAINABLE, help="what to train")
-    train.add_argument(
-        "--out", type=Path, required=True, help="run directory (checkpoints, model.keras, run.json)"
-    )
-    train.add_argument("--epochs", type=positive_int, help="total epochs (default: the recipe's)")
-    train.add_argument(
-        "--recipe", choices=("fast", "full"), default="fast", help="GAN recipe (default: fast)"
-    )
-    train.add_argument(
-        "--images", type=positive_int, help="train on the first N training images only"
-    )
-    train.add_argument(
-        "--text",
-        choices=sorted(TEXT_FILES),
-        default="frankenstein",
-        help="corpus of a text model (default: frankenstein)",
-    )
-    train.add_argument(
-        "--characters",
-        type=positive_int,
-        help="text: train on the first N training characters only",
-    )
-    train.add_argument(
-        "--clusters",
-        type=positive_int,
-        help="dcgan: condition on this many k-means clusters of the images, drawn from the noise "
-        "(self-conditioning, lesson 08; no labels used)",
-    )
+    description = "Train, sample and evaluate the course's models."
+    parser = argparse.ArgumentParser(prog="gan-lessons", description=description)
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train into --out; the same command resumes")
+    train.add_argument("model", choices=_Trainers(), metavar="model", help="e.g. dcgan, char-lstm")
+    train.add_argument("--out", type=Path, required=True, help="the run directory")
+    train.add_argument("--epochs", type=positive_int, help="total epochs (default: the trainer's)")
     train.add_argument("--seed", type=int, default=0)
-
-    sample = commands.add_parser(
-        "sample", help="write a PNG grid of samples or a WAV file of clips, or print generated text"
-    )
-    sample.add_argument(
-        "model",
-        help="a pretrained name (e.g. dcgan-mnist, audio-gan-tones, char-lstm-frankenstein) "
-        "or a run directory",
-    )
-    sample.add_argument(
-        "--n", type=positive_int, default=64, help="images or clips: number of samples (default 64)"
-    )
-    sample.add_argument(
-        "--out",
-        type=Path,
-        help="images: the .png file to write (required); audio: the .wav file, "
-        "clips one after another (required); text: a .txt file (default: print)",
-    )
+    _add_options(train, TRAIN_OPTIONS)
+    sample = commands.add_parser("sample", help="a PNG grid, a WAV file of clips, or text")
+    sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
+    sample.add_argument("--out", type=Path, help="the .png, .wav or .txt file (text: optional)")
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--prompt", help="text: what to continue (default: 'The ')")
-    sample.add_argument(
-        "--length", type=positive_int, help="text: characters to generate (default 500)"
-    )
-    sample.add_argument(
-        "--temperature",
-        type=non_negative_float,
-        help="text: 0 = always the likeliest character, 1 = the model's distribution (default 0.8)",
-    )
-    sample.add_argument(
-        "--top-k", type=positive_int, help="text: draw only from the k likeliest characters"
-    )
-
-    evaluate = commands.add_parser(
-        "evaluate",
-        help="images: classifier score, FCD and class fractions against real "
-        "data; audio: the feature distance and its real-vs-real floor; "
-        "text: held-out nats and bits per character",
-    )
-    evaluate.add_argument(
-        "model", help="a pretrained name (e.g. dcgan-mnist, audio-gan-tones) or a run directory"
-    )
-    evaluate.add_argument(
-        "--n",
-        type=positive_int,
-        default=2000,
-        help="images or clips: number of samples (default 2000)",
-    )
-    evaluate.add_argument(
-        "--json", action="store_true", help="print one JSON object instead of a table"
-    )
+    _add_options(sample, SAMPLE_OPTIONS)
+    evaluate = commands.add_parser("evaluate", help="measure a model (lessons 06, 11, 12)")
+    evaluate.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
+    evaluate.add_argument("--n", type=positive_int, default=2000, help="samples (default 2000)")
+    evaluate.add_argument("--json", action="store_true", help="one JSON object, not a table")
     evaluate.add_argument("--seed", type=int, default=0)
     return parser
 
-
-def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `gan-lessons` console script; returns the exit code."
-    args = build_parser().parse_args(argv)  # argparse itself exits with 2 on bad arguments
-    from gan_lessons.data import DataError
-    from gan_lessons.pretrained import PretrainedError
-
-    try:
-        return {"train": train_command, "sample": sample_command, "evaluate": evaluate_command}[
-            args.command
-        ](args)
-    except (CommandError, PretrainedError, DataError) as error:
-        print(f"gan-lessons {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(
-            f"gan-lessons {args.command}: interrupted; the last completed epoch is kept — "
-            f"rerun the same command to continue",
-            file=sys.stderr,
-        )
-        return 130
-
-# %% ../nbs/93_cli.ipynb #c005
-def _write_json_atomically(path: Path, payload: dict) -> None:
-    from gan_lessons.checkpoints import write_text_atomically
-
-    write_text_atomically(path, json.dumps(payload, indent=2) + "\n")
-
-
-def save_model_atomically(model, path: Path) -> None:
-    "`model.save(path)` through a temporary `.keras` file and a rename."
-    partial = path.with_name(path.stem + ".partial.keras")
-    try:
-        model.save(partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _progress_callback(out: Path, record: dict, model_to_save):
-    import keras
-
-    class RunProgress(keras.callbacks.Callback):
-        "After each epoch: the sampling model to model.keras, progress and time to run.json."
-
-        def on_train_begin(self, logs=None):
-            self.mark = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            now = time.perf_counter()
-            record["train_seconds"] = round(record.get("train_seconds", 0.0) + now - self.mark, 1)
-            self.mark = now
-            record["completed_epochs"] = epoch + 1
-            record["last_logs"] = {
-                name: round(float(value), 4) for name, value in (logs or {}).items()
-            }
-            save_model_atomically(model_to_save(self.model), out / "model.keras")
-            _write_json_atomically(out / "run.json", record)
-
-    return RunProgress()
-
-
+# %% ../nbs/93_cli.ipynb #c006
 def train_command(args) -> int:
-    from gan_lessons.data import load_mnist
+    from gan_lessons.runs import Run, trainer
 
-    out = args.out
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out} exists and is not a directory")
-    if args.model in TEXT_MODELS and args.images:
-        raise CommandError(
-            "--images applies to image models; a text model trains on the first 90 % of --text"
-        )
-    if args.clusters and args.model != "dcgan":
-        raise CommandError(
-            "--clusters applies to dcgan (self-conditioning on clusters of the images), not to "
-            f"{args.model}"
-        )
-    if args.model not in TEXT_MODELS and args.characters:
-        raise CommandError(
-            f"--characters applies to text models ({', '.join(TEXT_MODELS)}), not to {args.model}"
-        )
-    identity = {
-        "model": args.model,
-        "recipe": args.recipe if args.model in GANS else None,
-        "seed": args.seed,
-        "images": args.images,
-        "text": args.text if args.model in TEXT_MODELS else None,
-        "characters": args.characters,
-        "clusters": args.clusters,
-    }
-    record = {}
-    if (out / "run.json").is_file():
-        record = json.loads((out / "run.json").read_text(encoding="utf-8"))
-        if {key: record.get(key) for key in identity} != identity:
-            raise CommandError(
-                f"{out} holds a different run ({ {key: record.get(key) for key in identity} }); "
-                f"rerun with those settings to resume it, or choose another --out"
-            )
-    if args.model in TEXT_MODELS:
-        out.mkdir(parents=True, exist_ok=True)
-        record.update(identity)
-        return _train_text(args, out, record)
-    if args.model == "audio-gan":
-        out.mkdir(parents=True, exist_ok=True)
-        record.update(identity)
-        return _train_audio(args, out, record)
-    train = load_mnist("train", fallback=False, verbose=False)
-    images, labels = train.images[: args.images], train.labels[: args.images]
-    if args.clusters and args.clusters > len(images):
-        raise CommandError(
-            f"--clusters {args.clusters} is more than the {len(images)} training images"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    record.update(
-        identity,
-        data=train.note,
-        training_images=len(images),
-        images_per_epoch=min(len(images), EPOCH_IMAGES),
-    )
-    if args.model in GANS:
-        return _train_gan(args, out, record, images, labels)
-    if args.model == "vae":
-        return _train_vae(args, out, record, images)
-    return _train_classifier(args, out, record, images, labels)
-
-
-def _announce(record: dict, epochs: int, out: Path) -> None:
-    done = record.get("completed_epochs", 0)
-    if done >= epochs:
-        print(f"{out}: already trained {done} of {epochs} epochs — nothing to do")
-        if (
-            done == epochs
-        ):  # this command reproduces the run exactly: record it (e.g. a run stopped early by hand)
-            _write_json_atomically(out / "run.json", record)
-    elif done:
-        print(f"{out}: resuming after epoch {done} of {epochs}")
-
-
-def _train_gan(args, out: Path, record: dict, images, labels) -> int:
-    from functools import partial
-
-    import numpy as np
-
-    from gan_lessons.conditional import build_cgan
-    from gan_lessons.recipes import DCGAN_RECIPES, build_dcgan
-    from gan_lessons.training import fit_gan
-    from gan_lessons.wasserstein import batch_size_for, build_wgan
-
-    recipe = DCGAN_RECIPES[args.recipe]
-    epochs = args.epochs or recipe["epochs"]
-    record["command"] = (
-        f"gan-lessons train {args.model} --out {out} --epochs {epochs} --recipe {args.recipe} "
-        f"--seed {args.seed}"
-        + (f" --images {args.images}" if args.images else "")
-        + (f" --clusters {args.clusters}" if args.clusters else "")
-    )
-    _announce(record, epochs, out)
-    builders = {
-        "dcgan": build_dcgan,
-        "cgan": build_cgan,
-        **{variant: partial(build_wgan, variant) for variant in ("wgan", "wgan-gp", "sngan")},
-    }
-    sampler = lambda model: model.sampler
-    if (
-        args.clusters
-    ):  # self-conditioning: a conditional GAN on the clusters, saved as an unconditional generator
-        from gan_lessons.conditional import clustered_generator
-
-        labels = _image_clusters(out, images, args.clusters, args.seed)
-        proportions = record["cluster_sizes"] = np.bincount(
-            labels, minlength=args.clusters
-        ).tolist()
-        gan = build_cgan(args.recipe, seed=args.seed, num_classes=args.clusters)
-        sampler = lambda model: clustered_generator(model.sampler, proportions)
-    else:
-        gan = builders[args.model](args.recipe, seed=args.seed)
-    # Wasserstein variants take critic_steps slices of each batch: every critic update still sees a
-    # recipe batch
-    batch_size = record["batch_size"] = batch_size_for(gan, recipe["batch_size"])
-    fit_gan(
-        gan,
-        images,
-        epochs=epochs,
-        out_dir=out,
-        batch_size=batch_size,
-        seed=args.seed,
-        labels=labels if gan.conditional else None,
-        images_per_epoch=record["images_per_epoch"],
-        callbacks=[_progress_callback(out, record, sampler)],
-    )
-    print(
-        f"{out}: {record.get('completed_epochs', 0)} epochs, "
-        f"{record.get('train_seconds', 0):.0f} s of training; "
-        f"sample with: gan-lessons sample {out} --out grid.png"
-    )
+    chosen = trainer(args.model)
+    given = {name: getattr(args, name) for name in TRAIN_OPTIONS}
+    chosen.train(Run.start(chosen, args.out, seed=args.seed, epochs=args.epochs, **given))
     return 0
 
 
-def _image_clusters(out: Path, images, count: int, seed: int):
-    """k-means cluster of each training image, computed once per run and kept in
-    `out/clusters.json`, so a resumed run trains on exactly the same clusters."""
-    import numpy as np
+def _model_and_kind(args, command: str):
+    "The model named on the command line, and the registered kind its record names."
+    from gan_lessons.pretrained import load
+    from gan_lessons.runs import CommandError, model_kind
 
-    from gan_lessons.checkpoints import write_text_atomically
-    from gan_lessons.conditional import kmeans_clusters
-    from gan_lessons.data import scale_images
-
-    path = out / "clusters.json"
-    if path.is_file():
-        return np.asarray(
-            json.loads(path.read_text(encoding="utf-8"))["assignments"], dtype="int32"
-        )
-    assignments, _ = kmeans_clusters(scale_images(images), count, seed=seed)
-    write_text_atomically(
-        path, json.dumps({"count": count, "seed": seed, "assignments": assignments.tolist()}) + "\n"
-    )
-    return assignments
-
-
-def _train_classifier(args, out: Path, record: dict, images, labels) -> int:
-    import keras
-
-    from gan_lessons.checkpoints import AtomicBackupAndRestore
-    from gan_lessons.data import load_mnist, make_image_dataset, scale_images
-    from gan_lessons.evaluation import build_classifier
-
-    epochs = args.epochs or 12
-    record["command"] = (
-        f"gan-lessons train classifier --out {out} --epochs {epochs} --seed {args.seed}"
-        + (f" --images {args.images}" if args.images else "")
-    )
-    _announce(record, epochs, out)
-    keras.utils.set_random_seed(args.seed)
-    classifier = build_classifier()
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        metrics=["accuracy"],
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    classifier.optimizer.build(classifier.trainable_variables)  # so the backup restores its state
-    batches = make_image_dataset(
-        images, labels, batch_size=128, seed=args.seed, images_per_epoch=record["images_per_epoch"]
-    )
-    classifier.fit(
-        batches,
-        epochs=epochs,
-        verbose=2,
-        callbacks=[
-            AtomicBackupAndRestore(str(out / "backup")),
-            _progress_callback(out, record, _inference_copy),
-        ],
-    )
-    heldout = load_mnist("heldout", fallback=False, verbose=False)
-    record["heldout_accuracy"] = round(
-        float(classifier.evaluate(scale_images(heldout.images), heldout.labels, verbose=0)[1]), 4
-    )
-    _write_json_atomically(out / "run.json", record)
-    print(
-        f"{out}: held-out accuracy {record['heldout_accuracy']:.2%} on {len(heldout.images)} images"
-    )
-    return 0
-
-
-def _train_vae(args, out: Path, record: dict, images) -> int:
-    import tensorflow as tf
-
-    from gan_lessons.checkpoints import AtomicBackupAndRestore
-    from gan_lessons.data import load_mnist, make_image_dataset, scale_images
-    from gan_lessons.vae import build_vae, heldout_elbo
-
-    epochs = args.epochs or VAE_EPOCHS
-    record["command"] = (
-        f"gan-lessons train vae --out {out} --epochs {epochs} --seed {args.seed}"
-        + (f" --images {args.images}" if args.images else "")
-    )
-    record["batch_size"] = 128
-    _announce(record, epochs, out)
-    tf.keras.utils.set_random_seed(args.seed)
-    vae = build_vae(seed=args.seed)
-    vae.optimizer.build(vae.trainable_variables)  # so the backup restores its state
-    batches = make_image_dataset(
-        images, batch_size=128, seed=args.seed, images_per_epoch=record["images_per_epoch"]
-    )
-    heldout = scale_images(load_mnist("heldout", fallback=False, verbose=False).images)
-    vae.fit(
-        batches,
-        epochs=epochs,
-        verbose=2,
-        shuffle=False,
-        callbacks=[
-            AtomicBackupAndRestore(str(out / "backup")),
-            _progress_callback(out, record, lambda model: model.sampler()),
-        ],
-    )
-    elbo = heldout_elbo(vae, heldout, samples=4)
-    record.update(
-        heldout_elbo=round(elbo["elbo"], 2),
-        heldout_reconstruction=round(elbo["reconstruction"], 2),
-        heldout_kl=round(elbo["kl"], 2),
-    )
-    _write_json_atomically(out / "run.json", record)
-    print(
-        f"{out}: held-out ELBO {elbo['elbo']:.1f} nats per image (reconstruction "
-        f"{elbo['reconstruction']:.1f}, "
-        f"KL {elbo['kl']:.1f}) on {len(heldout)} images"
-    )
-    return 0
-
-
-def _train_audio(args, out: Path, record: dict) -> int:
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    from gan_lessons.audio import (
-        AUDIO_BATCH_SIZE,
-        CLIP_LENGTH,
-        HELDOUT_SEEDS,
-        SAMPLE_RATE,
-        audio_features,
-        build_audio_gan,
-        feature_distance,
-        synthesize_clips,
-    )
-    from gan_lessons.checkpoints import AtomicBackupAndRestore
-
-    epochs, count = args.epochs or AUDIO_EPOCHS, args.images or AUDIO_CLIPS
-    record["command"] = (
-        f"gan-lessons train audio-gan --out {out} --epochs {epochs} --seed {args.seed}"
-        + (f" --images {args.images}" if args.images else "")
-    )
-    record.update(
-        data=f"{count:,} synthetic clips (synthesize_clips, seed {args.seed}) of {CLIP_LENGTH} "
-        "samples at "
-        f"{SAMPLE_RATE} Hz",
-        training_clips=count,
-        batch_size=AUDIO_BATCH_SIZE,
-    )
-    _announce(record, epochs, out)
-    clips, _ = synthesize_clips(count, seed=args.seed)
-    gan = build_audio_gan(seed=args.seed)
-    batches = (
-        tf.data.Dataset.from_tensor_slices(clips)
-        .shuffle(count, seed=args.seed)
-        .batch(AUDIO_BATCH_SIZE, drop_remainder=True)
-    )
-    real = audio_features(synthesize_clips(500, seed=HELDOUT_SEEDS[0])[0])
-    noise = (
-        np.random.default_rng(HELDOUT_SEEDS[0])
-        .normal(size=(500, gan.latent_dim))
-        .astype(np.float32)
-    )
-
-    class DistanceCurve(keras.callbacks.Callback):
-        """After each epoch: the feature distance of 500 clips of the weight average, into run.json
-        (~2 s an epoch)."""
-
-        def on_epoch_end(self, epoch, logs=None):
-            distance = feature_distance(
-                audio_features(gan.sampler(noise, training=False).numpy()), real
-            )
-            record.setdefault("distance_curve", []).append(
-                {
-                    "epoch": epoch + 1,
-                    "train_seconds": record["train_seconds"],
-                    "feature_distance": round(distance, 4),
-                }
-            )
-            _write_json_atomically(out / "run.json", record)
-
-    gan.fit(
-        batches,
-        epochs=epochs,
-        verbose=2,
-        shuffle=False,
-        callbacks=[
-            AtomicBackupAndRestore(str(out / "backup")),
-            _progress_callback(out, record, lambda model: model.sampler),
-            DistanceCurve(),
-        ],
-    )
-    print(
-        f"{out}: {record.get('completed_epochs', 0)} epochs, "
-        f"{record.get('train_seconds', 0):.0f} s of training"
-    )
-    return 0
-
-
-def _train_text(args, out: Path, record: dict) -> int:
-    import keras
-
-    from gan_lessons.data import load_text
-    from gan_lessons.pretrained import RUN_MODEL_FILE
-    from gan_lessons.text import (
-        CharVocabulary,
-        bits_per_char,
-        build_char_lstm,
-        compile_char_model,
-        fit_char_model,
-        heldout_nats_per_char,
-        split_text,
-        write_text_model_info,
-    )
-
-    epochs = args.epochs or TEXT_EPOCHS
-    record["command"] = (
-        f"gan-lessons train {args.model} --out {out} --epochs {epochs} --text {args.text} "
-        f"--seed {args.seed}" + (f" --characters {args.characters}" if args.characters else "")
-    )
-    _announce(record, epochs, out)
-    train_text, heldout_text = split_text(
-        load_text(args.text, verbose=False), TEXT_HELDOUT_FRACTION
-    )
-    vocabulary = CharVocabulary.from_text(train_text)
-    # the vocabulary comes from the whole training part, so a shortened run still matches the
-    # shipped models' ids
-    train_ids = vocabulary.encode(train_text)[: args.characters]
-    heldout_ids = vocabulary.encode(heldout_text, unseen="replace")
-    record.update(
-        data=f"{args.text}: the first {1 - TEXT_HELDOUT_FRACTION:.0%} for training, the last "
-        f"{TEXT_HELDOUT_FRACTION:.0%} held out",
-        training_characters=len(train_ids),
-        heldout_characters=len(heldout_ids),
-        window=TEXT_WINDOW,
-        batch_size=32,
-    )
-    write_text_model_info(
-        out / RUN_MODEL_FILE,
-        vocabulary,
-        text=args.text,
-        heldout_fraction=TEXT_HELDOUT_FRACTION,
-        window=TEXT_WINDOW,
-    )
-    keras.utils.set_random_seed(args.seed)
-    model = compile_char_model(build_char_lstm(len(vocabulary)))
-    fit_char_model(
-        model,
-        train_ids,
-        heldout_ids,
-        epochs=epochs,
-        out_dir=out,
-        window=TEXT_WINDOW,
-        batch_size=record["batch_size"],
-        seed=args.seed,
-        verbose=2,
-        callbacks=[_progress_callback(out, record, _inference_copy)],
-    )
-    nats = heldout_nats_per_char(model, heldout_ids, context=TEXT_WINDOW)
-    record.update(
-        heldout_nats_per_char=round(nats, 4), heldout_bits_per_char=round(bits_per_char(nats), 4)
-    )
-    _write_json_atomically(out / "run.json", record)
-    print(
-        f"{out}: held-out {nats:.3f} nats/char ({bits_per_char(nats):.3f} bits/char) after "
-        f"{record.get('completed_epochs', 0)} epochs, {record.get('train_seconds', 0):.0f} s of "
-        "training"
-    )
-    return 0
-
-
-def _inference_copy(model):
-    "The model without its optimizer state (which would double or triple the file)."
-    # not keras.models.clone_model: in Keras 3 the clone is compiled too, and saving it keeps the
-    # optimizer
-    copy = model.__class__.from_config(model.get_config())
-    copy.set_weights(model.get_weights())
-    return copy
-
-# %% ../nbs/93_cli.ipynb #c007
-def _image_generator(model, name_or_dir: str):
-    "`model` if it is an image generator; a clear error otherwise."
-    if not hasattr(model, "latent_dim"):
-        raise CommandError(
-            f"{name_or_dir} is not an image generator (a model taking (n, latent_dim) noise); "
-            f"expected e.g. dcgan-mnist or a directory written by `gan-lessons train dcgan`"
-        )
-    return model
-
-
-def generate(generator, count: int, seed: int = 0, batch_size: int = 500):
-    """`count` images from `generator` for noise drawn with `seed`, in batches, and the labels they
-    were asked for (every class in turn, for a conditional generator; None otherwise)."""
-    import keras
-    import numpy as np
-
-    from gan_lessons.conditional import balanced_labels
-
-    noise = keras.random.normal((count, generator.latent_dim), seed=seed)
-    labels = (
-        balanced_labels(count, generator.num_classes) if hasattr(generator, "num_classes") else None
-    )
-    inputs = lambda start: (
-        noise[start : start + batch_size]
-        if labels is None
-        else [
-            noise[start : start + batch_size],
-            keras.ops.convert_to_tensor(labels[start : start + batch_size]),
-        ]
-    )
-    images = np.concatenate(
-        [generator(inputs(start), training=False).numpy() for start in range(0, count, batch_size)]
-    )
-    return images, labels
+    model = load(args.model)
+    kind = model_kind(model.kind)
+    if getattr(kind, command) is None:
+        raise CommandError(f"{args.model} is a {kind.name}, not a generator: nothing to {command}")
+    return model, kind
 
 
 def sample_command(args) -> int:
-    from gan_lessons.pretrained import load
-    from gan_lessons.viz import save_image_grid
+    from gan_lessons.runs import CommandError
 
-    model = load(args.model)
-    if hasattr(model, "vocabulary"):
-        return _sample_text(args, model)
-    text_options = [
-        f"--{name.replace('_', '-')}"
-        for name in ("prompt", "length", "temperature", "top_k")
-        if getattr(args, name) is not None
-    ]
-    if text_options:
-        raise CommandError(
-            f"{' '.join(text_options)} apply to text models; {args.model} is not one"
-        )
-    if _is_audio_generator(model):
-        return _sample_audio(args, model)
-    _check_out(args.out, ".png", "an image model")
-    generator = _image_generator(model, args.model)
-    images, labels = generate(generator, args.n, args.seed)
-    save_image_grid(
-        images, args.out, ncols=None if labels is None else generator.num_classes
-    )  # a column per digit
-    print(f"wrote {args.n} samples of {args.model} to {args.out}")
+    model, kind = _model_and_kind(args, "sample")
+    for name in SAMPLE_OPTIONS:
+        if getattr(args, name) is not None and name not in kind.options:
+            takes = ", ".join(f"--{option.replace('_', '-')}" for option in kind.options)
+            option = f"--{name.replace('_', '-')}"
+            raise CommandError(f"{option} does not apply to {args.model} ({kind.name}: {takes})")
+        if getattr(args, name) is None:
+            setattr(args, name, kind.defaults.get(name))
+    print(kind.sample(model, args))
     return 0
 
 
 def evaluate_command(args) -> int:
-    from gan_lessons.data import load_mnist, scale_images
-    from gan_lessons.evaluation import ImageMetrics
-    from gan_lessons.pretrained import load
-
-    model = load(args.model)
-    if hasattr(model, "vocabulary"):
-        return _evaluate_text(args, model)
-    if _is_audio_generator(model):
-        return _evaluate_audio(args, model)
-    generator = _image_generator(model, args.model)
-    train = load_mnist("train", fallback=False, verbose=False)
-    heldout = load_mnist("heldout", fallback=False, verbose=False)
-    if args.n > len(train.images):
-        raise CommandError(
-            f"--n {args.n} is larger than the {len(train.images)} real images the floor is "
-            "measured on"
-        )
-    metrics = ImageMetrics(
-        load("mnist-classifier"), scale_images(heldout.images), scale_images(train.images)
-    )
-    images, labels = generate(generator, args.n, args.seed)
-    scores, floor = metrics.scores(images), metrics.real_floor(args.n)
-    report = {
-        "model": str(args.model),
-        "n_samples": scores["n_samples"],
-        "classifier_score": round(scores["classifier_score"], 4),
-        "classifier_score_real_floor": round(floor["classifier_score"], 4),
-        "fcd": round(scores["fcd"], 4),
-        "fcd_real_floor": round(floor["fcd"], 4),
-        "fcd_ratio": round(scores["fcd"] / floor["fcd"], 3),
-        "class_fractions": scores["class_fractions"],
-        "heldout_images": len(heldout.images),
-        "data": heldout.note,
-    }
-    if labels is not None:
-        from gan_lessons.conditional import conditional_scores
-
-        conditional = conditional_scores(
-            metrics, images, labels, heldout.labels, generator.num_classes
-        )
-        report.update(
-            label_accuracy=round(conditional["label_accuracy"], 4),
-            per_class_fcd=[round(value, 2) for value in conditional["per_class_fcd"]],
-        )
-    if args.json:
-        print(json.dumps(report))
-        return 0
-    print(
-        f"{args.model}: {report['n_samples']} samples against {report['heldout_images']} "
-        "held-out real images"
-    )
-    print(
-        f"  classifier score  {report['classifier_score']:8.2f}   (real vs real: "
-        f"{report['classifier_score_real_floor']:.2f})"
-    )
-    print(
-        f"  FCD               {report['fcd']:8.2f}   (real vs real: "
-        f"{report['fcd_real_floor']:.2f}; "
-        f"ratio {report['fcd_ratio']:.2f})"
-    )
-    print(
-        "  class fractions   "
-        + "  ".join(f"{digit}:{share:.1%}" for digit, share in enumerate(report["class_fractions"]))
-    )
-    if labels is not None:
-        print(
-            f"  label accuracy    {report['label_accuracy']:8.1%}   (samples the classifier "
-            "assigns to the digit asked for)"
-        )
-        print(
-            "  FCD per class     "
-            + "  ".join(
-                f"{digit}:{value:.1f}" for digit, value in enumerate(report["per_class_fcd"])
-            )
-        )
-    print(f"  data: {report['data']}")
+    model, kind = _model_and_kind(args, "evaluate")
+    report, lines = kind.evaluate(model, args)
+    print(json.dumps(report) if args.json else "\n".join(lines))
     return 0
 
-# %% ../nbs/93_cli.ipynb #x95a061c
-def _check_out(out, suffix: str, kind: str) -> None:
-    "`sample --out`: required, a `suffix` file, in a folder that exists — or a one-line error."
-    if out is None:
-        raise CommandError(f"--out is required for {kind}: the {suffix} file to write")
-    if out.suffix.lower() != suffix:
-        raise CommandError(f"--out of {kind} must name a {suffix} file, got {out}")
-    if not out.parent.is_dir():
-        raise CommandError(f"the folder of --out does not exist: {out.parent}")
+# %% ../nbs/93_cli.ipynb #c007
+def main(argv: list[str] | None = None) -> int:
+    "Entry point of the `gan-lessons` console script; returns the exit code."
+    args = build_parser().parse_args(argv)  # argparse itself exits with 2 on bad arguments
+    from gan_lessons.checkpoints import NonFiniteLossError
+    from gan_lessons.data import DataError
+    from gan_lessons.pretrained import PretrainedError
+    from gan_lessons.runs import CommandError
 
-
-def _is_audio_generator(model) -> bool:
-    "A generator of clips `(n, length, 1)` from noise `(n, latent_dim)` (lesson 12), not of images."
-    return hasattr(model, "latent_dim") and len(model.outputs[0].shape) == 3
-
-
-def _sample_audio(args, generator) -> int:
-    from gan_lessons.audio import SAMPLE_RATE, write_wav
-
-    _check_out(args.out, ".wav", "an audio model")
-    clips, _ = generate(generator, args.n, args.seed)
-    write_wav(args.out, clips, SAMPLE_RATE, gap_seconds=0.25)
-    print(
-        f"wrote {args.n} clips of {args.model} to {args.out} (16-bit mono at {SAMPLE_RATE} Hz, "
-        "one after another "
-        f"with 0.25 s of silence between them)"
-    )
-    return 0
-
-
-def _evaluate_audio(args, generator) -> int:
-    from gan_lessons.audio import HELDOUT_SEEDS, audio_report
-
-    clips, _ = generate(generator, args.n, args.seed)
-    try:  # too few clips, or clips of another length than the real ones
-        measured = audio_report(clips)
-    except ValueError as error:
-        raise CommandError(f"{args.model}: {error}") from None
-    report = {
-        "model": str(args.model),
-        **{
-            key: round(value, 4) if isinstance(value, float) else value
-            for key, value in measured.items()
-        },
-        "data": f"fresh synthetic clips (synthesize_clips, seeds {HELDOUT_SEEDS[0]} and "
-        f"{HELDOUT_SEEDS[1]})",
-    }
-    if args.json:
-        print(json.dumps(report))
-        return 0
-    print(f"{args.model}: {report['n_samples']} clips against as many real ones")
-    print(
-        f"  feature distance  {report['feature_distance']:8.3f}   (real vs real: "
-        f"{report['feature_distance_real_floor']:.3f}; ratio {report['ratio']:.1f})"
-    )
-    for key, label in (
-        ("f0_hz", "median f0 (Hz)"),
-        ("centroid_hz", "median centroid (Hz)"),
-        ("loudness_db", "median loudness (dB)"),
-    ):
-        print(
-            f"  {label:<21} {report['generated_medians'][key]:8.1f}   (real: "
-            f"{report['real_medians'][key]:.1f})"
-        )
-    print(f"  data: {report['data']}")
-    return 0
-
-# %% ../nbs/93_cli.ipynb #c007t
-def _sample_text(args, model) -> int:
-    from gan_lessons.text import CharGenerator
-
-    if args.out is not None:  # optional for text: without it the text is printed
-        _check_out(args.out, ".txt", "a text model")
-    generator = CharGenerator(model, model.vocabulary, window=model.text_details.get("window", 100))
-    prompt = "The " if args.prompt is None else args.prompt
-    # an empty prompt, a character the model never saw, a top-k beyond the vocabulary: said in one
-    # line
+    command = {"train": train_command, "sample": sample_command, "evaluate": evaluate_command}
     try:
-        text = generator.generate(
-            prompt,
-            args.length or 500,
-            seed=args.seed,
-            top_k=args.top_k,
-            temperature=0.8 if args.temperature is None else args.temperature,
-        )
-    except ValueError as error:
-        raise CommandError(str(error)) from None
-    if args.out is None:
-        print(text)
-    else:
-        from gan_lessons.checkpoints import write_text_atomically
-
-        write_text_atomically(args.out, text)
+        return command[args.command](args)
+    except (CommandError, PretrainedError, DataError) as error:
+        print(f"gan-lessons {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except NonFiniteLossError as error:
+        print(f"gan-lessons {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
         print(
-            f"wrote {len(text) - len(prompt)} characters of {args.model} after the prompt to "
-            f"{args.out}"
+            f"gan-lessons {args.command}: interrupted; the last completed epoch is kept — "
+            "rerun the same command to continue",
+            file=sys.stderr,
         )
-    return 0
-
-
-def _evaluate_text(args, model) -> int:
-    import math
-
-    from gan_lessons.data import load_text
-    from gan_lessons.text import bits_per_char, heldout_nats_per_char, split_text
-
-    details = model.text_details
-    _, heldout_text = split_text(
-        load_text(details["text"], verbose=False), details["heldout_fraction"]
-    )
-    unseen = model.vocabulary.unseen(
-        heldout_text
-    )  # scored as the unknown id, which the model never predicts
-    nats = heldout_nats_per_char(
-        model, model.vocabulary.encode(heldout_text, unseen="replace"), details["window"]
-    )
-    report = {
-        "model": str(args.model),
-        "heldout_nats_per_char": round(nats, 4),
-        "heldout_bits_per_char": round(bits_per_char(nats), 4),
-        "perplexity": round(math.exp(nats), 3),
-        "uniform_nats_per_char": round(math.log(len(model.vocabulary)), 4),
-        "heldout_characters": len(heldout_text),
-        "unseen_characters": "".join(unseen),
-        "context": details["window"],
-        "data": f"{details['text']}: the last {details['heldout_fraction']:.0%}, never trained on",
-    }
-    if args.json:
-        print(json.dumps(report))
-        return 0
-    print(f"{args.model}: {report['heldout_characters']:,} held-out characters ({report['data']})")
-    print(
-        f"  cross-entropy  {nats:.3f} nats/char = {report['heldout_bits_per_char']:.3f} bits/char "
-        f"(perplexity {report['perplexity']:.2f}; uniform: {report['uniform_nats_per_char']:.3f} "
-        "nats/char)"
-    )
-    if unseen:
-        print(
-            "  characters never seen in training, scored as unknown: "
-            f"{report['unseen_characters']!r}"
-        )
-    return 0
+        return 130

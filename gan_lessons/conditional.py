@@ -3,20 +3,35 @@
 # %% ../nbs/08_conditional.ipynb #c005
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 from keras import layers
 
 from .discriminator import discriminator_layers
-from .evaluation import ImageMetrics, frechet_distance, gaussian_statistics
+from gan_lessons.evaluation import (
+    ImageMetrics,
+    frechet_distance,
+    gaussian_statistics,
+    sample_images,
+)
 from .generator import LATENT_DIM, generator_layers
-from .recipes import gan_from_recipe
+from .recipes import RECIPE_OPTIONS, gan_from_recipe, recipe_epochs
+from gan_lessons.runs import (
+    CommandError,
+    ModelKind,
+    Trainer,
+    gan_run,
+    register_kind,
+    register_trainer,
+)
 from .training import GAN
 
 # %% auto #0
 __all__ = ['NUM_CLASSES', 'build_conditional_generator', 'build_conditional_discriminator', 'build_cgan', 'digit_rows',
            'conditional_scores', 'balanced_labels', 'kmeans_clusters', 'cluster_purity', 'ClusterCode',
-           'clustered_generator']
+           'clustered_generator', 'train_cgan', 'run_clusters', 'train_self_conditioned', 'evaluate_conditional']
 
 # %% ../nbs/08_conditional.ipynb #c007
 NUM_CLASSES = 10
@@ -250,3 +265,73 @@ def clustered_generator(conditional_generator: keras.Model, proportions) -> kera
     model = keras.Model(noise, images, name="clustered_generator")
     model.latent_dim = conditional_generator.latent_dim
     return model
+
+# %% ../nbs/08_conditional.ipynb #c08train
+def train_cgan(run) -> None:
+    "`gan-lessons train cgan`: `build_cgan(--recipe)` on the training images and their labels."
+    from gan_lessons.recipes import DCGAN_RECIPES
+
+    images, labels = run.training_images()
+    gan = build_cgan(run.recipe, seed=run.seed)
+    batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
+    gan_run(run, gan, images, labels, batch_size=batch_size, num_classes=NUM_CLASSES)
+
+
+def run_clusters(run, images) -> np.ndarray:
+    "The k-means cluster of each training image, computed once per run (`clusters.json`)."
+    from gan_lessons.checkpoints import write_json_atomically
+    from gan_lessons.data import scale_images
+
+    path = run.out / "clusters.json"
+    if path.is_file():
+        return np.asarray(json.loads(path.read_text(encoding="utf-8"))["assignments"], "int32")
+    if run.clusters > len(images):
+        raise CommandError(f"--clusters {run.clusters} is more than the {len(images)} images")
+    assignments, _ = kmeans_clusters(scale_images(images), run.clusters, seed=run.seed)
+    run.out.mkdir(parents=True, exist_ok=True)
+    record = {"count": run.clusters, "seed": run.seed, "assignments": assignments.tolist()}
+    write_json_atomically(path, record)
+    return assignments
+
+
+def train_self_conditioned(run, images) -> None:
+    "`gan-lessons train dcgan --clusters K`: a cGAN on K clusters, saved as a noise-only model."
+    from gan_lessons.recipes import DCGAN_RECIPES
+
+    clusters = run_clusters(run, images)
+    sizes = run.record["cluster_sizes"] = np.bincount(clusters, minlength=run.clusters).tolist()
+    gan = build_cgan(run.recipe, seed=run.seed, num_classes=run.clusters)
+    sampler = lambda model: clustered_generator(model.sampler, sizes)
+    batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
+    gan_run(run, gan, images, clusters, sampler, batch_size=batch_size)
+
+# %% ../nbs/08_conditional.ipynb #c08reg
+def evaluate_conditional(model, args) -> tuple[dict, list]:
+    "`gan-lessons evaluate` for a conditional generator: lesson 06's report and label accuracy."
+    from gan_lessons.evaluation import image_lines, measure_images
+
+    metrics, images, labels, heldout_labels, report = measure_images(model, args)
+    scores = conditional_scores(metrics, images, labels, heldout_labels, model.num_classes)
+    report.update(
+        label_accuracy=round(scores["label_accuracy"], 4),
+        per_class_fcd=[round(value, 2) for value in scores["per_class_fcd"]],
+    )
+    per_class = "  ".join(f"{k}:{value:.1f}" for k, value in enumerate(report["per_class_fcd"]))
+    lines = image_lines(report)
+    lines[-1:-1] = [
+        f"  label accuracy    {report['label_accuracy']:8.1%}   (samples the classifier assigns "
+        "to the class asked for)",
+        f"  FCD per class     {per_class}",
+    ]
+    return report, lines
+
+
+register_trainer(
+    Trainer("cgan", "conditional-image-generator", train_cgan, recipe_epochs,
+            options=RECIPE_OPTIONS, defaults={"recipe": "fast"},
+            summary="this lesson's conditional DCGAN, on images and their labels")
+)  # fmt: skip
+register_kind(
+    ModelKind("conditional-image-generator", sample_images, evaluate_conditional, options=("n",),
+              defaults={"n": 100})
+)  # fmt: skip

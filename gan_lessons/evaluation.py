@@ -8,9 +8,13 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from .runs import ModelKind, Trainer, register_kind, register_trainer
+
 # %% auto #0
-__all__ = ['FEATURE_LAYER', 'build_classifier', 'classifier_with_features', 'classifier_score', 'gaussian_statistics',
-           'frechet_distance', 'class_fractions', 'ImageMetrics', 'nearest_neighbour_distances']
+__all__ = ['FEATURE_LAYER', 'MAX_GRID', 'build_classifier', 'classifier_with_features', 'classifier_score', 'gaussian_statistics',
+           'frechet_distance', 'class_fractions', 'ImageMetrics', 'nearest_neighbour_distances', 'generate',
+           'sample_images', 'measure_images', 'image_lines', 'evaluate_images', 'heldout_accuracy',
+           'evaluate_classifier', 'train_classifier']
 
 # %% ../nbs/06_evaluation.ipynb #c007
 FEATURE_LAYER = "features"
@@ -150,3 +154,141 @@ def nearest_neighbour_distances(images, reference, batch_size: int = 256) -> np.
         )
         distances.append(tf.sqrt(tf.maximum(tf.reduce_min(squared, axis=1), 0.0)).numpy())
     return np.concatenate(distances)
+
+# %% ../nbs/06_evaluation.ipynb #e06gen
+def generate(generator, count: int, seed: int = 0, batch_size: int = 500):
+    """`count` outputs of `generator` for noise drawn with `seed`, made in batches, and the labels
+    they were asked for (every class in turn, for a conditional generator; None otherwise)."""
+    noise = keras.random.normal((count, generator.latent_dim), seed=seed)
+    num_classes = getattr(generator, "num_classes", None)
+    labels = None if num_classes is None else np.arange(count) % num_classes
+
+    def inputs(start):
+        part = noise[start : start + batch_size]
+        if labels is None:
+            return part
+        return [part, keras.ops.convert_to_tensor(labels[start : start + batch_size], "int32")]
+
+    batches = range(0, count, batch_size)
+    outputs = [generator(inputs(start), training=False).numpy() for start in batches]
+    return np.concatenate(outputs), labels
+
+# %% ../nbs/06_evaluation.ipynb #e06sample
+MAX_GRID = 10_000  # a PNG grid of more images would be tens of thousands of pixels wide
+
+
+def sample_images(model, args) -> str:
+    "`gan-lessons sample` for an image generator: a PNG grid of `--n` samples."
+    from gan_lessons.runs import CommandError, check_out
+    from gan_lessons.viz import save_image_grid
+
+    if args.n > MAX_GRID:
+        raise CommandError(f"--n {args.n:,}: a grid holds at most {MAX_GRID:,} images")
+    check_out(args.out, ".png", "an image model")
+    images, labels = generate(model, args.n, args.seed)
+    columns = None if labels is None else model.num_classes  # a column per class
+    save_image_grid(images, args.out, ncols=columns)
+    return f"wrote {args.n} samples of {args.model} to {args.out}"
+
+
+def measure_images(model, args) -> tuple:
+    "`(metrics, images, labels asked for, held-out labels, report)` of `--n` samples of `model`."
+    from gan_lessons import pretrained
+    from gan_lessons.data import load_mnist, scale_images
+    from gan_lessons.runs import CommandError
+
+    train = load_mnist("train", fallback=False, verbose=False)
+    heldout = load_mnist("heldout", fallback=False, verbose=False)
+    if args.n > len(train.images):
+        raise CommandError(f"--n {args.n} is more than the {len(train.images)} real images")
+    classifier = pretrained.load("mnist-classifier")
+    metrics = ImageMetrics(classifier, scale_images(heldout.images), scale_images(train.images))
+    images, labels = generate(model, args.n, args.seed)
+    scores, floor = metrics.scores(images), metrics.real_floor(args.n)
+    report = {"model": str(args.model), "n_samples": scores["n_samples"]}
+    for name in ("classifier_score", "fcd"):
+        report[name] = round(scores[name], 4)
+        report[f"{name}_real_floor"] = round(floor[name], 4)
+    report.update(
+        fcd_ratio=round(scores["fcd"] / floor["fcd"], 3),
+        class_fractions=scores["class_fractions"],
+        heldout_images=len(heldout.images),
+        data=heldout.note,
+    )
+    return metrics, images, labels, heldout.labels, report
+
+# %% ../nbs/06_evaluation.ipynb #e06eval
+def image_lines(report: dict) -> list[str]:
+    "The report of `measure_images` as lines of a table."
+    fractions = report["class_fractions"]
+    return [
+        f"{report['model']}: {report['n_samples']} samples against "
+        f"{report['heldout_images']} held-out real images",
+        f"  classifier score  {report['classifier_score']:8.2f}   "
+        f"(real vs real: {report['classifier_score_real_floor']:.2f})",
+        f"  FCD               {report['fcd']:8.2f}   (real vs real: "
+        f"{report['fcd_real_floor']:.2f}; ratio {report['fcd_ratio']:.2f})",
+        "  class fractions   " + "  ".join(f"{k}:{share:.1%}" for k, share in enumerate(fractions)),
+        f"  data: {report['data']}",
+    ]
+
+
+def evaluate_images(model, args) -> tuple[dict, list]:
+    "`gan-lessons evaluate` for an image generator: `(report, lines to print)`."
+    report = measure_images(model, args)[-1]
+    return report, image_lines(report)
+
+
+def heldout_accuracy(classifier) -> tuple[float, str]:
+    "The accuracy of `classifier` on the held-out images, and what those images are."
+    from gan_lessons.data import load_mnist, scale_images
+
+    heldout = load_mnist("heldout", fallback=False, verbose=False)
+    logits = classifier.predict(scale_images(heldout.images), batch_size=500, verbose=0)
+    return float((logits.argmax(-1) == heldout.labels).mean()), heldout.note
+
+
+def evaluate_classifier(model, args) -> tuple[dict, list]:
+    "`gan-lessons evaluate` for a classifier: its accuracy on the held-out images."
+    accuracy, data = heldout_accuracy(model)
+    report = {"model": str(args.model), "heldout_accuracy": round(accuracy, 4), "data": data}
+    return report, [f"{args.model}: held-out accuracy {accuracy:.2%} ({data})"]
+
+# %% ../nbs/06_evaluation.ipynb #e06train
+def train_classifier(run) -> None:
+    "`gan-lessons train classifier`: the classifier above, resumably; held-out accuracy recorded."
+    from gan_lessons.checkpoints import ResumableModel, checkpoint_callbacks
+    from gan_lessons.training import EpochSeededImages
+
+    images, labels = run.training_images()
+    if not run.begin():
+        return
+    keras.utils.set_random_seed(run.seed)
+    classifier = ResumableModel(build_classifier())
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    classifier(np.zeros((1, 28, 28, 1), "float32"))  # built, so that a resumed run restores it
+    classifier.optimizer.build(classifier.trainable_variables)
+    batches = EpochSeededImages(images, 128, run.seed, labels, run.record["images_per_epoch"])
+    saving = checkpoint_callbacks(run.out, "classifier.weights.h5", "auto")
+    progress = run.progress(lambda model: model.network)
+    callbacks = [batches.callback, *saving, progress]
+    classifier.fit(
+        batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False
+    )
+    accuracy, data = heldout_accuracy(classifier.network)
+    run.record["heldout_accuracy"] = round(accuracy, 4)
+    run.save_record()
+    print(f"{run.out}: held-out accuracy {accuracy:.2%} ({data})")
+
+
+register_trainer(
+    Trainer("classifier", "classifier", train_classifier, epochs=12, options={"images": None},
+            summary="this lesson's classifier, the measuring instrument")
+)  # fmt: skip
+register_kind(ModelKind("classifier", evaluate=evaluate_classifier))
+register_kind(
+    ModelKind("image-generator", sample_images, evaluate_images, options=("n",), defaults={"n": 64})
+)

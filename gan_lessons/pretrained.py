@@ -11,8 +11,9 @@ from pathlib import Path
 import keras
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'RUN_MODEL_FILE', 'NEWER_KERAS_DEFAULTS', 'PretrainedError', 'assets_dir', 'benchmark_rows', 'available',
-           'model_card', 'load_keras_file', 'model_path', 'load']
+__all__ = ['PRETRAINED', 'RUN_MODEL_FILE', 'NEWER_KERAS_DEFAULTS', 'MODEL_KINDS', 'PretrainedError', 'assets_dir',
+           'benchmark_rows', 'available', 'model_card', 'load_keras_file', 'model_info_path', 'write_model_info',
+           'read_model_info', 'inferred_model_info', 'model_path', 'load']
 
 # %% ../nbs/92_pretrained.ipynb #c004
 PRETRAINED = {
@@ -150,6 +151,8 @@ def load_keras_file(path) -> keras.Model:
     import zipfile
 
     path = Path(path)
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a file that is there
+        raise ValueError(f"{path.name} is not a Keras archive: a .keras file is a zip archive")
     try:
         return keras.models.load_model(path, compile=False)
     except (TypeError, ValueError) as error:
@@ -163,13 +166,14 @@ def load_keras_file(path) -> keras.Model:
     with tempfile.TemporaryDirectory() as folder:
         while True:
             options = _unknown_options(last_error)
+            if not options:  # not an option this Keras lacks: the file's own problem
+                raise last_error
             unknown = [option for option in options if option not in NEWER_KERAS_DEFAULTS]
-            if not options or unknown:
+            if unknown:
                 raise ValueError(
                     f"{path.name} was saved by Keras {saved_by} and uses what Keras "
-                    f"{keras.__version__} "
-                    f"lacks ({', '.join(unknown or ['see below'])}); upgrade Keras: "
-                    f"pip install -U 'keras>=3.8'"
+                    f"{keras.__version__} lacks ({', '.join(unknown)}); upgrade Keras: "
+                    "pip install -U 'keras>=3.8'"
                 ) from last_error
             for option in options:
                 _without_default_option(config, option)
@@ -199,6 +203,58 @@ def load_keras_file(path) -> keras.Model:
             )
             return model
 
+# %% ../nbs/92_pretrained.ipynb #c005n
+MODEL_KINDS = (
+    "image-generator",
+    "conditional-image-generator",
+    "audio-generator",
+    "text-generator",
+    "classifier",
+)
+
+
+def model_info_path(model_path) -> Path:
+    "Where a model's record lives: beside its `.keras` file, with the suffix `.json`."
+    return Path(model_path).with_suffix(".json")
+
+
+def write_model_info(model_path, kind: str, **details) -> Path:
+    "Write the record of the model in `model_path`: its `kind` and contract (`details`), atomically."
+    from gan_lessons.checkpoints import write_json_atomically
+
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(MODEL_KINDS)}, got {kind!r}")
+    return write_json_atomically(model_info_path(model_path), {"kind": kind, **details})
+
+
+def read_model_info(model_path) -> dict | None:
+    "The record beside `model_path`, or None when there is none."
+    path = model_info_path(model_path)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def inferred_model_info(model_path, model) -> dict:
+    """The record of a model saved before records existed, read off its structure: a text model's
+    vocabulary file, a classifier's 10 outputs from images, a generator's noise input."""
+    legacy_vocabulary = Path(model_path).with_name(Path(model_path).stem + ".vocabulary.json")
+    if legacy_vocabulary.is_file():
+        details = json.loads(legacy_vocabulary.read_text(encoding="utf-8"))
+        return {"kind": "text-generator", "vocabulary": details.pop("characters"), **details}
+    if len(model.inputs[0].shape) == 4:
+        return {"kind": "classifier"}
+    info = {"latent_dim": int(model.inputs[0].shape[-1])}
+    if len(model.inputs) == 2:
+        embedding = next(
+            layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)
+        )
+        return {
+            "kind": "conditional-image-generator",
+            "num_classes": int(embedding.input_dim),
+            **info,
+        }
+    kind = "audio-generator" if len(model.outputs[0].shape) == 3 else "image-generator"
+    return {"kind": kind, **info}
+
 # %% ../nbs/92_pretrained.ipynb #c006
 def model_path(name_or_dir) -> Path:
     "The `.keras` file behind a pretrained name, a run directory, or a `.keras` path."
@@ -219,11 +275,9 @@ def model_path(name_or_dir) -> Path:
 
 def load(name_or_dir) -> keras.Model:
     """A model from the package's own files (`available()`), a run directory, or a `.keras` file —
-    no network. Image generators get `latent_dim`, the size of their noise input; conditional ones
-    (inputs `[noise, labels]`) also get `num_classes`. Text models get `vocabulary` and
-    `text_details` from the file beside them."""
+    no network — described by its record (`model_info`): `model.kind`, and for generators
+    `latent_dim` (and `num_classes`, conditional), for text models `vocabulary` and `text_details`."""
     import gan_lessons.conditional  # noqa: F401 (registers ClusterCode, a layer of dcgan-mnist)
-    from gan_lessons.text import read_text_model_info
 
     path = model_path(name_or_dir)
     try:
@@ -232,15 +286,16 @@ def load(name_or_dir) -> keras.Model:
         raise PretrainedError(
             f"could not load {path} as a Keras model (.keras): {error}"
         ) from error
-    text_info = read_text_model_info(path)
-    if text_info is not None:
-        model.vocabulary, model.text_details = text_info
-        return model
-    noise_shape = model.inputs[0].shape
-    if model.name != "mnist_classifier" and len(noise_shape) == 2:
-        model.latent_dim = int(noise_shape[-1])
-        if (
-            len(model.inputs) == 2
-        ):  # [noise, labels]: the label embedding knows how many classes there are
-            model.num_classes = int(model.get_layer("label_embedding").input_dim)
+    info = read_model_info(path) or inferred_model_info(path, model)
+    model.kind = info["kind"]
+    for name in ("latent_dim", "num_classes"):
+        if info.get(name) is not None:
+            setattr(model, name, info[name])
+    if model.kind == "text-generator":
+        from gan_lessons.text import CharVocabulary
+
+        model.vocabulary = CharVocabulary(info["vocabulary"])
+        model.text_details = {
+            key: info[key] for key in ("text", "heldout_fraction", "window") if key in info
+        }
     return model

@@ -7,11 +7,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .runs import Trainer, gan_run, register_trainer
 from .training import GAN, StepOption, with_labels
 
 # %% auto #0
-__all__ = ['DCGAN_RECIPES', 'WeightAverage', 'real_logits_and_r1', 'R1Penalty', 'diff_augment', 'DiffAugment', 'TopK',
-           'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan']
+__all__ = ['DCGAN_RECIPES', 'RECIPE_OPTIONS', 'WeightAverage', 'real_logits_and_r1', 'R1Penalty', 'diff_augment', 'DiffAugment',
+           'TopK', 'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan', 'train_dcgan', 'recipe_epochs']
 
 # %% ../nbs/07_recipes.ipynb #r007
 class WeightAverage(StepOption):
@@ -170,3 +171,27 @@ def build_dcgan(recipe: str = "fast", seed: int = 0, options=()) -> GAN:
     from gan_lessons.generator import build_generator
 
     return gan_from_recipe(recipe, build_generator, build_discriminator, seed=seed, options=options)
+
+# %% ../nbs/07_recipes.ipynb #r025t
+def train_dcgan(run) -> None:
+    "`gan-lessons train dcgan`: `build_dcgan(--recipe)`, or self-conditioned with `--clusters`."
+    images, _ = run.training_images()
+    if run.settings.get("clusters"):
+        from gan_lessons.conditional import train_self_conditioned
+
+        return train_self_conditioned(run, images)
+    gan = build_dcgan(run.recipe, seed=run.seed)
+    gan_run(run, gan, images, batch_size=DCGAN_RECIPES[run.recipe]["batch_size"])
+
+
+def recipe_epochs(settings: dict) -> int:
+    "A run's default length: its recipe's."
+    return DCGAN_RECIPES[settings["recipe"]]["epochs"]
+
+
+RECIPE_OPTIONS = {"images": None, "recipe": tuple(DCGAN_RECIPES)}
+register_trainer(
+    Trainer("dcgan", "image-generator", train_dcgan, recipe_epochs,
+            options={**RECIPE_OPTIONS, "clusters": None}, defaults={"recipe": "fast"},
+            summary="the DCGAN of lessons 02–05, trained with a recipe of this lesson")
+)  # fmt: skip

@@ -12,13 +12,15 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .data import DataError
+from .data import TEXT_FILES, DataError
+from .runs import ModelKind, Trainer, register_kind, register_trainer
 
 # %% auto #0
-__all__ = ['UNKNOWN', 'CharVocabulary', 'split_text', 'char_windows', 'build_char_lstm', 'compile_char_model',
-           'heldout_nats_per_char', 'bits_per_char', 'ngram_nats_per_char', 'fit_char_model', 'sample_from_logits',
-           'CharGenerator', 'temperature_explorer', 'temperature_table', 'vocabulary_path', 'write_text_model_info',
-           'read_text_model_info']
+__all__ = ['UNKNOWN', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'TEXT_BATCH_SIZE', 'CharVocabulary', 'split_text', 'window_chunks',
+           'split_chunk', 'char_windows', 'build_char_lstm', 'compile_char_model', 'heldout_nats_per_char',
+           'bits_per_char', 'ngram_nats_per_char', 'fit_char_model', 'sample_from_logits', 'CharGenerator',
+           'temperature_explorer', 'temperature_table', 'write_text_model_info', 'train_char_lstm', 'sample_text',
+           'evaluate_text']
 
 # %% ../nbs/11_text.ipynb #t007
 UNKNOWN = "\ufffd"  # what id 0 decodes to: a character the training text never contained
@@ -110,18 +112,10 @@ def split_text(text: str, heldout_fraction: float = 0.1) -> tuple[str, str]:
     return text[:cut], text[cut:]
 
 
-def char_windows(
-    ids,
-    window: int = 100,
-    batch_size: int = 64,
-    stride: int | None = None,
-    shuffle: bool = True,
-    seed: int = 0,
-    drop_remainder: bool = False,
-) -> tf.data.Dataset:
-    """Batches of `(inputs, targets)`, each `(batch, window)` int32, with `targets` = `inputs`
-    shifted by one character. Windows start every `stride` characters (default: `window`, so each
-    character is a target once per epoch); `shuffle` reorders them every epoch."""
+def window_chunks(ids, window: int = 100, stride: int | None = None) -> np.ndarray:
+    """`(chunks, window + 1)` int32: `window + 1` consecutive ids starting every `stride` ids
+    (default: `window`, so each id is a target once); the input is a chunk's first `window`, the
+    target its last `window`."""
     ids = np.asarray(ids, dtype=np.int32)
     if window < 1:
         raise ValueError(f"window must be ≥ 1, got {window}")
@@ -130,18 +124,27 @@ def char_windows(
             f"the text has {len(ids)} characters, fewer than one window needs ({window} inputs + "
             "1 target)"
         )
-    stride = stride or window
-    starts = np.arange(0, len(ids) - window, stride)
-    positions = starts[:, None] + np.arange(
-        window + 1
-    )  # (windows, window + 1): gathered once, sliced in the map
-    dataset = tf.data.Dataset.from_tensor_slices(ids[positions])
+    starts = np.arange(0, len(ids) - window, stride or window)
+    return ids[starts[:, None] + np.arange(window + 1)]
+
+
+def split_chunk(chunk):
+    "`(inputs, targets)` of a chunk (or a batch of chunks): the target is the input shifted by one."
+    return chunk[..., :-1], chunk[..., 1:]
+
+
+def char_windows(
+    ids, window: int = 100, batch_size: int = 64, stride: int | None = None,
+    shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
+) -> tf.data.Dataset:  # fmt: skip
+    """Batches of `(inputs, targets)`, each `(batch, window)` int32, from `window_chunks`;
+    `shuffle` reorders the windows every epoch."""
+    chunks = window_chunks(ids, window, stride)
+    dataset = tf.data.Dataset.from_tensor_slices(chunks)
     if shuffle:
-        dataset = dataset.shuffle(len(starts), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(len(chunks), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    return dataset.map(
-        lambda chunk: (chunk[:, :-1], chunk[:, 1:]), num_parallel_calls=tf.data.AUTOTUNE
-    ).prefetch(2)
+    return dataset.map(split_chunk, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
 
 # %% ../nbs/11_text.ipynb #t016
 def build_char_lstm(
@@ -235,45 +238,35 @@ def ngram_nats_per_char(
 
 # %% ../nbs/11_text.ipynb #t025
 def fit_char_model(
-    model: keras.Model,
-    train_ids,
-    heldout_ids,
-    epochs: int,
-    out_dir,
-    window: int = 100,
-    batch_size: int = 32,
-    seed: int = 0,
-    callbacks: list | None = None,
+    model: keras.Model, train_ids, heldout_ids, epochs: int, out_dir, window: int = 100,
+    batch_size: int = 32, seed: int = 0, callbacks: list | None = None,
     verbose: int | str = "auto",
-):
-    """`fit()` on windows of `train_ids`, with the held-out windows as validation data, a progress
-    bar and all-or-nothing checkpoints in `out_dir`: rerunning the same call after an interruption
-    resumes after the last completed epoch."""
-    from gan_lessons.checkpoints import checkpoint_callbacks, keras_verbosity
-    from gan_lessons.setup import max_steps
+):  # fmt: skip
+    """Train the compiled `model` on windows of `train_ids`, with the held-out windows as
+    validation data and all-or-nothing checkpoints in `out_dir`: rerunning the same call after an
+    interruption resumes after the last completed epoch, to the same weights."""
+    from gan_lessons.checkpoints import (
+        EpochSeededBatches,
+        ResumableModel,
+        checkpoint_callbacks,
+        keras_verbosity,
+    )
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    train = char_windows(train_ids, window, batch_size, shuffle=True, seed=seed)
-    if max_steps() is not None:  # a dry run (GAN_LESSONS_MAX_STEPS)
-        train = train.take(max_steps())
+    chunks = window_chunks(train_ids, window)
+    train = EpochSeededBatches(chunks, batch_size, seed, transform=split_chunk, capped=True)
     validation = char_windows(heldout_ids, window, 256, shuffle=False)
-    if not model.optimizer.built:
-        model.optimizer.build(
-            model.trainable_variables
-        )  # so that a resumed run restores the optimizer state too
-    all_callbacks = [
-        *checkpoint_callbacks(out_dir, "model.weights.h5", verbose),
-        *(callbacks or []),
-    ]
-    return model.fit(
-        train,
-        validation_data=validation,
-        epochs=epochs,
-        callbacks=all_callbacks,
+    trainer = ResumableModel(model)
+    trainer.compile(optimizer=model.optimizer, loss=model.loss, jit_compile=model.jit_compile)
+    trainer(chunks[:1, :-1])  # built, and its optimizer, so that a resumed run restores both
+    trainer.optimizer.build(trainer.trainable_variables)
+    return trainer.fit(
+        train.dataset, validation_data=validation, epochs=epochs, shuffle=False,
+        callbacks=[train.callback, *checkpoint_callbacks(out_dir, "model.weights.h5", verbose),
+                   *(callbacks or [])],
         verbose=keras_verbosity(verbose),
-        shuffle=False,
-    )  # the windows are shuffled by the dataset itself
+    )  # fmt: skip
 
 # %% ../nbs/11_text.ipynb #t030
 def sample_from_logits(
@@ -443,29 +436,112 @@ def temperature_table(
     return HTML(f"<table><tr><th>temperature</th><th>sample (seed {seed})</th></tr>{rows}</table>")
 
 # %% ../nbs/11_text.ipynb #t042
-def vocabulary_path(model_path) -> Path:
-    "Where a text model's vocabulary and corpus details live: beside its `.keras` file."
-    model_path = Path(model_path)
-    return model_path.with_name(model_path.stem + ".vocabulary.json")
-
-
 def write_text_model_info(model_path, vocabulary: CharVocabulary, **details) -> Path:
-    """Write the sidecar a text model needs to be used (its vocabulary) and evaluated again
+    """Write the record a text model needs to be used (its vocabulary) and measured again
     (`details`: e.g. the corpus name, held-out fraction and window), atomically."""
-    from gan_lessons.checkpoints import write_text_atomically
+    from gan_lessons.pretrained import write_model_info
 
-    path = vocabulary_path(model_path)
-    write_text_atomically(
-        path, json.dumps({"characters": vocabulary.characters, **details}, indent=1) + "\n"
+    return write_model_info(
+        model_path, "text-generator", vocabulary=vocabulary.characters, **details
     )
-    return path
+
+# %% ../nbs/11_text.ipynb #t043t
+TEXT_HELDOUT_FRACTION, TEXT_WINDOW, TEXT_BATCH_SIZE = 0.1, 100, 32
 
 
-def read_text_model_info(model_path) -> tuple[CharVocabulary, dict] | None:
-    """`(vocabulary, details)` from the sidecar of `model_path`, or None when it has none (not a
-    text model)."""
-    path = vocabulary_path(model_path)
-    if not path.is_file():
-        return None
-    details = json.loads(path.read_text(encoding="utf-8"))
-    return CharVocabulary(details.pop("characters")), details
+def train_char_lstm(run) -> None:
+    "`gan-lessons train char-lstm`: this lesson's model on `--text`, resumably."
+    from gan_lessons.data import load_text
+
+    train_text, heldout_text = split_text(load_text(run.text, verbose=False), TEXT_HELDOUT_FRACTION)
+    # the vocabulary of the whole training part: a shortened run keeps the shipped model's ids
+    vocabulary = CharVocabulary.from_text(train_text)
+    train_ids = vocabulary.encode(train_text)[: run.settings.get("characters")]
+    heldout_ids = vocabulary.encode(heldout_text, unseen="replace")
+    if not run.begin():
+        return
+    held_out = f"the last {TEXT_HELDOUT_FRACTION:.0%} held out"
+    run.record.update(
+        data=f"{run.text}: the first {1 - TEXT_HELDOUT_FRACTION:.0%} for training, {held_out}",
+        training_characters=len(train_ids), heldout_characters=len(heldout_ids),
+        window=TEXT_WINDOW, batch_size=TEXT_BATCH_SIZE,
+    )  # fmt: skip
+    details = dict(vocabulary=vocabulary.characters, text=run.text, window=TEXT_WINDOW,
+                   heldout_fraction=TEXT_HELDOUT_FRACTION)  # fmt: skip
+    keras.utils.set_random_seed(run.seed)
+    model = compile_char_model(build_char_lstm(len(vocabulary)))
+    progress = run.progress(lambda trainer: trainer.network, **details)
+    fit_char_model(model, train_ids, heldout_ids, run.epochs, run.out, TEXT_WINDOW,
+                   TEXT_BATCH_SIZE, run.seed, callbacks=[progress])  # fmt: skip
+    nats = heldout_nats_per_char(model, heldout_ids, context=TEXT_WINDOW)
+    run.record.update(
+        heldout_nats_per_char=round(nats, 4), heldout_bits_per_char=round(nats / math.log(2), 4)
+    )
+    run.save_record()
+    print(f"{run.out}: held-out {nats:.3f} nats per character ({bits_per_char(nats):.3f} bits)")
+
+# %% ../nbs/11_text.ipynb #t043s
+def sample_text(model, args) -> str:
+    "`gan-lessons sample` for a text model: a continuation of `--prompt`, printed or in `--out`."
+    from gan_lessons.checkpoints import write_text_atomically
+    from gan_lessons.runs import CommandError, check_out
+
+    check_out(args.out, ".txt", "a text model", required=False)
+    unseen = model.vocabulary.unseen(args.prompt)
+    if unseen and args.unseen == "error":
+        raise CommandError(
+            f"--prompt holds {len(unseen)} character(s) {args.model} never saw: "
+            f"{''.join(unseen)!r}; pass --unseen replace to read them as unknown"
+        )
+    generator = CharGenerator(model, model.vocabulary, window=model.text_details["window"])
+    try:  # an empty prompt, a top-k beyond the vocabulary: said in one line
+        text = generator.generate(args.prompt, args.length, args.temperature, args.top_k,
+                                  seed=args.seed, unseen=args.unseen)  # fmt: skip
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if args.out is None:
+        return text
+    write_text_atomically(args.out, text)
+    return f"wrote {len(text) - len(args.prompt)} characters of {args.model} to {args.out}"
+
+# %% ../nbs/11_text.ipynb #t043e
+def evaluate_text(model, args) -> tuple[dict, list]:
+    "`gan-lessons evaluate` for a text model: nats per character on its corpus's held-out tail."
+    from gan_lessons.data import load_text
+
+    details = model.text_details
+    corpus = load_text(details["text"], verbose=False)
+    _, heldout = split_text(corpus, details["heldout_fraction"])
+    unseen = model.vocabulary.unseen(heldout)  # scored as the unknown id, never predicted
+    ids = model.vocabulary.encode(heldout, unseen="replace")
+    nats = heldout_nats_per_char(model, ids, details["window"])
+    uniform = math.log(len(model.vocabulary))
+    report = {
+        "model": str(args.model), "heldout_nats_per_char": round(nats, 4),
+        "heldout_bits_per_char": round(bits_per_char(nats), 4),
+        "perplexity": round(math.exp(nats), 3), "uniform_nats_per_char": round(uniform, 4),
+        "heldout_characters": len(heldout), "unseen_characters": "".join(unseen),
+        "context": details["window"],
+        "data": f"{details['text']}: the last {details['heldout_fraction']:.0%}, never trained on",
+    }  # fmt: skip
+    lines = [
+        f"{args.model}: {len(heldout):,} held-out characters ({report['data']})",
+        f"  cross-entropy  {nats:.3f} nats/char = {bits_per_char(nats):.3f} bits/char "
+        f"(perplexity {math.exp(nats):.2f}; uniform: {uniform:.3f} nats/char)",
+    ]
+    if unseen:
+        lines.append(f"  characters never seen in training, scored as unknown: {''.join(unseen)!r}")
+    return report, lines
+
+
+register_trainer(
+    Trainer("char-lstm", "text-generator", train_char_lstm, epochs=30,
+            options={"text": tuple(TEXT_FILES), "characters": None},
+            defaults={"text": "frankenstein"},
+            summary="this lesson's character-level LSTM")
+)  # fmt: skip
+register_kind(
+    ModelKind("text-generator", sample_text, evaluate_text,
+              options=("prompt", "length", "temperature", "top_k", "unseen"),
+              defaults=dict(prompt="The ", length=500, temperature=0.8, unseen="error"))
+)  # fmt: skip

@@ -10,13 +10,13 @@ import numpy as np
 import tensorflow as tf
 
 from gan_lessons.checkpoints import (
+    EpochSeededBatches,
     KeepsRandomState,
     NonFiniteLossError,
     checkpoint_callbacks,
     keras_verbosity,
 )
 from .losses import discriminator_loss, generator_loss
-from .setup import max_steps
 
 # %% auto #0
 __all__ = ['train_step', 'noise_size', 'make_train_step', 'with_labels', 'StepOption', 'check_options', 'TwoTapeStep', 'GAN',
@@ -248,35 +248,25 @@ class GAN(TwoTapeStep, KeepsRandomState, keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 # %% ../nbs/05_training.ipynb #c019
-class _FollowEpoch(keras.callbacks.Callback):
-    def __init__(self, epoch_variable):
-        super().__init__()
-        self.epoch_variable = epoch_variable
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_variable.assign(epoch)
-
-
-class EpochSeededImages:
+class EpochSeededImages(EpochSeededBatches):
     """Batches in [-1, 1] — or `(images, labels)` batches when `labels` are given — whose order
     depends only on `(seed, epoch)`; pass `.dataset` and `.callback` to `fit()`. With
     `images_per_epoch`, an epoch is that many images, drawn from fresh shuffles of all of them,
     whatever their number (in a dry run, at most `$GAN_LESSONS_MAX_STEPS` batches)."""
 
     def __init__(
-        self,
-        images,
-        batch_size: int = 64,
-        seed: int = 0,
-        labels=None,
+        self, images, batch_size: int = 64, seed: int = 0, labels=None,
         images_per_epoch: int | None = None,
-    ):
+    ):  # fmt: skip
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim not in (3, 4) or len(images) == 0:
             raise ValueError(
                 f"expected a non-empty uint8 array (n, h, w[, c]), got {images.dtype} "
                 f"{images.shape}"
             )
+        images = images[..., None] if images.ndim == 3 else images
+        scale = lambda batch: (tf.cast(batch, tf.float32) - 127.5) / 127.5
+        arrays, transform = (images,), scale
         if labels is not None:
             labels = np.asarray(labels)
             if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
@@ -284,50 +274,10 @@ class EpochSeededImages:
                     f"expected one integer label per image, shape ({len(images)},); "
                     f"got {labels.dtype} {labels.shape}"
                 )
-        if batch_size < 1 or (images_per_epoch is not None and images_per_epoch < 1):
-            raise ValueError(
-                f"batch_size and images_per_epoch must be positive, got {batch_size} and "
-                f"{images_per_epoch}"
-            )
-        images = images[..., None] if images.ndim == 3 else images
-        self.count, self.batch_size, self.seed = len(images), batch_size, seed
-        self.images_per_epoch = images_per_epoch or self.count
-        self.steps_per_epoch = math.ceil(self.images_per_epoch / batch_size)
-        if (
-            images_per_epoch is not None and max_steps() is not None
-        ):  # a training budget, in a dry run
-            self.steps_per_epoch = min(self.steps_per_epoch, max_steps())
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
-        stored = tf.constant(images)
-        shuffles = math.ceil(
-            self.images_per_epoch / self.count
-        )  # whole shuffles of the images one epoch needs
-
-        def epoch_order(_):
-            orders = [
-                tf.random.experimental.stateless_shuffle(
-                    tf.range(self.count),
-                    tf.stack(
-                        [tf.constant(seed + 1_000_003 * part, tf.int64), self.epoch.read_value()]
-                    ),
-                )
-                for part in range(shuffles)
-            ]  # part 0 alone when an epoch is every image once
-            return tf.data.Dataset.from_tensor_slices(tf.concat(orders, 0)[: self.images_per_epoch])
-
-        batches = tf.data.Dataset.from_tensors(0).flat_map(epoch_order).batch(batch_size)
-        batches = batches.take(self.steps_per_epoch)
-        batches = batches.apply(tf.data.experimental.assert_cardinality(self.steps_per_epoch))
-        scale = lambda index: (tf.cast(tf.gather(stored, index), tf.float32) - 127.5) / 127.5
-        if labels is not None:
-            stored_labels = tf.constant(labels.astype(np.int32))
-            to_batch = lambda index: (scale(index), tf.gather(stored_labels, index))
-        else:
-            to_batch = scale
-        self.dataset = batches.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-            tf.data.AUTOTUNE
-        )
-        self.callback = _FollowEpoch(self.epoch)
+            arrays = (images, labels.astype(np.int32))
+            transform = lambda batch, batch_labels: (scale(batch), batch_labels)
+        super().__init__(arrays, batch_size, seed, images_per_epoch, transform=transform)
+        self.images_per_epoch = self.per_epoch
 
 # %% ../nbs/05_training.ipynb #c023
 def fit_gan(

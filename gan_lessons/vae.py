@@ -8,11 +8,14 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from .checkpoints import KeepsRandomState
+from .runs import Trainer, register_trainer
+
 VAE_LATENT_DIM = 16  # small enough to traverse, large enough for MNIST's variety
 
 # %% auto #0
 __all__ = ['VAE_LATENT_DIM', 'build_encoder', 'build_decoder', 'reparameterize', 'kl_to_standard_normal', 'reconstruction_nats',
-           'VAE', 'build_vae', 'heldout_elbo', 'sharpness', 'latent_grid']
+           'VAE', 'build_vae', 'heldout_elbo', 'sharpness', 'latent_grid', 'train_vae']
 
 # %% ../nbs/13_vae.ipynb #v007
 def build_encoder(
@@ -72,21 +75,18 @@ def reconstruction_nats(images, logits):
     return keras.ops.sum(keras.ops.reshape(per_pixel, (keras.ops.shape(per_pixel)[0], -1)), axis=-1)
 
 # %% ../nbs/13_vae.ipynb #v014
-class VAE(keras.Model):
+class VAE(KeepsRandomState, keras.Model):
     """Encoder and decoder trained together on the negative ELBO = reconstruction + `beta` · KL, per
     image, in nats. `fit()` reports `loss`, `reconstruction` and `kl` (and `val_…` on validation
     data)."""
 
-    def __init__(
-        self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, seed: int = 0, **kwargs
-    ):
+    def __init__(self, encoder, decoder, beta: float = 1.0, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder, self.beta = encoder, decoder, beta
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self.noise_seed = keras.random.SeedGenerator(seed)
-        self.trackers = {
-            name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction", "kl")
-        }
+        names = ("loss", "reconstruction", "kl")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     @property
     def metrics(self):
@@ -99,9 +99,8 @@ class VAE(keras.Model):
 
     def losses_of(self, images, training=False) -> dict:
         mean, log_variance = self.encoder(images, training=training)
-        logits = self.decoder(
-            reparameterize(mean, log_variance, self.noise_seed), training=training
-        )
+        z = reparameterize(mean, log_variance, self.noise_seed)
+        logits = self.decoder(z, training=training)
         reconstruction = keras.ops.mean(reconstruction_nats(images, logits))
         kl = keras.ops.mean(kl_to_standard_normal(mean, log_variance))
         return {"loss": reconstruction + self.beta * kl, "reconstruction": reconstruction, "kl": kl}
@@ -121,20 +120,19 @@ class VAE(keras.Model):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    def sampler(self) -> keras.Model:
-        """The decoder as an image generator: latent `(n, latent_dim)` → the Bernoulli means,
-        rescaled to [-1, 1] (the course's image contract)."""
-        latent = keras.Input((self.latent_dim,), name="latent")
-        probabilities = layers.Activation("sigmoid", name="pixel_means")(self.decoder(latent))
-        sampler = keras.Model(
-            latent,
-            layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(probabilities),
-            name="vae_decoder",
-        )
-        sampler.latent_dim = (
-            self.latent_dim
-        )  # as `pretrained.load` gives it to every image generator
-        return sampler
+# %% ../nbs/13_vae.ipynb #v014b
+def _sampler(self) -> keras.Model:
+    """The decoder as an image generator: latent `(n, latent_dim)` → the Bernoulli means, rescaled
+    to [-1, 1] (the course's image contract)."""
+    latent = keras.Input((self.latent_dim,), name="latent")
+    probabilities = layers.Activation("sigmoid", name="pixel_means")(self.decoder(latent))
+    images = layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(probabilities)
+    sampler = keras.Model(latent, images, name="vae_decoder")
+    sampler.latent_dim = self.latent_dim  # as `pretrained.load` gives every image generator
+    return sampler
+
+
+VAE.sampler = _sampler
 
 
 def build_vae(
@@ -142,9 +140,7 @@ def build_vae(
 ) -> VAE:
     "A compiled convolutional VAE for MNIST."
     vae = VAE(build_encoder(latent_dim), build_decoder(latent_dim), beta=beta, seed=seed)
-    vae(
-        keras.ops.zeros((1, 28, 28, 1))
-    )  # built, so that checkpoints (BackupAndRestore) can hold its weights
+    vae(keras.ops.zeros((1, 28, 28, 1)))  # built, so that checkpoints can hold its weights
     vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return vae
 
@@ -155,10 +151,8 @@ def heldout_elbo(vae: VAE, images, samples: int = 1, batch_size: int = 500) -> d
     totals = {"reconstruction": 0.0, "kl": 0.0}
     for _ in range(samples):
         for start in range(0, len(images), batch_size):
-            batch = keras.ops.convert_to_tensor(
-                np.asarray(images[start : start + batch_size], np.float32)
-            )
-            values = vae.losses_of(batch)
+            batch = keras.ops.convert_to_tensor(np.asarray(images[start : start + batch_size]))
+            values = vae.losses_of(keras.ops.cast(batch, "float32"))
             for name in totals:
                 totals[name] += float(values[name]) * len(batch)
     reconstruction, kl = (
@@ -190,3 +184,35 @@ def latent_grid(decoder: keras.Model, dims=(0, 1), steps: int = 9, extent: float
     latents[:, dims[0]] = np.repeat(values, steps)
     latents[:, dims[1]] = np.tile(values, steps)
     return decoder(latents, training=False).numpy()
+
+# %% ../nbs/13_vae.ipynb #v027t
+def train_vae(run) -> None:
+    "`gan-lessons train vae`: this lesson's VAE, resumably; held-out ELBO in the record."
+    from gan_lessons.checkpoints import checkpoint_callbacks
+    from gan_lessons.data import load_mnist, scale_images
+    from gan_lessons.training import EpochSeededImages
+
+    images, _ = run.training_images()
+    if not run.begin():
+        return
+    run.record["batch_size"] = 128
+    vae = build_vae(seed=run.seed)
+    vae.optimizer.build(vae.trainable_variables)  # so that a resumed run restores its state
+    batches = EpochSeededImages(
+        images, 128, run.seed, images_per_epoch=run.record["images_per_epoch"]
+    )
+    saving = checkpoint_callbacks(run.out, "vae.weights.h5", "auto")
+    progress = run.progress(lambda model: model.sampler(), latent_dim=vae.latent_dim)
+    vae.fit(batches.dataset, epochs=run.epochs, callbacks=[batches.callback, *saving, progress],
+            verbose=0, shuffle=False)  # fmt: skip
+    heldout = scale_images(load_mnist("heldout", fallback=False, verbose=False).images)
+    elbo = heldout_elbo(vae, heldout, samples=4)
+    run.record.update({f"heldout_{name}": round(value, 2) for name, value in elbo.items()})
+    run.save_record()
+    print(f"{run.out}: held-out ELBO {elbo['elbo']:.1f} nats per image ({len(heldout)} images)")
+
+
+register_trainer(
+    Trainer("vae", "image-generator", train_vae, epochs=60, options={"images": None},
+            summary="this lesson's VAE; its model is the decoder's pixel means")
+)  # fmt: skip

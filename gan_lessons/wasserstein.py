@@ -10,13 +10,20 @@ import numpy as np
 import tensorflow as tf
 
 from .losses import wasserstein_critic_loss, wasserstein_generator_loss
-from .recipes import DCGAN_RECIPES, WeightAverage, check_recipe
+from gan_lessons.recipes import (
+    DCGAN_RECIPES,
+    RECIPE_OPTIONS,
+    WeightAverage,
+    check_recipe,
+    recipe_epochs,
+)
+from .runs import Trainer, gan_run, register_trainer
 from .setup import max_steps
 from .training import GAN, with_labels
 
 # %% auto #0
 __all__ = ['WGAN_VARIANTS', 'gradient_penalty', 'clip_weights', 'wasserstein_train_step', 'WassersteinGAN', 'build_wgan',
-           'batch_size_for', 'TrainingClock', 'train_on_clock']
+           'batch_size_for', 'variant_trainer', 'TrainingClock', 'train_on_clock']
 
 # %% ../nbs/09_wasserstein.ipynb #c007
 def gradient_penalty(
@@ -203,6 +210,25 @@ def batch_size_for(gan: GAN, images_per_update: int = 64) -> int:
     """The `fit()` batch size that gives each critic (or discriminator) update `images_per_update`
     real images."""
     return images_per_update * getattr(gan, "critic_steps", 1)
+
+# %% ../nbs/09_wasserstein.ipynb #c09reg
+def variant_trainer(variant: str):
+    "The `gan-lessons train VARIANT` function of a variant of this lesson."
+
+    def train(run) -> None:
+        images, _ = run.training_images()
+        gan = build_wgan(variant, run.recipe, seed=run.seed)
+        gan_run(run, gan, images, batch_size=DCGAN_RECIPES[run.recipe]["batch_size"])
+
+    return train
+
+
+for _variant in (*WGAN_VARIANTS, "sngan"):
+    register_trainer(
+        Trainer(_variant, "image-generator", variant_trainer(_variant), recipe_epochs,
+                options=RECIPE_OPTIONS, defaults={"recipe": "fast"},
+                summary=f"this lesson's {_variant}, with the networks of a lesson-07 recipe")
+    )  # fmt: skip
 
 # %% ../nbs/09_wasserstein.ipynb #c019
 class TrainingClock(keras.callbacks.Callback):
