@@ -196,6 +196,7 @@ def train_vae(run) -> None:
     if not run.begin():
         return
     run.record["batch_size"] = 128
+    keras.utils.set_random_seed(run.seed)  # the initial weights depend on the seed only
     vae = build_vae(seed=run.seed)
     vae.optimizer.build(vae.trainable_variables)  # so that a resumed run restores its state
     batches = EpochSeededImages(

@@ -250,7 +250,10 @@ def test_cli_evaluates_and_samples_a_text_model(with_data, run_cli, tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["sample", "char-lstm-frankenstein", "--prompt", "Ωmega"], "never seen in training: 'Ω'"),
+        (
+            ["sample", "char-lstm-frankenstein", "--prompt", "Ωmega"],
+            "never saw: 'Ω'; pass --unseen replace",
+        ),
         (["sample", "char-lstm-frankenstein", "--prompt", ""], "prompt is empty"),
         (["sample", "char-lstm-frankenstein", "--out", "x.png"], "must name a .txt file"),
         (["sample", "char-lstm-frankenstein", "--top-k", "500"], "top_k must be between 1 and"),
@@ -262,19 +265,19 @@ def test_cli_evaluates_and_samples_a_text_model(with_data, run_cli, tmp_path):
             ["sample", "char-lstm-frankenstein", "--temperature", "nan"],
             "expected a number ≥ 0, got nan",
         ),
-        (["train", "char-lstm", "--out", "run", "--text", "moby"], "invalid choice: 'moby'"),
+        (["train", "char-lstm", "--out", "run", "--text", "moby"], "--text moby: expected one of"),
         (
             ["sample", "dcgan-mnist", "--out", "x.png", "--prompt", "It"],
-            "--prompt apply to text models",
+            "--prompt does not apply to dcgan-mnist",
         ),
         (["sample", "dcgan-mnist"], "--out is required for an image model"),
         (
             ["train", "char-lstm", "--out", "run", "--images", "100"],
-            "--images applies to image models",
+            "--images does not apply to char-lstm",
         ),
         (
             ["train", "dcgan", "--out", "run", "--characters", "100"],
-            "--characters applies to text models",
+            "--characters does not apply to dcgan",
         ),
     ],
 )

@@ -55,8 +55,9 @@ def contract(name: str, info: dict) -> str:
     if kind == "text-generator":
         return (
             f"character ids `(n, steps)` → next-character logits `(n, steps, "
-            f"{len(info['vocabulary']) + 1})`. `{load}` attaches `.vocabulary` (a `CharVocabulary`; "
-            "id 0 = a character never seen in training) and `.text_details` (corpus, held-out "
+            f"{len(info['vocabulary']) + 1})`. `{load}` attaches `.vocabulary` (a "
+            "`CharVocabulary`; id 0 = a character never seen in training) and `.text_details` "
+            "(corpus, held-out "
             f"fraction, window), read from `{name}.json`. Generate with "
             f"`gan-lessons sample {name} --prompt ... --length ... --temperature ...`."
         )
