@@ -219,7 +219,7 @@ def model_info_path(model_path) -> Path:
 
 
 def write_model_info(model_path, kind: str, **details) -> Path:
-    "Write the record of the model in `model_path`: its `kind` and contract (`details`), atomically."
+    "The record of the model in `model_path`: its `kind` and contract (`details`), atomically."
     from gan_lessons.checkpoints import write_json_atomically
 
     if kind not in MODEL_KINDS:
@@ -276,7 +276,8 @@ def model_path(name_or_dir) -> Path:
 def load(name_or_dir) -> keras.Model:
     """A model from the package's own files (`available()`), a run directory, or a `.keras` file —
     no network — described by its record (`model_info`): `model.kind`, and for generators
-    `latent_dim` (and `num_classes`, conditional), for text models `vocabulary` and `text_details`."""
+    `latent_dim` (and `num_classes`, conditional), for text models `vocabulary` and
+    `text_details`."""
     import gan_lessons.conditional  # noqa: F401 (registers ClusterCode, a layer of dcgan-mnist)
 
     path = model_path(name_or_dir)

@@ -19,8 +19,7 @@ from .runs import ModelKind, Trainer, register_kind, register_trainer
 __all__ = ['UNKNOWN', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'TEXT_BATCH_SIZE', 'CharVocabulary', 'split_text', 'window_chunks',
            'split_chunk', 'char_windows', 'build_char_lstm', 'compile_char_model', 'heldout_nats_per_char',
            'bits_per_char', 'ngram_nats_per_char', 'fit_char_model', 'sample_from_logits', 'CharGenerator',
-           'temperature_explorer', 'temperature_table', 'write_text_model_info', 'train_char_lstm', 'sample_text',
-           'evaluate_text']
+           'write_text_model_info', 'train_char_lstm', 'sample_text', 'evaluate_text']
 
 # %% ../nbs/11_text.ipynb #t007
 UNKNOWN = "\ufffd"  # what id 0 decodes to: a character the training text never contained
@@ -376,64 +375,6 @@ class CharGenerator:
                 logits = self._window_logits(np.array([ids[-self.window :]], dtype=np.int32))
             ids.append(int(sample_from_logits(logits.numpy(), temperature, top_k, rng)[0]))
         return self.vocabulary.decode(ids)
-
-# %% ../nbs/11_text.ipynb #x38fb2e2
-def temperature_explorer(
-    generator: CharGenerator, prompt: str = "I beheld the wretch", length: int = 200
-):
-    """A widget: prompt, temperature, top-k (0 = all characters) and seed above the text
-    `generator.generate` makes of them."""
-    from gan_lessons.viz import explorer_widget, require_widgets
-
-    widgets = require_widgets()
-    # continuous_update=False: generate once the slider is let go, not for every pixel it moves
-    controls = dict(
-        prompt=widgets.Text(prompt, description="prompt", continuous_update=False),
-        temperature=widgets.FloatSlider(
-            1.0, min=0.0, max=2.0, step=0.05, description="temperature", continuous_update=False
-        ),
-        top_k=widgets.IntSlider(
-            0,
-            min=0,
-            max=len(generator.vocabulary) - 1,
-            description="top-k",
-            continuous_update=False,
-        ),
-        seed=widgets.IntText(0, description="seed"),
-    )
-    return explorer_widget(
-        lambda prompt, temperature, top_k, seed: generator.generate(
-            prompt or "\n", length, temperature, top_k or None, seed=seed, unseen="replace"
-        ),
-        controls,
-        output="text",
-    )
-
-
-def temperature_table(
-    generator: CharGenerator,
-    prompt: str = "I beheld the wretch",
-    length: int = 150,
-    temperatures=(0.0, 0.5, 0.8, 1.0, 1.5),
-    seed: int = 0,
-):
-    """The static version of `temperature_explorer`: one sample per temperature (same prompt, same
-    seed) as an HTML table."""
-    import html
-
-    from IPython.display import HTML
-
-    def sample(temperature):
-        return html.escape(
-            generator.generate(prompt, length, temperature, seed=seed, unseen="replace")
-        )
-
-    rows = "".join(
-        f"<tr><td>{temperature:g}</td><td><pre style='white-space: pre-wrap; margin: 0'>"
-        f"{sample(temperature)}</pre></td></tr>"
-        for temperature in temperatures
-    )
-    return HTML(f"<table><tr><th>temperature</th><th>sample (seed {seed})</th></tr>{rows}</table>")
 
 # %% ../nbs/11_text.ipynb #t042
 def write_text_model_info(model_path, vocabulary: CharVocabulary, **details) -> Path:

@@ -19,8 +19,8 @@ from gan_lessons.checkpoints import (
 from .losses import discriminator_loss, generator_loss
 
 # %% auto #0
-__all__ = ['train_step', 'noise_size', 'make_train_step', 'with_labels', 'StepOption', 'check_options', 'TwoTapeStep', 'GAN',
-           'EpochSeededImages', 'fit_gan']
+__all__ = ['train_step', 'noise_size', 'make_train_step', 'with_labels', 'StepOption', 'check_options', 'OptionHooks',
+           'TwoTapeStep', 'FitStep', 'GAN', 'EpochSeededImages', 'fit_gan']
 
 # %% ../nbs/05_training.ipynb #c007
 def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, latent_dim=100):
@@ -112,8 +112,29 @@ def check_options(game, options) -> None:
     if sum("score_real" in option.hooks() for option in options) > 1:
         raise ValueError("only one option may change how real images are scored")
 
+# %% ../nbs/05_training.ipynb #c017o
+class OptionHooks:
+    "The hooks of the step: each runs the GAN's options in turn (mixed into `GAN`)."
+
+    def augment(self, images):
+        for option in self.options:
+            images = option.augment(self, images)
+        return images
+
+    def score_real(self, real_images, labels):
+        for option in self.options:
+            scored = option.score_real(self, real_images, labels)
+            if scored is not None:
+                return scored
+        return self.discriminator(with_labels(real_images, labels), training=True), 0.0
+
+    def generator_logits(self, fake_logits):
+        for option in self.options:
+            fake_logits = option.generator_logits(self, fake_logits)
+        return fake_logits
+
 # %% ../nbs/05_training.ipynb #c017s
-class TwoTapeStep:
+class TwoTapeStep(OptionHooks):
     "The train step of this lesson, split at the hooks that options change (mixed into `GAN`)."
 
     def update_networks(self, real_images, labels) -> dict:
@@ -150,78 +171,9 @@ class TwoTapeStep:
         gradients = tape.gradient(objective, network.trainable_variables)
         optimizer.apply_gradients(zip(gradients, network.trainable_variables))
 
-    def augment(self, images):
-        for option in self.options:
-            images = option.augment(self, images)
-        return images
-
-    def score_real(self, real_images, labels):
-        for option in self.options:
-            scored = option.score_real(self, real_images, labels)
-            if scored is not None:
-                return scored
-        return self.discriminator(with_labels(real_images, labels), training=True), 0.0
-
-    def generator_logits(self, fake_logits):
-        for option in self.options:
-            fake_logits = option.generator_logits(self, fake_logits)
-        return fake_logits
-
-# %% ../nbs/05_training.ipynb #c017g
-class GAN(TwoTapeStep, KeepsRandomState, keras.Model):
-    """A generator and a discriminator trained by `fit()` with this lesson's step; options from
-    lesson 07 at its hooks. A generator with two inputs `[noise, labels]` makes it conditional
-    (lesson 08): `fit()` then takes `(images, labels)` batches."""
-
-    LOG_NAMES = ("loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
-    CALLS = StepOption.HOOKS  # the hooks this game's step calls
-
-    def __init__(
-        self,
-        generator,
-        discriminator,
-        seed=0,
-        options=(),
-        label_smoothing=0.0,
-        generator_loss_kind="non_saturating",
-        name=None,
-    ):
-        super().__init__(name=name)
-        self.generator, self.discriminator = generator, discriminator
-        self.latent_dim, self.conditional = noise_size(generator), len(generator.inputs) == 2
-        self.seed, self.noise_seed = seed, keras.random.SeedGenerator(seed)
-        self.label_smoothing, self.generator_loss_kind = label_smoothing, generator_loss_kind
-        check_options(type(self), options)
-        self.options = list(options)
-        for option in self.options:
-            option.attach(self)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.LOG_NAMES}
-        self.built = generator.built and discriminator.built
-
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(optimizer=None, **kwargs)
-        if self.dtype_policy.name == "mixed_float16":  # float16 gradients underflow unscaled
-            scaled = keras.optimizers.LossScaleOptimizer
-            d_optimizer, g_optimizer = (
-                o if isinstance(o, scaled) else scaled(o) for o in (d_optimizer, g_optimizer)
-            )
-        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        d_optimizer.build(
-            self.discriminator.trainable_variables
-        )  # built now: checkpoints restore them
-        g_optimizer.build(self.generator.trainable_variables)
-
-    def sample_noise(self, count):
-        return keras.random.normal((count, self.latent_dim), seed=self.noise_seed)
-
-    @property
-    def sampler(self):
-        "The generator to draw samples from: the weight average when an option keeps one."
-        average = getattr(self, "ema_generator", None)
-        return self.generator if average is None else average
-
-    def call(self, inputs, training=False):  # noise, or [noise, labels] when conditional
-        return self.sampler(inputs, training=training)
+# %% ../nbs/05_training.ipynb #c017f
+class FitStep:
+    "What `fit()` calls for each batch: the step, the options' `after_step`, the logs (for `GAN`)."
 
     @property
     def metrics(self):
@@ -246,6 +198,55 @@ class GAN(TwoTapeStep, KeepsRandomState, keras.Model):
         for name, tracker in self.trackers.items():
             tracker.update_state(logs[name])
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+# %% ../nbs/05_training.ipynb #c017g
+class GAN(FitStep, TwoTapeStep, KeepsRandomState, keras.Model):
+    """A generator and a discriminator trained by `fit()` with this lesson's step; options from
+    lesson 07 at its hooks. A generator with two inputs `[noise, labels]` makes it conditional
+    (lesson 08): `fit()` then takes `(images, labels)` batches."""
+
+    LOG_NAMES = ("loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
+    CALLS = StepOption.HOOKS  # the hooks this game's step calls
+
+    def __init__(
+        self, generator, discriminator, seed=0, options=(), label_smoothing=0.0,
+        generator_loss_kind="non_saturating", name=None,
+    ):  # fmt: skip
+        super().__init__(name=name)
+        self.generator, self.discriminator = generator, discriminator
+        self.latent_dim, self.conditional = noise_size(generator), len(generator.inputs) == 2
+        self.seed, self.noise_seed = seed, keras.random.SeedGenerator(seed)
+        self.label_smoothing, self.generator_loss_kind = label_smoothing, generator_loss_kind
+        check_options(type(self), options)
+        self.options = list(options)
+        for option in self.options:
+            option.attach(self)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.LOG_NAMES}
+        self.built = generator.built and discriminator.built
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(optimizer=None, **kwargs)
+        if self.dtype_policy.name == "mixed_float16":  # float16 gradients underflow unscaled
+            scaled = keras.optimizers.LossScaleOptimizer
+            d_optimizer, g_optimizer = (
+                o if isinstance(o, scaled) else scaled(o) for o in (d_optimizer, g_optimizer)
+            )
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        # built now, so that a checkpoint restores their state
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+
+    def sample_noise(self, count):
+        return keras.random.normal((count, self.latent_dim), seed=self.noise_seed)
+
+    @property
+    def sampler(self):
+        "The generator to draw samples from: the weight average when an option keeps one."
+        average = getattr(self, "ema_generator", None)
+        return self.generator if average is None else average
+
+    def call(self, inputs, training=False):  # noise, or [noise, labels] when conditional
+        return self.sampler(inputs, training=training)
 
 # %% ../nbs/05_training.ipynb #c019
 class EpochSeededImages(EpochSeededBatches):

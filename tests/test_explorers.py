@@ -8,25 +8,20 @@ import numpy as np
 import pytest
 
 from gan_lessons.discriminator import build_discriminator
-from gan_lessons.generator import build_generator
-from gan_lessons.text import (
-    CharGenerator,
-    CharVocabulary,
-    build_char_lstm,
-    temperature_explorer,
-    temperature_table,
-)
-from gan_lessons.training import GAN, fit_gan
-from gan_lessons.viz import (
+from gan_lessons.explorers import (
     ClassExplorer,
     LatentExplorer,
-    LiveTrainingView,
     explorer_widget,
-    image_grid,
     interpolate_latents,
     latent_random_walk,
     png_bytes,
+    temperature_explorer,
+    temperature_table,
 )
+from gan_lessons.generator import build_generator
+from gan_lessons.text import CharGenerator, CharVocabulary, build_char_lstm
+from gan_lessons.training import GAN, fit_gan
+from gan_lessons.viz import LiveTrainingView, image_grid
 
 
 def toy_generator(latent_dim=16):
