@@ -27,17 +27,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 
 from gan_lessons import pretrained  # noqa: E402
-from gan_lessons.data import load_text  # noqa: E402
+from gan_lessons.corpora import (  # noqa: E402
+    char_windows,
+    load_text,  # noqa: E402
+    split_text,
+)
 from gan_lessons.setup import runtime_report  # noqa: E402
 from gan_lessons.text import (
     CharGenerator,
     bits_per_char,
     build_char_lstm,
-    char_windows,
-    compile_char_model,  # noqa: E402
+    compile_char_model,
     heldout_nats_per_char,
     ngram_nats_per_char,
-    split_text,
 )
 
 

@@ -3,7 +3,6 @@
 # %% ../nbs/11_text.ipynb #t005
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -12,14 +11,14 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .data import TEXT_FILES, DataError
+from .corpora import TEXT_FILES, char_windows, split_chunk, split_text, window_chunks
+from .data import DataError
 from .runs import ModelKind, Trainer, register_kind, register_trainer
 
 # %% auto #0
-__all__ = ['UNKNOWN', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'TEXT_BATCH_SIZE', 'CharVocabulary', 'split_text', 'window_chunks',
-           'split_chunk', 'char_windows', 'build_char_lstm', 'compile_char_model', 'heldout_nats_per_char',
-           'bits_per_char', 'ngram_nats_per_char', 'fit_char_model', 'sample_from_logits', 'CharGenerator',
-           'write_text_model_info', 'train_char_lstm', 'sample_text', 'evaluate_text']
+__all__ = ['UNKNOWN', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'TEXT_BATCH_SIZE', 'CharVocabulary', 'build_char_lstm',
+           'compile_char_model', 'heldout_nats_per_char', 'bits_per_char', 'ngram_nats_per_char', 'fit_char_model',
+           'sample_from_logits', 'CharGenerator', 'heldout_report', 'train_char_lstm', 'sample_text', 'evaluate_text']
 
 # %% ../nbs/11_text.ipynb #t007
 UNKNOWN = "\ufffd"  # what id 0 decodes to: a character the training text never contained
@@ -33,126 +32,62 @@ class CharVocabulary:
     def __init__(self, characters: str):
         characters = "".join(sorted(set(characters)))
         if not characters:
-            raise DataError(
-                "a vocabulary needs at least one character; the training text was empty"
-            )
+            raise DataError("a vocabulary needs at least one character; the text was empty")
         if UNKNOWN in characters:
-            raise DataError(
-                f"{UNKNOWN!r} is reserved for unseen characters and cannot be in the vocabulary"
-            )
+            raise DataError(f"{UNKNOWN!r} is reserved for unseen characters, not a vocabulary's")
         self.characters = characters
         self._ids = {character: index + 1 for index, character in enumerate(characters)}
 
     @classmethod
     def from_text(cls, text: str) -> CharVocabulary:
         "Every distinct character of `text`, in code-point order."
-        if not text:
-            raise DataError(
-                "cannot build a vocabulary from an empty text: expected the training text"
-            )
         return cls(text)
 
     def __len__(self) -> int:  # the model's number of classes, id 0 included
         return len(self.characters) + 1
 
     def __repr__(self) -> str:
-        return (
-            f"CharVocabulary({len(self.characters)} characters + unknown: "
-            f"{self.characters[:40]!r}…)"
-        )
+        return f"CharVocabulary({len(self.characters)} characters: {self.characters[:40]!r}…)"
 
     def unseen(self, text: str) -> list[str]:
         "The distinct characters of `text` that are not in the vocabulary."
         return sorted(set(text) - set(self.characters))
 
-    def encode(self, text: str, unseen: str = "error") -> np.ndarray:
-        """`text` as an int32 array of ids; `unseen` is 'error' (raise, naming them) or 'replace'
-        (id 0)."""
-        if unseen not in ("error", "replace"):
-            raise ValueError(f"unseen must be 'error' or 'replace', got {unseen!r}")
-        missing = self.unseen(text)
-        if missing and unseen == "error":
-            raise DataError(
-                f"{len(missing)} character(s) never seen in training: {''.join(missing)!r}; "
-                f"pass unseen='replace' to map them to the unknown id 0"
-            )
-        return np.fromiter(
-            (self._ids.get(character, 0) for character in text), dtype=np.int32, count=len(text)
-        )
-
-    def decode(self, ids) -> str:
-        "Ids back to text (id 0 → `UNKNOWN`)."
-        ids = np.asarray(ids).reshape(-1)
-        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
-            raise ValueError(
-                f"ids must be in [0, {len(self) - 1}], got values from {ids.min()} to {ids.max()}"
-            )
-        table = UNKNOWN + self.characters
-        return "".join(table[index] for index in ids)
-
-    def to_json(self) -> str:
-        return json.dumps({"characters": self.characters})
-
-    @classmethod
-    def from_json(cls, text: str) -> CharVocabulary:
-        return cls(json.loads(text)["characters"])
-
-# %% ../nbs/11_text.ipynb #t013
-def split_text(text: str, heldout_fraction: float = 0.1) -> tuple[str, str]:
-    """`(train, heldout)`: the held-out part is the last `heldout_fraction` of the text, which
-    training never sees."""
-    if not 0 < heldout_fraction < 1:
-        raise ValueError(f"heldout_fraction must be between 0 and 1, got {heldout_fraction}")
-    if len(text) < 2:
+# %% ../nbs/11_text.ipynb #t007c
+def _encode(self, text: str, unseen: str = "error") -> np.ndarray:
+    """`text` as an int32 array of ids; `unseen` is 'error' (raise, naming them) or 'replace'
+    (id 0)."""
+    if unseen not in ("error", "replace"):
+        raise ValueError(f"unseen must be 'error' or 'replace', got {unseen!r}")
+    missing = self.unseen(text)
+    if missing and unseen == "error":
         raise DataError(
-            f"a text of {len(text)} character(s) cannot be split; expected a corpus to learn from"
+            f"{len(missing)} character(s) never seen in training: {''.join(missing)!r}; "
+            f"pass unseen='replace' to map them to the unknown id 0"
         )
-    cut = len(text) - max(1, round(len(text) * heldout_fraction))
-    return text[:cut], text[cut:]
+    return np.fromiter(
+        (self._ids.get(character, 0) for character in text), dtype=np.int32, count=len(text)
+    )
 
 
-def window_chunks(ids, window: int = 100, stride: int | None = None) -> np.ndarray:
-    """`(chunks, window + 1)` int32: `window + 1` consecutive ids starting every `stride` ids
-    (default: `window`, so each id is a target once); the input is a chunk's first `window`, the
-    target its last `window`."""
-    ids = np.asarray(ids, dtype=np.int32)
-    if window < 1:
-        raise ValueError(f"window must be ≥ 1, got {window}")
-    if len(ids) < window + 1:
-        raise DataError(
-            f"the text has {len(ids)} characters, fewer than one window needs ({window} inputs + "
-            "1 target)"
+def _decode(self, ids) -> str:
+    "Ids back to text (id 0 → `UNKNOWN`)."
+    ids = np.asarray(ids).reshape(-1)
+    if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+        raise ValueError(
+            f"ids must be in [0, {len(self) - 1}], got values from {ids.min()} to {ids.max()}"
         )
-    starts = np.arange(0, len(ids) - window, stride or window)
-    return ids[starts[:, None] + np.arange(window + 1)]
+    table = UNKNOWN + self.characters
+    return "".join(table[index] for index in ids)
 
 
-def split_chunk(chunk):
-    "`(inputs, targets)` of a chunk (or a batch of chunks): the target is the input shifted by one."
-    return chunk[..., :-1], chunk[..., 1:]
-
-
-def char_windows(
-    ids, window: int = 100, batch_size: int = 64, stride: int | None = None,
-    shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
-) -> tf.data.Dataset:  # fmt: skip
-    """Batches of `(inputs, targets)`, each `(batch, window)` int32, from `window_chunks`;
-    `shuffle` reorders the windows every epoch."""
-    chunks = window_chunks(ids, window, stride)
-    dataset = tf.data.Dataset.from_tensor_slices(chunks)
-    if shuffle:
-        dataset = dataset.shuffle(len(chunks), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    return dataset.map(split_chunk, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+CharVocabulary.encode, CharVocabulary.decode = _encode, _decode
 
 # %% ../nbs/11_text.ipynb #t016
 def build_char_lstm(
-    vocab_size: int,
-    embedding_dim: int = 64,
-    units=(128, 128),
-    dropout: float = 0.1,
+    vocab_size: int, embedding_dim: int = 64, units=(128, 128), dropout: float = 0.1,
     name: str = "char_lstm",
-) -> keras.Model:
+) -> keras.Model:  # fmt: skip
     """Character ids `(n, steps)` → next-character logits `(n, steps, vocab_size)`: embedding →
     LSTMs → Dense."""
     characters = keras.Input((None,), dtype="int32", name="characters")
@@ -172,11 +107,9 @@ def compile_char_model(
     a warning, when TensorFlow op determinism is on), and to Keras's choice (cuDNN) on GPUs."""
     if jit_compile is None:
         jit_compile = "auto" if tf.config.list_physical_devices("GPU") else True
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
-        jit_compile=jit_compile,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    optimizer = keras.optimizers.Adam(learning_rate, clipnorm=1.0)
+    model.compile(optimizer=optimizer, loss=loss, jit_compile=jit_compile)
     return model
 
 # %% ../nbs/11_text.ipynb #t020
@@ -197,16 +130,14 @@ def heldout_nats_per_char(
         starts.append(len(targets) - length)  # one last window, flush with the end
     windows = np.stack([inputs[start : start + length] for start in starts])
     logits = model.predict(windows, batch_size=batch_size, verbose=0)
-    log_probabilities = logits - keras.ops.convert_to_numpy(
-        keras.ops.logsumexp(logits, axis=-1, keepdims=True)
-    )
+    normalizer = keras.ops.logsumexp(logits, axis=-1, keepdims=True)
+    log_probabilities = logits - keras.ops.convert_to_numpy(normalizer)
     total, count, next_unscored = 0.0, 0, 0
     for row, start in enumerate(starts):
         first = max(next_unscored, start + (length - scored if start else 0))
         positions = np.arange(first, start + length)
-        total -= (
-            log_probabilities[row, positions - start, targets[positions]].astype(np.float64).sum()
-        )
+        picked = log_probabilities[row, positions - start, targets[positions]]
+        total -= picked.astype(np.float64).sum()
         count += len(positions)
         next_unscored = start + length
     assert count == len(targets), "every character is scored exactly once"
@@ -291,9 +222,8 @@ def sample_from_logits(
     probabilities /= probabilities.sum(axis=-1, keepdims=True)
     rng = rng if rng is not None else np.random.default_rng()
     draws = rng.random((len(probabilities), 1))
-    return np.minimum(
-        (probabilities.cumsum(axis=-1) < draws).sum(axis=-1), logits.shape[-1] - 1
-    ).astype(np.int32)
+    drawn = (probabilities.cumsum(axis=-1) < draws).sum(axis=-1)
+    return np.minimum(drawn, logits.shape[-1] - 1).astype(np.int32)  # rounding at the top
 
 # %% ../nbs/11_text.ipynb #t034
 class CharGenerator:
@@ -316,17 +246,14 @@ class CharGenerator:
         self._window_logits = tf.function(lambda ids: model(ids, training=False)[:, -1])
 
     def initial_states(self, batch: int = 1) -> list:
-        return [
-            [tf.zeros((batch, lstm.units)), tf.zeros((batch, lstm.units))] for lstm in self.lstms
-        ]
+        "Zero hidden and cell states for each LSTM."
+        return [[tf.zeros((batch, lstm.units))] * 2 for lstm in self.lstms]
 
     def _step_eager(self, ids, states):
         features = self.embedding(ids)
         new_states = []
-        for lstm, state in zip(self.lstms, states):
-            features, state = lstm.cell(
-                features, state, training=False
-            )  # dropout layers are off at inference
+        for lstm, state in zip(self.lstms, states):  # (dropout is off at inference)
+            features, state = lstm.cell(features, state, training=False)
             new_states.append(state)
         return self.head(features), new_states
 
@@ -335,91 +262,89 @@ class CharGenerator:
         include it."""
         return self._step(tf.convert_to_tensor(ids, dtype=tf.int32), states)
 
-    def next_logits(self, context: str, method: str = "stateful") -> np.ndarray:
-        "The logits of the character after `context`, by either method (for comparing them)."
-        ids = self.vocabulary.encode(context, unseen="replace")
-        if method == "refeed":
-            return self._window_logits(ids[None, -self.window :]).numpy()[0]
+# %% ../nbs/11_text.ipynb #t034g
+def _next_logits(self, context: str, method: str = "stateful") -> np.ndarray:
+    "The logits of the character after `context`, by either method (for comparing them)."
+    ids = self.vocabulary.encode(context, unseen="replace")
+    if method == "refeed":
+        return self._window_logits(ids[None, -self.window :]).numpy()[0]
+    states = self.initial_states()
+    for index in ids:
+        logits, states = self.step([index], states)
+    return logits.numpy()[0]
+
+
+def _generate(
+    self, prompt: str, length: int, temperature: float = 1.0, top_k: int | None = None,
+    seed: int = 0, method: str = "stateful", unseen: str = "error",
+) -> str:  # fmt: skip
+    "`prompt` followed by `length` new characters."
+    if method not in ("stateful", "refeed"):
+        raise ValueError(f"method must be 'stateful' or 'refeed', got {method!r}")
+    if not prompt:
+        raise ValueError("the prompt is empty: give at least one character to start from")
+    ids = list(self.vocabulary.encode(prompt, unseen=unseen))
+    rng = np.random.default_rng(seed)
+    if method == "stateful":
         states = self.initial_states()
-        for index in ids:
-            logits, states = self.step([index], states)
-        return logits.numpy()[0]
-
-    def generate(
-        self,
-        prompt: str,
-        length: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        seed: int = 0,
-        method: str = "stateful",
-        unseen: str = "error",
-    ) -> str:
-        "`prompt` followed by `length` new characters."
-        if method not in ("stateful", "refeed"):
-            raise ValueError(f"method must be 'stateful' or 'refeed', got {method!r}")
-        if not prompt:
-            raise ValueError(
-                "the prompt is empty: give at least one character to start from, e.g. '\\n'"
-            )
-        ids = list(self.vocabulary.encode(prompt, unseen=unseen))
-        rng = np.random.default_rng(seed)
+        for index in ids[:-1]:
+            _, states = self.step([index], states)
+    for _ in range(length):
         if method == "stateful":
-            states = self.initial_states()
-            for index in ids[:-1]:
-                _, states = self.step([index], states)
-        for _ in range(length):
-            if method == "stateful":
-                logits, states = self.step([ids[-1]], states)
-            else:
-                logits = self._window_logits(np.array([ids[-self.window :]], dtype=np.int32))
-            ids.append(int(sample_from_logits(logits.numpy(), temperature, top_k, rng)[0]))
-        return self.vocabulary.decode(ids)
+            logits, states = self.step([ids[-1]], states)
+        else:
+            logits = self._window_logits(np.array([ids[-self.window :]], dtype=np.int32))
+        ids.append(int(sample_from_logits(logits.numpy(), temperature, top_k, rng)[0]))
+    return self.vocabulary.decode(ids)
 
-# %% ../nbs/11_text.ipynb #t042
-def write_text_model_info(model_path, vocabulary: CharVocabulary, **details) -> Path:
-    """Write the record a text model needs to be used (its vocabulary) and measured again
-    (`details`: e.g. the corpus name, held-out fraction and window), atomically."""
-    from gan_lessons.pretrained import write_model_info
 
-    return write_model_info(
-        model_path, "text-generator", vocabulary=vocabulary.characters, **details
-    )
+CharGenerator.next_logits, CharGenerator.generate = _next_logits, _generate
 
 # %% ../nbs/11_text.ipynb #t043t
 TEXT_HELDOUT_FRACTION, TEXT_WINDOW, TEXT_BATCH_SIZE = 0.1, 100, 32
 
 
+def heldout_report(model, vocabulary: CharVocabulary, details: dict) -> dict:
+    "Nats and bits per character of `model` on the held-out tail of its corpus (`details`)."
+    from gan_lessons.corpora import load_text
+
+    corpus = load_text(details["text"], verbose=False)
+    _, heldout = split_text(corpus, details["heldout_fraction"])
+    ids = vocabulary.encode(heldout, unseen="replace")  # unseen: the unknown id, never predicted
+    nats = heldout_nats_per_char(model, ids, details["window"])
+    bits, uniform = bits_per_char(nats), math.log(len(vocabulary))
+    return {"heldout_nats_per_char": round(nats, 4), "heldout_bits_per_char": round(bits, 4),
+            "perplexity": round(math.exp(nats), 3), "uniform_nats_per_char": round(uniform, 4),
+            "heldout_characters": len(heldout), "context": details["window"],
+            "unseen_characters": "".join(vocabulary.unseen(heldout))}  # fmt: skip
+
+
 def train_char_lstm(run) -> None:
     "`gan-lessons train char-lstm`: this lesson's model on `--text`, resumably."
-    from gan_lessons.data import load_text
+    from gan_lessons.corpora import load_text
 
     train_text, heldout_text = split_text(load_text(run.text, verbose=False), TEXT_HELDOUT_FRACTION)
     # the vocabulary of the whole training part: a shortened run keeps the shipped model's ids
     vocabulary = CharVocabulary.from_text(train_text)
     train_ids = vocabulary.encode(train_text)[: run.settings.get("characters")]
-    heldout_ids = vocabulary.encode(heldout_text, unseen="replace")
     if not run.begin():
         return
-    held_out = f"the last {TEXT_HELDOUT_FRACTION:.0%} held out"
+    details = dict(text=run.text, window=TEXT_WINDOW, heldout_fraction=TEXT_HELDOUT_FRACTION)
     run.record.update(
-        data=f"{run.text}: the first {1 - TEXT_HELDOUT_FRACTION:.0%} for training, {held_out}",
-        training_characters=len(train_ids), heldout_characters=len(heldout_ids),
-        window=TEXT_WINDOW, batch_size=TEXT_BATCH_SIZE,
+        data=f"{run.text}: the first {1 - TEXT_HELDOUT_FRACTION:.0%} for training, the rest held",
+        training_characters=len(train_ids), batch_size=TEXT_BATCH_SIZE, **details,
     )  # fmt: skip
-    details = dict(vocabulary=vocabulary.characters, text=run.text, window=TEXT_WINDOW,
-                   heldout_fraction=TEXT_HELDOUT_FRACTION)  # fmt: skip
     keras.utils.set_random_seed(run.seed)
     model = compile_char_model(build_char_lstm(len(vocabulary)))
-    progress = run.progress(lambda trainer: trainer.network, **details)
+    progress = run.progress(
+        lambda trainer: trainer.network, vocabulary=vocabulary.characters, **details
+    )
+    heldout_ids = vocabulary.encode(heldout_text, unseen="replace")
     fit_char_model(model, train_ids, heldout_ids, run.epochs, run.out, TEXT_WINDOW,
                    TEXT_BATCH_SIZE, run.seed, callbacks=[progress])  # fmt: skip
-    nats = heldout_nats_per_char(model, heldout_ids, context=TEXT_WINDOW)
-    run.record.update(
-        heldout_nats_per_char=round(nats, 4), heldout_bits_per_char=round(nats / math.log(2), 4)
-    )
+    run.record.update(heldout_report(model, vocabulary, details))
     run.save_record()
-    print(f"{run.out}: held-out {nats:.3f} nats per character ({bits_per_char(nats):.3f} bits)")
+    print(f"{run.out}: held-out {run.record['heldout_nats_per_char']:.3f} nats per character")
 
 # %% ../nbs/11_text.ipynb #t043s
 def sample_text(model, args) -> str:
@@ -448,38 +373,25 @@ def sample_text(model, args) -> str:
 # %% ../nbs/11_text.ipynb #t043e
 def evaluate_text(model, args) -> tuple[dict, list]:
     "`gan-lessons evaluate` for a text model: nats per character on its corpus's held-out tail."
-    from gan_lessons.data import load_text
-
     details = model.text_details
-    corpus = load_text(details["text"], verbose=False)
-    _, heldout = split_text(corpus, details["heldout_fraction"])
-    unseen = model.vocabulary.unseen(heldout)  # scored as the unknown id, never predicted
-    ids = model.vocabulary.encode(heldout, unseen="replace")
-    nats = heldout_nats_per_char(model, ids, details["window"])
-    uniform = math.log(len(model.vocabulary))
-    report = {
-        "model": str(args.model), "heldout_nats_per_char": round(nats, 4),
-        "heldout_bits_per_char": round(bits_per_char(nats), 4),
-        "perplexity": round(math.exp(nats), 3), "uniform_nats_per_char": round(uniform, 4),
-        "heldout_characters": len(heldout), "unseen_characters": "".join(unseen),
-        "context": details["window"],
-        "data": f"{details['text']}: the last {details['heldout_fraction']:.0%}, never trained on",
-    }  # fmt: skip
+    held_out = f"{details['text']}: the last {details['heldout_fraction']:.0%}, never trained on"
+    report = {"model": str(args.model), **heldout_report(model, model.vocabulary, details)}
+    report["data"] = held_out
+    nats, unseen = report["heldout_nats_per_char"], report["unseen_characters"]
     lines = [
-        f"{args.model}: {len(heldout):,} held-out characters ({report['data']})",
-        f"  cross-entropy  {nats:.3f} nats/char = {bits_per_char(nats):.3f} bits/char "
-        f"(perplexity {math.exp(nats):.2f}; uniform: {uniform:.3f} nats/char)",
+        f"{args.model}: {report['heldout_characters']:,} held-out characters ({report['data']})",
+        f"  cross-entropy  {nats:.3f} nats/char = {report['heldout_bits_per_char']:.3f} bits/char "
+        f"(perplexity {report['perplexity']:.2f}; uniform: {report['uniform_nats_per_char']:.3f})",
     ]
     if unseen:
-        lines.append(f"  characters never seen in training, scored as unknown: {''.join(unseen)!r}")
+        lines.append(f"  characters never seen in training, scored as unknown: {unseen!r}")
     return report, lines
 
 
 register_trainer(
     Trainer("char-lstm", "text-generator", train_char_lstm, epochs=30,
             options={"text": tuple(TEXT_FILES), "characters": None},
-            defaults={"text": "frankenstein"},
-            summary="this lesson's character-level LSTM")
+            defaults={"text": "frankenstein"}, summary="this lesson's character-level LSTM")
 )  # fmt: skip
 register_kind(
     ModelKind("text-generator", sample_text, evaluate_text,

@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from gan_lessons.corpora import load_text
 
 from gan_lessons.data import (
     MNIST_IDX_FILES,
@@ -10,7 +11,6 @@ from gan_lessons.data import (
     OfflineFallbackWarning,
     download_file,
     load_mnist,
-    load_text,
     make_image_dataset,
     read_idx,
     scale_images,

@@ -10,16 +10,11 @@ import warnings
 
 import numpy as np
 import pytest
+from gan_lessons.corpora import load_text
 
+from gan_lessons import corpora as corpora_module
 from gan_lessons import data as data_module
-from gan_lessons.data import (
-    DataError,
-    OfflineFallbackWarning,
-    load_mnist,
-    load_text,
-    read_idx,
-    sha256_of,
-)
+from gan_lessons.data import DataError, OfflineFallbackWarning, load_mnist, read_idx, sha256_of
 
 GUTENBERG_HEADER = (
     "\ufeffThe Project Gutenberg eBook of Frankenstein; Or, The Modern Prometheus\r\n\r\n"
@@ -83,7 +78,7 @@ def test_mirror_urls_are_the_file_names_under_the_base(monkeypatch):
         == "http://127.0.0.1:8000/files/mnist.npz"
     )
     assert (
-        data_module.download_url(data_module.TEXT_SOURCES["frankenstein"].url)
+        data_module.download_url(corpora_module.TEXT_SOURCES["frankenstein"].url)
         == "http://127.0.0.1:8000/files/pg84.txt"
     )
     monkeypatch.delenv("GAN_LESSONS_MIRROR")
