@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import keras
@@ -17,10 +19,11 @@ import tensorflow as tf
 from .setup import max_steps
 
 # %% auto #0
-__all__ = ['partial_path', 'atomic_write', 'write_text_atomically', 'write_json_atomically', 'save_weights_atomically',
-           'save_model_atomically', 'NonFiniteLossError', 'AtomicBackupAndRestore', 'SaveWeights',
-           'StopOnNonFiniteLoss', 'EpochLog', 'progress_callbacks', 'keras_verbosity', 'checkpoint_callbacks',
-           'random_states', 'KeepsRandomState', 'ResumableModel', 'FollowEpoch', 'epoch_orders', 'EpochSeededBatches']
+__all__ = ['partial_path', 'atomic_write', 'write_text_atomically', 'write_json_atomically', 'download_file',
+           'save_weights_atomically', 'save_model_atomically', 'NonFiniteLossError', 'AtomicBackupAndRestore',
+           'SaveWeights', 'StopOnNonFiniteLoss', 'EpochLog', 'progress_callbacks', 'keras_verbosity',
+           'checkpoint_callbacks', 'random_states', 'KeepsRandomState', 'ResumableModel', 'FollowEpoch', 'epoch_orders',
+           'EpochSeededBatches']
 
 # %% ../nbs/95_checkpoints.ipynb #k95atomic
 def partial_path(path) -> Path:
@@ -52,6 +55,28 @@ def write_text_atomically(path, text: str) -> Path:
 def write_json_atomically(path, payload) -> Path:
     "`payload` as indented JSON into `path` through `atomic_write`."
     return write_text_atomically(path, json.dumps(payload, indent=2) + "\n")
+
+# %% ../nbs/95_checkpoints.ipynb #k95dl
+def download_file(
+    url: str, destination, sha256: str | None = None, timeout: float = 30.0, transform=None
+) -> Path:
+    """Download `url` to `destination`, verified against `sha256` (exact bytes) and/or passed
+    through `transform(raw bytes) → bytes to keep`, which raises `DataError` on wrong content. A
+    failed, truncated or wrong download leaves no file behind (`atomic_write`)."""
+    from gan_lessons.data import verify_sha256  # imported here: data imports this module lazily
+
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+
+    def fetch(partial):
+        with open(partial, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            shutil.copyfileobj(response, out)
+        if sha256 is not None:
+            verify_sha256(partial, sha256)
+        if transform is not None:
+            partial.write_bytes(transform(partial.read_bytes()))
+
+    return atomic_write(destination, fetch)
 
 # %% ../nbs/95_checkpoints.ipynb #k95save
 def save_weights_atomically(model: keras.Model, path, **attributes) -> Path:

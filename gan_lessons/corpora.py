@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from .checkpoints import download_file
 from gan_lessons.data import (
     DATA_ENV,
     MIRROR_ENV,
@@ -19,12 +20,11 @@ from gan_lessons.data import (
     DataError,
     OfflineFallbackWarning,
     data_dir,
-    download_file,
     download_url,
     keras_cache_dir,
     network_allowed,
     verify_sha256,
-)  # fmt: skip
+)
 
 # %% auto #0
 __all__ = ['TEXT_SOURCES', 'TEXT_FILES', 'TextSource', 'clean_text', 'check_text', 'Corpus', 'stand_in_text', 'load_text',

@@ -6,9 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
 import sys
-import urllib.request
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +19,7 @@ from .setup import max_steps
 __all__ = ['DATA_ENV', 'OFFLINE_ENV', 'MIRROR_ENV', 'MNIST_IDX_FILES', 'MNIST_NPZ', 'MNIST_NPZ_SHA256', 'MNIST_NPZ_URL',
            'TEST_ONLY_TRAIN_SIZE', 'DataError', 'data_dir', 'keras_cache_dir', 'network_allowed', 'download_url',
            'sha256_of', 'verify_sha256', 'read_idx', 'check_mnist_arrays', 'MnistData', 'OfflineFallbackWarning',
-           'download_file', 'sklearn_digits_as_mnist', 'load_mnist', 'scale_images', 'make_image_dataset']
+           'sklearn_digits_as_mnist', 'load_mnist', 'scale_images', 'make_image_dataset']
 
 # %% ../nbs/01_data.ipynb #c007
 DATA_ENV = "GAN_LESSONS_DATA"  # a folder with raw files: mnist/*.gz, text/*.txt
@@ -59,15 +57,13 @@ def data_dir() -> Path | None:
 
 
 def keras_cache_dir() -> Path:
-    """Where Keras keeps downloaded datasets (`$KERAS_HOME/datasets`, by default
-    `~/.keras/datasets`)."""
+    "Where Keras keeps downloaded datasets: `$KERAS_HOME/datasets`, by default `~/.keras/datasets`."
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     return Path(home) / "datasets"
 
 
 def network_allowed(download: bool | None = None) -> bool:
-    """Whether a loader may download: `download` if given, else not when `$GAN_LESSONS_OFFLINE` is
-    set."""
+    "Whether a loader may download: `download` if given, else not if `$GAN_LESSONS_OFFLINE` is set."
     if download is not None:
         return download
     return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
@@ -101,8 +97,7 @@ def verify_sha256(path, expected: str) -> Path:
 
 # %% ../nbs/01_data.ipynb #c011
 def read_idx(path) -> np.ndarray:
-    """Read an IDX file (optionally gzipped) of unsigned bytes into a NumPy array, checking its
-    header."""
+    "An IDX file (optionally gzipped) of unsigned bytes as a NumPy array, its header checked."
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -126,8 +121,7 @@ def read_idx(path) -> np.ndarray:
 
 # %% ../nbs/01_data.ipynb #c013
 def check_mnist_arrays(images, labels, origin: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return `(images, labels)` as uint8 after checking shape, dtype and range; `origin` names the
-    source in errors."""
+    "`(images, labels)` as uint8, their shape, dtype and range checked; errors name `origin`."
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise DataError(f"{origin}: images have shape {images.shape}, expected (n, 28, 28)")
@@ -141,11 +135,8 @@ def check_mnist_arrays(images, labels, origin: str) -> tuple[np.ndarray, np.ndar
         raise DataError(
             f"{origin}: labels have shape {labels.shape}, expected ({len(images)},) — one per image"
         )
-    if (
-        not np.issubdtype(labels.dtype, np.integer)
-        or labels.size
-        and (labels.min() < 0 or labels.max() > 9)
-    ):
+    out_of_range = labels.size and (labels.min() < 0 or labels.max() > 9)
+    if not np.issubdtype(labels.dtype, np.integer) or out_of_range:
         raise DataError(
             f"{origin}: labels must be integers in 0..9, got dtype {labels.dtype} "
             f"with values in [{labels.min()}, {labels.max()}]"
@@ -157,8 +148,7 @@ def check_mnist_arrays(images, labels, origin: str) -> tuple[np.ndarray, np.ndar
 # %% ../nbs/01_data.ipynb #c015
 @dataclass
 class MnistData:
-    """Images `(n, 28, 28)` uint8, labels `(n,)` uint8, where they came from, and what split they
-    are."""
+    "Images `(n, 28, 28)` uint8, labels `(n,)` uint8, where they came from and what split they are."
 
     images: np.ndarray
     labels: np.ndarray
@@ -181,7 +171,7 @@ class MnistData:
 class OfflineFallbackWarning(UserWarning):
     "The real data set was not found and a stand-in was used."
 
-
+# %% ../nbs/01_data.ipynb #c01598e
 def _read_idx_pair(folder: Path, prefix: str, origin: str):
     images_path, labels_path = (
         folder / f"{prefix}-images-idx3-ubyte.gz",
@@ -234,28 +224,6 @@ def _read_location(location: Path, verify_npz: bool):
             return _read_idx_pair(folder, "train", str(folder)), test
     return None
 
-
-def download_file(
-    url: str, destination, sha256: str | None = None, timeout: float = 30.0, transform=None
-) -> Path:
-    """Download `url` to `destination`, verified against `sha256` (exact bytes) and/or passed
-    through `transform(raw bytes) → bytes to keep`, which raises `DataError` on wrong content. A
-    failed, truncated or wrong download leaves no file behind (`atomic_write`, page 95)."""
-    from gan_lessons.checkpoints import atomic_write
-
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-
-    def fetch(partial):
-        with open(partial, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            shutil.copyfileobj(response, out)
-        if sha256 is not None:
-            verify_sha256(partial, sha256)
-        if transform is not None:
-            partial.write_bytes(transform(partial.read_bytes()))
-
-    return atomic_write(destination, fetch)
-
 # %% ../nbs/01_data.ipynb #c017
 def sklearn_digits_as_mnist() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's bundled 8×8 digits, upscaled to MNIST's 28×28 uint8 format (a stand-in, not
@@ -267,9 +235,8 @@ def sklearn_digits_as_mnist() -> tuple[np.ndarray, np.ndarray]:
     small = (digits.images / 16.0 * 255.0).astype(np.uint8)
     images = np.zeros((len(small), 28, 28), np.uint8)
     for index, image in enumerate(small):
-        images[index, 4:24, 4:24] = np.asarray(
-            Image.fromarray(image).resize((20, 20), Image.BILINEAR)
-        )
+        resized = Image.fromarray(image).resize((20, 20), Image.BILINEAR)
+        images[index, 4:24, 4:24] = np.asarray(resized)
     return images, digits.target.astype(np.uint8)
 
 
@@ -292,20 +259,8 @@ def _split(train, test, split: str, described: str):
     return (images[:cut], labels[:cut]), note
 
 # %% ../nbs/01_data.ipynb #c018
-def load_mnist(
-    split: str = "train",
-    path=None,
-    *,
-    download: bool | None = None,
-    fallback: bool = True,
-    verbose: bool = True,
-) -> MnistData:
-    """MNIST `split` ("train" or "heldout") from the first place that has it: `path` →
-    `$GAN_LESSONS_DATA` → the Keras cache → a download (unless offline) → scikit-learn digits
-    (announced)."""
-    if split not in ("train", "heldout"):
-        raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
-    tried = []
+def _mnist_places(path, tried: list) -> list:
+    "`(label, location, verify_npz)` to look in, in order; what was skipped goes to `tried`."
     places = []
     if path is not None:
         path = Path(path).expanduser()
@@ -319,56 +274,70 @@ def load_mnist(
         places.append((f"${DATA_ENV}", folder, True))
     else:
         tried.append(f"${DATA_ENV}: not set")
-    places.append(("the Keras cache", keras_cache_dir() / MNIST_NPZ, True))
+    return places + [("the Keras cache", keras_cache_dir() / MNIST_NPZ, True)]
 
-    for label, location, verify_npz in places:
-        if not location.exists():
-            tried.append(f"{label}: {location} does not exist")
-            continue
-        found = _read_location(location, verify_npz)
-        if found is None:
-            tried.append(f"{label}: no MNIST files in {location}")
-            continue
-        train, test = found
-        (images, labels), note = _split(train, test, split, "the official MNIST test split")
-        return _announce(MnistData(images, labels, f"{label}: {location}", note, tried), verbose)
 
-    if network_allowed(download):
-        target, url = keras_cache_dir() / MNIST_NPZ, download_url(MNIST_NPZ_URL)
-        try:
-            download_file(url, target, MNIST_NPZ_SHA256)
-            train, test = _read_npz(target, MNIST_NPZ_SHA256)
-            (images, labels), note = _split(train, test, split, "the official MNIST test split")
-            source = f"downloaded from {url} to {target}"
-            return _announce(MnistData(images, labels, source, note, tried), verbose)
-        except Exception as error:
-            tried.append(f"download from {url}: failed ({type(error).__name__}: {error})")
-    else:
+def _mnist_download(tried: list, download: bool | None):
+    "`(train, test, source)` downloaded into the Keras cache, or None (the reason in `tried`)."
+    if not network_allowed(download):
         tried.append(f"download: not attempted (offline: download=False or ${OFFLINE_ENV} set)")
+        return None
+    target, url = keras_cache_dir() / MNIST_NPZ, download_url(MNIST_NPZ_URL)
+    try:
+        from gan_lessons.checkpoints import download_file  # TensorFlow only when downloading
 
-    places_tried = "\n".join(f"  - {line}" for line in tried)
-    if fallback:
-        try:
-            digits = sklearn_digits_as_mnist()
-        except ImportError as error:
-            tried.append(f"fallback: scikit-learn digits unavailable ({error})")
-        else:
-            described = "scikit-learn's 1,797 8×8 digits upscaled to 28×28 (a stand-in, not MNIST)"
-            (images, labels), note = _split(None, digits, split, described)
-            message = (
-                "MNIST WAS NOT FOUND — USING AN OFFLINE STAND-IN: scikit-learn's 1,797 8×8 digits, "
-                "upscaled to 28×28. Results are NOT comparable with MNIST.\nPlaces tried:\n"
-                + places_tried
-                + f"\nTo use real MNIST, set {DATA_ENV} to a folder with the IDX files, or "
-                "connect to the internet."
-            )
-            warnings.warn(message, OfflineFallbackWarning, stacklevel=2)
-            if verbose:
-                print("!" * 80 + "\n" + message + "\n" + "!" * 80, file=sys.stderr)
-            return _announce(
-                MnistData(images, labels, "offline fallback: scikit-learn digits", note, tried),
-                verbose,
-            )
+        download_file(url, target, MNIST_NPZ_SHA256)
+        return (*_read_npz(target, MNIST_NPZ_SHA256), f"downloaded from {url} to {target}")
+    except Exception as error:
+        tried.append(f"download from {url}: failed ({type(error).__name__}: {error})")
+        return None
+
+
+def _mnist_stand_in(split: str, tried: list, verbose: bool) -> MnistData | None:
+    "The scikit-learn digits, announced loudly; None when scikit-learn is missing."
+    try:
+        digits = sklearn_digits_as_mnist()
+    except ImportError as error:
+        tried.append(f"fallback: scikit-learn digits unavailable ({error})")
+        return None
+    described = "scikit-learn's 1,797 8×8 digits upscaled to 28×28 (a stand-in, not MNIST)"
+    (images, labels), note = _split(None, digits, split, described)
+    message = (
+        f"MNIST WAS NOT FOUND — USING AN OFFLINE STAND-IN: {described}. Results are NOT "
+        "comparable with MNIST.\nPlaces tried:\n" + "\n".join(f"  - {line}" for line in tried)
+        + f"\nTo use real MNIST, set {DATA_ENV} to a folder with the IDX files, or connect to "
+        "the internet."
+    )  # fmt: skip
+    warnings.warn(message, OfflineFallbackWarning, stacklevel=3)
+    if verbose:
+        print("!" * 80 + "\n" + message + "\n" + "!" * 80, file=sys.stderr)
+    return MnistData(images, labels, "offline fallback: scikit-learn digits", note, tried)
+
+# %% ../nbs/01_data.ipynb #c018b
+def load_mnist(
+    split: str = "train", path=None, *, download: bool | None = None, fallback: bool = True,
+    verbose: bool = True,
+) -> MnistData:  # fmt: skip
+    """MNIST `split` ("train" or "heldout") from the first place that has it: `path` →
+    `$GAN_LESSONS_DATA` → the Keras cache → a download → scikit-learn's digits (announced)."""
+    if split not in ("train", "heldout"):
+        raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
+    tried, found = [], None
+    for label, location, verify_npz in _mnist_places(path, tried):
+        found = _read_location(location, verify_npz) if location.exists() else None
+        if found is not None:
+            found = (*found, f"{label}: {location}")
+            break
+        missing = "does not exist" if not location.exists() else "holds no MNIST files"
+        tried.append(f"{label}: {location} {missing}")
+    found = found or _mnist_download(tried, download)
+    if found is not None:
+        train, test, source = found
+        (images, labels), note = _split(train, test, split, "the official MNIST test split")
+        return _announce(MnistData(images, labels, source, note, tried), verbose)
+    stand_in = _mnist_stand_in(split, tried, verbose) if fallback else None
+    if stand_in is not None:
+        return _announce(stand_in, verbose)
     raise DataError(
         "MNIST could not be loaded. Places tried, in order:\n"
         + "\n".join(f"  - {line}" for line in tried)
@@ -392,14 +361,9 @@ def scale_images(images) -> np.ndarray:
 
 # %% ../nbs/01_data.ipynb #c032
 def make_image_dataset(
-    images,
-    labels=None,
-    batch_size: int = 128,
-    shuffle: bool = True,
-    seed: int = 0,
-    drop_remainder: bool = False,
-    images_per_epoch: int | None = None,
-):
+    images, labels=None, batch_size: int = 128, shuffle: bool = True, seed: int = 0,
+    drop_remainder: bool = False, images_per_epoch: int | None = None,
+):  # fmt: skip
     """A `tf.data.Dataset` of image batches in [-1, 1] `(b, 28, 28, 1)` (with labels if given):
     shuffle → batch → scale → prefetch. With `images_per_epoch`, one pass over the dataset serves
     exactly that many images, drawn from fresh shuffles of all of them — so a training budget does
@@ -418,10 +382,9 @@ def make_image_dataset(
             "make_image_dataset expects uint8 images or float32 images in [-1, 1], got "
             f"{images.dtype}"
         )
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-    if images_per_epoch is not None and images_per_epoch < 1:
-        raise ValueError(f"images_per_epoch must be a positive integer, got {images_per_epoch}")
+    sizes = (batch_size, 1 if images_per_epoch is None else images_per_epoch)
+    if min(sizes) < 1:
+        raise ValueError(f"batch_size and images_per_epoch must be ≥ 1, got {sizes}")
     dataset = tf.data.Dataset.from_tensor_slices(
         images if labels is None else (images, np.asarray(labels))
     )
@@ -432,11 +395,6 @@ def make_image_dataset(
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     if images_per_epoch is not None and max_steps() is not None:
         dataset = dataset.take(max_steps())
-    if labels is None:
-        dataset = dataset.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        dataset = dataset.map(
-            lambda batch, batch_labels: (scale(batch), batch_labels),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+    with_labels = lambda batch, batch_labels: (scale(batch), batch_labels)
+    dataset = dataset.map(scale if labels is None else with_labels, tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)

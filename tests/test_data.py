@@ -3,13 +3,13 @@ import warnings
 
 import numpy as np
 import pytest
-from gan_lessons.corpora import load_text
 
+from gan_lessons.checkpoints import download_file
+from gan_lessons.corpora import load_text
 from gan_lessons.data import (
     MNIST_IDX_FILES,
     DataError,
     OfflineFallbackWarning,
-    download_file,
     load_mnist,
     make_image_dataset,
     read_idx,
