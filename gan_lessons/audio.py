@@ -13,7 +13,7 @@ from .runs import ModelKind, Trainer, register_kind, register_trainer
 
 # %% auto #0
 __all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'synthesize_clips', 'clip_sequence',
-           'listen', 'write_wav', 'read_wav', 'spectrogram', 'show_clips', 'audio_features', 'feature_distance',
+           'listen', 'write_wav', 'read_wav', 'autocorrelation_f0', 'audio_features', 'feature_distance',
            'audio_report', 'PhaseShuffle', 'LogSpectrogram', 'build_audio_critic', 'build_audio_gan', 'train_audio_gan',
            'sample_audio', 'evaluate_audio']
 
@@ -23,6 +23,30 @@ CLIP_LENGTH = 4096  # samples = 0.512 s; a multiple of the generator's total str
 KINDS = ("tone", "noise burst", "chirp")
 
 
+def _tone(rng, time_axis, f0, harmonics, rolloff):
+    "Harmonics of `f0` at random phases, the k-th weighted 1 / k^rolloff."
+    phases = rng.uniform(0, 2 * np.pi, harmonics)
+    return sum(
+        np.sin(2 * np.pi * f0 * (k + 1) * time_axis + phases[k]) / (k + 1) ** rolloff
+        for k in range(harmonics)
+    )
+
+
+def _noise_burst(rng, length, lowpass):
+    "White noise through a one-pole low-pass: state += a · (x − state)."
+    noise, wave, state = rng.normal(size=length), np.empty(length), 0.0
+    for step in range(length):
+        state += lowpass * (noise[step] - state)
+        wave[step] = state
+    return wave
+
+
+def _chirp(time_axis, f0, f_end, sample_rate):
+    "A sweep from `f0` to `f_end`, exponential in frequency."
+    frequency = f0 * (f_end / f0) ** (time_axis / time_axis[-1])
+    return np.sin(2 * np.pi * np.cumsum(frequency) / sample_rate)
+
+# %% ../nbs/12_audio.ipynb #a006s
 def synthesize_clips(
     count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE, length: int = CLIP_LENGTH
 ):
@@ -32,52 +56,26 @@ def synthesize_clips(
     chirps (a sweep between two pitches); each has an attack of 2–60 ms, an exponential decay (time
     constant 40–400 ms), and a peak of 0.3–0.9."""
     if count < 1 or length < 64:
-        raise ValueError(
-            f"expected count ≥ 1 and length ≥ 64 samples, got count={count}, length={length}"
-        )
+        raise ValueError(f"expected count ≥ 1 and length ≥ 64 samples, got {count}, {length}")
     rng = np.random.default_rng(seed)
     time_axis = np.arange(length) / sample_rate
     kinds = rng.choice(3, size=count, p=[0.5, 0.25, 0.25])
-    f0 = np.exp(rng.uniform(np.log(110), np.log(880), count))
-    f_end = np.exp(rng.uniform(np.log(110), np.log(880), count))
-    harmonics = rng.integers(1, 7, count)
-    rolloff = rng.uniform(0.5, 2.0, count)
-    attack = rng.uniform(0.002, 0.06, count)
-    decay = rng.uniform(0.04, 0.4, count)
-    peak = rng.uniform(0.3, 0.9, count)
-    lowpass = rng.uniform(0.05, 0.9, count)
+    f0, f_end = (np.exp(rng.uniform(np.log(110), np.log(880), count)) for _ in range(2))
+    harmonics, rolloff = rng.integers(1, 7, count), rng.uniform(0.5, 2.0, count)
+    attack, decay = rng.uniform(0.002, 0.06, count), rng.uniform(0.04, 0.4, count)
+    peak, lowpass = rng.uniform(0.3, 0.9, count), rng.uniform(0.05, 0.9, count)
     clips = np.empty((count, length), np.float64)
-    for index in range(count):
-        if kinds[index] == 0:
-            phases = rng.uniform(0, 2 * np.pi, harmonics[index])
-            wave = sum(
-                np.sin(2 * np.pi * f0[index] * (k + 1) * time_axis + phases[k])
-                / (k + 1) ** rolloff[index]
-                for k in range(harmonics[index])
-            )
-        elif kinds[index] == 1:
-            noise, wave = rng.normal(size=length), np.empty(length)
-            state = 0.0
-            for step in range(length):  # one-pole low-pass: state += a · (x − state)
-                state += lowpass[index] * (noise[step] - state)
-                wave[step] = state
-        else:
-            frequency = f0[index] * (f_end[index] / f0[index]) ** (time_axis / time_axis[-1])
-            wave = np.sin(2 * np.pi * np.cumsum(frequency) / sample_rate)
-        envelope = np.minimum(time_axis / attack[index], 1.0) * np.exp(
-            -np.maximum(time_axis - attack[index], 0) / decay[index]
-        )
-        wave = wave * envelope
-        clips[index] = peak[index] * wave / np.abs(wave).max()
-    parameters = {
-        "kind": kinds,
-        "f0": f0,
-        "f_end": f_end,
-        "harmonics": harmonics,
-        "attack": attack,
-        "decay": decay,
-        "peak": peak,
-    }
+    for i in range(count):
+        wave = (
+            _tone(rng, time_axis, f0[i], harmonics[i], rolloff[i]) if kinds[i] == 0
+            else _noise_burst(rng, length, lowpass[i]) if kinds[i] == 1
+            else _chirp(time_axis, f0[i], f_end[i], sample_rate)
+        )  # fmt: skip
+        rise = np.minimum(time_axis / attack[i], 1.0)
+        wave = wave * rise * np.exp(-np.maximum(time_axis - attack[i], 0) / decay[i])
+        clips[i] = peak[i] * wave / np.abs(wave).max()
+    parameters = dict(kind=kinds, f0=f0, f_end=f_end, harmonics=harmonics, attack=attack,
+                      decay=decay, peak=peak)  # fmt: skip
     return clips[..., None].astype(np.float32), parameters
 
 # %% ../nbs/12_audio.ipynb #xe34371a
@@ -99,7 +97,7 @@ def listen(clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25):
 
     return Audio(clip_sequence(clips, sample_rate, gap_seconds), rate=sample_rate, normalize=False)
 
-
+# %% ../nbs/12_audio.ipynb #xe34371a80f
 def write_wav(path, clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25) -> None:
     """The clips as one 16-bit mono WAV file (see `clip_sequence`), all or nothing: `path` holds
     the old file or the new one, never half of one (`atomic_write`)."""
@@ -132,89 +130,45 @@ def read_wav(path) -> tuple[np.ndarray, int]:
         samples = np.frombuffer(file.readframes(file.getnframes()), "<i2")
         return samples.astype(np.float32) / 32767, file.getframerate()
 
-
-def spectrogram(signal, frame: int = 256, hop: int = 64) -> np.ndarray:
-    "Magnitudes in dB `(frames, frame // 2 + 1)` of Hann-windowed frames of a 1-D signal."
-    signal = np.asarray(signal, np.float64).reshape(-1)
-    starts = np.arange(0, len(signal) - frame + 1, hop)
-    frames = np.stack([signal[start : start + frame] for start in starts]) * np.hanning(frame)
-    return 20 * np.log10(np.abs(np.fft.rfft(frames, axis=1)) + 1e-6)
-
-
-def show_clips(groups: dict, sample_rate: int = SAMPLE_RATE, columns: int = 4):
-    """For each named group of clips (e.g. `{"real": …, "generated": …}`), the first `columns`
-    clips: the waveform above its spectrogram (0 to 4 kHz, −80 to 0 dB, the same scale everywhere so
-    groups compare)."""
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(
-        2 * len(groups), columns, figsize=(2.6 * columns, 3.2 * len(groups)), squeeze=False
-    )
-    for row, (name, clips) in enumerate(groups.items()):
-        for column in range(columns):
-            wave_axis, spectrum_axis = axes[2 * row, column], axes[2 * row + 1, column]
-            signal = np.asarray(clips[column], np.float32).reshape(-1)
-            wave_axis.plot(np.arange(len(signal)) / sample_rate, signal, linewidth=0.4)
-            wave_axis.set(ylim=(-1, 1), xticks=[], yticks=[] if column else [-1, 0, 1])
-            wave_axis.set_title(f"{name} {column + 1}", fontsize=9)
-            spectrum_axis.imshow(
-                spectrogram(signal).T,
-                origin="lower",
-                aspect="auto",
-                vmin=-80,
-                vmax=0,
-                cmap="magma",
-                extent=(0, len(signal) / sample_rate, 0, sample_rate / 2000),
-            )
-            spectrum_axis.set(xlabel="s" if row == len(groups) - 1 else None)
-            if column == 0:
-                spectrum_axis.set_ylabel("kHz")
-            else:
-                spectrum_axis.set_yticks([])
-    figure.tight_layout()
-    return figure
-
 # %% ../nbs/12_audio.ipynb #a009
+def autocorrelation_f0(signals, sample_rate: int, f0_range=(60.0, 1000.0)) -> np.ndarray:
+    """The fundamental frequency (Hz) of each signal `(n, length)`: the first autocorrelation peak
+    within `f0_range` that is within 10 % of the best — a period, not a multiple of it (which
+    would read an octave low) — refined to a sub-sample lag by a parabola through it."""
+    length, rows = signals.shape[1], np.arange(len(signals))
+    power = np.abs(np.fft.rfft(signals, n=2 * length, axis=1)) ** 2
+    autocorrelation = np.fft.irfft(power, axis=1)[:, :length]
+    lags = np.arange(int(sample_rate / f0_range[1]), int(sample_rate / f0_range[0]) + 1)
+    window = autocorrelation[:, lags]
+    first = np.argmax(window >= 0.9 * window.max(axis=1, keepdims=True), axis=1)
+    while True:  # climb to the local maximum of that first candidate region
+        ahead = np.minimum(first + 1, len(lags) - 1)
+        step = (first + 1 < len(lags)) & (window[rows, ahead] > window[rows, first])
+        if not step.any():
+            break
+        first = first + step
+    best_lag = lags[first]
+    before, at, after = (autocorrelation[rows, best_lag + shift] for shift in (-1, 0, 1))
+    curvature = before - 2 * at + after  # negative at a peak; the parabola's vertex is the lag
+    offset = np.where(
+        curvature < 0, 0.5 * (before - after) / np.where(curvature < 0, curvature, -1), 0.0
+    )
+    return sample_rate / (best_lag + np.clip(offset, -0.5, 0.5))
+
+# %% ../nbs/12_audio.ipynb #a009b
 def audio_features(clips, sample_rate: int = SAMPLE_RATE, f0_range=(60.0, 1000.0)) -> np.ndarray:
-    """Three numbers per clip `(n, length, 1)`: fundamental frequency (Hz, the autocorrelation peak
-    within `f0_range`), spectral centroid (Hz) and loudness (RMS, dB re full scale). Returns `(n,
-    3)`."""
+    """Three numbers per clip `(n, length, 1)`: fundamental frequency (Hz, `autocorrelation_f0`),
+    spectral centroid (Hz) and loudness (RMS, dB re full scale). Returns `(n, 3)`."""
     clips = np.asarray(clips, np.float64)
     if clips.ndim != 3 or clips.shape[-1] != 1:
         raise ValueError(f"expected clips shaped (n, length, 1), got {clips.shape}")
     signals = clips[..., 0]
     length = signals.shape[1]
-    spectrum = np.abs(
-        np.fft.rfft(signals * np.hanning(length), axis=1)
-    )  # windowed: no leakage into high bins
+    windowed = signals * np.hanning(length)  # no leakage into high bins
+    spectrum = np.abs(np.fft.rfft(windowed, axis=1))
     frequencies = np.fft.rfftfreq(length, 1 / sample_rate)
     centroid = (spectrum * frequencies).sum(axis=1) / np.maximum(spectrum.sum(axis=1), 1e-12)
-    power = np.abs(np.fft.rfft(signals, n=2 * length, axis=1)) ** 2
-    autocorrelation = np.fft.irfft(power, axis=1)[:, :length]
-    lags = np.arange(int(sample_rate / f0_range[1]), int(sample_rate / f0_range[0]) + 1)
-    window = autocorrelation[:, lags]
-    # the shortest lag within 10 % of the best: a period, not a multiple of it (which would read an
-    # octave low)
-    candidates = window >= 0.9 * window.max(axis=1, keepdims=True)
-    first = np.argmax(candidates, axis=1)
-    while True:  # climb to the local maximum of that first candidate region
-        step = (first + 1 < len(lags)) & (
-            window[np.arange(len(first)), np.minimum(first + 1, len(lags) - 1)]
-            > window[np.arange(len(first)), first]
-        )
-        if not step.any():
-            break
-        first = first + step
-    best_lag = lags[first]
-    rows = np.arange(len(signals))
-    before, at, after = (autocorrelation[rows, best_lag + shift] for shift in (-1, 0, 1))
-    curvature = before - 2 * at + after
-    # a parabola through the peak and its neighbours: sub-sample lags, so high pitches are not
-    # rounded to 8000/k Hz
-    offset = np.where(
-        curvature < 0, 0.5 * (before - after) / np.where(curvature < 0, curvature, -1), 0.0
-    )
-    f0 = sample_rate / (best_lag + np.clip(offset, -0.5, 0.5))
+    f0 = autocorrelation_f0(signals, sample_rate, f0_range)
     loudness = 20 * np.log10(np.sqrt((signals**2).mean(axis=1)) + 1e-9)
     return np.stack([f0, centroid, loudness], axis=1)
 
@@ -237,10 +191,8 @@ def feature_distance(features_a, features_b, scale_from=None) -> float:
     )
 
 # %% ../nbs/12_audio.ipynb #x6b7b1b5
-HELDOUT_SEEDS = (
-    10_001,
-    10_002,
-)  # the real clips a generator is measured against; training uses other seeds
+# the real clips a generator is measured against; training uses other seeds
+HELDOUT_SEEDS = (10_001, 10_002)
 
 
 def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
@@ -254,27 +206,16 @@ def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
             f"expected generated clips shaped (n, {CLIP_LENGTH}, 1), got {clips.shape}"
         )
     if len(clips) < 10:
-        raise ValueError(
-            f"a distance between distributions needs at least 10 clips, got {len(clips)}"
-        )
+        raise ValueError(f"a distance between distributions needs ≥ 10 clips, got {len(clips)}")
     real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[0])[0])
     other_real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[1])[0])
     generated = audio_features(clips)
     distance, floor = feature_distance(generated, real), feature_distance(other_real, real)
-    medians = lambda features: dict(
-        zip(
-            ("f0_hz", "centroid_hz", "loudness_db"),
-            np.round(np.median(features, axis=0), 1).tolist(),
-        )
-    )
-    return {
-        "n_samples": len(clips),
-        "feature_distance": distance,
-        "feature_distance_real_floor": floor,
-        "ratio": distance / floor,
-        "generated_medians": medians(generated),
-        "real_medians": medians(real),
-    }
+    names = ("f0_hz", "centroid_hz", "loudness_db")
+    medians = lambda features: dict(zip(names, np.round(np.median(features, axis=0), 1).tolist()))
+    return {"n_samples": len(clips), "feature_distance": distance,
+            "feature_distance_real_floor": floor, "ratio": distance / floor,
+            "generated_medians": medians(generated), "real_medians": medians(real)}  # fmt: skip
 
 # %% ../nbs/12_audio.ipynb #a101
 class PhaseShuffle(layers.Layer):
@@ -316,14 +257,9 @@ class LogSpectrogram(layers.Layer):
 
 # %% ../nbs/12_audio.ipynb #a101c
 def build_audio_critic(
-    length: int = CLIP_LENGTH,
-    filters=(8, 16, 32, 64),
-    kernel_size: int = 25,
-    stride: int = 4,
-    phase_shuffle: int = 2,
-    spectrogram_filters: int = 16,
-    seed: int = 0,
-) -> keras.Model:
+    length: int = CLIP_LENGTH, filters=(8, 16, 32, 64), kernel_size: int = 25, stride: int = 4,
+    phase_shuffle: int = 2, spectrogram_filters: int = 16, seed: int = 0,
+) -> keras.Model:  # fmt: skip
     """Clips `(n, length, 1)` → one logit each, the sum of two critics: WaveGAN's strided 1-D
     convolutions on the waveform (with phase shuffle), and, with `spectrogram_filters` > 0, three
     strided 2-D convolutions on the `LogSpectrogram` — the second hears what the first misses (see
@@ -331,27 +267,22 @@ def build_audio_critic(
     clips = keras.Input((length, 1), name="clips")
     features = clips
     for index, width in enumerate(filters):
-        features = layers.Conv1D(
+        down = layers.Conv1D(
             width, kernel_size, strides=stride, padding="same", name=f"down{index}"
-        )(features)
-        features = layers.LeakyReLU(0.2, name=f"down{index}_act")(features)
+        )
+        features = layers.LeakyReLU(0.2, name=f"down{index}_act")(down(features))
         if phase_shuffle and index < len(filters) - 1:
-            features = PhaseShuffle(phase_shuffle, seed + index, name=f"down{index}_shuffle")(
-                features
-            )
+            shuffle = PhaseShuffle(phase_shuffle, seed + index, name=f"down{index}_shuffle")
+            features = shuffle(features)
     logit = layers.Dense(1, name="wave_logit")(layers.Flatten(name="wave_flatten")(features))
     if spectrogram_filters:
         image = LogSpectrogram(name="log_spectrogram")(clips)
-        for index, width in enumerate(
-            (spectrogram_filters, 2 * spectrogram_filters, 4 * spectrogram_filters)
-        ):
-            image = layers.Conv2D(width, 3, strides=2, padding="same", name=f"spectrum{index}")(
-                image
-            )
-            image = layers.LeakyReLU(0.2, name=f"spectrum{index}_act")(image)
-        spectrum_logit = layers.Dense(1, name="spectrum_logit")(
-            layers.Flatten(name="spectrum_flatten")(image)
-        )
+        for index in range(3):
+            width = spectrogram_filters * 2**index
+            down = layers.Conv2D(width, 3, strides=2, padding="same", name=f"spectrum{index}")
+            image = layers.LeakyReLU(0.2, name=f"spectrum{index}_act")(down(image))
+        flat = layers.Flatten(name="spectrum_flatten")(image)
+        spectrum_logit = layers.Dense(1, name="spectrum_logit")(flat)
         logit = layers.Add(name="logit")([logit, spectrum_logit])
     return keras.Model(clips, logit, name="audio_critic")
 
@@ -360,14 +291,9 @@ AUDIO_BATCH_SIZE = 32
 
 
 def build_audio_gan(
-    seed: int = 0,
-    latent_dim: int = 64,
-    channels=(64, 32, 16, 8),
-    kernel_size: int = 24,
-    learning_rate: float = 5e-4,
-    r1_weight: float = 1.0,
-    **critic_options,
-):
+    seed: int = 0, latent_dim: int = 64, channels=(64, 32, 16, 8), kernel_size: int = 24,
+    learning_rate: float = 5e-4, r1_weight: float = 1.0, **critic_options,
+):  # fmt: skip
     """The lesson-02 1-D generator (Dense → Reshape → Conv1DTranspose ×4 with stride 4, tanh)
     against `build_audio_critic(**critic_options)`, in the lesson-05 `GAN` (non-saturating loss, R1
     penalty, weight averaging), compiled. A kernel of 24, a multiple of the stride, gives every

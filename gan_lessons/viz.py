@@ -11,7 +11,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['to_unit_range', 'image_grid', 'show_images', 'grid_picture', 'save_image_grid', 'plot_curves', 'grids_to_gif',
-           'gif_html', 'SampleGrid', 'LiveTrainingView']
+           'gif_html', 'SampleGrid', 'LiveTrainingView', 'spectrogram', 'show_clips']
 
 # %% ../nbs/90_viz.ipynb #c004
 def to_unit_range(images, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
@@ -315,3 +315,45 @@ class LiveTrainingView(SampleGrid):
             grids_to_gif(self.grids, duration_ms),
             f"the fixed noise after 0 to {len(self.grids) - 1} epochs",
         )
+
+# %% ../nbs/90_viz.ipynb #v90clips
+def spectrogram(signal, frame: int = 256, hop: int = 64) -> np.ndarray:
+    "Magnitudes in dB `(frames, frame // 2 + 1)` of Hann-windowed frames of a 1-D signal."
+    signal = np.asarray(signal, np.float64).reshape(-1)
+    starts = np.arange(0, len(signal) - frame + 1, hop)
+    frames = np.stack([signal[start : start + frame] for start in starts]) * np.hanning(frame)
+    return 20 * np.log10(np.abs(np.fft.rfft(frames, axis=1)) + 1e-6)
+
+
+def show_clips(groups: dict, sample_rate: int = 8000, columns: int = 4):
+    """For each named group of clips (e.g. `{"real": …, "generated": …}`), the first `columns`
+    clips: the waveform above its spectrogram (0 to 4 kHz, −80 to 0 dB, the same scale everywhere so
+    groups compare)."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(
+        2 * len(groups), columns, figsize=(2.6 * columns, 3.2 * len(groups)), squeeze=False
+    )
+    for row, (name, clips) in enumerate(groups.items()):
+        for column in range(columns):
+            wave_axis, spectrum_axis = axes[2 * row, column], axes[2 * row + 1, column]
+            signal = np.asarray(clips[column], np.float32).reshape(-1)
+            wave_axis.plot(np.arange(len(signal)) / sample_rate, signal, linewidth=0.4)
+            wave_axis.set(ylim=(-1, 1), xticks=[], yticks=[] if column else [-1, 0, 1])
+            wave_axis.set_title(f"{name} {column + 1}", fontsize=9)
+            spectrum_axis.imshow(
+                spectrogram(signal).T,
+                origin="lower",
+                aspect="auto",
+                vmin=-80,
+                vmax=0,
+                cmap="magma",
+                extent=(0, len(signal) / sample_rate, 0, sample_rate / 2000),
+            )
+            spectrum_axis.set(xlabel="s" if row == len(groups) - 1 else None)
+            if column == 0:
+                spectrum_axis.set_ylabel("kHz")
+            else:
+                spectrum_axis.set_yticks([])
+    figure.tight_layout()
+    return figure
