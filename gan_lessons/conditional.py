@@ -198,7 +198,7 @@ def kmeans_clusters(images, count: int, seed: int = 0, iterations: int = 100):
         centroids = updated
     return assignments.astype("int32"), centroids
 
-
+# %% ../nbs/08_conditional.ipynb #x78f5deefde
 def cluster_purity(assignments, labels) -> float:
     """The share of items whose cluster's most common label is their own label: 1 for clusters that
     never mix labels."""
@@ -255,7 +255,7 @@ class ClusterCode(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "proportions": self.proportions}
 
-
+# %% ../nbs/08_conditional.ipynb #x38c33a1ccd
 def clustered_generator(conditional_generator: keras.Model, proportions) -> keras.Model:
     """An unconditional generator — noise `(n, latent_dim)` → images — made from one conditioned on
     cluster codes: `ClusterCode` draws each sample's code from its noise, in the clusters'

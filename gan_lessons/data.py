@@ -45,7 +45,7 @@ MNIST_NPZ_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mni
 # images are the training set.
 TEST_ONLY_TRAIN_SIZE = 8000
 
-
+# %% ../nbs/01_data.ipynb #c0072e6
 class DataError(ValueError):
     "A data file is missing, corrupt, or not what the course expects."
 
@@ -209,7 +209,7 @@ def _read_npz(path: Path, expected_sha256: str | None):
         )
     return train, test
 
-
+# %% ../nbs/01_data.ipynb #c01598e6d4
 def _read_location(location: Path, verify_npz: bool):
     "(train, test) found at a file or folder, or None when nothing is there; corrupt files raise."
     if location.is_file():
@@ -292,7 +292,7 @@ def _mnist_download(tried: list, download: bool | None):
         tried.append(f"download from {url}: failed ({type(error).__name__}: {error})")
         return None
 
-
+# %% ../nbs/01_data.ipynb #c0185fd
 def _mnist_stand_in(split: str, tried: list, verbose: bool) -> MnistData | None:
     "The scikit-learn digits, announced loudly; None when scikit-learn is missing."
     try:

@@ -58,7 +58,7 @@ def discriminator_layers(
         normalized(layers.Dense(1, dtype="float32", name="logit")),
     ]  # float32 logits under mixed precision
 
-
+# %% ../nbs/03_discriminator.ipynb #c007e1c
 def build_discriminator(
     style: str = "functional", input_shape=(28, 28, 1), **layer_options
 ) -> keras.Model:

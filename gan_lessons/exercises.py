@@ -29,7 +29,13 @@ def is_placeholder(answer) -> bool:
     )  # a function that does nothing compiles to the same bytes as _stub
     return code is not None and code.co_code == _stub.__code__.co_code
 
+# %% auto #0
+__all__ = ['ExerciseError', 'is_placeholder', 'attempted', 'passed', 'check_two_noise_batches', 'check_to_uint8',
+           'check_stack_output_size', 'check_field_of', 'check_generator_loss', 'check_noise_like',
+           'check_frechet_distance', 'check_balanced_labels', 'check_interpolates', 'check_discriminator_accuracy',
+           'check_input_and_target', 'check_reparameterize', 'check_spectral_centroid']
 
+# %% ../nbs/91_exercises.ipynb #c00292c
 def attempted(name: str, answer) -> bool:
     """False, with a note that says so, while `answer` is still the placeholder the exercise cell
     came with — so "Run all" goes through a notebook whose exercises are not done yet; True once
@@ -56,12 +62,6 @@ def passed(name: str) -> bool:
 
 
 _passed = passed
-
-# %% auto #0
-__all__ = ['ExerciseError', 'is_placeholder', 'attempted', 'passed', 'check_two_noise_batches', 'check_to_uint8',
-           'check_stack_output_size', 'check_field_of', 'check_generator_loss', 'check_noise_like',
-           'check_frechet_distance', 'check_balanced_labels', 'check_interpolates', 'check_discriminator_accuracy',
-           'check_input_and_target', 'check_reparameterize', 'check_spectral_centroid']
 
 # %% ../nbs/91_exercises.ipynb #c004
 def check_two_noise_batches(two_noise_batches) -> bool:
@@ -298,7 +298,7 @@ def _symmetric_root(matrix):
     values, vectors = np.linalg.eigh(matrix)
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
-
+# %% ../nbs/91_exercises.ipynb #cf97d4f03c
 def check_frechet_distance(my_frechet) -> bool:
     """Lesson 06: `my_frechet(mean_a, cov_a, mean_b, cov_b)` is the Fréchet distance between two
     Gaussians, ‖μa − μb‖² + tr(Σa) + tr(Σb) − 2·tr((Σa Σb)^½), as a real number."""
@@ -469,8 +469,8 @@ def check_discriminator_accuracy(my_accuracies) -> bool:
         raise ExerciseError(
             f"{name}: one number ({float(result):.3f}); expected two, (real_accuracy, "
             "fake_accuracy) — "
-            """a discriminator can be right on all reals and wrong on all fakes, and one average
-            hides it"""
+            "a discriminator can be right on all reals and wrong on all fakes, and one average "
+            "hides it"
         )
     real_accuracy, fake_accuracy = (float(value) for value in result)
     if (real_accuracy, fake_accuracy) == (3.0, 2.0):
@@ -633,8 +633,7 @@ def check_spectral_centroid(my_centroid) -> bool:
         raise ExerciseError(
             f"{name}: {values.round(1).tolist()} Hz without a window, expected "
             f"{expected.round(1).tolist()}"
-            """ — multiply the clip by np.hanning(length) first: unwindowed, a 443 Hz tone leaks
-            into"""
+            " — multiply the clip by np.hanning(length) first: unwindowed, a 443 Hz tone leaks into "
             "every bin and its centroid reads too high"
         )
     if not np.allclose(values, expected, rtol=0.01):

@@ -160,7 +160,7 @@ def _latent_widget(self, steps: int = 8):
         controls,
     )
 
-
+# %% ../nbs/97_explorers.ipynb #e97latent2295
 def _latent_animation(
     self,
     seed_from: int = 0,
@@ -293,7 +293,7 @@ def temperature_explorer(generator, prompt: str = "I beheld the wretch", length:
         output="text",
     )
 
-
+# %% ../nbs/97_explorers.ipynb #e97tempc83
 def temperature_table(
     generator,
     prompt: str = "I beheld the wretch",

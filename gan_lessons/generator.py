@@ -50,21 +50,14 @@ def conv_transpose_output_size(
 
 # %% ../nbs/02_generator.ipynb #c014
 def generator_layers(
-    latent_dim: int = LATENT_DIM,
-    channels=(256, 128, 64),
-    strides=(1, 2, 2),
-    kernel_size: int = 5,
-    start_size: int = 7,
-    image_size: int = 28,
-    image_channels: int = 1,
-) -> list:
+    latent_dim: int = LATENT_DIM, channels=(256, 128, 64), strides=(1, 2, 2),
+    kernel_size: int = 5, start_size: int = 7, image_size: int = 28, image_channels: int = 1,
+) -> list:  # fmt: skip
     """Fresh layers of a DCGAN generator: Dense → BN → LeakyReLU → Reshape → [Conv2DTranspose → BN →
     LeakyReLU]… → Conv2DTranspose (tanh)."""
-    if len(channels) != len(strides):
-        raise ValueError(
-            f"one stride per channel width: got channels={channels}, strides={strides}"
-        )
     channels, strides = tuple(channels), tuple(strides)
+    if len(channels) != len(strides):
+        raise ValueError(f"one stride per channel width: got {channels} and {strides}")
     size = start_size
     for stride in strides:
         size = conv_transpose_output_size(size, kernel_size, stride)
@@ -80,28 +73,13 @@ def generator_layers(
         layers.Reshape((start_size, start_size, channels[0]), name="to_feature_map"),
     ]
     for index, (width, stride) in enumerate(zip(channels[1:] + (None,), strides)):
-        if width is None:  # the last block: to image channels, tanh
-            stack.append(
-                layers.Conv2DTranspose(
-                    image_channels,
-                    kernel_size,
-                    strides=stride,
-                    padding="same",
-                    activation="tanh",
-                    dtype="float32",
-                    name="to_image",
-                )
-            )  # float32 out, even under mixed precision
+        shape = dict(kernel_size=kernel_size, strides=stride, padding="same")
+        if width is None:  # the last block: image channels, tanh, float32 even in mixed precision
+            last = dict(activation="tanh", dtype="float32", name="to_image")
+            stack.append(layers.Conv2DTranspose(image_channels, **shape, **last))
         else:
             stack += [
-                layers.Conv2DTranspose(
-                    width,
-                    kernel_size,
-                    strides=stride,
-                    padding="same",
-                    use_bias=False,
-                    name=f"up{index}",
-                ),
+                layers.Conv2DTranspose(width, **shape, use_bias=False, name=f"up{index}"),
                 layers.BatchNormalization(name=f"up{index}_bn"),
                 layers.LeakyReLU(0.2, name=f"up{index}_act"),
             ]
@@ -150,7 +128,7 @@ def stack_layers(
         return model
     raise ValueError(f"style must be one of {STYLES}, got {style!r}")
 
-
+# %% ../nbs/02_generator.ipynb #c018746
 def build_generator(
     style: str = "functional", latent_dim: int = LATENT_DIM, **layer_options
 ) -> keras.Model:
@@ -166,20 +144,14 @@ def build_generator(
 
 # %% ../nbs/02_generator.ipynb #c031
 def generator_1d_layers(
-    latent_dim: int = LATENT_DIM,
-    length: int = 4096,
-    channels=(256, 128, 64, 32),
-    strides=(4, 4, 4, 4),
-    kernel_size: int = 25,
-    out_channels: int = 1,
-) -> list:
+    latent_dim: int = LATENT_DIM, length: int = 4096, channels=(256, 128, 64, 32),
+    strides=(4, 4, 4, 4), kernel_size: int = 25, out_channels: int = 1,
+) -> list:  # fmt: skip
     """Fresh layers of a 1-D generator: Dense → Reshape → [Conv1DTranspose → BN → LeakyReLU]… →
     Conv1DTranspose (tanh)."""
     channels, strides = tuple(channels), tuple(strides)
     if len(channels) != len(strides):
-        raise ValueError(
-            f"one stride per channel width: got channels={channels}, strides={strides}"
-        )
+        raise ValueError(f"one stride per channel width: got {channels} and {strides}")
     start = length // math.prod(strides)
     if start * math.prod(strides) != length:
         raise ValueError(
@@ -192,33 +164,19 @@ def generator_1d_layers(
         layers.Reshape((start, channels[0]), name="to_sequence"),
     ]
     for index, (width, stride) in enumerate(zip(channels[1:] + (None,), strides)):
+        shape = dict(kernel_size=kernel_size, strides=stride, padding="same")
         if width is None:
-            stack.append(
-                layers.Conv1DTranspose(
-                    out_channels,
-                    kernel_size,
-                    strides=stride,
-                    padding="same",
-                    activation="tanh",
-                    name="to_signal",
-                )
-            )
+            last = dict(activation="tanh", name="to_signal")
+            stack.append(layers.Conv1DTranspose(out_channels, **shape, **last))
         else:
             stack += [
-                layers.Conv1DTranspose(
-                    width,
-                    kernel_size,
-                    strides=stride,
-                    padding="same",
-                    use_bias=False,
-                    name=f"up{index}",
-                ),
+                layers.Conv1DTranspose(width, **shape, use_bias=False, name=f"up{index}"),
                 layers.BatchNormalization(name=f"up{index}_bn"),
                 layers.LeakyReLU(0.2, name=f"up{index}_act"),
             ]
     return stack
 
-
+# %% ../nbs/02_generator.ipynb #c031ac5
 def build_generator_1d(
     style: str = "functional", latent_dim: int = LATENT_DIM, **layer_options
 ) -> keras.Model:

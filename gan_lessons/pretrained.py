@@ -59,6 +59,8 @@ PRETRAINED = {
         summary="Character-level LSTM (lesson 11) trained on the first 90 % of Frankenstein",
     ),
 }
+
+# %% ../nbs/92_pretrained.ipynb #c0042bf
 RUN_MODEL_FILE = "model.keras"  # what `gan-lessons train` writes into its --out directory
 
 
@@ -84,7 +86,7 @@ def benchmark_rows(file_name: str) -> list[dict]:
         json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
 
-
+# %% ../nbs/92_pretrained.ipynb #c004171
 def available() -> list[str]:
     "Names that `load` accepts."
     return sorted(PRETRAINED)
@@ -141,7 +143,7 @@ def _without_default_option(config, option: str) -> int:
         removed += sum(_without_default_option(value, option) for value in config)
     return removed
 
-
+# %% ../nbs/92_pretrained.ipynb #c005l10c
 def load_keras_file(path) -> keras.Model:
     """`keras.models.load_model(path, compile=False)`; for a file saved by a newer Keras, the
     options that Keras added and the file leaves at their defaults are removed, with a warning,
@@ -226,7 +228,7 @@ def write_model_info(model_path, kind: str, **details) -> Path:
         raise ValueError(f"kind must be one of {', '.join(MODEL_KINDS)}, got {kind!r}")
     return write_json_atomically(model_info_path(model_path), {"kind": kind, **details})
 
-
+# %% ../nbs/92_pretrained.ipynb #c005n7c2
 def read_model_info(model_path) -> dict | None:
     "The record beside `model_path`, or None when there is none."
     path = model_info_path(model_path)

@@ -127,7 +127,7 @@ class Run:
             return settings[name]
         raise AttributeError(name)
 
-
+# %% ../nbs/96_runs.ipynb #u006c1b
 def _without_epochs(settings: dict) -> dict:
     return {key: value for key, value in settings.items() if key != "epochs"}
 
@@ -183,7 +183,7 @@ def _progress(self, model_to_save, **model_details):
 
     return RunProgress()
 
-
+# %% ../nbs/96_runs.ipynb #u011b8c
 def _save_record(self) -> None:
     write_json_atomically(self.out / "run.json", self.record)
 

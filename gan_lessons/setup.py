@@ -58,7 +58,7 @@ def max_steps() -> int | None:
         raise ValueError(f"{MAX_STEPS_ENV}={value!r} is not a positive whole number of steps")
     return int(value)
 
-
+# %% ../nbs/00_setup.ipynb #c0105c8
 @dataclass(frozen=True)
 class Profile:
     """The runtime budget of a lesson: `smoke`, `cpu` or `gpu`, and why it was chosen. With
@@ -99,8 +99,7 @@ class Profile:
 
     @property
     def dry_run(self) -> bool:
-        """True when training runs are capped at `max_steps`: sizes and code paths are checked,
-        learning is not."""
+        "True when training runs are capped at `max_steps`: sizes and code paths are checked."
         return self.max_steps is not None
 
     @property
@@ -109,12 +108,10 @@ class Profile:
         return self.name != "smoke" and not self.dry_run
 
     def __str__(self) -> str:
-        capped = (
-            f"; dry run: at most {self.max_steps} steps per training run" if self.max_steps else ""
-        )
-        return f"profile '{self.name}' ({self.reason}{capped})"
+        capped = f"; dry run: at most {self.max_steps} steps per training run"
+        return f"profile '{self.name}' ({self.reason}{capped if self.max_steps else ''})"
 
-
+# %% ../nbs/00_setup.ipynb #c010195
 def get_profile(name: str | None = None) -> Profile:
     """The profile named by `name`, else by `$GAN_LESSONS_PROFILE`, else `gpu` if a GPU is visible,
     else `cpu`."""

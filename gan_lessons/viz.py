@@ -94,7 +94,7 @@ def show_images(
         ax.set_title(title)
     return fig
 
-
+# %% ../nbs/90_viz.ipynb #c007f5f
 def grid_picture(grid, upscale: int = 1):
     """A [0, 1] array (e.g. from `image_grid`) as a PIL image, each pixel drawn `upscale` ×
     `upscale` times."""
@@ -243,78 +243,92 @@ class LiveTrainingView(SampleGrid):
         self.epoch_steps.append(self.batches_seen)
         self._show_latest()
 
-    def render(self, epoch: int | None = None) -> bytes:
-        """The view after `epoch` epochs (default: the latest) as PNG bytes: sample grid left, loss
-        curves right."""
-        import io
+# %% ../nbs/90_viz.ipynb #w90livec08
+def _render(self, epoch: int | None = None) -> bytes:
+    """The view after `epoch` epochs (default: the latest) as PNG bytes: sample grid left, loss
+    curves right."""
+    import io
 
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import (
-            Figure,
-        )  # not pyplot: no figure left open for the notebook to show twice
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import (
+        Figure,
+    )  # not pyplot: no figure left open for the notebook to show twice
 
-        if not self.grids:
-            raise ValueError("nothing to show yet: pass the view to fit(callbacks=[...]) first")
-        epoch = len(self.grids) - 1 if epoch is None else epoch
-        if not 0 <= epoch < len(self.grids):
-            raise ValueError(f"epoch must be in 0..{len(self.grids) - 1}, got {epoch}")
-        figure = Figure(figsize=(9, 3.4), dpi=80)
-        FigureCanvasAgg(figure)
-        grid_axis, curve_axis = figure.subplots(1, 2, width_ratios=(1, 1.4))
-        grid_axis.imshow(self.grids[epoch], cmap="gray", vmin=0, vmax=1)
-        grid_axis.set_axis_off()
-        grid_axis.set_title(f"after {epoch} epoch{'s' if epoch != 1 else ''}")
-        for name, values in self.curves.items():
-            curve_axis.plot(self.curve_steps, values, label=name)
-        curve_axis.axvline(self.epoch_steps[epoch], color="grey", linestyle=":")
-        curve_axis.set_xlabel("batch")
-        curve_axis.set_ylabel("loss (running mean per epoch)")
-        if self.curve_steps:
-            curve_axis.legend(loc="upper right")
-        curve_axis.grid(alpha=0.3)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
+    if not self.grids:
+        raise ValueError("nothing to show yet: pass the view to fit(callbacks=[...]) first")
+    epoch = len(self.grids) - 1 if epoch is None else epoch
+    if not 0 <= epoch < len(self.grids):
+        raise ValueError(f"epoch must be in 0..{len(self.grids) - 1}, got {epoch}")
+    figure = Figure(figsize=(9, 3.4), dpi=80)
+    FigureCanvasAgg(figure)
+    grid_axis, curve_axis = figure.subplots(1, 2, width_ratios=(1, 1.4))
+    grid_axis.imshow(self.grids[epoch], cmap="gray", vmin=0, vmax=1)
+    grid_axis.set_axis_off()
+    grid_axis.set_title(f"after {epoch} epoch{'s' if epoch != 1 else ''}")
+    for name, values in self.curves.items():
+        curve_axis.plot(self.curve_steps, values, label=name)
+    curve_axis.axvline(self.epoch_steps[epoch], color="grey", linestyle=":")
+    curve_axis.set_xlabel("batch")
+    curve_axis.set_ylabel("loss (running mean per epoch)")
+    if self.curve_steps:
+        curve_axis.legend(loc="upper right")
+    curve_axis.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
 
-    def widget(self):
-        "The live view: display it before `fit()`; it redraws after every epoch."
-        from gan_lessons.explorers import explorer_widget, png_bytes, require_widgets
 
-        widgets = require_widgets()
-        self._slider = widgets.IntSlider(
-            0, min=0, max=max(len(self.grids) - 1, 0), description="epoch"
-        )
-        blank = png_bytes(np.ones((8, 8)))  # before the first epoch
-        self._box = explorer_widget(
-            lambda epoch: self.render(epoch) if self.grids else blank, dict(epoch=self._slider)
-        )
-        return self._box
+LiveTrainingView.render = _render
 
-    def _show_latest(self):
-        if self._slider is None:
-            return
-        latest = len(self.grids) - 1
-        self._slider.max = latest
-        if self._slider.value == latest:
-            self._box.redraw()
-        else:
-            self._slider.value = latest  # redraws through the slider's observer
+# %% ../nbs/90_viz.ipynb #w90live094
+def _widget(self):
+    "The live view: display it before `fit()`; it redraws after every epoch."
+    from gan_lessons.explorers import explorer_widget, png_bytes, require_widgets
 
-    def snapshot(self, epoch: int | None = None):
-        "The view as a picture in the page (the static version of `widget()`)."
-        from IPython.display import Image
+    widgets = require_widgets()
+    self._slider = widgets.IntSlider(0, min=0, max=max(len(self.grids) - 1, 0), description="epoch")
+    blank = png_bytes(np.ones((8, 8)))  # before the first epoch
+    self._box = explorer_widget(
+        lambda epoch: self.render(epoch) if self.grids else blank, dict(epoch=self._slider)
+    )
+    return self._box
 
-        return Image(self.render(epoch))
 
-    def animation(self, duration_ms: int = 500):
-        "The grids from the start to the last epoch as an animated GIF in the page."
-        from gan_lessons.viz import gif_html, grids_to_gif
+def _livetrainingview_show_latest(self):
+    if self._slider is None:
+        return
+    latest = len(self.grids) - 1
+    self._slider.max = latest
+    if self._slider.value == latest:
+        self._box.redraw()
+    else:
+        self._slider.value = latest  # redraws through the slider's observer
 
-        return gif_html(
-            grids_to_gif(self.grids, duration_ms),
-            f"the fixed noise after 0 to {len(self.grids) - 1} epochs",
-        )
+
+def _snapshot(self, epoch: int | None = None):
+    "The view as a picture in the page (the static version of `widget()`)."
+    from IPython.display import Image
+
+    return Image(self.render(epoch))
+
+
+def _animation(self, duration_ms: int = 500):
+    "The grids from the start to the last epoch as an animated GIF in the page."
+    from gan_lessons.viz import gif_html, grids_to_gif
+
+    return gif_html(
+        grids_to_gif(self.grids, duration_ms),
+        f"the fixed noise after 0 to {len(self.grids) - 1} epochs",
+    )
+
+
+(
+    LiveTrainingView.widget,
+    LiveTrainingView._show_latest,
+    LiveTrainingView.snapshot,
+    LiveTrainingView.animation,
+) = _widget, _livetrainingview_show_latest, _snapshot, _animation
 
 # %% ../nbs/90_viz.ipynb #v90clips
 def spectrogram(signal, frame: int = 256, hop: int = 64) -> np.ndarray:

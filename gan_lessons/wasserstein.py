@@ -49,26 +49,17 @@ def clip_weights(model, clip_value: float) -> None:
     for weight in model.trainable_variables:
         weight.assign(tf.clip_by_value(weight, -clip_value, clip_value))
 
-
+# %% ../nbs/09_wasserstein.ipynb #c011530
 def wasserstein_train_step(
-    generator,
-    critic,
-    g_optimizer,
-    c_optimizer,
-    real_images,
-    sample_noise,
-    critic_steps: int = 5,
-    gp_weight: float = 10.0,
-    clip_value: float | None = None,
-    labels=None,
-    penalty_seed=None,
-) -> dict:
+    generator, critic, g_optimizer, c_optimizer, real_images, sample_noise,
+    critic_steps: int = 5, gp_weight: float = 10.0, clip_value: float | None = None,
+    labels=None, penalty_seed=None,
+) -> dict:  # fmt: skip
     """`critic_steps` critic updates, each on its own slice `real_images[i::critic_steps]` with
     fresh noise from `sample_noise(count)`, then one generator update. `gp_weight` > 0 adds the
     gradient penalty (its interpolation weights from `penalty_seed`); `clip_value` clips the
-    critic's weights after each update. Returns the last
-    critic loss, the generator loss, the critic's estimate of the Wasserstein distance (E f(real) −
-    E f(fake)) and the penalty."""
+    critic's weights after each update. Returns the last critic loss, the generator loss, the
+    critic's estimate of the Wasserstein distance (E f(real) − E f(fake)) and the penalty."""
     if critic_steps < 1:
         raise ValueError(f"critic_steps must be ≥ 1, got {critic_steps}")
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -108,7 +99,7 @@ def wasserstein_train_step(
         "gradient_penalty": penalty,
     }
 
-
+# %% ../nbs/09_wasserstein.ipynb #c011b50
 class WassersteinGAN(GAN):
     """The lesson-05 `GAN` playing the Wasserstein game: a critic, `critic_steps` critic updates per
     generator update. Its step calls only the `attach` and `after_step` hooks: an option that
@@ -165,7 +156,7 @@ def _optimizer(spec):
         return keras.optimizers.RMSprop(spec[1])
     return keras.optimizers.Adam(spec[1], beta_1=spec[2], beta_2=spec[3])
 
-
+# %% ../nbs/09_wasserstein.ipynb #c017671
 def build_wgan(variant: str = "wgan-gp", recipe: str = "fast", seed: int = 0, options=()) -> GAN:
     """A compiled GAN of the given variant — `wgan`, `wgan-gp` (a `WassersteinGAN`) or `sngan` (a
     `GAN` with a spectrally normalized discriminator) — with the networks and weight average of a

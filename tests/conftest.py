@@ -26,8 +26,8 @@ def real_data_dir():
     folder = _shared_data_dir()
     if folder is None or not (folder / "mnist" / "t10k-images-idx3-ubyte.gz").exists():
         pytest.skip(
-            """real data not available: set GAN_LESSONS_DATA to the folder described in
-            shared/data/README.md"""
+            "real data not available: set GAN_LESSONS_DATA to the folder described in "
+            "shared/data/README.md"
         )
     return folder
 
