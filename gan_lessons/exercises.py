@@ -633,8 +633,8 @@ def check_spectral_centroid(my_centroid) -> bool:
         raise ExerciseError(
             f"{name}: {values.round(1).tolist()} Hz without a window, expected "
             f"{expected.round(1).tolist()}"
-            " — multiply the clip by np.hanning(length) first: unwindowed, a 443 Hz tone leaks into "
-            "every bin and its centroid reads too high"
+            " — multiply the clip by np.hanning(length) first: unwindowed, a 443 Hz tone "
+            "leaks into every bin and its centroid reads too high"
         )
     if not np.allclose(values, expected, rtol=0.01):
         raise ExerciseError(
