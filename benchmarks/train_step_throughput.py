@@ -186,14 +186,13 @@ def main():
 
     report = runtime_report()
     print(
-        f"TensorFlow {report['tensorflow']}, Keras {report['keras']}, {report['cpu_count']} "
-        f"CPUs, GPUs: {report['gpus'] or 'none'}"
+        f"TensorFlow {report['tensorflow']}, Keras {report['keras']}, {report['cpu_count']} CPUs, "
+        f"GPUs: {report['gpus'] or 'none'}"
     )
     peak, how = (args.peak_gflops, "given") if args.peak_gflops else cpu_peak_gflops()
     print(
         f"DCGAN (TensorFlow tutorial architecture), batch {args.batch}, {flops / 1e9:.3f} GFLOP "
-        "per image per step; "
-        f"peak {peak:.0f} GFLOP/s ({how})"
+        f"per image per step; peak {peak:.0f} GFLOP/s ({how})"
     )
     print(f"{'variant':<32} {'images/s':>9} {'steps':>6} {'vs (a)':>7} {'% of peak':>10}")
     course = results["(a) course step, tf.function"][0]
@@ -204,13 +203,13 @@ def main():
         )
     fit_rate = results["(e) GAN.fit(), tf.data input"][0]
     print(
-        f"ratios: (a)/(b) = {course / results['(b) same step, eager'][0]:.2f}, "
-        f"(a)/(c) = {course / results['(c) train_on_batch loop'][0]:.2f}, "
-        f"(d)/(a) = {results['(d) course step, XLA'][0] / course:.2f}, "
-        f"(e)/(a) = {results['(e) GAN.fit(), tf.data input'][0] / course:.2f}, "
-        f"(f)/(e) = {results['(f) fit(), steps_per_execution=16'][0] / fit_rate:.2f}, "
-        f"(g)/(a) = {results['(g) course step, read back at end'][0] / course:.2f}, "
-        f"(h)/(e) = {results['(h) fit_gan, course callbacks'][0] / fit_rate:.2f}"
+        f"ratios: (a)/(b) = {course / results['(b) same step, eager'][0]:.2f}, (a)/(c) = "
+        f"{course / results['(c) train_on_batch loop'][0]:.2f}, (d)/(a) = "
+        f"{results['(d) course step, XLA'][0] / course:.2f}, (e)/(a) = "
+        f"{results['(e) GAN.fit(), tf.data input'][0] / course:.2f}, (f)/(e) = "
+        f"{results['(f) fit(), steps_per_execution=16'][0] / fit_rate:.2f}, (g)/(a) = "
+        f"{results['(g) course step, read back at end'][0] / course:.2f}, (h)/(e) = "
+        f"{results['(h) fit_gan, course callbacks'][0] / fit_rate:.2f}"
     )
 
 

@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print(
-            f"gan-lessons {args.command}: interrupted; the last completed epoch is kept — "
-            "rerun the same command to continue",
+            f"gan-lessons {args.command}: interrupted; the last completed epoch is kept — rerun "
+            "the same command to continue",
             file=sys.stderr,
         )
         return 130

@@ -205,8 +205,8 @@ def cluster_purity(assignments, labels) -> float:
     assignments, labels = np.asarray(assignments), np.asarray(labels)
     if assignments.shape != labels.shape:
         raise ValueError(
-            f"expected one label per assignment, got {labels.shape} labels for "
-            f"{assignments.shape} assignments"
+            f"expected one label per assignment, got {labels.shape} labels for {assignments.shape} "
+            "assignments"
         )
     return float(
         sum(np.bincount(labels[assignments == cluster]).max() for cluster in np.unique(assignments))

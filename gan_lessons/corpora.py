@@ -91,8 +91,8 @@ def check_text(name: str, text: str, origin: str) -> str:
         problems.append(f"it does not end with {source.last_words!r}")
     if problems:
         raise DataError(
-            f"{origin}: not the text {name!r}: {'; '.join(problems)}. The file is "
-            "truncated or another text; delete it and fetch it again."
+            f"{origin}: not the text {name!r}: {'; '.join(problems)}. The file is truncated or "
+            "another text; delete it and fetch it again."
         )
     return text
 
@@ -143,11 +143,11 @@ def _stand_in_corpus(name: str, tried: list, verbose: bool) -> Corpus:
     text, filename = stand_in_text(), TEXT_SOURCES[name].file_name
     places_tried = "\n".join(f"  - {line}" for line in tried)
     message = (
-        f"{name.upper()} WAS NOT FOUND — USING AN OFFLINE STAND-IN: the help topics that ship "
-        f"with Python (pydoc_data), {len(text):,} characters of English prose and code. "
-        f"Results are NOT comparable with {name}.\nPlaces tried:\n{places_tried}\n"
-        f"To use the real text, put {filename} in ${DATA_ENV}/text/, or connect to the "
-        f"internet (or set ${MIRROR_ENV})."
+        f"{name.upper()} WAS NOT FOUND — USING AN OFFLINE STAND-IN: the help topics that ship with "
+        f"Python (pydoc_data), {len(text):,} characters of English prose and code. Results are NOT "
+        f"comparable with {name}.\nPlaces tried:\n{places_tried}\n"
+        f"To use the real text, put {filename} in ${DATA_ENV}/text/, or connect to the internet "
+        f"(or set ${MIRROR_ENV})."
     )
     warnings.warn(message, OfflineFallbackWarning, stacklevel=3)
     if verbose:
@@ -256,8 +256,8 @@ def window_chunks(ids, window: int = 100, stride: int | None = None) -> np.ndarr
         raise ValueError(f"window must be ≥ 1, got {window}")
     if len(ids) < window + 1:
         raise DataError(
-            f"the text has {len(ids)} characters, fewer than one window needs ({window} inputs + "
-            "1 target)"
+            f"the text has {len(ids)} characters, fewer than one window needs ({window} inputs + 1 "
+            "target)"
         )
     starts = np.arange(0, len(ids) - window, stride or window)
     return ids[starts[:, None] + np.arange(window + 1)]

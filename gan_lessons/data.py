@@ -90,8 +90,8 @@ def verify_sha256(path, expected: str) -> Path:
     actual = sha256_of(path)
     if actual != expected:
         raise DataError(
-            f"{path}: sha256 is {actual}, expected {expected}. The file is corrupt, truncated "
-            "or not the official one; delete it and fetch it again."
+            f"{path}: sha256 is {actual}, expected {expected}. The file is corrupt, truncated or "
+            "not the official one; delete it and fetch it again."
         )
     return path
 
@@ -114,8 +114,8 @@ def read_idx(path) -> np.ndarray:
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if len(raw) != header + int(np.prod(shape)):
         raise DataError(
-            f"{path}: header says shape {shape} ({int(np.prod(shape))} bytes of data) "
-            f"but the file holds {len(raw) - header} bytes of data"
+            f"{path}: header says shape {shape} ({int(np.prod(shape))} bytes of data) but the file "
+            f"holds {len(raw) - header} bytes of data"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
@@ -138,8 +138,8 @@ def check_mnist_arrays(images, labels, origin: str) -> tuple[np.ndarray, np.ndar
     out_of_range = labels.size and (labels.min() < 0 or labels.max() > 9)
     if not np.issubdtype(labels.dtype, np.integer) or out_of_range:
         raise DataError(
-            f"{origin}: labels must be integers in 0..9, got dtype {labels.dtype} "
-            f"with values in [{labels.min()}, {labels.max()}]"
+            f"{origin}: labels must be integers in 0..9, got dtype {labels.dtype} with values in "
+            f"[{labels.min()}, {labels.max()}]"
         )
     if len(images) == 0:
         raise DataError(f"{origin}: holds no images")
@@ -246,15 +246,15 @@ def _split(train, test, split: str, described: str):
     cut = TEST_ONLY_TRAIN_SIZE if len(images) == 10000 else int(0.8 * len(images))
     if split == "heldout":
         note = (
-            f"held out: images {cut:,}–{len(images) - 1:,} of {described} "
-            f"({len(images) - cut:,} images no shipped model trained on)"
+            f"held out: images {cut:,}–{len(images) - 1:,} of {described} ({len(images) - cut:,} "
+            "images no shipped model trained on)"
         )
         return (images[cut:], labels[cut:]), note
     if train is not None:
         return train, f"the official MNIST training split ({len(train[0]):,} images)"
     note = (
-        f"training: images 0–{cut - 1:,} of {described} "
-        f"(the official training split was not available)"
+        f"training: images 0–{cut - 1:,} of {described} (the official training split was not "
+        "available)"
     )
     return (images[:cut], labels[:cut]), note
 

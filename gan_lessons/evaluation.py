@@ -222,10 +222,10 @@ def image_lines(report: dict) -> list[str]:
     "The report of `measure_images` as lines of a table."
     fractions = report["class_fractions"]
     return [
-        f"{report['model']}: {report['n_samples']} samples against "
-        f"{report['heldout_images']} held-out real images",
-        f"  classifier score  {report['classifier_score']:8.2f}   "
-        f"(real vs real: {report['classifier_score_real_floor']:.2f})",
+        f"{report['model']}: {report['n_samples']} samples against {report['heldout_images']} "
+        "held-out real images",
+        f"  classifier score  {report['classifier_score']:8.2f}   (real vs real: "
+        f"{report['classifier_score_real_floor']:.2f})",
         f"  FCD               {report['fcd']:8.2f}   (real vs real: "
         f"{report['fcd_real_floor']:.2f}; ratio {report['fcd_ratio']:.2f})",
         "  class fractions   " + "  ".join(f"{k}:{share:.1%}" for k, share in enumerate(fractions)),

@@ -43,8 +43,7 @@ def attempted(name: str, answer) -> bool:
     if is_placeholder(answer):
         print(
             f"{name}: not attempted yet — replace the `...` or `None` in the exercise cell with "
-            "your answer "
-            "and run the cell, then this check."
+            "your answer and run the cell, then this check."
         )
         return False
     return True
@@ -95,8 +94,7 @@ def check_two_noise_batches(two_noise_batches) -> bool:
     if not (np.array_equal(a, again[0]) and np.array_equal(b, again[1])):
         raise ExerciseError(
             f"{name}: a second call with the same seed gave different numbers — seed every "
-            "generator "
-            "at the start of the function (keras.utils.set_random_seed)"
+            "generator at the start of the function (keras.utils.set_random_seed)"
         )
     other = np.asarray(two_noise_batches(4)[0])
     if np.array_equal(a, other):
@@ -124,21 +122,20 @@ def check_to_uint8(to_uint8) -> bool:
     if result[0, 0, 5] != 255 or result[0, 0, 6] != 0:
         raise ExerciseError(
             f"{name}: 1.3 → {result[0, 0, 5]} and -1.4 → {result[0, 0, 6]}; out-of-range values "
-            "must be "
-            "clipped to 255 and 0 (casting to uint8 without clipping wraps around)"
+            "must be clipped to 255 and 0 (casting to uint8 without clipping wraps around)"
         )
     if result[0, 0, 0] != 0 or result[0, 0, 4] != 255:
         raise ExerciseError(
-            f"{name}: -1 → {result[0, 0, 0]} and 1 → {result[0, 0, 4]}, expected 0 and 255 — "
-            "the inverse of (x - 127.5) / 127.5 is x * 127.5 + 127.5"
+            f"{name}: -1 → {result[0, 0, 0]} and 1 → {result[0, 0, 4]}, expected 0 and 255 — the "
+            "inverse of (x - 127.5) / 127.5 is x * 127.5 + 127.5"
         )
     off = np.abs(result.astype(int) - expected.astype(int))
     if off.max() > 0:
         index = int(off.argmax())
         raise ExerciseError(
             f"{name}: {scaled.ravel()[index]} → {result.ravel()[index]}, expected "
-            f"{expected.ravel()[index]} "
-            f"(off by {off.max()}): round to the nearest level instead of truncating"
+            f"{expected.ravel()[index]} (off by {off.max()}): round to the nearest level instead "
+            "of truncating"
         )
     return _passed(name)
 
@@ -167,8 +164,8 @@ def check_stack_output_size(stack_output_size) -> bool:
             hint = ""
             if specs and specs[0][0] < specs[0][1]:
                 hint = (
-                    " — with 'valid' and a kernel smaller than the stride the size is (n-1)·s "
-                    "+ max(k, s)"
+                    " — with 'valid' and a kernel smaller than the stride the size is (n-1)·s + "
+                    "max(k, s)"
                 )
             raise ExerciseError(
                 f"{name}({size}, {specs}) = {result}, but Keras gives {expected} (off by "
@@ -195,8 +192,8 @@ def check_field_of(field_of) -> bool:
             hint = ""
             if result == 1 + sum(k - 1 for k, _ in specs):
                 hint = (
-                    " — you ignored the strides: each layer's growth is multiplied by the "
-                    "product of the earlier strides"
+                    " — you ignored the strides: each layer's growth is multiplied by the product "
+                    "of the earlier strides"
                 )
             elif result == sum(k for k, _ in specs):
                 hint = (
@@ -243,8 +240,8 @@ def check_generator_loss(my_generator_loss) -> bool:
         else:
             hint = "check the formula mean(softplus(−ℓ))"
         raise ExerciseError(
-            f"{name}: got {value:.4f}, expected {expected:.4f} (off by {value - expected:+.4f}) "
-            f"— {hint}"
+            f"{name}: got {value:.4f}, expected {expected:.4f} (off by {value - expected:+.4f}) — "
+            f"{hint}"
         )
     large = float(np.asarray(my_generator_loss(tf.constant([[-200.0], [200.0]]))))
     if not np.isfinite(large) or abs(large - 100.0) > 1e-3:
@@ -277,14 +274,13 @@ def check_noise_like(noise_like) -> bool:
         shapes = [tuple(traced(tf.zeros((size, 28, 28, 1))).shape) for size in (64, 7)]
     except Exception as error:  # typically `images.shape[0]` is None inside the tf.function
         raise ExerciseError(
-            f"{name}: fails inside tf.function with an unknown batch size "
-            f"({type(error).__name__}) — "
-            "use tf.shape(real_images)[0], not real_images.shape[0]"
+            f"{name}: fails inside tf.function with an unknown batch size ({type(error).__name__}) "
+            "— use tf.shape(real_images)[0], not real_images.shape[0]"
         ) from error
     if shapes != [(64, 16), (7, 16)]:
         raise ExerciseError(
-            f"{name}: inside tf.function got shapes {shapes}, expected [(64, 16), (7, 16)] — "
-            "size the noise from the batch, not from a constant"
+            f"{name}: inside tf.function got shapes {shapes}, expected [(64, 16), (7, 16)] — size "
+            "the noise from the batch, not from a constant"
         )
     values = np.asarray(noise_like(tf.zeros((2000, 1)), 8))
     if abs(values.mean()) > 0.1 or abs(values.std() - 1) > 0.1:
@@ -297,6 +293,24 @@ def check_noise_like(noise_like) -> bool:
 def _symmetric_root(matrix):
     values, vectors = np.linalg.eigh(matrix)
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+# %% ../nbs/91_exercises.ipynb #x91fmist
+def _frechet_mistakes(mean_a, cov_a, mean_b, cov_b, mean_term, trace_root, expected) -> dict:
+    "What a learner's Fréchet distance would come out as, for each common mistake."
+    traces = np.trace(cov_a) + np.trace(cov_b)
+    root_a = _symmetric_root(cov_a)
+    return {
+        "the mean term ‖μa − μb‖² is missing": expected - mean_term,
+        "the cross term needs a factor 2: − 2·tr((Σa Σb)^½)": expected + trace_root,
+        "tr(√(Σa Σb)) is a matrix square root, not the element-wise np.sqrt of the product": (
+            mean_term + traces - 2 * np.trace(np.sqrt(np.abs(cov_a @ cov_b)))
+        ),
+        "tr(√Σa · √Σb) equals tr((Σa Σb)^½) only when the covariances commute — take the root of "
+        "the product": mean_term + traces - 2 * np.trace(root_a @ _symmetric_root(cov_b)),
+        "the means are compared without squaring: use ‖μa − μb‖², the squared distance": (
+            np.sqrt(mean_term) + traces - 2 * trace_root
+        ),
+    }
 
 # %% ../nbs/91_exercises.ipynb #cf97d4f03c
 def check_frechet_distance(my_frechet) -> bool:
@@ -313,36 +327,15 @@ def check_frechet_distance(my_frechet) -> bool:
         return False
     if np.iscomplexobj(result) and abs(np.imag(result)) > 0:
         raise ExerciseError(
-            f"{name}: returned the complex number {complex(result):.4f} — a matrix square root "
-            "can carry "
-            "tiny imaginary parts from rounding; return the real part (a distance is real)"
+            f"{name}: returned the complex number {complex(result):.4f} — a matrix square root can "
+            "carry tiny imaginary parts from rounding; return the real part (a distance is real)"
         )
     value = float(np.real(result))
     root_a = _symmetric_root(cov_a)
     trace_root = np.sum(np.sqrt(np.linalg.eigvalsh(root_a @ cov_b @ root_a)))  # tr((Σa Σb)^½)
     mean_term = float(np.sum((mean_a - mean_b) ** 2))
     expected = mean_term + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root
-    wrong = {
-        "the mean term ‖μa − μb‖² is missing": expected - mean_term,
-        "the cross term needs a factor 2: − 2·tr((Σa Σb)^½)": expected + trace_root,
-        "tr(√(Σa Σb)) is a matrix square root, not the element-wise np.sqrt of the product": (
-            mean_term
-            + np.trace(cov_a)
-            + np.trace(cov_b)
-            - 2 * np.trace(np.sqrt(np.abs(cov_a @ cov_b)))
-        ),
-        "tr(√Σa · √Σb) equals tr((Σa Σb)^½) only when the covariances commute — take the root of "
-        "the product": mean_term
-        + np.trace(cov_a)
-        + np.trace(cov_b)
-        - 2 * np.trace(root_a @ _symmetric_root(cov_b)),
-        "the means are compared without squaring: use ‖μa − μb‖², the squared distance": np.sqrt(
-            mean_term
-        )
-        + np.trace(cov_a)
-        + np.trace(cov_b)
-        - 2 * trace_root,
-    }
+    wrong = _frechet_mistakes(mean_a, cov_a, mean_b, cov_b, mean_term, trace_root, expected)
     if not np.isclose(value, expected, rtol=1e-4):
         for problem, wrong_value in wrong.items():
             if np.isclose(value, wrong_value, rtol=1e-4):
@@ -357,8 +350,7 @@ def check_frechet_distance(my_frechet) -> bool:
     if not np.isclose(swapped, expected, rtol=1e-4):
         raise ExerciseError(
             f"{name}: {swapped:.4f} with the two Gaussians swapped, {value:.4f} in order — the "
-            "distance "
-            "is symmetric"
+            "distance is symmetric"
         )
     return _passed(name)
 
@@ -389,21 +381,19 @@ def check_balanced_labels(my_balanced_labels) -> bool:
     if counts.max() - counts.min() > 1:
         raise ExerciseError(
             f"{name}(25, 10): class counts {counts.tolist()}, expected each class 2 or 3 times — "
-            "random "
-            "labels are not balanced; repeat 0 … 9 in turn (np.arange(count) % num_classes)"
+            "random labels are not balanced; repeat 0 … 9 in turn (np.arange(count) % num_classes)"
         )
     if counts.tolist() != [3] * 5 + [2] * 5:
         raise ExerciseError(
             f"{name}(25, 10): class counts {counts.tolist()}, expected the first five classes 3 "
-            "times "
-            "and the rest twice"
+            "times and the rest twice"
         )
     if not np.array_equal(
         np.asarray(my_balanced_labels(20, 10)), np.tile(np.arange(10), 2)
     ) and not np.array_equal(np.asarray(my_balanced_labels(20, 10)), np.repeat(np.arange(10), 2)):
         raise ExerciseError(
-            f"{name}(20, 10): expected the classes in order — 0…9 twice, or each class twice in "
-            "a row"
+            f"{name}(20, 10): expected the classes in order — 0…9 twice, or each class twice in a "
+            "row"
         )
     return _passed(name)
 
@@ -431,8 +421,7 @@ def check_interpolates(my_interpolates) -> bool:
     if np.ptp(per_image, axis=1).max() > 1e-6:
         raise ExerciseError(
             f"{name}: ε differs between pixels of one image — draw one ε per image, shape (n, 1, "
-            "1, 1), "
-            "so each interpolate lies on the line between its real and its fake image"
+            "1, 1), so each interpolate lies on the line between its real and its fake image"
         )
     epsilon = per_image[:, 0]
     if np.ptp(epsilon) < 1e-6:
@@ -441,9 +430,9 @@ def check_interpolates(my_interpolates) -> bool:
         )
     if epsilon.min() < -1e-6 or epsilon.max() > 1 + 1e-6:
         raise ExerciseError(
-            f"{name}: ε from {epsilon.min():.2f} to {epsilon.max():.2f}, expected within [0, 1] "
-            "— draw ε "
-            "from a uniform distribution; normal draws leave the segment between real and fake"
+            f"{name}: ε from {epsilon.min():.2f} to {epsilon.max():.2f}, expected within [0, 1] — "
+            "draw ε from a uniform distribution; normal draws leave the segment between real and "
+            "fake"
         )
     if abs(epsilon.mean() - 0.5) > 0.03 or abs(epsilon.var() - 1 / 12) > 0.01:
         raise ExerciseError(
@@ -468,9 +457,8 @@ def check_discriminator_accuracy(my_accuracies) -> bool:
     if np.ndim(result) == 0:
         raise ExerciseError(
             f"{name}: one number ({float(result):.3f}); expected two, (real_accuracy, "
-            "fake_accuracy) — "
-            "a discriminator can be right on all reals and wrong on all fakes, and one average "
-            "hides it"
+            "fake_accuracy) — a discriminator can be right on all reals and wrong on all fakes, "
+            "and one average hides it"
         )
     real_accuracy, fake_accuracy = (float(value) for value in result)
     if (real_accuracy, fake_accuracy) == (3.0, 2.0):
@@ -480,15 +468,13 @@ def check_discriminator_accuracy(my_accuracies) -> bool:
         )
     if np.isclose(real_accuracy, 0.5) and np.isclose(fake_accuracy, 0.75):
         raise ExerciseError(
-            f"{name}: (0.5, 0.75), expected (0.75, 0.5) — these are logits, so the threshold is "
-            "0, not "
-            "0.5 (σ(0) = 0.5)"
+            f"{name}: (0.5, 0.75), expected (0.75, 0.5) — these are logits, so the threshold is 0, "
+            "not 0.5 (σ(0) = 0.5)"
         )
     if np.isclose(real_accuracy, 0.25) and np.isclose(fake_accuracy, 0.5):
         raise ExerciseError(
             f"{name}: (0.25, 0.5), expected (0.75, 0.5) — a real image is classified right when "
-            "its logit "
-            "is above 0"
+            "its logit is above 0"
         )
     if np.isclose(real_accuracy, 0.75) and np.isclose(fake_accuracy, 0.5):
         return _passed(name)
@@ -514,14 +500,12 @@ def check_input_and_target(input_and_target) -> bool:
     if np.array_equal(inputs, targets):
         raise ExerciseError(
             f"{name}: inputs and targets are the same ids — the model would learn to copy its "
-            "input; "
-            "the target must be the input shifted by one"
+            "input; the target must be the input shifted by one"
         )
     if inputs.shape != (10,) or targets.shape != (10,):
         raise ExerciseError(
             f"{name}: a chunk of 11 ids gave shapes {inputs.shape} and {targets.shape}, expected "
-            "(10,) "
-            "and (10,) — both drop one id of the window + 1"
+            "(10,) and (10,) — both drop one id of the window + 1"
         )
     if np.array_equal(inputs, chunk[1:]) and np.array_equal(targets, chunk[:-1]):
         raise ExerciseError(
@@ -532,8 +516,8 @@ def check_input_and_target(input_and_target) -> bool:
     if not (np.array_equal(inputs, chunk[:-1]) and np.array_equal(targets, chunk[1:])):
         raise ExerciseError(
             f"{name}: for ids {chunk.tolist()} got inputs {inputs.tolist()} and targets "
-            f"{targets.tolist()} (targets lead by {shift}); expected inputs = chunk[:-1], "
-            "targets = chunk[1:]"
+            f"{targets.tolist()} (targets lead by {shift}); expected inputs = chunk[:-1], targets "
+            "= chunk[1:]"
         )
     return _passed(name)
 
@@ -565,14 +549,13 @@ def check_reparameterize(my_reparameterize) -> bool:
         )
     if not np.allclose(draws.mean(axis=0), [2.0, -1.0], atol=0.05):
         raise ExerciseError(
-            f"{name}: sample means {draws.mean(axis=0).round(2).tolist()}, expected [2.0, -1.0] "
-            "— add the mean"
+            f"{name}: sample means {draws.mean(axis=0).round(2).tolist()}, expected [2.0, -1.0] — "
+            "add the mean"
         )
     if np.allclose(variance, [16.0, 0.0625], rtol=0.1):
         raise ExerciseError(
             f"{name}: variances {variance.round(3).tolist()}, expected [4.0, 0.25] — "
-            "exp(log_variance) "
-            "is the variance; the standard deviation is exp(0.5 * log_variance)"
+            "exp(log_variance) is the variance; the standard deviation is exp(0.5 * log_variance)"
         )
     if not np.allclose(variance, [4.0, 0.25], rtol=0.1):
         raise ExerciseError(f"{name}: variances {variance.round(3).tolist()}, expected [4.0, 0.25]")
@@ -580,6 +563,14 @@ def check_reparameterize(my_reparameterize) -> bool:
         raise ExerciseError(
             f"{name}: the same noise for every row — draw noise of the full shape, not one vector"
         )
+    _check_gradient_reaches(name, my_reparameterize, mean, log_variance)
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #x91grad
+def _check_gradient_reaches(name, my_reparameterize, mean, log_variance) -> None:
+    "The sample must be differentiable in both `mean` and `log_variance`."
+    import tensorflow as tf
+
     with tf.GradientTape() as tape:
         tape.watch([mean, log_variance])
         total = tf.reduce_sum(my_reparameterize(mean, log_variance, 1))
@@ -589,7 +580,6 @@ def check_reparameterize(my_reparameterize) -> bool:
             f"{name}: no gradient reaches mean or log_variance — build the sample from them with "
             "TensorFlow/Keras ops, not NumPy"
         )
-    return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #x6f4552a
 def check_spectral_centroid(my_centroid) -> bool:
@@ -607,8 +597,8 @@ def check_spectral_centroid(my_centroid) -> bool:
     values = np.asarray(result, np.float64)
     if values.shape != (2,):
         raise ExerciseError(
-            f"{name}: shape {values.shape}, expected one number per clip: (2,) for 2 clips "
-            "(sum over the frequency axis, not over clips)"
+            f"{name}: shape {values.shape}, expected one number per clip: (2,) for 2 clips (sum "
+            "over the frequency axis, not over clips)"
         )
     frequencies = np.fft.rfftfreq(length, 1 / sample_rate)
 
@@ -632,13 +622,12 @@ def check_spectral_centroid(my_centroid) -> bool:
     if np.allclose(values, centroid(signals, window=False), rtol=1e-3):
         raise ExerciseError(
             f"{name}: {values.round(1).tolist()} Hz without a window, expected "
-            f"{expected.round(1).tolist()}"
-            " — multiply the clip by np.hanning(length) first: unwindowed, a 443 Hz tone "
-            "leaks into every bin and its centroid reads too high"
+            f"{expected.round(1).tolist()} — multiply the clip by np.hanning(length) first: "
+            "unwindowed, a 443 Hz tone leaks into every bin and its centroid reads too high"
         )
     if not np.allclose(values, expected, rtol=0.01):
         raise ExerciseError(
-            f"{name}: {values.round(1).tolist()} Hz, expected {expected.round(1).tolist()} "
-            f"(off by {np.abs(values - expected).max():.1f} Hz)"
+            f"{name}: {values.round(1).tolist()} Hz, expected {expected.round(1).tolist()} (off by "
+            f"{np.abs(values - expected).max():.1f} Hz)"
         )
     return _passed(name)

@@ -313,8 +313,8 @@ def temperature_table(
         )
 
     rows = "".join(
-        f"<tr><td>{temperature:g}</td><td><pre style='white-space: pre-wrap; margin: 0'>"
-        f"{sample(temperature)}</pre></td></tr>"
+        f"<tr><td>{temperature:g}</td><td><pre style='white-space: pre-wrap; margin: "
+        f"0'>{sample(temperature)}</pre></td></tr>"
         for temperature in temperatures
     )
     return HTML(f"<table><tr><th>temperature</th><th>sample (seed {seed})</th></tr>{rows}</table>")

@@ -26,8 +26,7 @@ PRETRAINED = {
         file="dcgan-mnist.keras",
         kind="image-generator",
         summary="DCGAN generator trained on MNIST, self-conditioned on k-means clusters of the "
-        "images "
-        "(lesson 08; no labels used; weight-averaged)",
+        "images (lesson 08; no labels used; weight-averaged)",
     ),
     "cgan-mnist": dict(
         file="cgan-mnist.keras",
@@ -50,8 +49,7 @@ PRETRAINED = {
         file="audio-gan-tones.keras",
         kind="audio-generator",
         summary="1-D convolutional GAN generator (lesson 12) trained on synthetic tones, noise "
-        "bursts "
-        "and chirps at 8 kHz (weight-averaged)",
+        "bursts and chirps at 8 kHz (weight-averaged)",
     ),
     "char-lstm-frankenstein": dict(
         file="char-lstm-frankenstein.keras",
@@ -101,8 +99,8 @@ def model_card(name: str) -> str:
 def _check_name(name: str) -> None:
     if name not in PRETRAINED:
         raise PretrainedError(
-            f"unknown pretrained model {name!r}: expected one of {', '.join(available())}, "
-            f"or a run directory written by `gan-lessons train` (holding {RUN_MODEL_FILE})"
+            f"unknown pretrained model {name!r}: expected one of {', '.join(available())}, or a "
+            f"run directory written by `gan-lessons train` (holding {RUN_MODEL_FILE})"
         )
 
 # %% ../nbs/92_pretrained.ipynb #c005l
@@ -174,8 +172,8 @@ def load_keras_file(path) -> keras.Model:
             if unknown:
                 raise ValueError(
                     f"{path.name} was saved by Keras {saved_by} and uses what Keras "
-                    f"{keras.__version__} lacks ({', '.join(unknown)}); upgrade Keras: "
-                    "pip install -U 'keras>=3.8'"
+                    f"{keras.__version__} lacks ({', '.join(unknown)}); upgrade Keras: pip install "
+                    "-U 'keras>=3.8'"
                 ) from last_error
             for option in options:
                 _without_default_option(config, option)
@@ -267,7 +265,7 @@ def model_path(name_or_dir) -> Path:
         if not (path / RUN_MODEL_FILE).is_file():
             raise PretrainedError(
                 f"{path} holds no {RUN_MODEL_FILE}: expected a run directory written by "
-                f"`gan-lessons train` after at least one completed epoch"
+                "`gan-lessons train` after at least one completed epoch"
             )
         return path / RUN_MODEL_FILE
     if path.suffix == ".keras" and path.is_file():

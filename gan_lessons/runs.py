@@ -114,8 +114,8 @@ class Run:
                 settings
             ):
                 raise CommandError(
-                    f"{out} holds a different run ({record.get('model')} {before}); rerun with "
-                    "its settings to resume it, or choose another --out"
+                    f"{out} holds a different run ({record.get('model')} {before}); rerun with its "
+                    "settings to resume it, or choose another --out"
                 )
         command = command_line(trainer.name, out, settings)
         record.update(model=trainer.name, settings=settings, command=command)
@@ -293,6 +293,6 @@ def check_fits(count: int, bytes_each: int, what: str) -> None:
     if available is not None and needed > available // 2:  # room for the copies made on the way
         most = max(1, available // 2 // bytes_each)
         raise CommandError(
-            f"--n {count:,} {what} need {needed / 1e9:,.1f} GB of memory and {available / 1e9:.1f}"
-            f" GB are available: ask for at most {most:,}, in parts with one --seed each"
+            f"--n {count:,} {what} need {needed / 1e9:,.1f} GB of memory and {available / 1e9:.1f} "
+            f"GB are available: ask for at most {most:,}, in parts with one --seed each"
         )

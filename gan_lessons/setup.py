@@ -39,8 +39,8 @@ def gpu_hint() -> str:
         return f"TensorFlow sees {len(gpus)} GPU(s): {', '.join(gpus)}."
     if in_colab():
         return (
-            "No GPU visible. In Colab choose Runtime → Change runtime type → "
-            "Hardware accelerator: GPU (for example T4), then run the notebook again."
+            "No GPU visible. In Colab choose Runtime → Change runtime type → Hardware "
+            "accelerator: GPU (for example T4), then run the notebook again."
         )
     return (
         "No GPU visible: this machine runs the lessons on its CPU. That is fine — the `cpu` "
@@ -62,9 +62,8 @@ def max_steps() -> int | None:
 @dataclass(frozen=True)
 class Profile:
     """The runtime budget of a lesson: `smoke`, `cpu` or `gpu`, and why it was chosen. With
-    `max_steps` (from `$GAN_LESSONS_MAX_STEPS`) it is a dry run: the profile's networks, batch sizes
-    and code paths, but every training run capped at a few steps — too few to learn, enough to find
-    a wrong size."""
+    `max_steps` (`$GAN_LESSONS_MAX_STEPS`) it is a dry run: the profile's networks and code paths,
+    every training run capped at a few steps — too few to learn, enough to find a wrong size."""
 
     name: str
     reason: str
@@ -124,8 +123,8 @@ def get_profile(name: str | None = None) -> Profile:
         cleaned = name.strip().lower()
         if cleaned not in PROFILE_NAMES:
             raise ValueError(
-                f"{PROFILE_ENV} / profile name {name!r} is not a profile; "
-                f"expected one of {', '.join(PROFILE_NAMES)}"
+                f"{PROFILE_ENV} / profile name {name!r} is not a profile; expected one of "
+                f"{', '.join(PROFILE_NAMES)}"
             )
         return Profile(cleaned, reason, max_steps())
     gpus = gpu_names()

@@ -62,8 +62,8 @@ def _encode(self, text: str, unseen: str = "error") -> np.ndarray:
     missing = self.unseen(text)
     if missing and unseen == "error":
         raise DataError(
-            f"{len(missing)} character(s) never seen in training: {''.join(missing)!r}; "
-            f"pass unseen='replace' to map them to the unknown id 0"
+            f"{len(missing)} character(s) never seen in training: {''.join(missing)!r}; pass "
+            "unseen='replace' to map them to the unknown id 0"
         )
     return np.fromiter(
         (self._ids.get(character, 0) for character in text), dtype=np.int32, count=len(text)

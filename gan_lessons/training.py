@@ -272,8 +272,8 @@ class EpochSeededImages(EpochSeededBatches):
             labels = np.asarray(labels)
             if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
                 raise ValueError(
-                    f"expected one integer label per image, shape ({len(images)},); "
-                    f"got {labels.dtype} {labels.shape}"
+                    f"expected one integer label per image, shape ({len(images)},); got "
+                    f"{labels.dtype} {labels.shape}"
                 )
             arrays = (images, labels.astype(np.int32))
             transform = lambda batch, batch_labels: (scale(batch), batch_labels)

@@ -10,10 +10,10 @@ import warnings
 
 import numpy as np
 import pytest
-from gan_lessons.corpora import load_text
 
 from gan_lessons import corpora as corpora_module
 from gan_lessons import data as data_module
+from gan_lessons.corpora import load_text
 from gan_lessons.data import DataError, OfflineFallbackWarning, load_mnist, read_idx, sha256_of
 
 GUTENBERG_HEADER = (

@@ -44,8 +44,8 @@ with tempfile.TemporaryDirectory() as scratch:
 
 if problems:
     print(
-        "gan_lessons/ is out of sync with the notebooks in nbs/. Edit the notebooks, run "
-        "`make export`, commit:"
+        "gan_lessons/ is out of sync with the notebooks in nbs/. Edit the notebooks, run `make "
+        "export`, commit:"
     )
     print("\n".join("  " + line for line in problems))
     sys.exit(1)

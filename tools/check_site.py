@@ -155,8 +155,7 @@ def main() -> int:
         server.shutdown()
     print(
         f"[site] {len(toc_pages())} pages, {len(failures)} problem(s), "
-        f"{time.perf_counter() - started:.0f} s; "
-        f"screenshots in {shots}"
+        f"{time.perf_counter() - started:.0f} s; screenshots in {shots}"
     )
     return 1 if failures else 0
 

@@ -26,10 +26,7 @@ def settings() -> dict:
 
 def colab_url(notebook: str, cfg: dict | None = None) -> str:
     cfg = cfg or settings()
-    return (
-        f"https://colab.research.google.com/github/{cfg['user']}/{cfg['repo']}/blob/{cfg['branch']}/"
-        f"{cfg['nbs_path']}/{notebook}"
-    )
+    return f"https://colab.research.google.com/github/{cfg['user']}/{cfg['repo']}/blob/{cfg['branch']}/{cfg['nbs_path']}/{notebook}"
 
 
 def badge(notebook: str, cfg: dict | None = None) -> str:
@@ -79,8 +76,8 @@ def problems_of(path: Path, cfg: dict) -> list:
         [cell for cell in cells if cell is not setup[0]]
     ):
         found.append(
-            f"{path.name}: the bootstrap cell must come right after the title (and the "
-            "default_exp cell)"
+            f"{path.name}: the bootstrap cell must come right after the title (and the default_exp "
+            "cell)"
         )
     return found
 

@@ -83,8 +83,7 @@ def table(records: dict) -> str:
             total = sum(record["seconds"].get(lesson, 0.0) for lesson in lessons_in_order())
             notes.append(
                 f"`{profile}`: measured {record['date']} on {record['machine']} at commit "
-                f"{record['commit']}, "
-                f"{duration(total)} for all lessons"
+                f"{record['commit']}, {duration(total)} for all lessons"
             )
         else:
             notes.append(

@@ -54,24 +54,23 @@ def contract(name: str, info: dict) -> str:
         )
     if kind == "text-generator":
         return (
-            f"character ids `(n, steps)` → next-character logits `(n, steps, "
+            "character ids `(n, steps)` → next-character logits `(n, steps, "
             f"{len(info['vocabulary']) + 1})`. `{load}` attaches `.vocabulary` (a "
             "`CharVocabulary`; id 0 = a character never seen in training) and `.text_details` "
-            "(corpus, held-out "
-            f"fraction, window), read from `{name}.json`. Generate with "
+            f"(corpus, held-out fraction, window), read from `{name}.json`. Generate with "
             f"`gan-lessons sample {name} --prompt ... --length ... --temperature ...`."
         )
     if kind == "audio-generator":
         return (
-            f"noise `(n, {latent})` (standard normal) → clips `(n, 4096, 1)` in [-1, 1] at "
-            f"8,000 Hz; `{load}.latent_dim == {latent}`. Listen with `gan_lessons.audio.listen`, "
-            f"or `gan-lessons sample {name} --n 8 --out clips.wav`."
+            f"noise `(n, {latent})` (standard normal) → clips `(n, 4096, 1)` in [-1, 1] at 8,000 "
+            f"Hz; `{load}.latent_dim == {latent}`. Listen with `gan_lessons.audio.listen`, or "
+            f"`gan-lessons sample {name} --n 8 --out clips.wav`."
         )
     if kind == "conditional-image-generator":
         return (
-            f"`[noise (n, {latent}) standard normal, labels (n,) integers 0–9]` → images "
-            f"`(n, 28, 28, 1)` in [-1, 1] of the digits asked for; `{load}.latent_dim == "
-            f"{latent}`, `.num_classes == {info['num_classes']}`."
+            f"`[noise (n, {latent}) standard normal, labels (n,) integers 0–9]` → images `(n, 28, "
+            f"28, 1)` in [-1, 1] of the digits asked for; `{load}.latent_dim == {latent}`, "
+            f"`.num_classes == {info['num_classes']}`."
         )
     return (
         f"noise `(n, {latent})` (standard normal) → images `(n, 28, 28, 1)` in [-1, 1]; "
@@ -130,13 +129,13 @@ def metric_lines(model, info: dict, run: dict) -> list[str]:
     ]
     if "label_accuracy" in report:
         lines.append(
-            f"Label accuracy (samples the classifier assigns to the digit asked for): "
+            "Label accuracy (samples the classifier assigns to the digit asked for): "
             f"**{report['label_accuracy']:.2%}**."
         )
     if "heldout_elbo" in run:
         lines.append(
-            f"Held-out ELBO (from `run.json`, 4 draws of z per image): "
-            f"**{run['heldout_elbo']:.1f} nats per image**."
+            f"Held-out ELBO (from `run.json`, 4 draws of z per image): **{run['heldout_elbo']:.1f} "
+            "nats per image**."
         )
     return lines
 

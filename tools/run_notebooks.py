@@ -104,8 +104,7 @@ def main(argv=None) -> int:
             print(error[-4000:], flush=True)
     print(
         f"[{args.label}] {len(args.notebooks) - len(failed)} of {len(args.notebooks)} notebooks "
-        "ran, "
-        f"{time.perf_counter() - total:.0f} s; executed copies in {out_dir}"
+        f"ran, {time.perf_counter() - total:.0f} s; executed copies in {out_dir}"
         + (f"; FAILED: {failed}" if failed else "")
     )
     return 1 if failed else 0
