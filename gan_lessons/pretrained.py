@@ -141,6 +141,24 @@ def _without_default_option(config, option: str) -> int:
         removed += sum(_without_default_option(value, option) for value in config)
     return removed
 
+# %% ../nbs/92_pretrained.ipynb #c005ldrop
+def _drop_default_options(config, options, name: str, saved_by: str, error) -> None:
+    "Remove `options` from `config` where they hold their defaults; refuse any other use of them."
+    unknown = [option for option in options if option not in NEWER_KERAS_DEFAULTS]
+    if unknown:
+        raise ValueError(
+            f"{name} was saved by Keras {saved_by} and uses what Keras {keras.__version__} lacks "
+            f"({', '.join(unknown)}); upgrade Keras: pip install -U 'keras>=3.8'"
+        ) from error
+    for option in options:
+        _without_default_option(config, option)
+    used = [option for option in options if f'"{option}":' in json.dumps(config)]  # not defaults
+    if used:
+        raise ValueError(
+            f"{name} sets {', '.join(used)}, which Keras {keras.__version__} lacks; "
+            f"install keras>={saved_by}"
+        ) from error
+
 # %% ../nbs/92_pretrained.ipynb #c005l10c
 def load_keras_file(path) -> keras.Model:
     """`keras.models.load_model(path, compile=False)`; for a file saved by a newer Keras, the
@@ -168,23 +186,7 @@ def load_keras_file(path) -> keras.Model:
             options = _unknown_options(last_error)
             if not options:  # not an option this Keras lacks: the file's own problem
                 raise last_error
-            unknown = [option for option in options if option not in NEWER_KERAS_DEFAULTS]
-            if unknown:
-                raise ValueError(
-                    f"{path.name} was saved by Keras {saved_by} and uses what Keras "
-                    f"{keras.__version__} lacks ({', '.join(unknown)}); upgrade Keras: pip install "
-                    "-U 'keras>=3.8'"
-                ) from last_error
-            for option in options:
-                _without_default_option(config, option)
-            used = [
-                option for option in options if f'"{option}":' in json.dumps(config)
-            ]  # left: not its default
-            if used:
-                raise ValueError(
-                    f"{path.name} sets {', '.join(used)}, which Keras {keras.__version__} lacks; "
-                    f"install keras>={saved_by}"
-                ) from last_error
+            _drop_default_options(config, options, path.name, saved_by, last_error)
             dropped += [option for option in options if option not in dropped]
             rewritten = Path(folder) / path.name
             with zipfile.ZipFile(rewritten, "w") as archive:

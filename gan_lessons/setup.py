@@ -71,9 +71,7 @@ class Profile:
 
     def __post_init__(self):
         if self.name not in PROFILE_NAMES:
-            raise ValueError(
-                f"unknown profile {self.name!r}; expected one of {', '.join(PROFILE_NAMES)}"
-            )
+            raise ValueError(f"unknown profile {self.name!r}; expected one of {PROFILE_NAMES}")
 
     def pick(self, *, smoke, cpu, gpu):
         "The value for the active profile, out of one value per profile."
@@ -93,7 +91,7 @@ class Profile:
         return {**chosen, **capped}
 
     def limit(self, dataset):
-        "A `tf.data.Dataset` of batches as it is, or in a dry run its first `max_steps` batches."
+        "A dataset of batches as it is, or in a dry run its first `max_steps` batches."
         return dataset if self.max_steps is None else dataset.take(self.max_steps)
 
     @property
