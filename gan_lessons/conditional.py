@@ -152,51 +152,23 @@ def balanced_labels(count: int, num_classes: int = NUM_CLASSES) -> np.ndarray:
     return (np.arange(count) % num_classes).astype("int32")
 
 # %% ../nbs/08_conditional.ipynb #x78f5dee
-def kmeans_clusters(images, count: int, seed: int = 0, iterations: int = 100):
-    """Lloyd's k-means with a k-means++ start on the flattened `images` — no labels involved.
-    Returns `(assignments (n,) int32, centroids (count, pixels))`; the same `seed` gives the same
-    clusters, none empty."""
+def kmeans_clusters(images, count: int, seed: int = 0):
+    """scikit-learn's k-means (a k-means++ start, then Lloyd's iterations) on the flattened `images`
+    — no labels involved. Returns `(assignments (n,) int32, centroids (count, pixels))`; the same
+    `seed` gives the same clusters; every cluster has members, or the images are refused."""
+    from sklearn.cluster import KMeans
+
     points = np.asarray(images, dtype="float32").reshape(len(images), -1)
     if not 1 <= count <= len(points):
         raise ValueError(
             f"expected a number of clusters between 1 and {len(points)} (the number of images), "
             f"got {count}"
         )
-    rng = np.random.default_rng(seed)
-    squared_norms = (points**2).sum(axis=1)
-
-    def squared_distances(centroids):  # (n, k), without an (n, k, pixels) intermediate
-        return np.maximum(
-            squared_norms[:, None] - 2 * points @ centroids.T + (centroids**2).sum(axis=1), 0
-        )
-
-    # k-means++: each new centre is a point drawn with probability ∝ its squared distance to the
-    # nearest centre so far
-    centroids = points[[rng.integers(len(points))]]
-    nearest = squared_distances(centroids)[:, 0]
-    for _ in range(1, count):
-        chances = (
-            nearest / nearest.sum() if nearest.sum() > 0 else None
-        )  # None: every point is a centre already
-        centroids = np.concatenate([centroids, points[[rng.choice(len(points), p=chances)]]])
-        nearest = np.minimum(nearest, squared_distances(centroids[-1:])[:, 0])
-    for _ in range(iterations):
-        distances = squared_distances(centroids)
-        assignments = distances.argmin(axis=1)
-        sizes = np.bincount(assignments, minlength=count)
-        for empty in np.flatnonzero(
-            sizes == 0
-        ):  # re-seed an empty cluster with the worst-served point
-            worst = distances[np.arange(len(points)), assignments].argmax()
-            assignments[worst], distances[worst] = empty, -1  # -1: not moved twice
-        members = np.eye(count, dtype="float32")[
-            assignments
-        ]  # one-hot (n, k): a matrix product sums each cluster
-        updated = (members.T @ points) / members.sum(axis=0)[:, None]
-        if np.allclose(updated, centroids):
-            break
-        centroids = updated
-    return assignments.astype("int32"), centroids
+    distinct = len(np.unique(points, axis=0))
+    if distinct < count:
+        raise ValueError(f"{count} clusters of {distinct} distinct images would leave some empty")
+    kmeans = KMeans(n_clusters=count, n_init=1, random_state=seed).fit(points)
+    return kmeans.labels_.astype("int32"), kmeans.cluster_centers_
 
 # %% ../nbs/08_conditional.ipynb #x78f5deefde
 def cluster_purity(assignments, labels) -> float:

@@ -31,9 +31,10 @@ def is_placeholder(answer) -> bool:
 
 # %% auto #0
 __all__ = ['ExerciseError', 'is_placeholder', 'attempted', 'passed', 'check_two_noise_batches', 'check_to_uint8',
-           'check_stack_output_size', 'check_field_of', 'check_generator_loss', 'check_noise_like',
-           'check_frechet_distance', 'check_balanced_labels', 'check_interpolates', 'check_discriminator_accuracy',
-           'check_input_and_target', 'check_reparameterize', 'check_spectral_centroid']
+           'check_stack_output_size', 'check_field_of', 'check_generator_loss', 'check_noise_like', 'check_train_step',
+           'check_frechet_distance', 'check_balanced_labels', 'check_conditional_discriminator', 'check_interpolates',
+           'check_critic_step', 'check_discriminator_accuracy', 'check_input_and_target',
+           'check_sample_with_temperature', 'check_reparameterize', 'check_spectral_centroid']
 
 # %% ../nbs/91_exercises.ipynb #c00292c
 def attempted(name: str, answer) -> bool:
@@ -289,6 +290,116 @@ def check_noise_like(noise_like) -> bool:
         )
     return _passed(name)
 
+# %% ../nbs/91_exercises.ipynb #x91ts1
+def _tiny_game(seed: int, logit: float | None = None):
+    """A tiny generator and discriminator with a layer that records the `training` flag each
+    network is called with; with `logit`, the discriminator answers that constant at first."""
+    import keras
+
+    class RecordsTraining(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.flags, self.batches = [], []
+
+        def call(self, inputs, training=None):
+            self.flags.append(training)  # Python: recorded when traced or run eagerly
+            self.batches.append(inputs.shape[0])
+            return inputs
+
+    keras.utils.set_random_seed(seed)
+    g_flag, d_flag = RecordsTraining(name="g_flag"), RecordsTraining(name="d_flag")
+    generator = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8), g_flag, keras.layers.Reshape((2, 2, 2))]
+    )
+    head = keras.layers.Dense(1)
+    discriminator = keras.Sequential([keras.Input((2, 2, 2)), d_flag, keras.layers.Flatten(), head])
+    if logit is not None:  # a verdict that does not depend on the images: the losses are known
+        head.set_weights([np.zeros((8, 1), "float32"), np.full((1,), logit, "float32")])
+    return generator, discriminator, g_flag, d_flag
+
+
+def _moved(model, before) -> bool:
+    return any(not np.allclose(a, b) for a, b in zip(model.get_weights(), before))
+
+# %% ../nbs/91_exercises.ipynb #x91ts3
+def _check_step_losses(name, play) -> None:
+    "With a discriminator that answers the logit 1.5 to everything, both losses are known."
+    logs = play(0.0, 0.0, logit=1.5)[0]
+    if not isinstance(logs, dict) or not {"d_loss", "g_loss"} <= set(logs):
+        raise ExerciseError(f"{name}: expected a dict with 'd_loss' and 'g_loss', got {logs!r}")
+    d_loss, g_loss = float(logs["d_loss"]), float(logs["g_loss"])
+    softplus = lambda x: float(np.log1p(np.exp(x)))
+    expected = softplus(-1.5) + softplus(1.5), softplus(-1.5)
+    if np.isclose(g_loss, -softplus(1.5), atol=1e-4):
+        raise ExerciseError(
+            f"{name}: g_loss {g_loss:.4f} is the minimax loss log(1 − D); use the non-saturating "
+            f"−log D = softplus(−ℓ), {expected[1]:.4f} here"
+        )
+    sigmoid = 1 / (1 + np.exp(-1.5))
+    if np.isclose(g_loss, softplus(-sigmoid), atol=1e-4):
+        raise ExerciseError(
+            f"{name}: g_loss {g_loss:.4f} — a sigmoid was applied before a from-logits loss; the "
+            "discriminator returns logits"
+        )
+    if not np.allclose([d_loss, g_loss], expected, atol=1e-4):
+        raise ExerciseError(
+            f"{name}: for a discriminator answering the logit 1.5, got d_loss {d_loss:.4f} and "
+            f"g_loss {g_loss:.4f}, expected {expected[0]:.4f} (real → 1, fake → 0, from logits) "
+            f"and {expected[1]:.4f}"
+        )
+
+# %% ../nbs/91_exercises.ipynb #x91ts2
+def check_train_step(my_train_step) -> bool:
+    """Lesson 05: `my_train_step(generator, discriminator, g_optimizer, d_optimizer, real_images,
+    latent_dim)` plays one round: both networks move, each only through its own optimizer, the
+    losses are lesson 04's from logits, every call says `training=True`, any batch size works."""
+    import keras
+    import tensorflow as tf
+
+    name, real = "my_train_step", tf.random.uniform((6, 2, 2, 2), -1, 1, seed=1)
+
+    def play(g_rate, d_rate, logit=None, batch=real):
+        generator, discriminator, g_flag, d_flag = _tiny_game(0, logit)
+        before = generator.get_weights(), discriminator.get_weights()
+        optimizers = keras.optimizers.SGD(g_rate), keras.optimizers.SGD(d_rate)
+        logs = my_train_step(generator, discriminator, *optimizers, batch, 4)
+        moved = _moved(generator, before[0]), _moved(discriminator, before[1])
+        return logs, moved, g_flag.flags + d_flag.flags, g_flag.batches
+
+    logs, (g_moved, d_moved), flags, _ = play(0.1, 0.1)
+    if _not_attempted(name, logs):
+        return False
+    if not g_moved or not d_moved:
+        still = "generator" if not g_moved else "discriminator"
+        raise ExerciseError(
+            f"{name}: the {still} did not move — take its gradient from its own tape and apply it "
+            "with its optimizer (the generator's loss must be computed from the discriminator's "
+            "verdict on fakes made inside that tape)"
+        )
+    for rates, frozen in (((0.1, 0.0), "discriminator"), ((0.0, 0.1), "generator")):
+        _, moved, _, _ = play(*rates)
+        if moved[frozen == "discriminator"]:
+            raise ExerciseError(
+                f"{name}: with the {frozen}'s learning rate at 0 the {frozen} still changed — each "
+                "optimizer must update only its own network's trainable_variables"
+            )
+    _check_step_losses(name, play)
+    if not flags or not all(flag is True for flag in flags):
+        raise ExerciseError(
+            f"{name}: a network was called without training=True (flags seen: {flags}) — batch "
+            "normalization and dropout then behave as at inference"
+        )
+    try:
+        made = play(0.1, 0.1, batch=real[:5])[3]
+    except Exception as error:
+        made = [type(error).__name__]
+    if made and any(batch != 5 for batch in made if batch is not None):
+        raise ExerciseError(
+            f"{name}: for 5 real images the generator made {made[0]} fakes — size the noise "
+            "from the batch, tf.shape(real_images)[0], not from a constant"
+        )
+    return _passed(name)
+
 # %% ../nbs/91_exercises.ipynb #cf97d4f
 def _symmetric_root(matrix):
     values, vectors = np.linalg.eigh(matrix)
@@ -397,6 +508,54 @@ def check_balanced_labels(my_balanced_labels) -> bool:
         )
     return _passed(name)
 
+# %% ../nbs/91_exercises.ipynb #x91cd
+def check_conditional_discriminator(my_conditional_discriminator) -> bool:
+    """Lesson 08: `my_conditional_discriminator(num_classes)` returns a model `[images (n, 28, 28,
+    1), labels (n,) integers] → logits (n, 1)` whose verdict depends on the image *and* the
+    label."""
+    import keras
+
+    name = "my_conditional_discriminator"
+    model = my_conditional_discriminator(10)
+    if _not_attempted(name, model):
+        return False
+    images = keras.random.uniform((6, 28, 28, 1), -1, 1, seed=2)
+    labels = np.array([0, 1, 2, 3, 4, 5], "int32")
+    try:
+        logits = np.asarray(model([images, labels], training=False))
+    except Exception as error:
+        raise ExerciseError(
+            f"{name}: fails on [images, labels] with labels of shape (6,) ({type(error).__name__}: "
+            f"{str(error)[:80]}) — take the labels as integers and embed them"
+        ) from error
+    if logits.shape != (6, 1):
+        raise ExerciseError(
+            f"{name}: output shape {logits.shape}, expected one logit per image, (6, 1)"
+        )
+    other_labels = np.asarray(model([images, (labels + 5) % 10], training=False))
+    if np.allclose(logits, other_labels):
+        raise ExerciseError(
+            f"{name}: the label does not change the verdict — the discriminator must see it "
+            "(an embedding projected on the image features, or concatenated with them); without "
+            "it, 'a real 3 labelled 7' passes as real"
+        )
+    flipped = np.asarray(model([-images, labels], training=False))
+    if np.allclose(logits, flipped):
+        raise ExerciseError(f"{name}: the image does not change the verdict")
+    last = model.layers[-1]
+    if getattr(last, "activation", None) is keras.activations.sigmoid:
+        raise ExerciseError(
+            f"{name}: the last layer applies a sigmoid — return logits (no activation); the "
+            "course's losses take logits"
+        )
+    loud = np.asarray(model([100 * images, labels], training=False))
+    if loud.min() >= 0 and loud.max() <= 1:
+        raise ExerciseError(
+            f"{name}: every output lies in [0, 1], even for extreme images — it returns "
+            "probabilities; return logits"
+        )
+    return _passed(name)
+
 # %% ../nbs/91_exercises.ipynb #c28a8e2
 def check_interpolates(my_interpolates) -> bool:
     """Lesson 09: `my_interpolates(real, fake, seed)` returns ε·real + (1 − ε)·fake with one ε ~
@@ -439,6 +598,125 @@ def check_interpolates(my_interpolates) -> bool:
             f"{name}: ε has mean {epsilon.mean():.3f} and variance {epsilon.var():.4f}, expected "
             f"U(0, 1): 0.5 and {1 / 12:.4f}"
         )
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #x91cr1
+def _linear_critic(weights):
+    "f(x) = w · x, with `weights` the kernel: its gradient is `w` at every image."
+    import keras
+
+    critic = keras.Sequential(
+        [keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(1, use_bias=False)]
+    )
+    critic.set_weights([np.asarray(weights, "float32").reshape(4, 1)])
+    return critic
+
+
+class _HalfSquare:
+    "A critic f(x) = ½·a·‖x‖² (one weight a = 1): its gradient ‖a·x‖ depends on where it is taken."
+
+    def __init__(self):
+        import keras
+
+        self.scale = keras.Variable(1.0, name="a")
+        self.trainable_variables = [self.scale]
+
+    def __call__(self, images, training=False):
+        import keras.ops as ops
+
+        flat = ops.reshape(images, (ops.shape(images)[0], -1))
+        return 0.5 * self.scale * ops.sum(flat**2, axis=1, keepdims=True)
+
+
+def _critic_step_on(my_critic_step, critic, real, fake, rate=0.1):
+    import keras
+
+    optimizer = keras.optimizers.SGD(rate)
+    loss, penalty = my_critic_step(critic, optimizer, real, fake, 10.0)
+    return float(loss), float(penalty)
+
+# %% ../nbs/91_exercises.ipynb #x91cr3
+def _check_interpolates_of(name, my_critic_step) -> None:
+    """With f = ½‖x‖², real = 0 and fake = 1 in each of 4 pixels, ‖∇f(x̂)‖ = ‖x̂‖, so the penalty
+    tells where x̂ was taken: each way of drawing ε wrong gives its own value, simulated here."""
+    import tensorflow as tf
+
+    count, rng = 4000, np.random.default_rng(0)
+    real, fake = tf.zeros((count, 2, 2, 1)), tf.ones((count, 2, 2, 1))
+
+    def simulated(eps):  # the penalty if ε were drawn like `eps`
+        norms = np.linalg.norm(np.broadcast_to(1 - eps, (count, 4)), axis=1)
+        return float(np.mean((norms - 1) ** 2))
+
+    right = simulated(rng.uniform(size=(count, 1)))
+    wrong = {
+        "the penalty is taken at the real (or the fake) images, not between them — use "
+        "x̂ = ε·real + (1 − ε)·fake": 1.0,
+        "one ε per pixel — draw one per image, shape (n, 1, 1, 1)": simulated(
+            rng.uniform(size=(count, 4))
+        ),
+        "ε is normal; draw it uniformly in [0, 1]": simulated(rng.normal(size=(count, 1))),
+    }
+    penalties = [
+        _critic_step_on(my_critic_step, _HalfSquare(), real, fake, 0.0)[1] for _ in range(3)
+    ]
+    if all(abs(value - right) < 0.03 for value in penalties):
+        return
+    middle = float(np.median(penalties))
+    problem = min(wrong, key=lambda text: abs(wrong[text] - middle))
+    if abs(wrong[problem] - middle) < 0.05:
+        raise ExerciseError(f"{name}: penalty {middle:.3f}, expected {right:.3f} — {problem}")
+    raise ExerciseError(
+        f"{name}: penalties {[round(value, 3) for value in penalties]} on three calls, expected "
+        f"about {right:.3f} each — one ε for the whole batch makes them scatter; draw one per image"
+    )
+
+# %% ../nbs/91_exercises.ipynb #x91cr2
+def check_critic_step(my_critic_step) -> bool:
+    """Lesson 09: `my_critic_step(critic, optimizer, real, fake, gp_weight)` makes one WGAN-GP
+    critic update and returns `(loss, penalty)`: loss = mean f(fake) − mean f(real) + gp_weight ·
+    penalty, penalty = mean over images of (‖∇f(x̂)‖ − 1)² at x̂ = ε·real + (1 − ε)·fake, with
+    ε ~ U(0, 1) per image."""
+    import tensorflow as tf
+
+    name = "my_critic_step"
+    w = np.array([0.5, -1.0, 2.0, 0.0])  # ‖w‖ = 2.29: a linear critic's gradient everywhere
+    real = tf.constant(np.arange(8, dtype="float32").reshape(2, 2, 2, 1) / 8)
+    fake = tf.constant(-np.ones((2, 2, 2, 1), "float32"))
+    critic = _linear_critic(w)
+    result = my_critic_step(critic, __import__("keras").optimizers.SGD(0.1), real, fake, 10.0)
+    if _not_attempted(name, result):
+        return False
+    loss, penalty = (float(value) for value in result)
+    norm, flat = np.linalg.norm(w), lambda x: np.asarray(x).reshape(len(x), -1)
+    gap = float((flat(fake) @ w).mean() - (flat(real) @ w).mean())
+    expected_penalty = (norm - 1) ** 2
+    mistakes = {
+        (norm**2 - 1) ** 2: "the penalty uses the squared norm; use ‖∇f‖, the square root",
+        (np.sqrt(2) * norm - 1) ** 2: "the gradient norm is taken over the whole batch — take it "
+        "per image (reduce over the pixel axes only)",
+        0.0: "no penalty: the gradient of the critic at the interpolates is missing",
+    }
+    for wrong, problem in mistakes.items():
+        if np.isclose(penalty, wrong, rtol=1e-3) and not np.isclose(wrong, expected_penalty):
+            raise ExerciseError(
+                f"{name}: penalty {penalty:.4f}, expected {expected_penalty:.4f} — {problem}"
+            )
+    if not np.isclose(penalty, expected_penalty, rtol=1e-3):
+        raise ExerciseError(
+            f"{name}: penalty {penalty:.4f}, expected {expected_penalty:.4f} for a linear critic"
+        )
+    if np.isclose(loss, -gap + 10 * expected_penalty, rtol=1e-3):
+        raise ExerciseError(
+            f"{name}: the sign of the Wasserstein term is flipped — the critic minimises "
+            "mean f(fake) − mean f(real), scoring reals high"
+        )
+    if not np.isclose(loss, gap + 10 * expected_penalty, rtol=1e-3):
+        raise ExerciseError(f"{name}: loss {loss:.4f}, expected {gap + 10 * expected_penalty:.4f}")
+    step = (flat(fake).mean(0) - flat(real).mean(0)) + 20 * (norm - 1) * w / norm
+    if not np.allclose(critic.get_weights()[0].ravel(), w - 0.1 * step, atol=1e-4):
+        raise ExerciseError(f"{name}: the critic's weights did not take the step of that loss")
+    _check_interpolates_of(name, my_critic_step)
     return _passed(name)
 
 # %% ../nbs/91_exercises.ipynb #c925f41
@@ -518,6 +796,50 @@ def check_input_and_target(input_and_target) -> bool:
             f"{name}: for ids {chunk.tolist()} got inputs {inputs.tolist()} and targets "
             f"{targets.tolist()} (targets lead by {shift}); expected inputs = chunk[:-1], targets "
             "= chunk[1:]"
+        )
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #x91sm
+def check_sample_with_temperature(my_sample) -> bool:
+    """Lesson 11: `my_sample(logits, temperature, rng)` draws one id per row of `logits` `(n,
+    vocab)` from softmax(logits / temperature) with the NumPy generator `rng`; temperature 0 is
+    the argmax."""
+    name = "my_sample"
+    row = np.array([-1.0, 0.0, 1.0, 2.0])  # the argmax is id 3
+    logits = np.tile(row, (20_000, 1))
+    draws = my_sample(logits, 0.5, np.random.default_rng(0))
+    if _not_attempted(name, draws):
+        return False
+    draws = np.asarray(draws).reshape(-1)
+    if draws.shape != (20_000,):
+        raise ExerciseError(f"{name}: {draws.shape} ids for 20,000 rows, expected one per row")
+    share = lambda ids: np.bincount(ids.astype(int), minlength=4)[:4] / len(ids)
+    softmax = lambda values: np.exp(values - values.max()) / np.exp(values - values.max()).sum()
+    if len(set(draws.tolist())) == 1:
+        raise ExerciseError(
+            f"{name}: every row gave id {draws[0]} — draw at random from the distribution (the "
+            "argmax is only for temperature 0), with a fresh draw for each row"
+        )
+    seen, expected = share(draws), softmax(row / 0.5)
+    for wrong, problem in (
+        (softmax(row * 0.5), "the logits are multiplied by the temperature; divide them"),
+        (softmax(row), "the temperature is not used"),
+        (np.full(4, 0.25), "the ids are drawn uniformly; weight them by softmax(logits / T)"),
+    ):
+        if np.allclose(seen, wrong, atol=0.015) and not np.allclose(seen, expected, atol=0.015):
+            raise ExerciseError(f"{name}: shares {seen.round(3).tolist()} at T = 0.5 — {problem}")
+    if not np.allclose(seen, expected, atol=0.015):
+        raise ExerciseError(
+            f"{name}: shares {seen.round(3).tolist()} at T = 0.5, expected "
+            f"{expected.round(3).tolist()}"
+        )
+    try:
+        coldest = np.asarray(my_sample(logits[:10], 0.0, np.random.default_rng(1))).reshape(-1)
+    except (ZeroDivisionError, FloatingPointError, ValueError) as error:
+        raise ExerciseError(f"{name}: temperature 0 fails ({error}) — return the argmax") from error
+    if not np.all(coldest == 3):
+        raise ExerciseError(
+            f"{name}: at temperature 0 got ids {coldest.tolist()}, expected the argmax 3"
         )
     return _passed(name)
 

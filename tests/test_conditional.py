@@ -181,9 +181,8 @@ def test_kmeans_recovers_separated_groups_deterministically_and_refuses_impossib
             centroids[cluster], points[assignments == cluster].mean(axis=0), atol=1e-4
         )
     assert np.array_equal(assignments, kmeans_clusters(points, 3, seed=1)[0])
-    assert np.bincount(kmeans_clusters(np.zeros((10, 2)), 4)[0], minlength=4).min() > 0, (
-        "no empty cluster"
-    )
+    with pytest.raises(ValueError, match="4 clusters of 1 distinct images"):
+        kmeans_clusters(np.zeros((10, 2)), 4)  # every cluster must have members
     for count in (0, 301):
         with pytest.raises(ValueError, match="between 1 and 300"):
             kmeans_clusters(points, count)
