@@ -351,8 +351,7 @@ def _check_step_losses(name, play) -> None:
 # %% ../nbs/91_exercises.ipynb #x91ts2
 def check_train_step(my_train_step) -> bool:
     """Lesson 05: `my_train_step(generator, discriminator, g_optimizer, d_optimizer, real_images,
-    latent_dim)` plays one round: both networks move, each only through its own optimizer, the
-    losses are lesson 04's from logits, every call says `training=True`, any batch size works."""
+    latent_dim)` plays one round, as lesson 05's `train_step` does."""
     import keras
     import tensorflow as tf
 
