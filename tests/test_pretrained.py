@@ -118,8 +118,11 @@ def test_shipped_benchmark_rows_load_with_the_fields_the_lessons_plot():
         <= set(row)
         for row in variants
     )
+    recipes = pretrained.benchmark_rows("recipe_search.jsonl")
+    assert {"plain", "fast"} <= {row["name"] for row in recipes}
     assert all(
-        "seconds" in row and "G" in row for row in pretrained.benchmark_rows("recipe_search.jsonl")
+        {"name", "seconds", "steps", "classifier_score", "fcd", "min_class"} <= set(row)
+        for row in recipes
     )
     with pytest.raises(
         FileNotFoundError, match="no gan_variant.jsonl in .*expected e.g. recipe_search.jsonl"
