@@ -348,23 +348,39 @@ def _check_step_losses(name, play) -> None:
             f"and {expected[1]:.4f}"
         )
 
+# %% ../nbs/91_exercises.ipynb #x91ts4
+def _play_round(my_train_step, name, real, g_rate, d_rate, logit=None, batch=None):
+    "One round of the learner's step on a tiny game: logs, which networks moved, flags, batches."
+    import keras
+
+    batch = real if batch is None else batch
+    generator, discriminator, g_flag, d_flag = _tiny_game(0, logit)
+    for flag in (g_flag, d_flag):  # forget the calls that built the models
+        flag.flags, flag.batches = [], []
+    before = generator.get_weights(), discriminator.get_weights()
+    optimizers = keras.optimizers.SGD(g_rate), keras.optimizers.SGD(d_rate)
+    try:
+        logs = my_train_step(generator, discriminator, *optimizers, batch, 4)
+    except ValueError as error:  # Keras refuses an optimizer given another model's variables
+        if "Unknown variable" not in str(error):
+            raise
+        raise ExerciseError(
+            f"{name}: an optimizer was given the other network's variables — each optimizer "
+            "must update only its own network's trainable_variables"
+        ) from None
+    moved = _moved(generator, before[0]), _moved(discriminator, before[1])
+    return logs, moved, g_flag.flags + d_flag.flags, g_flag.batches
+
 # %% ../nbs/91_exercises.ipynb #x91ts2
 def check_train_step(my_train_step) -> bool:
-    """Lesson 05: `my_train_step(generator, discriminator, g_optimizer, d_optimizer, real_images,
-    latent_dim)` plays one round, as lesson 05's `train_step` does."""
-    import keras
+    "Lesson 05: `my_train_step(...)` plays one round of the game, as lesson 05's `train_step` does."
+    from functools import partial
+
     import tensorflow as tf
 
     name, real = "my_train_step", tf.random.uniform((6, 2, 2, 2), -1, 1, seed=1)
 
-    def play(g_rate, d_rate, logit=None, batch=real):
-        generator, discriminator, g_flag, d_flag = _tiny_game(0, logit)
-        before = generator.get_weights(), discriminator.get_weights()
-        optimizers = keras.optimizers.SGD(g_rate), keras.optimizers.SGD(d_rate)
-        logs = my_train_step(generator, discriminator, *optimizers, batch, 4)
-        moved = _moved(generator, before[0]), _moved(discriminator, before[1])
-        return logs, moved, g_flag.flags + d_flag.flags, g_flag.batches
-
+    play = partial(_play_round, my_train_step, name, real)
     logs, (g_moved, d_moved), flags, _ = play(0.1, 0.1)
     if _not_attempted(name, logs):
         return False
@@ -518,7 +534,7 @@ def check_conditional_discriminator(my_conditional_discriminator) -> bool:
     model = my_conditional_discriminator(10)
     if _not_attempted(name, model):
         return False
-    images = keras.random.uniform((6, 28, 28, 1), -1, 1, seed=2)
+    images = np.random.default_rng(2).uniform(-1, 1, (6, 28, 28, 1)).astype("float32")
     labels = np.array([0, 1, 2, 3, 4, 5], "int32")
     try:
         logits = np.asarray(model([images, labels], training=False))
@@ -663,7 +679,7 @@ def _check_interpolates_of(name, my_critic_step) -> None:
         return
     middle = float(np.median(penalties))
     problem = min(wrong, key=lambda text: abs(wrong[text] - middle))
-    if abs(wrong[problem] - middle) < 0.05:
+    if abs(wrong[problem] - middle) < 0.1 * max(1.0, wrong[problem]):
         raise ExerciseError(f"{name}: penalty {middle:.3f}, expected {right:.3f} — {problem}")
     raise ExerciseError(
         f"{name}: penalties {[round(value, 3) for value in penalties]} on three calls, expected "

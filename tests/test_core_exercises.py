@@ -167,7 +167,8 @@ def _sample(mode="right"):
 def test_the_sampling_checker_accepts_the_lesson_and_names_mistakes():
     from gan_lessons.text import sample_from_logits
 
-    assert check_sample_with_temperature(sample_from_logits) is True
+    lesson = lambda logits, temperature, rng: sample_from_logits(logits, temperature, rng=rng)
+    assert check_sample_with_temperature(lesson) is True
     assert check_sample_with_temperature(_sample()) is True
     for message, wrong in {
         "multiplied by the temperature": _sample("multiply"),
