@@ -206,7 +206,7 @@ def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
             f"expected generated clips shaped (n, {CLIP_LENGTH}, 1), got {clips.shape}"
         )
     if len(clips) < 10:
-        raise ValueError(f"a distance between distributions needs ≥ 10 clips, got {len(clips)}")
+        raise ValueError(f"at least 10 clips are needed to compare them, got {len(clips)}")
     real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[0])[0])
     other_real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[1])[0])
     generated = audio_features(clips)

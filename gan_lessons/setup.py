@@ -71,7 +71,7 @@ class Profile:
 
     def __post_init__(self):
         if self.name not in PROFILE_NAMES:
-            raise ValueError(f"unknown profile {self.name!r}; expected one of {PROFILE_NAMES}")
+            raise ValueError(f"unknown profile {self.name!r}; expected {', '.join(PROFILE_NAMES)}")
 
     def pick(self, *, smoke, cpu, gpu):
         "The value for the active profile, out of one value per profile."

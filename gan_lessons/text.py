@@ -32,7 +32,7 @@ class CharVocabulary:
     def __init__(self, characters: str):
         characters = "".join(sorted(set(characters)))
         if not characters:
-            raise DataError("a vocabulary needs at least one character; the text was empty")
+            raise DataError("cannot build a vocabulary from an empty text")
         if UNKNOWN in characters:
             raise DataError(f"{UNKNOWN!r} is reserved for unseen characters, not a vocabulary's")
         self.characters = characters

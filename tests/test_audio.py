@@ -112,7 +112,7 @@ def test_train_audio_gan_resumes_and_sample_and_evaluate_accept_its_run(tmp_path
     from gan_lessons import pretrained
     from gan_lessons.audio import SAMPLE_RATE, read_wav
 
-    argv = ["train", "audio-gan", "--out", str(tmp_path / "run"), "--images", "128"]
+    argv = ["train", "audio-gan", "--out", str(tmp_path / "run"), "--clips", "128"]
     assert run_cli([*argv, "--epochs", "1"])[0] == 0
     code, out, _ = run_cli([*argv, "--epochs", "2"])
     assert code == 0 and "resuming after epoch 1 of 2" in out
