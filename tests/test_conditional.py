@@ -263,7 +263,7 @@ def test_command_line_self_conditions_a_dcgan_on_clusters_and_resumes_on_the_sam
     )
     assert code == 2 and "holds a different run" in err
     code, _, err = run_cli(["train", "cgan", "--out", "other", "--clusters", "4"])
-    assert code == 2 and "--clusters applies to dcgan" in err
+    assert code == 2 and "--clusters does not apply to cgan" in err
     code, _, err = run_cli(
         ["train", "dcgan", "--out", "other", "--images", "256", "--clusters", "300"]
     )
