@@ -11,8 +11,8 @@ from pathlib import Path
 # TensorFlow is imported only when a command runs, so `--help` and argument errors answer at once.
 
 # %% auto #0
-__all__ = ['positive_int', 'non_negative_float', 'TRAIN_OPTIONS', 'SAMPLE_OPTIONS', 'build_parser', 'train_command',
-           'sample_command', 'evaluate_command', 'main']
+__all__ = ['positive_int', 'non_negative_int', 'non_negative_float', 'positive_float', 'TRAIN_OPTIONS', 'SAMPLE_OPTIONS',
+           'build_parser', 'train_command', 'sample_command', 'evaluate_command', 'main']
 
 # %% ../nbs/93_cli.ipynb #c003
 def _argument_type(convert, is_valid, expected: str):
@@ -32,12 +32,18 @@ def _argument_type(convert, is_valid, expected: str):
 
 
 positive_int = _argument_type(int, lambda value: value >= 1, "a whole number ≥ 1")
+non_negative_int = _argument_type(int, lambda value: value >= 0, "a whole number ≥ 0")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "a number ≥ 0")
+positive_float = _argument_type(float, lambda value: value > 0, "a number > 0")
 
 TRAIN_OPTIONS = {
     "images": dict(type=positive_int, help="image models: the first N training images only"),
+    "data": dict(help="image generators: your images (a folder, an .npz or IDX; page 99)"),
     "recipe": dict(help="GANs: a recipe of lesson 07 (default: fast)"),
-    "clusters": dict(type=positive_int, help="dcgan: self-condition on N image clusters"),
+    "clusters": dict(
+        type=non_negative_int,
+        help="dcgan: self-condition on N image clusters (default: 50 with --recipe fast; 0: none)",
+    ),
     "text": dict(help="char-lstm: the corpus (default: frankenstein)"),
     "characters": dict(type=positive_int, help="char-lstm: the first N training characters"),
     "clips": dict(type=positive_int, help="audio-gan: synthetic clips to train on (default 4000)"),
@@ -78,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, required=True, help="the run directory")
     train.add_argument("--epochs", type=positive_int, help="total epochs (default: the trainer's)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--minutes", type=positive_float, metavar="M", help="stop at an epoch's end before M min"
+    )
     _add_options(train, TRAIN_OPTIONS)
     sample = commands.add_parser("sample", help="a PNG grid, a WAV file of clips, or text")
     sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
@@ -97,7 +106,8 @@ def train_command(args) -> int:
 
     chosen = trainer(args.model)
     given = {name: getattr(args, name) for name in TRAIN_OPTIONS}
-    chosen.train(Run.start(chosen, args.out, seed=args.seed, epochs=args.epochs, **given))
+    run = Run.start(chosen, args.out, args.minutes, seed=args.seed, epochs=args.epochs, **given)
+    chosen.train(run)
     return 0
 
 

@@ -258,7 +258,9 @@ def run_clusters(run, images) -> np.ndarray:
     if path.is_file():
         return np.asarray(json.loads(path.read_text(encoding="utf-8"))["assignments"], "int32")
     if run.clusters > len(images):
-        raise CommandError(f"--clusters {run.clusters} is more than the {len(images)} images")
+        raise CommandError(
+            f"--clusters {run.clusters} is more than the {len(images)} training images"
+        )
     assignments, _ = kmeans_clusters(scale_images(images), run.clusters, seed=run.seed)
     run.out.mkdir(parents=True, exist_ok=True)
     record = {"count": run.clusters, "seed": run.seed, "assignments": assignments.tolist()}

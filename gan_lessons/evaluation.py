@@ -197,6 +197,11 @@ def measure_images(model, args) -> tuple:
     from gan_lessons.data import load_mnist, scale_images
     from gan_lessons.runs import CommandError
 
+    if getattr(model, "training_data", None):
+        raise CommandError(
+            f"{args.model} was trained on {model.training_data}, not MNIST: the classifier score "
+            "and FCD use an MNIST classifier and would not measure it (page 99)"
+        )
     train = load_mnist("train", fallback=False, verbose=False)
     heldout = load_mnist("heldout", fallback=False, verbose=False)
     if args.n > len(train.images):

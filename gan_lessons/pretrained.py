@@ -291,7 +291,7 @@ def load(name_or_dir) -> keras.Model:
         ) from error
     info = read_model_info(path) or inferred_model_info(path, model)
     model.kind = info["kind"]
-    for name in ("latent_dim", "num_classes"):
+    for name in ("latent_dim", "num_classes", "training_data"):
         if info.get(name) is not None:
             setattr(model, name, info[name])
     if model.kind == "text-generator":

@@ -12,7 +12,8 @@ from .training import GAN, StepOption, with_labels
 
 # %% auto #0
 __all__ = ['DCGAN_RECIPES', 'RECIPE_OPTIONS', 'WeightAverage', 'real_logits_and_r1', 'R1Penalty', 'diff_augment', 'DiffAugment',
-           'TopK', 'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan', 'train_dcgan', 'recipe_epochs']
+           'TopK', 'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan', 'train_dcgan', 'recipe_epochs',
+           'default_clusters']
 
 # %% ../nbs/07_recipes.ipynb #r007
 class WeightAverage(StepOption):
@@ -189,9 +190,15 @@ def recipe_epochs(settings: dict) -> int:
     return DCGAN_RECIPES[settings["recipe"]]["epochs"]
 
 
+def default_clusters(settings: dict) -> int:
+    "Self-conditioning on 50 clusters by default with the fast recipe (lesson 08); 0: none."
+    return 50 if settings["recipe"] == "fast" else 0
+
+
 RECIPE_OPTIONS = {"images": None, "recipe": tuple(DCGAN_RECIPES)}
 register_trainer(
     Trainer("dcgan", "image-generator", train_dcgan, recipe_epochs,
-            options={**RECIPE_OPTIONS, "clusters": None}, defaults={"recipe": "fast"},
+            options={**RECIPE_OPTIONS, "clusters": None, "data": None},
+            defaults={"recipe": "fast", "clusters": default_clusters},
             summary="the DCGAN of lessons 02–05, trained with a recipe of this lesson")
 )  # fmt: skip

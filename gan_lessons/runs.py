@@ -93,15 +93,21 @@ class Run:
     out: Path
     settings: dict
     record: dict
+    minutes: float | None = None  # a time box for this session, not a setting of the run
+    started: float = field(default_factory=time.perf_counter)
 
     @classmethod
-    def start(cls, trainer: Trainer, out, **given) -> Run:
-        "A run of `trainer` in `out` with the `given` settings (None: the trainer's default)."
+    def start(cls, trainer: Trainer, out, minutes: float | None = None, **given) -> Run:
+        """A run of `trainer` in `out` with the `given` settings (None: the trainer's default;
+        a default may be a function of the other settings), stopping after `minutes` of wall
+        time at an epoch boundary."""
         out = Path(out)
         if out.exists() and not out.is_dir():
             raise CommandError(f"--out {out} exists and is not a directory")
         settings = {"seed": 0, **trainer.defaults}
         settings.update({key: value for key, value in given.items() if value is not None})
+        for key, value in settings.items():
+            settings[key] = value(settings) if callable(value) else value
         check_settings(trainer, settings)
         if settings.get("epochs") is None:  # a number, or a function of the settings (a recipe's)
             epochs = trainer.epochs
@@ -119,7 +125,7 @@ class Run:
                 )
         command = command_line(trainer.name, out, settings)
         record.update(model=trainer.name, settings=settings, command=command)
-        return cls(trainer, out, settings, record)
+        return cls(trainer, out, settings, record, minutes)
 
     def __getattr__(self, name):  # run.epochs, run.seed, run.recipe, ...: the settings
         settings = self.__dict__.get("settings", {})
@@ -178,10 +184,28 @@ def _progress(self, model_to_save, **model_details):
             }
             path = run.out / RUN_MODEL_FILE
             save_model_atomically(inference_copy(model_to_save(self.model)), path)
+            if run.settings.get("data"):  # not MNIST: the course's instruments do not apply
+                model_details["training_data"] = str(run.settings["data"])
             write_model_info(path, run.trainer.kind, trainer=run.trainer.name, **model_details)
             run.save_record()
+            if run.out_of_time(now - self.epoch_started) and epoch + 1 < run.epochs:
+                self.model.stop_training = True
+                print(
+                    f"{run.out}: stopped after epoch {epoch + 1} of {run.epochs}, as another "
+                    f"would pass --minutes {run.minutes:g}; rerun the same command to continue"
+                )
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.perf_counter()
 
     return RunProgress()
+
+
+def _out_of_time(self, epoch_seconds: float) -> bool:
+    "Whether one more epoch as long as the last would end after the run's time box."
+    if self.minutes is None:
+        return False
+    return time.perf_counter() - self.started + epoch_seconds > 60 * self.minutes
 
 # %% ../nbs/96_runs.ipynb #u011b8c
 def _save_record(self) -> None:
@@ -212,18 +236,25 @@ def inference_copy(model):
 
 
 Run.progress, Run.save_record, Run.begin = _progress, _save_record, _begin
+Run.out_of_time = _out_of_time
 
 # %% ../nbs/96_runs.ipynb #u013
 EPOCH_IMAGES = 8000
 
 
 def _training_images(self):
-    "The run's MNIST training images and labels (`--images`), with what they are in the record."
+    """The run's training images and labels (`--images`): MNIST's, or the training part of
+    `--data` (page 99; labels None when it has none), with what they are in the record."""
     from gan_lessons.data import load_mnist
+    from gan_lessons.images import load_images
 
-    train = load_mnist("train", fallback=False, verbose=False)
+    if self.settings.get("data"):
+        train = load_images(self.settings["data"]).split("train")
+    else:
+        train = load_mnist("train", fallback=False, verbose=False)
     count = self.settings.get("images") or len(train.images)
-    images, labels = train.images[:count], train.labels[:count]
+    images = train.images[:count]
+    labels = None if train.labels is None else train.labels[:count]
     self.record.update(
         data=train.note,
         training_images=len(images),
@@ -232,6 +263,9 @@ def _training_images(self):
     return images, labels
 
 
+Run.training_images = _training_images
+
+# %% ../nbs/96_runs.ipynb #u013g
 def gan_run(run, gan, images, labels=None, sampler=None, batch_size=64, **details) -> None:
     """Train `gan` for `run` with `fit_gan` (resumable), saving `sampler(gan)` — by default its
     weight average — as the run's model after every epoch, with `details` in its record."""
@@ -260,9 +294,6 @@ def gan_run(run, gan, images, labels=None, sampler=None, batch_size=64, **detail
         f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "
         f"sample with: gan-lessons sample {run.out} --out grid.png"
     )
-
-
-Run.training_images = _training_images
 
 # %% ../nbs/96_runs.ipynb #u014
 def check_out(out, suffix: str, kind: str, required: bool = True) -> None:

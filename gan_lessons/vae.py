@@ -214,6 +214,7 @@ def train_vae(run) -> None:
 
 
 register_trainer(
-    Trainer("vae", "image-generator", train_vae, epochs=60, options={"images": None},
+    Trainer("vae", "image-generator", train_vae, epochs=60,
+            options={"images": None, "data": None},
             summary="this lesson's VAE; its model is the decoder's pixel means")
 )  # fmt: skip

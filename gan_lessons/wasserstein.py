@@ -217,7 +217,7 @@ def variant_trainer(variant: str):
 for _variant in (*WGAN_VARIANTS, "sngan"):
     register_trainer(
         Trainer(_variant, "image-generator", variant_trainer(_variant), recipe_epochs,
-                options=RECIPE_OPTIONS, defaults={"recipe": "fast"},
+                options={**RECIPE_OPTIONS, "data": None}, defaults={"recipe": "fast"},
                 summary=f"this lesson's {_variant}, with the networks of a lesson-07 recipe")
     )  # fmt: skip
 

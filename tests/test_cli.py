@@ -23,6 +23,8 @@ from gan_lessons.runs import KINDS, CommandError, Run, trainer, trainers
         (["train", "dcgan", "--out", "x", "--clips", "3"], "--clips does not apply to dcgan"),
         (["train", "audio-gan", "--out", "x", "--images", "3"], "--images does not apply"),
         (["train", "dcgan"], "--out"),
+        (["train", "dcgan", "--out", "x", "--minutes", "0"], "expected a number > 0, got 0.0"),
+        (["train", "dcgan", "--out", "x", "--clusters", "-1"], "expected a whole number ≥ 0"),
         (["sample", "dcgan-mnist", "--n", "-3", "--out", "grid.png"], "expected a whole number"),
         (["sample", "dcgan-mnist", "--prompt", "a", "--out", "g.png"], "--prompt does not apply"),
         (["evaluate"], "model"),
@@ -152,6 +154,31 @@ def test_a_run_directory_holding_another_run_is_refused(tmp_path):
         Run.start(trainer("cgan"), tmp_path, images=256)
 
 
+def test_dcgan_self_conditions_on_50_clusters_by_default_with_the_fast_recipe(tmp_path):
+    "The default is the best five-minute recipe; --clusters 0 and the full recipe are not."
+    assert Run.start(trainer("dcgan"), tmp_path / "a").settings["clusters"] == 50
+    assert Run.start(trainer("dcgan"), tmp_path / "b", clusters=0).settings["clusters"] == 0
+    assert Run.start(trainer("dcgan"), tmp_path / "c", recipe="full").settings["clusters"] == 0
+    assert "--clusters 50" in Run.start(trainer("dcgan"), tmp_path / "d").record["command"]
+
+
+@pytest.mark.slow
+def test_minutes_stops_at_an_epoch_end_and_the_same_command_continues(with_data, tmp_path, run_cli):
+    argv = ["train", "dcgan", "--out", str(tmp_path / "run"), "--epochs", "3", "--images", "128"]
+    argv += ["--clusters", "0", "--minutes", "0.001"]  # 0.06 s: after the first epoch, always
+    code, out, err = run_cli(argv)
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert code == 0 and "stopped after epoch 1 of 3" in out, err
+    assert record["completed_epochs"] == 1 and "--minutes" not in record["command"]
+    code, out, err = run_cli(argv)
+    assert code == 0 and "resuming after epoch 1 of 3" in out and "stopped after epoch 2" in out
+    code, out, err = run_cli(argv[:-2])  # without the time box it finishes
+    assert (
+        code == 0
+        and json.loads((tmp_path / "run" / "run.json").read_text())["completed_epochs"] == 3
+    )
+
+
 def _model_weights(run_dir):
     model = keras.models.load_model(run_dir / "model.keras", compile=False)
     return model.get_weights()
@@ -237,5 +264,8 @@ def test_a_run_is_published_with_a_card_built_from_its_records(with_data, tmp_pa
     argv = ["train", "dcgan", "--out", str(run_dir), "--epochs", "1", "--images", "128"]
     assert run_cli(argv)[0] == 0
     text = card("dcgan-mnist", run_dir)
-    assert f"gan-lessons train dcgan --out {run_dir} --seed 0 --recipe fast --epochs 1" in text
+    assert (
+        f"gan-lessons train dcgan --out {run_dir} --seed 0 --recipe fast --clusters 50 --epochs 1"
+        in text
+    )
     assert "1 epochs × 2 steps = 2 steps" in text and "| classifier score |" in text

@@ -24,6 +24,21 @@ def test_pretrained_assets_fit_the_budget_and_each_has_a_model_card():
             assert required in card, f"the model card of {name} lacks {required!r}"
 
 
+def test_model_cards_carry_no_lab_notes():
+    "A card describes the model, not the machine or the session that trained it."
+    import re
+
+    lab_note = re.compile(
+        r"/work/|/tmp/|/home/|/root/|by hand|build machine|for lack of time|session that|"
+        r"other jobs|re-saved|was not on the machine"
+    )
+    for name in pretrained.available():
+        found = lab_note.search(pretrained.model_card(name))
+        assert found is None, f"the model card of {name} has a lab note: {found.group()!r}"
+        command = re.search(r"\*\*Command:\*\* `([^`]+)`", pretrained.model_card(name)).group(1)
+        assert command.startswith("gan-lessons train ") and " --out runs/" in command, command
+
+
 def test_shipped_models_carry_no_optimizer_state():
     "Optimizer slots would double or triple each file; a sampling model needs only its weights."
     import io
