@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--n", type=positive_int, default=2000, help="samples (default 2000)")
     evaluate.add_argument("--json", action="store_true", help="one JSON object, not a table")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--data", help="image models: measure against these images (page 99)")
+    evaluate.add_argument("--classifier", help="with --data: a classifier trained on them")
     return parser
 
 # %% ../nbs/93_cli.ipynb #c006

@@ -243,10 +243,11 @@ def train_cgan(run) -> None:
     "`gan-lessons train cgan`: `build_cgan(--recipe)` on the training images and their labels."
     from gan_lessons.recipes import DCGAN_RECIPES
 
-    images, labels = run.training_images()
-    gan = build_cgan(run.recipe, seed=run.seed)
+    images, labels = run.training_images(labelled=True)
+    classes = run.record["classes"]  # 10 digits, or the classes of --data (page 99)
+    gan = build_cgan(run.recipe, seed=run.seed, num_classes=classes)
     batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
-    gan_run(run, gan, images, labels, batch_size=batch_size, num_classes=NUM_CLASSES)
+    gan_run(run, gan, images, labels, batch_size=batch_size, num_classes=classes)
 
 
 def run_clusters(run, images) -> np.ndarray:
@@ -302,7 +303,7 @@ def evaluate_conditional(model, args) -> tuple[dict, list]:
 
 register_trainer(
     Trainer("cgan", "conditional-image-generator", train_cgan, recipe_epochs,
-            options=RECIPE_OPTIONS, defaults={"recipe": "fast"},
+            options={**RECIPE_OPTIONS, "data": None}, defaults={"recipe": "fast"},
             summary="this lesson's conditional DCGAN, on images and their labels")
 )  # fmt: skip
 register_kind(

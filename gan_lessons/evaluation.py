@@ -20,9 +20,11 @@ __all__ = ['FEATURE_LAYER', 'MAX_GRID', 'build_classifier', 'classifier_with_fea
 FEATURE_LAYER = "features"
 
 
-def build_classifier(width: int = 32, feature_dim: int = 128, dropout: float = 0.3) -> keras.Model:
-    """MNIST classifier `(n, 28, 28, 1)` in [-1, 1] → 10 logits, with a named penultimate feature
-    layer."""
+def build_classifier(
+    width: int = 32, feature_dim: int = 128, dropout: float = 0.3, num_classes: int = 10
+) -> keras.Model:
+    """MNIST classifier `(n, 28, 28, 1)` in [-1, 1] → 10 logits (`num_classes` for other images,
+    page 99), with a named penultimate feature layer."""
     inputs = keras.Input((28, 28, 1), name="images")
     x = layers.RandomTranslation(
         2 / 28, 2 / 28, fill_mode="constant", fill_value=-1.0, name="shift"
@@ -37,7 +39,9 @@ def build_classifier(width: int = 32, feature_dim: int = 128, dropout: float = 0
         x = layers.MaxPooling2D(name=f"block{index}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
     features = layers.Dense(feature_dim, activation="relu", name=FEATURE_LAYER)(x)
-    logits = layers.Dense(10, name="logits")(layers.Dropout(dropout, name="dropout")(features))
+    logits = layers.Dense(num_classes, name="logits")(
+        layers.Dropout(dropout, name="dropout")(features)
+    )
     return keras.Model(inputs, logits, name="mnist_classifier")
 
 
@@ -190,23 +194,28 @@ def sample_images(model, args) -> str:
     save_image_grid(images, args.out, ncols=columns)
     return f"wrote {args.n} samples of {args.model} to {args.out}"
 
-
+# %% ../nbs/06_evaluation.ipynb #e06measure
 def measure_images(model, args) -> tuple:
     "`(metrics, images, labels asked for, held-out labels, report)` of `--n` samples of `model`."
     from gan_lessons import pretrained
     from gan_lessons.data import load_mnist, scale_images
     from gan_lessons.runs import CommandError
 
-    if getattr(model, "training_data", None):
+    if getattr(model, "training_data", None) and not getattr(args, "data", None):
         raise CommandError(
-            f"{args.model} was trained on {model.training_data}, not MNIST: the classifier score "
-            "and FCD use an MNIST classifier and would not measure it (page 99)"
+            f"{args.model} was trained on {model.training_data}, not MNIST: measure it with "
+            "--data PATH --classifier RUN, a classifier trained on those images (page 99)"
         )
-    train = load_mnist("train", fallback=False, verbose=False)
-    heldout = load_mnist("heldout", fallback=False, verbose=False)
+    if getattr(args, "data", None):  # your images and a classifier trained on them (page 99)
+        from gan_lessons.images import data_instruments
+
+        train, heldout, classifier = data_instruments(args.data, args.classifier)
+    else:
+        train = load_mnist("train", fallback=False, verbose=False)
+        heldout = load_mnist("heldout", fallback=False, verbose=False)
+        classifier = pretrained.load("mnist-classifier")
     if args.n > len(train.images):
         raise CommandError(f"--n {args.n} is more than the {len(train.images)} real images")
-    classifier = pretrained.load("mnist-classifier")
     metrics = ImageMetrics(classifier, scale_images(heldout.images), scale_images(train.images))
     images, labels = generate(model, args.n, args.seed)
     scores, floor = metrics.scores(images), metrics.real_floor(args.n)
@@ -244,18 +253,23 @@ def evaluate_images(model, args) -> tuple[dict, list]:
     return report, image_lines(report)
 
 
-def heldout_accuracy(classifier) -> tuple[float, str]:
-    "The accuracy of `classifier` on the held-out images, and what those images are."
+def heldout_accuracy(classifier, data=None) -> tuple[float, str]:
+    """The accuracy of `classifier` on the held-out images — MNIST's, or those of `data` (a path
+    for `load_images`, page 99) — and what those images are."""
     from gan_lessons.data import load_mnist, scale_images
+    from gan_lessons.images import load_images
 
-    heldout = load_mnist("heldout", fallback=False, verbose=False)
+    if data:
+        heldout = load_images(data, verbose=False).split("heldout")
+    else:
+        heldout = load_mnist("heldout", fallback=False, verbose=False)
     logits = classifier.predict(scale_images(heldout.images), batch_size=500, verbose=0)
     return float((logits.argmax(-1) == heldout.labels).mean()), heldout.note
 
 
 def evaluate_classifier(model, args) -> tuple[dict, list]:
     "`gan-lessons evaluate` for a classifier: its accuracy on the held-out images."
-    accuracy, data = heldout_accuracy(model)
+    accuracy, data = heldout_accuracy(model, getattr(model, "training_data", None))
     report = {"model": str(args.model), "heldout_accuracy": round(accuracy, 4), "data": data}
     return report, [f"{args.model}: held-out accuracy {accuracy:.2%} ({data})"]
 
@@ -265,11 +279,11 @@ def train_classifier(run) -> None:
     from gan_lessons.checkpoints import ResumableModel, checkpoint_callbacks
     from gan_lessons.training import EpochSeededImages
 
-    images, labels = run.training_images()
+    images, labels = run.training_images(labelled=True)
     if not run.begin():
         return
     keras.utils.set_random_seed(run.seed)
-    classifier = ResumableModel(build_classifier())
+    classifier = ResumableModel(build_classifier(num_classes=run.record["classes"]))
     classifier.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -283,14 +297,15 @@ def train_classifier(run) -> None:
     classifier.fit(
         batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False
     )
-    accuracy, data = heldout_accuracy(classifier.network)
+    accuracy, data = heldout_accuracy(classifier.network, run.settings.get("data"))
     run.record["heldout_accuracy"] = round(accuracy, 4)
     run.save_record()
     print(f"{run.out}: held-out accuracy {accuracy:.2%} ({data})")
 
 
 register_trainer(
-    Trainer("classifier", "classifier", train_classifier, epochs=12, options={"images": None},
+    Trainer("classifier", "classifier", train_classifier, epochs=12,
+            options={"images": None, "data": None},
             summary="this lesson's classifier, the measuring instrument")
 )  # fmt: skip
 register_kind(ModelKind("classifier", evaluate=evaluate_classifier))

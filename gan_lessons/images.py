@@ -12,7 +12,8 @@ from PIL import Image
 from .data import DataError, read_idx
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'HELDOUT_FRACTION', 'SMALLEST_SIDE', 'SHAPES', 'ImageSet', 'load_images', 'write_shape_pictures']
+__all__ = ['IMAGE_SUFFIXES', 'HELDOUT_FRACTION', 'SMALLEST_SIDE', 'SHAPES', 'ImageSet', 'load_images', 'data_instruments',
+           'write_shape_pictures']
 
 # %% ../nbs/99_images.ipynb #p99class
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -187,6 +188,29 @@ def load_images(path, size: int = 28, verbose: bool = True) -> ImageSet:
     if verbose:
         print(f"{len(data):,} images from {data.note}")
     return data
+
+# %% ../nbs/99_images.ipynb #p99instruments
+def data_instruments(path, classifier_name):
+    """For `gan-lessons evaluate --data PATH --classifier RUN`: the training and held-out parts of
+    your images and the classifier trained on them, which the classifier score and FCD use."""
+    from gan_lessons.pretrained import load
+    from gan_lessons.runs import CommandError
+
+    if not classifier_name:
+        raise CommandError(
+            "--data needs --classifier RUN: a classifier trained on those images (gan-lessons "
+            "train classifier --data PATH); the classifier score and FCD are measured with it"
+        )
+    data, classifier = load_images(path, verbose=False), load(classifier_name)
+    if classifier.kind != "classifier":
+        raise CommandError(f"--classifier {classifier_name} is a {classifier.kind}")
+    classes = classifier.output.shape[-1]
+    if data.labels is not None and len(data.classes) != classes:
+        raise CommandError(
+            f"--classifier {classifier_name} tells {classes} classes apart and {path} has "
+            f"{len(data.classes)}: expected a classifier trained on these images"
+        )
+    return data.split("train"), data.split("heldout"), classifier
 
 # %% ../nbs/99_images.ipynb #p99shapes
 SHAPES = ("circle", "square", "triangle")

@@ -242,16 +242,24 @@ Run.out_of_time = _out_of_time
 EPOCH_IMAGES = 8000
 
 
-def _training_images(self):
+def _training_images(self, labelled: bool = False):
     """The run's training images and labels (`--images`): MNIST's, or the training part of
-    `--data` (page 99; labels None when it has none), with what they are in the record."""
+    `--data` (page 99; labels None when it has none, refused when `labelled`), with what they are
+    — and how many classes — in the record."""
     from gan_lessons.data import load_mnist
     from gan_lessons.images import load_images
 
     if self.settings.get("data"):
         train = load_images(self.settings["data"]).split("train")
+        if labelled and train.labels is None:
+            raise CommandError(
+                f"{self.trainer.name} needs labels and --data {self.settings['data']} has none: "
+                "one sub-folder per class, or labels in the .npz or IDX files (page 99)"
+            )
+        self.record["classes"] = len(train.classes) if train.labels is not None else None
     else:
         train = load_mnist("train", fallback=False, verbose=False)
+        self.record["classes"] = 10
     count = self.settings.get("images") or len(train.images)
     images = train.images[:count]
     labels = None if train.labels is None else train.labels[:count]

@@ -101,8 +101,16 @@ def test_the_command_refuses_bad_data_in_one_line_and_writes_nothing(tmp_path, r
         code, _, err = run_cli(["train", "dcgan", "--data", str(path), "--out", str(out)])
         assert code == 2 and message in err and err.count("\n") == 1, (name, err)
         assert not out.exists(), name
-    code, _, err = run_cli(["train", "cgan", "--data", str(tmp_path), "--out", str(tmp_path / "c")])
-    assert code == 2 and "--data does not apply to cgan" in err
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for index in range(3):
+        Image.new("L", (28, 28), 40 * index).save(flat / f"{index}.png")
+    for labelled in ("cgan", "classifier"):
+        code, _, err = run_cli(
+            ["train", labelled, "--data", str(flat), "--out", str(tmp_path / "c")]
+        )
+        assert code == 2 and f"{labelled} needs labels and --data" in err, err
+        assert not (tmp_path / "c").exists()
 
 
 @pytest.mark.slow
@@ -129,3 +137,33 @@ def test_dcgan_trains_on_a_folder_of_pngs_and_evaluate_says_what_it_cannot_measu
     assert code == 0 and Image.open(tmp_path / "g.png").size[0] > 28
     code, _, err = run_cli(["evaluate", str(run)])
     assert code == 2 and "not MNIST" in err
+
+
+@pytest.mark.slow
+def test_a_classifier_and_a_cgan_train_on_labelled_pictures_and_evaluate_measures_with_it(
+    tmp_path, run_cli
+):
+    shapes = write_shape_pictures(tmp_path / "shapes", per_class=150)
+    out = {name: str(tmp_path / name) for name in ("classifier", "cgan")}
+    code, text, err = run_cli(
+        ["train", "classifier", "--data", str(shapes), "--out", out["classifier"], "--epochs", "15"]
+    )
+    assert code == 0 and "held-out accuracy" in text, err
+    record = json.loads((tmp_path / "classifier" / "run.json").read_text())
+    assert record["classes"] == 3 and record["heldout_accuracy"] > 0.8  # 90 held-out pictures
+    code, _, err = run_cli(["train", "cgan", "--data", str(shapes), "--out", out["cgan"],
+                            "--epochs", "1"])  # fmt: skip
+    assert code == 0, err
+    base = ["evaluate", out["cgan"], "--n", "60"]
+    code, _, err = run_cli(base + ["--data", str(shapes)])
+    assert code == 2 and "--data needs --classifier RUN" in err
+    code, _, err = run_cli(base + ["--data", str(shapes), "--classifier", "mnist-classifier"])
+    assert code == 2 and "tells 10 classes apart" in err and "has 3" in err
+    code, text, err = run_cli(base + ["--data", str(shapes), "--classifier", out["classifier"],
+                                      "--json"])  # fmt: skip
+    assert code == 0, err
+    report = json.loads(text)
+    assert len(report["class_fractions"]) == 3 and 1 <= report["classifier_score"] <= 3
+    assert report["classifier_score_real_floor"] > 2.0 and 0 <= report["label_accuracy"] <= 1
+    code, text, err = run_cli(["evaluate", out["classifier"], "--json"])
+    assert code == 0 and json.loads(text)["heldout_accuracy"] > 0.8, err
