@@ -269,3 +269,28 @@ def test_a_run_is_published_with_a_card_built_from_its_records(with_data, tmp_pa
         in text
     )
     assert "1 epochs × 2 steps = 2 steps" in text and "| classifier score |" in text
+
+
+def test_every_command_the_readme_and_the_cli_page_show_parses():
+    "A documented command line that argparse refuses would be a broken promise."
+    import json as json_module
+    import re
+    import shlex
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    page = json_module.loads((root / "nbs" / "93_cli.ipynb").read_text(encoding="utf-8"))
+    texts = [(root / "README.md").read_text(encoding="utf-8")]
+    texts += ["".join(cell["source"]) for cell in page["cells"] if cell["cell_type"] == "markdown"]
+    shown = [
+        line.split("  #")[0].strip()
+        for text in texts
+        for line in re.findall(r"^gan-lessons [^\n]+", text, flags=re.MULTILINE)
+    ]
+    assert len(shown) >= 15
+    for line in shown:
+        argv = [word for word in shlex.split(line)[1:] if not word.startswith("[")]
+        try:
+            build_parser().parse_args([word for word in argv if not word.endswith("]")])
+        except SystemExit:
+            raise AssertionError(f"documented but refused: {line}") from None
