@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 # TensorFlow is imported only when a command runs, so `--help` and argument errors answer at once.
@@ -109,6 +110,7 @@ def train_command(args) -> int:
     chosen = trainer(args.model)
     given = {name: getattr(args, name) for name in TRAIN_OPTIONS}
     run = Run.start(chosen, args.out, args.minutes, seed=args.seed, epochs=args.epochs, **given)
+    run.started = args.started  # --minutes counts TensorFlow's start-up too
     chosen.train(run)
     return 0
 
@@ -149,7 +151,9 @@ def evaluate_command(args) -> int:
 # %% ../nbs/93_cli.ipynb #c007
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `gan-lessons` console script; returns the exit code."
+    started = time.perf_counter()
     args = build_parser().parse_args(argv)  # argparse itself exits with 2 on bad arguments
+    args.started = started
     from gan_lessons.checkpoints import NonFiniteLossError
     from gan_lessons.data import DataError
     from gan_lessons.pretrained import PretrainedError

@@ -253,8 +253,8 @@ def _split(train, test, split: str, described: str):
     if train is not None:
         return train, f"the official MNIST training split ({len(train[0]):,} images)"
     note = (
-        f"training: images 0–{cut - 1:,} of {described} (the official training split was not "
-        "available)"
+        f"training: images 0–{cut - 1:,} of {described} (the split every shipped model was "
+        "trained on)"
     )
     return (images[:cut], labels[:cut]), note
 

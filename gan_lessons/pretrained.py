@@ -43,7 +43,8 @@ PRETRAINED = {
         file="vae-mnist.keras",
         kind="image-generator",
         summary="Convolutional VAE (lesson 13) trained on MNIST; `load` returns its decoder "
-        "(pixel means in [-1, 1])",
+        "(pixel means in [-1, 1]) fed by a mixture of 50 Gaussians fitted to the training codes "
+        "(`vae.prior_sampler` gives the same decoder fed by the prior)",
     ),
     "audio-gan-tones": dict(
         file="audio-gan-tones.keras",
@@ -281,6 +282,7 @@ def load(name_or_dir) -> keras.Model:
     `latent_dim` (and `num_classes`, conditional), for text models `vocabulary` and
     `text_details`."""
     import gan_lessons.conditional  # noqa: F401 (registers ClusterCode, a layer of dcgan-mnist)
+    import gan_lessons.vae  # noqa: F401 (registers LatentMixture, a layer of vae-mnist)
 
     path = model_path(name_or_dir)
     try:

@@ -271,7 +271,17 @@ def _training_images(self, labelled: bool = False):
     return images, labels
 
 
-Run.training_images = _training_images
+def _heldout_images(self):
+    "The held-out images that go with the run's training images (MNIST's, or those of `--data`)."
+    from gan_lessons.data import load_mnist
+    from gan_lessons.images import load_images
+
+    if self.settings.get("data"):
+        return load_images(self.settings["data"], verbose=False).split("heldout").images
+    return load_mnist("heldout", fallback=False, verbose=False).images
+
+
+Run.training_images, Run.heldout_images = _training_images, _heldout_images
 
 # %% ../nbs/96_runs.ipynb #u013g
 def gan_run(run, gan, images, labels=None, sampler=None, batch_size=64, **details) -> None:

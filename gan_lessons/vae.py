@@ -9,13 +9,15 @@ import tensorflow as tf
 from keras import layers
 
 from .checkpoints import KeepsRandomState
+from .conditional import ClusterCode
 from .runs import Trainer, register_trainer
 
 VAE_LATENT_DIM = 16  # small enough to traverse, large enough for MNIST's variety
 
 # %% auto #0
 __all__ = ['VAE_LATENT_DIM', 'build_encoder', 'build_decoder', 'reparameterize', 'kl_to_standard_normal', 'reconstruction_nats',
-           'VAE', 'build_vae', 'heldout_elbo', 'sharpness', 'latent_grid', 'train_vae']
+           'VAE', 'build_vae', 'heldout_elbo', 'sharpness', 'latent_grid', 'LatentMixture', 'fit_latent_mixture',
+           'prior_sampler', 'save_mixture_sampler', 'train_vae']
 
 # %% ../nbs/13_vae.ipynb #v007
 def build_encoder(
@@ -121,11 +123,13 @@ class VAE(KeepsRandomState, keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 # %% ../nbs/13_vae.ipynb #v014b
-def _sampler(self) -> keras.Model:
+def _sampler(self, mixture: keras.layers.Layer | None = None) -> keras.Model:
     """The decoder as an image generator: latent `(n, latent_dim)` → the Bernoulli means, rescaled
-    to [-1, 1] (the course's image contract)."""
+    to [-1, 1] (the course's image contract). With a `mixture` (below), standard normal noise is
+    first turned into a code drawn from it; without, the noise is the code (the prior)."""
     latent = keras.Input((self.latent_dim,), name="latent")
-    probabilities = layers.Activation("sigmoid", name="pixel_means")(self.decoder(latent))
+    codes = latent if mixture is None else mixture(latent)
+    probabilities = layers.Activation("sigmoid", name="pixel_means")(self.decoder(codes))
     images = layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(probabilities)
     sampler = keras.Model(latent, images, name="vae_decoder")
     sampler.latent_dim = self.latent_dim  # as `pretrained.load` gives every image generator
@@ -185,11 +189,86 @@ def latent_grid(decoder: keras.Model, dims=(0, 1), steps: int = 9, extent: float
     latents[:, dims[1]] = np.tile(values, steps)
     return decoder(latents, training=False).numpy()
 
+# %% ../nbs/13_vae.ipynb #v019x
+@keras.saving.register_keras_serializable(package="gan_lessons")
+class LatentMixture(layers.Layer):
+    """Standard normal noise `(n, d)` → codes `(n, d)` drawn from a mixture of Gaussians with
+    `proportions`, `means` `(k, d)` and `cholesky` factors `(k, d, d)` of their covariances (the
+    means and factors are weights of the layer, saved with the model)."""
+
+    def __init__(self, proportions, latent_dim: int, means=None, cholesky=None, **kwargs):
+        super().__init__(**kwargs)
+        self.code = ClusterCode(proportions, name="component")
+        self.proportions, self.latent_dim, count = (
+            self.code.proportions,
+            latent_dim,
+            len(proportions),
+        )
+        self.means = self.add_weight((count, latent_dim), initializer="zeros", trainable=False,
+                                     name="means")  # fmt: skip
+        self.cholesky = self.add_weight((count, latent_dim, latent_dim), initializer="zeros",
+                                        trainable=False, name="cholesky")  # fmt: skip
+        if means is not None:
+            self.means.assign(np.asarray(means, "float32"))
+            self.cholesky.assign(np.asarray(cholesky, "float32"))
+
+    def build(self, input_shape):  # the weights are made in __init__; the code layer has none
+        self.code.build(input_shape)
+
+    def call(self, noise):
+        fresh, component = self.code(noise)
+        factors = keras.ops.take(self.cholesky, component, axis=0)
+        spread = keras.ops.einsum("nij,nj->ni", factors, fresh)
+        return keras.ops.take(self.means, component, axis=0) + spread
+
+    def get_config(self):
+        return {**super().get_config(), "proportions": self.proportions,
+                "latent_dim": self.latent_dim}  # fmt: skip
+
+# %% ../nbs/13_vae.ipynb #v019f
+def fit_latent_mixture(vae: VAE, images, components: int = 50, seed: int = 0) -> LatentMixture:
+    "A `LatentMixture` fitted to the posterior means of `images` (in [-1, 1]) under `vae`."
+    from sklearn.mixture import GaussianMixture
+
+    codes = vae.encoder.predict(np.asarray(images, "float32"), batch_size=500, verbose=0)[0]
+    mixture = GaussianMixture(components, covariance_type="full", random_state=seed).fit(codes)
+    cholesky = np.linalg.cholesky(mixture.covariances_)
+    return LatentMixture(mixture.weights_, vae.latent_dim, mixture.means_, cholesky,
+                         name="latent_mixture")  # fmt: skip
+
+
+def prior_sampler(sampler: keras.Model) -> keras.Model:
+    "The decoder of a saved VAE sampler (a mixture one too), fed straight from the prior N(0, I)."
+    latent = keras.Input((sampler.latent_dim,), name="latent")
+    images = latent
+    for name in ("decoder", "pixel_means", "to_minus1_1"):
+        images = sampler.get_layer(name)(images)
+    model = keras.Model(latent, images, name="vae_prior_sampler")
+    model.latent_dim = sampler.latent_dim
+    return model
+
+# %% ../nbs/13_vae.ipynb #v027s
+def save_mixture_sampler(run, vae: VAE, images) -> None:
+    "The run's model, once trained: its sampler from a mixture fitted to the training codes."
+    from gan_lessons.checkpoints import save_model_atomically
+    from gan_lessons.data import scale_images
+    from gan_lessons.pretrained import RUN_MODEL_FILE, write_model_info
+
+    components = min(50, max(1, len(images) // 20))  # enough codes for each component
+    mixture = fit_latent_mixture(vae, scale_images(images), components, seed=run.seed)
+    path = run.out / RUN_MODEL_FILE
+    save_model_atomically(vae.sampler(mixture), path)
+    details = dict(latent_dim=vae.latent_dim, latent_sampling=f"mixture of {components} Gaussians")
+    if run.settings.get("data"):  # not MNIST: the course's instruments do not apply
+        details["training_data"] = str(run.settings["data"])
+    write_model_info(path, "image-generator", trainer=run.trainer.name, **details)
+    run.record["latent_sampling"] = details["latent_sampling"]
+
 # %% ../nbs/13_vae.ipynb #v027t
 def train_vae(run) -> None:
     "`gan-lessons train vae`: this lesson's VAE, resumably; held-out ELBO in the record."
     from gan_lessons.checkpoints import checkpoint_callbacks
-    from gan_lessons.data import load_mnist, scale_images
+    from gan_lessons.data import scale_images
     from gan_lessons.training import EpochSeededImages
 
     images, _ = run.training_images()
@@ -206,7 +285,8 @@ def train_vae(run) -> None:
     progress = run.progress(lambda model: model.sampler(), latent_dim=vae.latent_dim)
     vae.fit(batches.dataset, epochs=run.epochs, callbacks=[batches.callback, *saving, progress],
             verbose=0, shuffle=False)  # fmt: skip
-    heldout = scale_images(load_mnist("heldout", fallback=False, verbose=False).images)
+    save_mixture_sampler(run, vae, images)
+    heldout = scale_images(run.heldout_images())
     elbo = heldout_elbo(vae, heldout, samples=4)
     run.record.update({f"heldout_{name}": round(value, 2) for name, value in elbo.items()})
     run.save_record()
