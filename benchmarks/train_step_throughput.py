@@ -93,9 +93,9 @@ def main():
     generator, discriminator = build_generator(), build_discriminator()
     g_optimizer, d_optimizer = adam(), adam()
 
-    def eager_step():
-        noise = tf.random.normal((args.batch, generator.latent_dim))
-        train_step(generator, discriminator, g_optimizer, d_optimizer, real, noise)[
+    def eager_step():  # the step draws its own noise, one vector per real image
+        latent_dim = generator.latent_dim
+        train_step(generator, discriminator, g_optimizer, d_optimizer, real, latent_dim)[
             "d_loss"
         ].numpy()
 
