@@ -14,8 +14,8 @@ from .runs import ModelKind, Trainer, register_kind, register_trainer
 # %% auto #0
 __all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'synthesize_clips', 'clip_sequence',
            'listen', 'write_wav', 'read_wav', 'autocorrelation_f0', 'audio_features', 'feature_distance',
-           'audio_report', 'PhaseShuffle', 'LogSpectrogram', 'build_audio_critic', 'build_audio_gan', 'train_audio_gan',
-           'sample_audio', 'evaluate_audio']
+           'spectral_flatness', 'audio_report', 'PhaseShuffle', 'LogSpectrogram', 'build_audio_critic',
+           'lowpass_kernel', 'with_lowpass', 'build_audio_gan', 'train_audio_gan', 'sample_audio', 'evaluate_audio']
 
 # %% ../nbs/12_audio.ipynb #a006
 SAMPLE_RATE = 8000  # Hz: enough for tones up to 880 Hz and their first harmonics
@@ -190,6 +190,15 @@ def feature_distance(features_a, features_b, scale_from=None) -> float:
         *gaussian_statistics((a - center) / spread), *gaussian_statistics((b - center) / spread)
     )
 
+# %% ../nbs/12_audio.ipynb #a009f
+def spectral_flatness(clips) -> np.ndarray:
+    """Per clip `(n, length, 1)`: the geometric over the arithmetic mean of its Hann-windowed power
+    spectrum — near 1 for white noise, near 0 for a few clean tones; a hiss under a tone lifts
+    it."""
+    signals = np.asarray(clips, np.float64)[..., 0]
+    power = np.abs(np.fft.rfft(signals * np.hanning(signals.shape[1]), axis=1)) ** 2 + 1e-20
+    return np.exp(np.log(power).mean(axis=1)) / power.mean(axis=1)
+
 # %% ../nbs/12_audio.ipynb #x6b7b1b5
 # the real clips a generator is measured against; training uses other seeds
 HELDOUT_SEEDS = (10_001, 10_002)
@@ -198,8 +207,8 @@ HELDOUT_SEEDS = (10_001, 10_002)
 def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
     """How far generated clips `(n, length, 1)` are from real ones: the feature distance to `n`
     fresh real clips (`heldout_seeds[0]`), the real-vs-real floor (against `n` more,
-    `heldout_seeds[1]`) and their ratio, and the median f0, spectral centroid and loudness of the
-    generated and the real clips."""
+    `heldout_seeds[1]`) and their ratio, and the median f0, spectral centroid, loudness and
+    `spectral_flatness` of the generated and the real clips."""
     clips = np.asarray(clips, np.float32)
     if clips.ndim != 3 or clips.shape[1:] != (CLIP_LENGTH, 1):
         raise ValueError(
@@ -207,15 +216,20 @@ def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
         )
     if len(clips) < 10:
         raise ValueError(f"at least 10 clips are needed to compare them, got {len(clips)}")
-    real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[0])[0])
+    real_clips = synthesize_clips(len(clips), seed=heldout_seeds[0])[0]
+    real = audio_features(real_clips)
     other_real = audio_features(synthesize_clips(len(clips), seed=heldout_seeds[1])[0])
     generated = audio_features(clips)
     distance, floor = feature_distance(generated, real), feature_distance(other_real, real)
     names = ("f0_hz", "centroid_hz", "loudness_db")
-    medians = lambda features: dict(zip(names, np.round(np.median(features, axis=0), 1).tolist()))
+    medians = lambda features, waves: {
+        **dict(zip(names, np.round(np.median(features, axis=0), 1).tolist())),
+        "flatness": float(f"{np.median(spectral_flatness(waves)):.3g}"),
+    }
     return {"n_samples": len(clips), "feature_distance": distance,
             "feature_distance_real_floor": floor, "ratio": distance / floor,
-            "generated_medians": medians(generated), "real_medians": medians(real)}  # fmt: skip
+            "generated_medians": medians(generated, clips),
+            "real_medians": medians(real, real_clips)}  # fmt: skip
 
 # %% ../nbs/12_audio.ipynb #a101
 class PhaseShuffle(layers.Layer):
@@ -256,14 +270,27 @@ class LogSpectrogram(layers.Layer):
         return {**super().get_config(), "frame": self.frame, "hop": self.hop, "floor": self.floor}
 
 # %% ../nbs/12_audio.ipynb #a101c
+def _spectrogram_logit(clips, frame: int, filters: int):
+    "Three strided 2-D convolutions on the `LogSpectrogram` of `frame`-sample frames → a logit."
+    image = LogSpectrogram(frame, frame // 4, name=f"log_spectrogram{frame}")(clips)
+    for index in range(3):
+        down = layers.Conv2D(filters * 2**index, 3, strides=2, padding="same",
+                             name=f"spectrum{frame}_{index}")  # fmt: skip
+        image = layers.LeakyReLU(0.2, name=f"spectrum{frame}_{index}_act")(down(image))
+    flat = layers.Flatten(name=f"spectrum{frame}_flatten")(image)
+    return layers.Dense(1, name=f"spectrum{frame}_logit")(flat)
+
+
 def build_audio_critic(
     length: int = CLIP_LENGTH, filters=(8, 16, 32, 64), kernel_size: int = 25, stride: int = 4,
-    phase_shuffle: int = 2, spectrogram_filters: int = 16, seed: int = 0,
+    phase_shuffle: int = 2, spectrogram_filters: int = 16, spectrogram_frames=(256,),
+    seed: int = 0,
 ) -> keras.Model:  # fmt: skip
-    """Clips `(n, length, 1)` → one logit each, the sum of two critics: WaveGAN's strided 1-D
+    """Clips `(n, length, 1)` → one logit each, the sum of critics: WaveGAN's strided 1-D
     convolutions on the waveform (with phase shuffle), and, with `spectrogram_filters` > 0, three
-    strided 2-D convolutions on the `LogSpectrogram` — the second hears what the first misses (see
-    the pitfall below)."""
+    strided 2-D convolutions on the `LogSpectrogram` for each frame length in
+    `spectrogram_frames` — several lengths make a multi-resolution critic, as in UnivNet (Jang et
+    al., 2021). The spectrogram hears what the waveform critic misses (see the pitfall below)."""
     clips = keras.Input((length, 1), name="clips")
     features = clips
     for index, width in enumerate(filters):
@@ -274,41 +301,68 @@ def build_audio_critic(
         if phase_shuffle and index < len(filters) - 1:
             shuffle = PhaseShuffle(phase_shuffle, seed + index, name=f"down{index}_shuffle")
             features = shuffle(features)
-    logit = layers.Dense(1, name="wave_logit")(layers.Flatten(name="wave_flatten")(features))
+    logits = [layers.Dense(1, name="wave_logit")(layers.Flatten(name="wave_flatten")(features))]
     if spectrogram_filters:
-        image = LogSpectrogram(name="log_spectrogram")(clips)
-        for index in range(3):
-            width = spectrogram_filters * 2**index
-            down = layers.Conv2D(width, 3, strides=2, padding="same", name=f"spectrum{index}")
-            image = layers.LeakyReLU(0.2, name=f"spectrum{index}_act")(down(image))
-        flat = layers.Flatten(name="spectrum_flatten")(image)
-        spectrum_logit = layers.Dense(1, name="spectrum_logit")(flat)
-        logit = layers.Add(name="logit")([logit, spectrum_logit])
+        logits += [_spectrogram_logit(clips, frame, spectrogram_filters)
+                   for frame in spectrogram_frames]  # fmt: skip
+    logit = layers.Add(name="logit")(logits) if len(logits) > 1 else logits[0]
     return keras.Model(clips, logit, name="audio_critic")
 
 # %% ../nbs/12_audio.ipynb #a101g
 AUDIO_BATCH_SIZE = 32
 
 
+def lowpass_kernel(cutoff_hz: float, sample_rate: int = SAMPLE_RATE, taps: int = 63):
+    """A windowed-sinc low-pass FIR (Hamming window), scaled so that its absolute values sum to 1:
+    it passes frequencies below `cutoff_hz` and can never take a signal in [-1, 1] outside it."""
+    centre = np.arange(taps) - (taps - 1) / 2
+    kernel = np.sinc(2 * cutoff_hz / sample_rate * centre) * np.hamming(taps)
+    return (kernel / np.abs(kernel).sum()).astype("float32")
+
+
+def with_lowpass(generator: keras.Model, cutoff_hz: float, taps: int = 63) -> keras.Model:
+    "`generator` followed by a fixed (untrained) `lowpass_kernel` convolution: same contract."
+    kernel = lowpass_kernel(cutoff_hz, SAMPLE_RATE, taps)[:, None, None]
+    lowpass = layers.Conv1D(1, taps, padding="same", use_bias=False, trainable=False,
+                            kernel_initializer=keras.initializers.Constant(kernel),
+                            name="lowpass")  # fmt: skip
+    noise = keras.Input((generator.latent_dim,), name="noise")
+    model = keras.Model(noise, lowpass(generator(noise)), name=f"{generator.name}_lowpass")
+    model.latent_dim = generator.latent_dim
+    return model
+
+# %% ../nbs/12_audio.ipynb #a101g2
 def build_audio_gan(
     seed: int = 0, latent_dim: int = 64, channels=(64, 32, 16, 8), kernel_size: int = 24,
-    learning_rate: float = 5e-4, r1_weight: float = 1.0, **critic_options,
+    learning_rate: float = 5e-4, r1_weight: float = 1.0, upsample: str = "transpose",
+    lowpass_hz: float | None = None, game: str = "cross-entropy", **critic_options,
 ):  # fmt: skip
-    """The lesson-02 1-D generator (Dense → Reshape → Conv1DTranspose ×4 with stride 4, tanh)
-    against `build_audio_critic(**critic_options)`, in the lesson-05 `GAN` (non-saturating loss, R1
-    penalty, weight averaging), compiled. A kernel of 24, a multiple of the stride, gives every
-    output sample the same number of taps — no built-in period-4 pattern for the critic to catch."""
+    """The lesson-02 1-D generator (Dense → Reshape → 4 up-samplings by 4 with `upsample`, tanh;
+    then a fixed low-pass at `lowpass_hz`, if given) against `build_audio_critic(**critic_options)`
+    with weight averaging, compiled. `game="cross-entropy"`: the lesson-05 `GAN` (non-saturating
+    loss, R1 penalty); `"wgan-gp"`: lesson 09's `WassersteinGAN`, one critic step, the critic's
+    learning rate 4× the generator's. A kernel of 24, a multiple of the stride, gives every output
+    sample the same number of taps — no built-in period-4 pattern for the critic to catch."""
     from gan_lessons.generator import build_generator_1d
     from gan_lessons.recipes import R1Penalty, WeightAverage
     from gan_lessons.training import GAN
+    from gan_lessons.wasserstein import WassersteinGAN
 
+    if game not in ("cross-entropy", "wgan-gp"):
+        raise ValueError(f"game must be 'cross-entropy' or 'wgan-gp', got {game!r}")
     keras.utils.set_random_seed(seed)
-    generator = build_generator_1d(
-        latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels, kernel_size=kernel_size
-    )
-    options = [R1Penalty(r1_weight), WeightAverage(0.999)]
+    generator = build_generator_1d(latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels,
+                                   kernel_size=kernel_size, upsample=upsample)  # fmt: skip
+    if lowpass_hz:
+        generator = with_lowpass(generator, lowpass_hz)
     critic = build_audio_critic(**{"seed": seed, **critic_options})
-    gan = GAN(generator, critic, seed=seed, options=options)
+    adam = lambda rate, beta_1: keras.optimizers.Adam(rate, beta_1=beta_1, beta_2=0.9)
+    if game == "wgan-gp":
+        gan = WassersteinGAN(generator, critic, critic_steps=1, seed=seed,
+                             options=[WeightAverage(0.999)])  # fmt: skip
+        gan.compile(d_optimizer=adam(4 * learning_rate, 0.0), g_optimizer=adam(learning_rate, 0.0))
+        return gan
+    gan = GAN(generator, critic, seed=seed, options=[R1Penalty(r1_weight), WeightAverage(0.999)])
     gan.compile(
         d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),

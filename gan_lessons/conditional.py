@@ -269,16 +269,18 @@ def run_clusters(run, images) -> np.ndarray:
     return assignments
 
 
-def train_self_conditioned(run, images) -> None:
-    "`gan-lessons train dcgan --clusters K`: a cGAN on K clusters, saved as a noise-only model."
+def train_self_conditioned(run, images, build_gan=None, **run_options) -> None:
+    """`gan-lessons train dcgan --clusters K`: a GAN conditioned on K clusters — this lesson's cGAN,
+    or `build_gan(K)` — saved as a noise-only model; `run_options` go to `gan_run`."""
     from gan_lessons.recipes import DCGAN_RECIPES
 
     clusters = run_clusters(run, images)
     sizes = run.record["cluster_sizes"] = np.bincount(clusters, minlength=run.clusters).tolist()
-    gan = build_cgan(run.recipe, seed=run.seed, num_classes=run.clusters)
+    build_gan = build_gan or (lambda k: build_cgan(run.recipe, seed=run.seed, num_classes=k))
+    gan = build_gan(run.clusters)
     sampler = lambda model: clustered_generator(model.sampler, sizes)
     batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
-    gan_run(run, gan, images, clusters, sampler, batch_size=batch_size)
+    gan_run(run, gan, images, clusters, sampler, batch_size=batch_size, **run_options)
 
 # %% ../nbs/08_conditional.ipynb #c08reg
 def evaluate_conditional(model, args) -> tuple[dict, list]:

@@ -348,6 +348,41 @@ def _check_step_losses(name, play) -> None:
             f"and {expected[1]:.4f}"
         )
 
+
+def _check_directions(name, my_train_step) -> None:
+    """Which way each update moves the game, with a discriminator whose answer comes to depend on
+    its input: its own update must widen the gap between its logits for real images and for fakes,
+    the generator's update must raise the logits of the generator's fakes."""
+    import keras
+    import tensorflow as tf
+
+    real = tf.random.uniform((6, 2, 2, 2), 0.5, 1.0, seed=2)  # brighter than the fakes
+    noise = tf.random.normal((512, 4), seed=3)
+
+    def mean_logits_around(g_rate, d_rate, logit):
+        generator, discriminator, _, _ = _tiny_game(0, logit)
+        means = lambda: [float(tf.reduce_mean(discriminator(x))) for x in (real, generator(noise))]
+        before = means()
+        optimizers = keras.optimizers.SGD(g_rate), keras.optimizers.SGD(d_rate)
+        my_train_step(generator, discriminator, *optimizers, real, 4)
+        return before, means()
+
+    # a zero kernel: the discriminator's first step is then exactly ½·rate·(mean real − mean fake)
+    (real_before, fake_before), (real_after, fake_after) = mean_logits_around(0.0, 0.05, 0.0)
+    if real_after - fake_after <= real_before - fake_before:
+        raise ExerciseError(
+            f"{name}: after the discriminator's update it tells real from fake worse (gap of "
+            f"logits {real_before - fake_before:.3f} → {real_after - fake_after:.3f}) — its "
+            "targets are real → 1 and fake → 0, and it descends its own loss, not minus it"
+        )
+    (_, fake_before), (_, fake_after) = mean_logits_around(0.05, 0.0, None)
+    if fake_after <= fake_before:
+        raise ExerciseError(
+            f"{name}: after the generator's update the discriminator rates its fakes lower "
+            f"(mean logit {fake_before:.3f} → {fake_after:.3f}) — the generator descends its own "
+            "loss, softplus(−logit of its fakes), not the discriminator's"
+        )
+
 # %% ../nbs/91_exercises.ipynb #x91ts4
 def _play_round(my_train_step, name, real, g_rate, d_rate, logit=None, batch=None):
     "One round of the learner's step on a tiny game: logs, which networks moved, flags, batches."
@@ -399,6 +434,7 @@ def check_train_step(my_train_step) -> bool:
                 "optimizer must update only its own network's trainable_variables"
             )
     _check_step_losses(name, play)
+    _check_directions(name, my_train_step)
     if not flags or not all(flag is True for flag in flags):
         raise ExerciseError(
             f"{name}: a network was called without training=True (flags seen: {flags}) — batch "
@@ -731,6 +767,13 @@ def check_critic_step(my_critic_step) -> bool:
     step = (flat(fake).mean(0) - flat(real).mean(0)) + 20 * (norm - 1) * w / norm
     if not np.allclose(critic.get_weights()[0].ravel(), w - 0.1 * step, atol=1e-4):
         raise ExerciseError(f"{name}: the critic's weights did not take the step of that loss")
+    zero = _linear_critic(np.zeros(4))  # a zero slope everywhere: ‖·‖ has no derivative there
+    _critic_step_on(my_critic_step, zero, real, fake)
+    if not np.all(np.isfinite(zero.get_weights()[0])):
+        raise ExerciseError(
+            f"{name}: a critic with a zero gradient got NaN weights from one step — the norm "
+            "√(Σg²) has no derivative at 0; take √(Σg² + ε) with a small ε (1e-12)"
+        )
     _check_interpolates_of(name, my_critic_step)
     return _passed(name)
 

@@ -146,12 +146,17 @@ def build_generator(
 def generator_1d_layers(
     latent_dim: int = LATENT_DIM, length: int = 4096, channels=(256, 128, 64, 32),
     strides=(4, 4, 4, 4), kernel_size: int = 25, out_channels: int = 1,
+    upsample: str = "transpose",
 ) -> list:  # fmt: skip
-    """Fresh layers of a 1-D generator: Dense → Reshape → [Conv1DTranspose → BN → LeakyReLU]… →
-    Conv1DTranspose (tanh)."""
+    """Fresh layers of a 1-D generator: Dense → Reshape → [up-sampling → BN → LeakyReLU]… →
+    up-sampling (tanh). `upsample="transpose"` up-samples with `Conv1DTranspose`; `"nearest"`
+    repeats each sample `stride` times, then convolves (`UpSampling1D` → `Conv1D`: resize-
+    convolution, which cannot leave a stride-periodic pattern; Odena et al., 2016)."""
     channels, strides = tuple(channels), tuple(strides)
     if len(channels) != len(strides):
         raise ValueError(f"one stride per channel width: got {channels} and {strides}")
+    if upsample not in ("transpose", "nearest"):
+        raise ValueError(f"upsample must be 'transpose' or 'nearest', got {upsample!r}")
     start = length // math.prod(strides)
     if start * math.prod(strides) != length:
         raise ValueError(
@@ -163,14 +168,19 @@ def generator_1d_layers(
         layers.LeakyReLU(0.2, name="project_act"),
         layers.Reshape((start, channels[0]), name="to_sequence"),
     ]
+
+    def up(width, stride, **options):
+        if upsample == "transpose":
+            return [layers.Conv1DTranspose(width, kernel_size, stride, "same", **options)]
+        resize = layers.UpSampling1D(stride, name=f"{options['name']}_repeat")
+        return [resize, layers.Conv1D(width, kernel_size, padding="same", **options)]
+
     for index, (width, stride) in enumerate(zip(channels[1:] + (None,), strides)):
-        shape = dict(kernel_size=kernel_size, strides=stride, padding="same")
         if width is None:
-            last = dict(activation="tanh", name="to_signal")
-            stack.append(layers.Conv1DTranspose(out_channels, **shape, **last))
+            stack += up(out_channels, stride, activation="tanh", name="to_signal")
         else:
             stack += [
-                layers.Conv1DTranspose(width, **shape, use_bias=False, name=f"up{index}"),
+                *up(width, stride, use_bias=False, name=f"up{index}"),
                 layers.BatchNormalization(name=f"up{index}_bn"),
                 layers.LeakyReLU(0.2, name=f"up{index}_act"),
             ]

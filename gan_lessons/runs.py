@@ -14,7 +14,7 @@ from .checkpoints import write_json_atomically
 # %% auto #0
 __all__ = ['TRAINERS', 'KINDS', 'LESSON_MODULES', 'EPOCH_IMAGES', 'CommandError', 'Trainer', 'ModelKind', 'register_trainer',
            'register_kind', 'trainers', 'trainer', 'model_kind', 'Run', 'check_settings', 'command_line',
-           'inference_copy', 'gan_run', 'check_out', 'available_memory', 'check_fits']
+           'inference_copy', 'gan_run', 'quality_curve', 'check_out', 'available_memory', 'check_fits']
 
 # %% ../nbs/96_runs.ipynb #u004
 class CommandError(ValueError):
@@ -169,15 +169,11 @@ def _progress(self, model_to_save, **model_details):
     run = self
 
     class RunProgress(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.mark = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch, logs=None):  # saving and measuring are not training
             now = time.perf_counter()
             run.record["train_seconds"] = round(
-                run.record.get("train_seconds", 0.0) + now - self.mark, 1
+                run.record.get("train_seconds", 0.0) + now - self.epoch_started, 1
             )
-            self.mark = now
             run.record["completed_epochs"] = epoch + 1
             run.record["last_logs"] = {
                 name: round(float(value), 4) for name, value in (logs or {}).items()
@@ -284,9 +280,12 @@ def _heldout_images(self):
 Run.training_images, Run.heldout_images = _training_images, _heldout_images
 
 # %% ../nbs/96_runs.ipynb #u013g
-def gan_run(run, gan, images, labels=None, sampler=None, batch_size=64, **details) -> None:
+def gan_run(
+    run, gan, images, labels=None, sampler=None, batch_size=64, measure_every=None, **details
+) -> None:
     """Train `gan` for `run` with `fit_gan` (resumable), saving `sampler(gan)` — by default its
-    weight average — as the run's model after every epoch, with `details` in its record."""
+    weight average — as the run's model after every epoch, with `details` in its record; on MNIST,
+    `measure_every` N epochs adds a row to the record's `quality_curve` (see `quality_curve`)."""
     from gan_lessons.training import fit_gan
     from gan_lessons.wasserstein import batch_size_for
 
@@ -295,7 +294,9 @@ def gan_run(run, gan, images, labels=None, sampler=None, batch_size=64, **detail
     sampler = sampler or (lambda model: model.sampler)
     # a Wasserstein critic takes several updates per batch: each still sees `batch_size` images
     run.record["batch_size"] = batch_size_for(gan, batch_size)
-    progress = run.progress(sampler, latent_dim=gan.latent_dim, **details)
+    callbacks = [run.progress(sampler, latent_dim=gan.latent_dim, **details)]
+    if measure_every and not run.settings.get("data"):
+        callbacks.append(quality_curve(run, sampler, measure_every))
     fit_gan(
         gan,
         images,
@@ -305,13 +306,43 @@ def gan_run(run, gan, images, labels=None, sampler=None, batch_size=64, **detail
         seed=run.seed,
         labels=labels,
         images_per_epoch=run.record["images_per_epoch"],
-        callbacks=[progress],
+        callbacks=callbacks,
     )
     seconds = run.record.get("train_seconds", 0)
     print(
         f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "
         f"sample with: gan-lessons sample {run.out} --out grid.png"
     )
+
+# %% ../nbs/96_runs.ipynb #u013q
+def quality_curve(run, sampler, every: int, count: int = 1000):
+    """A callback that every `every` epochs (and after the last) scores `count` samples of
+    `sampler(gan)` with lesson 06's instruments — the shipped classifier, against MNIST's held-out
+    images — and appends the epoch, training seconds, classifier score, FCD and the epoch's mean
+    logs to the run record's `quality_curve`. Its own time is not counted as training."""
+    import keras
+
+    from gan_lessons import pretrained
+    from gan_lessons.data import scale_images
+    from gan_lessons.evaluation import ImageMetrics
+
+    heldout = scale_images(run.heldout_images())
+    metrics = ImageMetrics(pretrained.load("mnist-classifier"), heldout, heldout)
+
+    class QualityCurve(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if (epoch + 1) % every and epoch + 1 != run.epochs and not self.model.stop_training:
+                return
+            model = sampler(self.model)
+            noise = keras.random.normal((count, model.latent_dim), seed=0)
+            scores = metrics.scores(model(noise, training=False).numpy())
+            row = {"epoch": epoch + 1, "train_seconds": run.record.get("train_seconds"),
+                   "classifier_score": round(scores["classifier_score"], 3),
+                   "fcd": round(scores["fcd"], 2), **run.record.get("last_logs", {})}  # fmt: skip
+            run.record.setdefault("quality_curve", []).append(row)
+            run.save_record()
+
+    return QualityCurve()
 
 # %% ../nbs/96_runs.ipynb #u014
 def check_out(out, suffix: str, kind: str, required: bool = True) -> None:

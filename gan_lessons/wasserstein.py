@@ -4,11 +4,19 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_lessons.conditional import (
+    build_conditional_discriminator,
+    build_conditional_generator,
+    train_self_conditioned,
+)
+from .discriminator import build_discriminator
+from .generator import build_generator
 from .losses import wasserstein_critic_loss, wasserstein_generator_loss
 from gan_lessons.recipes import (
     DCGAN_RECIPES,
@@ -22,8 +30,8 @@ from .setup import max_steps
 from .training import GAN, with_labels
 
 # %% auto #0
-__all__ = ['WGAN_VARIANTS', 'gradient_penalty', 'clip_weights', 'wasserstein_train_step', 'WassersteinGAN', 'build_wgan',
-           'batch_size_for', 'variant_trainer', 'TrainingClock', 'train_on_clock']
+__all__ = ['WGAN_VARIANTS', 'VARIANT_CLUSTERS', 'gradient_penalty', 'clip_weights', 'penalty_now', 'wasserstein_train_step',
+           'WassersteinGAN', 'build_wgan', 'batch_size_for', 'variant_trainer', 'TrainingClock', 'train_on_clock']
 
 # %% ../nbs/09_wasserstein.ipynb #c007
 def gradient_penalty(
@@ -50,16 +58,30 @@ def clip_weights(model, clip_value: float) -> None:
         weight.assign(tf.clip_by_value(weight, -clip_value, clip_value))
 
 # %% ../nbs/09_wasserstein.ipynb #c011530
+def penalty_now(gp_weight: float, penalty_every: int, iterations):
+    """The weight of this critic update's gradient penalty: `gp_weight` on every update, or — lazy
+    regularization (Karras et al., 2020) — `penalty_every` · `gp_weight` on every `penalty_every`-th
+    update (counted by the critic optimizer's `iterations`) and 0 on the others: the same penalty
+    on average, for a fraction of its cost."""
+    if penalty_every < 1:
+        raise ValueError(f"penalty_every must be ≥ 1, got {penalty_every}")
+    if penalty_every == 1:
+        return tf.constant(float(gp_weight))
+    due = tf.equal(tf.math.floormod(iterations, penalty_every), 0)
+    return tf.where(due, float(gp_weight * penalty_every), 0.0)
+
+# %% ../nbs/09_wasserstein.ipynb #c011531
 def wasserstein_train_step(
     generator, critic, g_optimizer, c_optimizer, real_images, sample_noise,
     critic_steps: int = 5, gp_weight: float = 10.0, clip_value: float | None = None,
-    labels=None, penalty_seed=None,
+    labels=None, penalty_seed=None, penalty_every: int = 1,
 ) -> dict:  # fmt: skip
     """`critic_steps` critic updates, each on its own slice `real_images[i::critic_steps]` with
     fresh noise from `sample_noise(count)`, then one generator update. `gp_weight` > 0 adds the
-    gradient penalty (its interpolation weights from `penalty_seed`); `clip_value` clips the
-    critic's weights after each update. Returns the last critic loss, the generator loss, the
-    critic's estimate of the Wasserstein distance (E f(real) − E f(fake)) and the penalty."""
+    gradient penalty (its interpolation weights from `penalty_seed`; on every `penalty_every`-th
+    update only, see `penalty_now`); `clip_value` clips the critic's weights after each update.
+    Returns the last critic loss, the generator loss, the critic's estimate of the Wasserstein
+    distance (E f(real) − E f(fake)) and the penalty."""
     if critic_steps < 1:
         raise ValueError(f"critic_steps must be ≥ 1, got {critic_steps}")
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -67,17 +89,23 @@ def wasserstein_train_step(
         real = real_images[step::critic_steps]
         step_labels = None if labels is None else labels[step::critic_steps]
         noise = sample_noise(tf.shape(real)[0])
+        weight = penalty_now(gp_weight, penalty_every, c_optimizer.iterations) if gp_weight else 0.0
         with tf.GradientTape() as c_tape:
             fake = generator(with_labels(noise, step_labels), training=True)
             real_scores = critic(with_labels(real, step_labels), training=True)
             fake_scores = critic(with_labels(fake, step_labels), training=True)
             c_loss = wasserstein_critic_loss(real_scores, fake_scores)
-            penalty = (
-                gradient_penalty(critic, real, fake, step_labels, seed=penalty_seed)
-                if gp_weight
-                else tf.constant(0.0)
-            )
-            c_objective = c_optimizer.scale_loss((c_loss + gp_weight * penalty) / replicas)
+            if not gp_weight:
+                penalty = tf.constant(0.0)
+            elif penalty_every == 1:
+                penalty = gradient_penalty(critic, real, fake, step_labels, seed=penalty_seed)
+            else:  # the second backward pass runs only when the penalty is due
+                penalty = tf.cond(
+                    weight > 0,
+                    partial(gradient_penalty, critic, real, fake, step_labels, seed=penalty_seed),
+                    lambda: tf.constant(0.0),
+                )
+            c_objective = c_optimizer.scale_loss((c_loss + weight * penalty) / replicas)
         c_gradients = c_tape.gradient(c_objective, critic.trainable_variables)
         c_optimizer.apply_gradients(zip(c_gradients, critic.trainable_variables))
         if clip_value:
@@ -93,7 +121,7 @@ def wasserstein_train_step(
     g_gradients = g_tape.gradient(g_objective, generator.trainable_variables)
     g_optimizer.apply_gradients(zip(g_gradients, generator.trainable_variables))
     return {
-        "d_loss": c_loss + gp_weight * penalty,
+        "d_loss": c_loss + weight * penalty,
         "g_loss": g_loss,
         "wasserstein_estimate": -c_loss,
         "gradient_penalty": penalty,
@@ -102,8 +130,9 @@ def wasserstein_train_step(
 # %% ../nbs/09_wasserstein.ipynb #c011b50
 class WassersteinGAN(GAN):
     """The lesson-05 `GAN` playing the Wasserstein game: a critic, `critic_steps` critic updates per
-    generator update. Its step calls only the `attach` and `after_step` hooks: an option that
-    changes another part of the step (R1, augmentation, top-k) is refused, not silently ignored."""
+    generator update, the penalty on every `penalty_every`-th of them. Its step calls only the
+    `attach` and `after_step` hooks: an option that changes another part of the step (R1,
+    augmentation, top-k) is refused, not silently ignored."""
 
     LOG_NAMES = ("loss", "d_loss", "g_loss", "wasserstein_estimate", "gradient_penalty")
     CALLS = ("attach", "after_step")
@@ -118,9 +147,11 @@ class WassersteinGAN(GAN):
         seed: int = 0,
         options=(),
         name=None,
+        penalty_every: int = 1,
     ):
         super().__init__(generator, critic, seed=seed, options=options, name=name)
         self.critic_steps, self.gp_weight, self.clip_value = critic_steps, gp_weight, clip_value
+        self.penalty_every = penalty_every
         self.penalty_seed = keras.random.SeedGenerator(seed + 2)  # saved with the weights
 
     @property
@@ -140,59 +171,73 @@ class WassersteinGAN(GAN):
             self.clip_value,
             labels,
             self.penalty_seed,
+            self.penalty_every,
         )
 
 # %% ../nbs/09_wasserstein.ipynb #c017
 WGAN_VARIANTS = {
-    "wgan": dict(critic_steps=5, gp_weight=0.0, clip_value=0.01, optimizer=("rmsprop", 5e-5)),
-    "wgan-gp": dict(
-        critic_steps=5, gp_weight=10.0, clip_value=None, optimizer=("adam", 1e-4, 0.5, 0.9)
+    "wgan": dict(
+        critic_steps=5, gp_weight=0.0, clip_value=0.01, penalty_every=1,
+        critic_optimizer=("rmsprop", 5e-5), generator_optimizer=("rmsprop", 5e-5),
     ),
-}
+    "wgan-gp": dict(
+        critic_steps=5, gp_weight=10.0, clip_value=None, penalty_every=1,
+        critic_optimizer=("adam", 1e-4, 0.5, 0.9), generator_optimizer=("adam", 1e-4, 0.5, 0.9),
+    ),
+}  # fmt: skip
 
 
 def _optimizer(spec):
+    "('rmsprop', learning rate) or ('adam', learning rate, β₁, β₂) → a fresh optimizer."
     if spec[0] == "rmsprop":
         return keras.optimizers.RMSprop(spec[1])
     return keras.optimizers.Adam(spec[1], beta_1=spec[2], beta_2=spec[3])
 
 # %% ../nbs/09_wasserstein.ipynb #c017671
-def build_wgan(variant: str = "wgan-gp", recipe: str = "fast", seed: int = 0, options=()) -> GAN:
+def _variant_networks(variant: str, settings: dict, num_classes: int | None):
+    "The recipe's generator and a critic without batch norm and dropout; conditional on request."
+    critic_options = dict(
+        settings["discriminator"], batch_norm=False, dropout=0.0, spectral_norm=variant == "sngan"
+    )
+    if num_classes is None:
+        return build_generator(**settings["generator"]), build_discriminator(**critic_options)
+    return (
+        build_conditional_generator(num_classes=num_classes, **settings["generator"]),
+        build_conditional_discriminator(num_classes=num_classes, **critic_options),
+    )
+
+
+def build_wgan(
+    variant: str = "wgan-gp", recipe: str = "fast", seed: int = 0, options=(),
+    num_classes: int | None = None, **changes,
+) -> GAN:  # fmt: skip
     """A compiled GAN of the given variant — `wgan`, `wgan-gp` (a `WassersteinGAN`) or `sngan` (a
     `GAN` with a spectrally normalized discriminator) — with the networks and weight average of a
-    lesson-07 recipe, then any further `options`."""
-    from gan_lessons.discriminator import build_discriminator
-    from gan_lessons.generator import build_generator
-
+    lesson-07 recipe, then any further `options`. `changes` replace the variant's settings in
+    `WGAN_VARIANTS` (e.g. `critic_steps=1`); `num_classes` makes both networks conditional
+    (lesson 08: labels, or the clusters of self-conditioning)."""
     if variant not in (*WGAN_VARIANTS, "sngan"):
         raise ValueError(
             f"unknown variant {variant!r}: expected one of {', '.join([*WGAN_VARIANTS, 'sngan'])}"
         )
+    game = {**WGAN_VARIANTS.get(variant, {})}
+    unknown = set(changes) - set(game)
+    if unknown:
+        raise ValueError(f"{variant} has no setting {', '.join(sorted(unknown))}; it has {game}")
+    game.update(changes)
     settings = DCGAN_RECIPES[check_recipe(recipe)]
-    critic_options = dict(
-        settings["discriminator"], batch_norm=False, dropout=0.0, spectral_norm=variant == "sngan"
-    )
     keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
-    generator, critic = (
-        build_generator(**settings["generator"]),
-        build_discriminator(**critic_options),
-    )
+    generator, critic = _variant_networks(variant, settings, num_classes)
     options = [WeightAverage(settings["ema_decay"]), *options]
     if variant == "sngan":
         gan = GAN(generator, critic, seed=seed, options=options)
         optimizers = [keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(2)]
     else:
-        game = WGAN_VARIANTS[variant]
         gan = WassersteinGAN(
-            generator,
-            critic,
-            game["critic_steps"],
-            game["gp_weight"],
-            game["clip_value"],
-            seed=seed,
-            options=options,
-        )
-        optimizers = [_optimizer(game["optimizer"]) for _ in range(2)]
+            generator, critic, game["critic_steps"], game["gp_weight"], game["clip_value"],
+            seed=seed, options=options, penalty_every=game["penalty_every"],
+        )  # fmt: skip
+        optimizers = [_optimizer(game[f"{net}_optimizer"]) for net in ("critic", "generator")]
     gan.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1])
     return gan
 
@@ -204,20 +249,27 @@ def batch_size_for(gan: GAN, images_per_update: int = 64) -> int:
 
 # %% ../nbs/09_wasserstein.ipynb #c09reg
 def variant_trainer(variant: str):
-    "The `gan-lessons train VARIANT` function of a variant of this lesson."
+    """The `gan-lessons train VARIANT` function of a variant of this lesson: `--clusters K`
+    self-conditions it on K clusters of the training images, as lesson 08 does for the DCGAN.
+    Every 5 epochs the run records its quality beside the critic's estimate (`quality_curve`)."""
 
     def train(run) -> None:
         images, _ = run.training_images()
-        gan = build_wgan(variant, run.recipe, seed=run.seed)
-        gan_run(run, gan, images, batch_size=DCGAN_RECIPES[run.recipe]["batch_size"])
+        build = lambda classes=None: build_wgan(variant, run.recipe, run.seed, num_classes=classes)
+        if run.settings.get("clusters"):
+            return train_self_conditioned(run, images, build, measure_every=5)
+        batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
+        gan_run(run, build(), images, batch_size=batch_size, measure_every=5)
 
     return train
 
 
+VARIANT_CLUSTERS = {"wgan": 0, "wgan-gp": 0, "sngan": 0}  # the default --clusters of each
 for _variant in (*WGAN_VARIANTS, "sngan"):
     register_trainer(
         Trainer(_variant, "image-generator", variant_trainer(_variant), recipe_epochs,
-                options={**RECIPE_OPTIONS, "data": None}, defaults={"recipe": "fast"},
+                options={**RECIPE_OPTIONS, "clusters": None, "data": None},
+                defaults={"recipe": "fast", "clusters": VARIANT_CLUSTERS[_variant]},
                 summary=f"this lesson's {_variant}, with the networks of a lesson-07 recipe")
     )  # fmt: skip
 
@@ -228,8 +280,9 @@ class TrainingClock(keras.callbacks.Callback):
     `epochs`. In a dry run (`$GAN_LESSONS_MAX_STEPS`) every checkpoint is reached after that many
     steps."""
 
-    def __init__(self, checkpoints, on_checkpoint):
+    def __init__(self, checkpoints, on_checkpoint, clock=time.perf_counter):
         super().__init__()
+        self.clock = clock  # wall time; `time.process_time` counts this process's CPU time
         self.checkpoints, self.on_checkpoint = sorted(checkpoints), on_checkpoint
         self.max_steps = max_steps()
         self.trained, self.steps, self.next = 0.0, 0, 0
@@ -237,10 +290,10 @@ class TrainingClock(keras.callbacks.Callback):
     def on_epoch_begin(
         self, epoch, logs=None
     ):  # the time of other callbacks between epochs is not training
-        self.mark = time.perf_counter()
+        self.mark = self.clock()
 
     def on_train_batch_end(self, batch, logs=None):
-        now = time.perf_counter()
+        now = self.clock()
         self.trained += now - self.mark
         self.steps += 1
         dry_run_over = self.max_steps is not None and self.steps >= self.max_steps
@@ -251,16 +304,24 @@ class TrainingClock(keras.callbacks.Callback):
             self.next += 1
         if self.next == len(self.checkpoints):
             self.model.stop_training = True
-        self.mark = time.perf_counter()
+        self.mark = self.clock()
 
 
-def train_on_clock(gan: GAN, images, checkpoints, on_checkpoint, labels=None, seed: int = 0):
-    """Train `gan` on uint8 `images` for `checkpoints[-1]` seconds (see `TrainingClock`); returns
-    the clock."""
+def train_on_clock(
+    gan: GAN,
+    images,
+    checkpoints,
+    on_checkpoint,
+    labels=None,
+    seed: int = 0,
+    clock=time.perf_counter,
+):
+    """Train `gan` on uint8 `images` (and `labels`) for `checkpoints[-1]` seconds of `clock` (see
+    `TrainingClock`); returns the clock."""
     from gan_lessons.training import EpochSeededImages
 
     data = EpochSeededImages(images, batch_size=batch_size_for(gan), seed=seed, labels=labels)
-    clock = TrainingClock(checkpoints, on_checkpoint)
+    clock = TrainingClock(checkpoints, on_checkpoint, clock)
     gan.fit(
         data.dataset, epochs=100_000, verbose=0, shuffle=False, callbacks=[data.callback, clock]
     )

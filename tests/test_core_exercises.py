@@ -18,7 +18,10 @@ from gan_lessons.training import train_step
 from gan_lessons.wasserstein import gradient_penalty
 
 
-def _step(noise_rows=None, g_loss_kind="non_saturating", shared_optimizer=False, training=True):
+def _step(
+    noise_rows=None, g_loss_kind="non_saturating", shared_optimizer=False, training=True,
+    swapped_labels=False, generator_on_d_loss=False,
+):  # fmt: skip
     "The lesson-05 step, with one mistake switched on."
 
     def step(generator, discriminator, g_optimizer, d_optimizer, real_images, latent_dim=100):
@@ -28,12 +31,16 @@ def _step(noise_rows=None, g_loss_kind="non_saturating", shared_optimizer=False,
             fake = generator(noise, training=training)
             real_logits = discriminator(real_images, training=training)
             fake_logits = discriminator(fake, training=training)
-            d_loss = discriminator_loss(real_logits, fake_logits)
+            if swapped_labels:  # real → 0, fake → 1
+                d_loss = discriminator_loss(fake_logits, real_logits)
+            else:
+                d_loss = discriminator_loss(real_logits, fake_logits)
             g_loss = generator_loss(fake_logits, g_loss_kind)
+            g_objective = d_loss if generator_on_d_loss else g_loss
         d_optimizer_used = g_optimizer if shared_optimizer else d_optimizer
         for tape, loss, network, optimizer in (
             (d_tape, d_loss, discriminator, d_optimizer_used),
-            (g_tape, g_loss, generator, g_optimizer),
+            (g_tape, g_objective, generator, g_optimizer),
         ):
             gradients = tape.gradient(loss, network.trainable_variables)
             optimizer.apply_gradients(zip(gradients, network.trainable_variables))
@@ -49,6 +56,8 @@ def test_the_train_step_checker_accepts_the_lesson_and_names_mistakes():
         "only its own network": _step(shared_optimizer=True),
         "training=True": _step(training=False),
         "size the noise from the batch": _step(noise_rows=6),
+        "tells real from fake worse": _step(swapped_labels=True),
+        "rates its fakes lower": _step(generator_on_d_loss=True),
     }
     for message, wrong in mistakes.items():
         with pytest.raises(ExerciseError, match=message):
@@ -91,7 +100,7 @@ def test_the_conditional_discriminator_checker_accepts_the_lesson_and_names_mist
             check_conditional_discriminator(wrong)
 
 
-def _critic_step(sign=1.0, norm="per image", epsilon="uniform per image"):
+def _critic_step(sign=1.0, norm="per image", epsilon="uniform per image", safe_norm=True):
     "A WGAN-GP critic step, with one mistake switched on."
 
     def step(critic, optimizer, real, fake, gp_weight=10.0):
@@ -106,6 +115,7 @@ def _critic_step(sign=1.0, norm="per image", epsilon="uniform per image"):
                 scores = critic(points, training=True)
             slopes = inner.gradient(scores, points)
             squares = tf.reduce_sum(tf.reshape(slopes, (count, -1)) ** 2, axis=1)
+            squares += 1e-12 if safe_norm else 0.0
             if norm == "squared":
                 penalty = tf.reduce_mean((squares - 1) ** 2)
             elif norm == "batch":
@@ -141,6 +151,7 @@ def test_the_critic_step_checker_accepts_the_lesson_and_names_mistakes():
         "whole batch": _critic_step(norm="batch"),
         "one ε per pixel": _critic_step(epsilon="per pixel"),
         "ε is normal": _critic_step(epsilon="normal"),
+        "NaN weights": _critic_step(safe_norm=False),
     }.items():
         with pytest.raises(ExerciseError, match=message):
             check_critic_step(wrong)
