@@ -8,17 +8,24 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .evaluation import frechet_distance, gaussian_statistics
-from .runs import ModelKind, Trainer, register_kind, register_trainer
+from .checkpoints import EpochSeededBatches, checkpoint_callbacks
+from .errors import CommandError
+from .evaluation import frechet_distance, gaussian_statistics, generate
+from .files import check_fits, check_out
+from .generator import build_generator_1d
+from .recipes import R1Penalty, WeightAverage
+from .sound import SAMPLE_RATE, clip_sequence, listen, read_wav, write_wav  # noqa: F401 (importable from here, as before)
+from .training import GAN
+from .wasserstein import WassersteinGAN
 
 # %% auto #0
-__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'synthesize_clips', 'clip_sequence',
-           'listen', 'write_wav', 'read_wav', 'autocorrelation_f0', 'audio_features', 'feature_distance',
-           'spectral_flatness', 'audio_report', 'PhaseShuffle', 'LogSpectrogram', 'build_audio_critic',
-           'lowpass_kernel', 'with_lowpass', 'build_audio_gan', 'train_audio_gan', 'sample_audio', 'evaluate_audio']
+__all__ = ['CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'synthesize_clips', 'autocorrelation_f0',
+           'audio_features', 'feature_distance', 'spectral_flatness', 'audio_report', 'PhaseShuffle', 'LogSpectrogram',
+           'build_audio_critic', 'lowpass_kernel', 'with_lowpass', 'build_audio_gan', 'train_audio_gan', 'sample_audio',
+           'evaluate_audio']
 
 # %% ../nbs/12_audio.ipynb #a006
-SAMPLE_RATE = 8000  # Hz: enough for tones up to 880 Hz and their first harmonics
+# SAMPLE_RATE (page 87) is 8,000 Hz: enough for tones up to 880 Hz and their first harmonics
 CLIP_LENGTH = 4096  # samples = 0.512 s; a multiple of the generator's total stride (4⁴ = 256)
 KINDS = ("tone", "noise burst", "chirp")
 
@@ -77,58 +84,6 @@ def synthesize_clips(
     parameters = dict(kind=kinds, f0=f0, f_end=f_end, harmonics=harmonics, attack=attack,
                       decay=decay, peak=peak)  # fmt: skip
     return clips[..., None].astype(np.float32), parameters
-
-# %% ../nbs/12_audio.ipynb #xe34371a
-def clip_sequence(clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25) -> np.ndarray:
-    """Clips `(n, length, 1)` as one mono signal in [-1, 1]: one after another, `gap_seconds` of
-    silence between them."""
-    clips = np.asarray(clips, np.float32)
-    if clips.ndim != 3 or clips.shape[-1] != 1 or len(clips) == 0:
-        raise ValueError(f"expected clips shaped (n, length, 1) with n ≥ 1, got {clips.shape}")
-    gap = np.zeros(int(round(gap_seconds * sample_rate)), np.float32)
-    pieces = [piece for clip in clips for piece in (clip[:, 0], gap)][:-1]
-    return np.clip(np.concatenate(pieces), -1.0, 1.0)
-
-
-def listen(clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25):
-    """A player in the page (`IPython.display.Audio`, also in the built site) for the clips, at
-    their true loudness."""
-    from IPython.display import Audio
-
-    return Audio(clip_sequence(clips, sample_rate, gap_seconds), rate=sample_rate, normalize=False)
-
-# %% ../nbs/12_audio.ipynb #xe34371a80f
-def write_wav(path, clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25) -> None:
-    """The clips as one 16-bit mono WAV file (see `clip_sequence`), all or nothing: `path` holds
-    the old file or the new one, never half of one (`atomic_write`)."""
-    import wave
-
-    from gan_lessons.checkpoints import atomic_write
-
-    pcm = np.round(clip_sequence(clips, sample_rate, gap_seconds) * 32767).astype("<i2")
-
-    def write(partial):
-        with wave.open(str(partial), "wb") as file:
-            file.setnchannels(1)
-            file.setsampwidth(2)
-            file.setframerate(sample_rate)
-            file.writeframes(pcm.tobytes())
-
-    atomic_write(path, write)
-
-
-def read_wav(path) -> tuple[np.ndarray, int]:
-    "A 16-bit mono WAV file as float32 samples in [-1, 1] and its sample rate."
-    import wave
-
-    with wave.open(str(path), "rb") as file:
-        if file.getnchannels() != 1 or file.getsampwidth() != 2:
-            raise ValueError(
-                f"{path}: expected 16-bit mono, got {file.getnchannels()} channels of "
-                f"{8 * file.getsampwidth()} bits"
-            )
-        samples = np.frombuffer(file.readframes(file.getnframes()), "<i2")
-        return samples.astype(np.float32) / 32767, file.getframerate()
 
 # %% ../nbs/12_audio.ipynb #a009
 def autocorrelation_f0(signals, sample_rate: int, f0_range=(60.0, 1000.0)) -> np.ndarray:
@@ -343,11 +298,6 @@ def build_audio_gan(
     loss, R1 penalty); `"wgan-gp"`: lesson 09's `WassersteinGAN`, one critic step, the critic's
     learning rate 4× the generator's. A kernel of 24, a multiple of the stride, gives every output
     sample the same number of taps — no built-in period-4 pattern for the critic to catch."""
-    from gan_lessons.generator import build_generator_1d
-    from gan_lessons.recipes import R1Penalty, WeightAverage
-    from gan_lessons.training import GAN
-    from gan_lessons.wasserstein import WassersteinGAN
-
     if game not in ("cross-entropy", "wgan-gp"):
         raise ValueError(f"game must be 'cross-entropy' or 'wgan-gp', got {game!r}")
     keras.utils.set_random_seed(seed)
@@ -372,8 +322,6 @@ def build_audio_gan(
 # %% ../nbs/12_audio.ipynb #a12train
 def train_audio_gan(run) -> None:
     "`gan-lessons train audio-gan`: this lesson's GAN on `--clips` synthetic clips, resumably."
-    from gan_lessons.checkpoints import EpochSeededBatches, checkpoint_callbacks
-
     if not run.begin():
         return
     clips, _ = synthesize_clips(run.clips, seed=run.seed)
@@ -406,9 +354,6 @@ def train_audio_gan(run) -> None:
 # %% ../nbs/12_audio.ipynb #a12kind
 def sample_audio(model, args) -> str:
     "`gan-lessons sample` for an audio generator: `--n` clips as one WAV file."
-    from gan_lessons.evaluation import generate
-    from gan_lessons.runs import check_fits, check_out
-
     check_out(args.out, ".wav", "an audio model")
     check_fits(args.n, CLIP_LENGTH * 4 * 3, "clips")  # float32 clips, their noise and the WAV
     clips, _ = generate(model, args.n, args.seed)
@@ -419,9 +364,6 @@ def sample_audio(model, args) -> str:
 
 def evaluate_audio(model, args) -> tuple[dict, list]:
     "`gan-lessons evaluate` for an audio generator: `audio_report` of `--n` clips."
-    from gan_lessons.evaluation import generate
-    from gan_lessons.runs import CommandError
-
     clips, _ = generate(model, args.n, args.seed)
     try:  # too few clips, or clips of another length than the real ones
         measured = audio_report(clips)
@@ -442,13 +384,3 @@ def evaluate_audio(model, args) -> tuple[dict, list]:
         f"  data: {report['data']}",
     ]  # fmt: skip
     return report, lines
-
-
-register_trainer(
-    Trainer("audio-gan", "audio-generator", train_audio_gan, epochs=70,
-            options={"clips": None}, defaults={"clips": 4000},
-            summary="this lesson's 1-D GAN on synthetic tones, noise bursts and chirps")
-)  # fmt: skip
-register_kind(
-    ModelKind("audio-generator", sample_audio, evaluate_audio, options=("n",), defaults={"n": 8})
-)

@@ -3,80 +3,38 @@
 # %% ../nbs/95_checkpoints.ipynb #k95imports
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
-import shutil
+import re
 import sys
+import tempfile
 import time
-import urllib.request
+import warnings
+import zipfile
 from pathlib import Path
 
+import h5py
 import keras
 import numpy as np
 import tensorflow as tf
 
+from .errors import NonFiniteLossError  # noqa: F401 (importable from here, as before)
+from gan_lessons.files import (  # noqa: F401 (importable from here too, as before page 89)
+    atomic_write,
+    download_file,
+    partial_path,
+    write_json_atomically,
+    write_text_atomically,
+)
 from .setup import max_steps
 
 # %% auto #0
-__all__ = ['partial_path', 'atomic_write', 'write_text_atomically', 'write_json_atomically', 'download_file',
-           'save_weights_atomically', 'save_model_atomically', 'NonFiniteLossError', 'AtomicBackupAndRestore',
-           'SaveWeights', 'StopOnNonFiniteLoss', 'EpochLog', 'progress_callbacks', 'keras_verbosity',
-           'checkpoint_callbacks', 'random_states', 'KeepsRandomState', 'ResumableModel', 'FollowEpoch', 'epoch_orders',
-           'EpochSeededBatches']
-
-# %% ../nbs/95_checkpoints.ipynb #k95atomic
-def partial_path(path) -> Path:
-    "Where `atomic_write` writes first: beside `path`, `.partial` before its suffixes."
-    path = Path(path)
-    stem, dot, suffixes = path.name.partition(".")
-    return path.with_name(f"{stem}.partial.{suffixes}" if dot else f"{stem}.partial")
-
-
-def atomic_write(path, write) -> Path:
-    """Call `write(temporary_path)`, then rename the file into `path`: `path` holds its old content
-    or the complete new one, never half of one. On any error the temporary file is removed and the
-    error raised."""
-    path = Path(path)
-    partial = partial_path(path)
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
-
-
-def write_text_atomically(path, text: str) -> Path:
-    "`text` into `path` (UTF-8) through `atomic_write`."
-    return atomic_write(path, lambda partial: partial.write_text(text, encoding="utf-8"))
-
-
-def write_json_atomically(path, payload) -> Path:
-    "`payload` as indented JSON into `path` through `atomic_write`."
-    return write_text_atomically(path, json.dumps(payload, indent=2) + "\n")
-
-# %% ../nbs/95_checkpoints.ipynb #k95dl
-def download_file(
-    url: str, destination, sha256: str | None = None, timeout: float = 30.0, transform=None
-) -> Path:
-    """Download `url` to `destination`, verified against `sha256` (exact bytes) and/or passed
-    through `transform(raw bytes) → bytes to keep`, which raises `DataError` on wrong content. A
-    failed, truncated or wrong download leaves no file behind (`atomic_write`)."""
-    from gan_lessons.data import verify_sha256  # imported here: data imports this module lazily
-
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-
-    def fetch(partial):
-        with open(partial, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            shutil.copyfileobj(response, out)
-        if sha256 is not None:
-            verify_sha256(partial, sha256)
-        if transform is not None:
-            partial.write_bytes(transform(partial.read_bytes()))
-
-    return atomic_write(destination, fetch)
+__all__ = ['NEWER_KERAS_DEFAULTS', 'save_weights_atomically', 'save_model_atomically', 'load_keras_file',
+           'AtomicBackupAndRestore', 'SaveWeights', 'StopOnNonFiniteLoss', 'EpochLog', 'progress_callbacks',
+           'keras_verbosity', 'checkpoint_callbacks', 'random_states', 'KeepsRandomState', 'ResumableModel',
+           'FollowEpoch', 'epoch_orders', 'EpochSeededBatches']
 
 # %% ../nbs/95_checkpoints.ipynb #k95save
 def save_weights_atomically(model: keras.Model, path, **attributes) -> Path:
@@ -85,8 +43,6 @@ def save_weights_atomically(model: keras.Model, path, **attributes) -> Path:
     def write(partial):
         model.save_weights(partial, overwrite=True)
         if attributes:
-            import h5py
-
             with h5py.File(partial, "a") as file:
                 file.attrs.update(attributes)
 
@@ -97,11 +53,103 @@ def save_model_atomically(model: keras.Model, path) -> Path:
     "`model.save(path)` (a `.keras` archive), all or nothing."
     return atomic_write(path, lambda partial: model.save(partial))
 
+# %% ../nbs/95_checkpoints.ipynb #c005l
+# Options later Keras versions added, with the defaults under which an older Keras computes the same
+# thing.
+NEWER_KERAS_DEFAULTS = {
+    "quantization_config": None,
+    "input_axes": None,
+    "output_axes": None,
+    "renorm": False,
+    "renorm_clipping": None,
+    "renorm_momentum": 0.99,
+}
+_UNKNOWN_OPTIONS = re.compile(
+    r"Unrecognized keyword arguments passed to \w+: (\{.*?\})|unexpected keyword argument '(\w+)'"
+)
+
+
+def _unknown_options(error) -> list[str]:
+    "The option names an older Keras refused, read off its error message."
+    match = _UNKNOWN_OPTIONS.search(str(error))
+    if not match:
+        return []
+    return sorted(ast.literal_eval(match.group(1))) if match.group(1) else [match.group(2)]
+
+
+def _without_default_option(config, option: str) -> int:
+    "Remove `option` wherever a (nested) config holds its default; return how many were removed."
+    removed = 0
+    if isinstance(config, dict):
+        if option in config and config[option] == NEWER_KERAS_DEFAULTS[option]:
+            del config[option]
+            removed += 1
+        removed += sum(_without_default_option(value, option) for value in config.values())
+    elif isinstance(config, list):
+        removed += sum(_without_default_option(value, option) for value in config)
+    return removed
+
+# %% ../nbs/95_checkpoints.ipynb #c005ldrop
+def _drop_default_options(config, options, name: str, saved_by: str, error) -> None:
+    "Remove `options` from `config` where they hold their defaults; refuse any other use of them."
+    unknown = [option for option in options if option not in NEWER_KERAS_DEFAULTS]
+    if unknown:
+        raise ValueError(
+            f"{name} was saved by Keras {saved_by} and uses what Keras {keras.__version__} lacks "
+            f"({', '.join(unknown)}); upgrade Keras: pip install -U 'keras>=3.8'"
+        ) from error
+    for option in options:
+        _without_default_option(config, option)
+    used = [option for option in options if f'"{option}":' in json.dumps(config)]  # not defaults
+    if used:
+        raise ValueError(
+            f"{name} sets {', '.join(used)}, which Keras {keras.__version__} lacks; "
+            f"install keras>={saved_by}"
+        ) from error
+
+# %% ../nbs/95_checkpoints.ipynb #c005l10c
+def load_keras_file(path) -> keras.Model:
+    """`keras.models.load_model(path, compile=False)`; for a file saved by a newer Keras, the
+    options that Keras added and the file leaves at their defaults are removed, with a warning,
+    until this Keras accepts the file."""
+    path = Path(path)
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a file that is there
+        raise ValueError(f"{path.name} is not a Keras archive: a .keras file is a zip archive")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except (TypeError, ValueError) as error:
+        last_error = error
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    config, dropped = json.loads(parts["config.json"]), []
+    saved_by = json.loads(parts.get("metadata.json", b"{}")).get(
+        "keras_version", "an unknown version"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        while True:
+            options = _unknown_options(last_error)
+            if not options:  # not an option this Keras lacks: the file's own problem
+                raise last_error
+            _drop_default_options(config, options, path.name, saved_by, last_error)
+            dropped += [option for option in options if option not in dropped]
+            rewritten = Path(folder) / path.name
+            with zipfile.ZipFile(rewritten, "w") as archive:
+                for name, content in parts.items():
+                    archive.writestr(name, json.dumps(config) if name == "config.json" else content)
+            try:
+                model = keras.models.load_model(rewritten, compile=False)
+            except (TypeError, ValueError) as error:
+                last_error = error
+                continue
+            warnings.warn(
+                f"{path.name} was saved by Keras {saved_by}; Keras {keras.__version__} does not "
+                f"know the option(s) {', '.join(dropped)}, which the file leaves at their "
+                "defaults: left out.",
+                stacklevel=2,
+            )
+            return model
+
 # %% ../nbs/95_checkpoints.ipynb #k95callbacks
-class NonFiniteLossError(RuntimeError):
-    "Training produced a NaN or infinite loss; the last good checkpoint was kept."
-
-
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     "`BackupAndRestore` saving all or nothing, with the completed epoch inside the weights file."
 
@@ -120,8 +168,6 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         if os.path.exists(self._weights_path):  # the weights file says which epoch it holds
-            import h5py
-
             with h5py.File(self._weights_path, "r") as file:
                 epoch = int(file.attrs.get("completed_epochs", -1))
             if epoch >= 0:

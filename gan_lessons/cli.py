@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+import warnings
 from pathlib import Path
+
+from .errors import USER_ERRORS, CommandError, NonFiniteLossError
+from .runs import TRAINERS, FromLesson, Run, model_kind, trainer
 
 # TensorFlow is imported only when a command runs, so `--help` and argument errors answer at once.
 
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'non_negative_float', 'positive_float', 'TRAIN_OPTIONS', 'SAMPLE_OPTIONS',
-           'build_parser', 'train_command', 'sample_command', 'evaluate_command', 'main']
+           'OneLineError', 'build_parser', 'parse', 'train_command', 'sample_command', 'evaluate_command',
+           'import_tensorflow_quietly', 'main']
 
 # %% ../nbs/93_cli.ipynb #c003
 def _argument_type(convert, is_valid, expected: str):
@@ -37,17 +43,14 @@ non_negative_int = _argument_type(int, lambda value: value >= 0, "a whole number
 non_negative_float = _argument_type(float, lambda value: value >= 0, "a number ≥ 0")
 positive_float = _argument_type(float, lambda value: value > 0, "a number > 0")
 
-TRAIN_OPTIONS = {
-    "images": dict(type=positive_int, help="image models: the first N training images only"),
-    "data": dict(help="image generators: your images (a folder, an .npz or IDX; page 99)"),
-    "recipe": dict(help="GANs: a recipe of lesson 07 (default: fast)"),
-    "clusters": dict(
-        type=non_negative_int,
-        help="dcgan: self-condition on N image clusters (default: 50 with --recipe fast; 0: none)",
-    ),
-    "text": dict(help="char-lstm: the corpus (default: frankenstein)"),
-    "characters": dict(type=positive_int, help="char-lstm: the first N training characters"),
-    "clips": dict(type=positive_int, help="audio-gan: synthetic clips to train on (default 4000)"),
+TRAIN_OPTIONS = {  # the help of each; which model takes which, with what default: page 96
+    "images": dict(type=positive_int, help="the first N training images only"),
+    "data": dict(help="your images: a folder, an .npz or IDX files (page 99)"),
+    "recipe": dict(help="a recipe of lesson 07"),
+    "clusters": dict(type=non_negative_int, help="self-condition on N image clusters (0: none)"),
+    "text": dict(help="the corpus"),
+    "characters": dict(type=positive_int, help="the first N training characters only"),
+    "clips": dict(type=positive_int, help="synthetic clips to train on"),
 }
 SAMPLE_OPTIONS = {
     "n": dict(type=positive_int, help="images or clips: how many (default: 64 images, 8 clips)"),
@@ -59,36 +62,57 @@ SAMPLE_OPTIONS = {
 }
 
 # %% ../nbs/93_cli.ipynb #c004
-class _Trainers:
-    "The registered trainers' names, looked up only when needed (TensorFlow is slow to import)."
-
-    def __iter__(self):
-        from gan_lessons.runs import trainers
-
-        return iter(trainers())
-
-    def __contains__(self, name) -> bool:
-        return name in list(self)
+class OneLineError(Exception):
+    "A command line argparse refused: said in one line by `main`, exit code 2."
 
 
-def _add_options(parser, options: dict) -> None:
+class _Parser(argparse.ArgumentParser):
+    "An `ArgumentParser` whose refusals are one line (`OneLineError`), not usage and a message."
+
+    def error(self, message):
+        raise OneLineError(f"{self.prog}: error: {message}")
+
+
+def _add_options(parser, options: dict, defaults: dict | None = None) -> None:
+    "Add `options` (name → argparse settings); with `defaults`, each option's help shows its own."
     for name, settings in options.items():
+        settings = dict(settings)
+        if defaults is not None and name in defaults:
+            default = defaults[name]
+            shown = default.describe if isinstance(default, FromLesson) else default
+            settings["help"] = f"{settings.get('help', '')} (default: {shown})".strip()
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, **settings)
+
+
+def _train_parser(commands, chosen) -> None:
+    "`gan-lessons train NAME`: the options every run takes, then NAME's own."
+    epochs = chosen.epochs.describe if isinstance(chosen.epochs, FromLesson) else chosen.epochs
+    parser = commands.add_parser(chosen.name, help=chosen.summary, description=chosen.summary)
+    parser.add_argument("--out", type=Path, required=True, help="the run directory")
+    parser.add_argument("--epochs", type=positive_int, help=f"total epochs (default: {epochs})")
+    parser.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    parser.add_argument(
+        "--minutes", type=positive_float, metavar="M", help="stop at an epoch's end before M min"
+    )
+    options = {name: dict(TRAIN_OPTIONS[name]) for name in chosen.options}
+    for name, allowed in chosen.options.items():
+        if allowed is not None:
+            options[name]["choices"] = allowed
+    _add_options(parser, options, chosen.defaults)
 
 # %% ../nbs/93_cli.ipynb #c005
 def build_parser() -> argparse.ArgumentParser:
     description = "Train, sample and evaluate the course's models."
-    parser = argparse.ArgumentParser(prog="gan-lessons", description=description)
-    commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="train into --out; the same command resumes")
-    train.add_argument("model", choices=_Trainers(), metavar="model", help="e.g. dcgan, char-lstm")
-    train.add_argument("--out", type=Path, required=True, help="the run directory")
-    train.add_argument("--epochs", type=positive_int, help="total epochs (default: the trainer's)")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument(
-        "--minutes", type=positive_float, metavar="M", help="stop at an epoch's end before M min"
+    parser = _Parser(prog="gan-lessons", description=description)
+    parser.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow's own start-up and log messages"
     )
-    _add_options(train, TRAIN_OPTIONS)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    train = commands.add_parser("train", help="train into --out; the same command resumes")
+    models = train.add_subparsers(dest="model", required=True, metavar="MODEL",
+                                  parser_class=_Parser)  # fmt: skip
+    for chosen in TRAINERS.values():
+        _train_parser(models, chosen)
     sample = commands.add_parser("sample", help="a PNG grid, a WAV file of clips, or text")
     sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
     sample.add_argument("--out", type=Path, help="the .png, .wav or .txt file (text: optional)")
@@ -103,12 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--classifier", help="with --data: a classifier trained on them")
     return parser
 
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, read: a refusal is a `OneLineError`; an option that another model takes
+    is refused by naming those the chosen model does take."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        option = next((word for word in extra if word.startswith("--")), extra[0])
+        if args.command == "train" and option.lstrip("-").replace("-", "_") in TRAIN_OPTIONS:
+            takes = ", ".join(f"--{name}" for name in TRAINERS[args.model].options)
+            raise OneLineError(
+                f"gan-lessons train {args.model}: error: {option} does not apply to "
+                f"{args.model}, which takes {takes or 'no other options'}"
+            )
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
 # %% ../nbs/93_cli.ipynb #c006
 def train_command(args) -> int:
-    from gan_lessons.runs import Run, trainer
-
     chosen = trainer(args.model)
-    given = {name: getattr(args, name) for name in TRAIN_OPTIONS}
+    given = {name: getattr(args, name) for name in chosen.options}
     run = Run.start(chosen, args.out, args.minutes, seed=args.seed, epochs=args.epochs, **given)
     run.started = args.started  # --minutes counts TensorFlow's start-up too
     chosen.train(run)
@@ -117,19 +156,18 @@ def train_command(args) -> int:
 
 def _model_and_kind(args, command: str):
     "The model named on the command line, and the registered kind its record names."
-    from gan_lessons.pretrained import load
-    from gan_lessons.runs import CommandError, model_kind
+    from gan_lessons.pretrained import load  # TensorFlow: only once a command runs
 
     model = load(args.model)
     kind = model_kind(model.kind)
+    if getattr(args, "classifier", None):  # evaluate --data PATH --classifier RUN (page 99)
+        args.classifier = load(args.classifier)
     if getattr(kind, command) is None:
         raise CommandError(f"{args.model} is a {kind.name}, not a generator: nothing to {command}")
     return model, kind
 
 
 def sample_command(args) -> int:
-    from gan_lessons.runs import CommandError
-
     model, kind = _model_and_kind(args, "sample")
     for name in SAMPLE_OPTIONS:
         if getattr(args, name) is not None and name not in kind.options:
@@ -149,20 +187,40 @@ def evaluate_command(args) -> int:
     return 0
 
 # %% ../nbs/93_cli.ipynb #c007
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its start-up lines (absl, oneDNN, CUDA probing) silenced: they go to
+    the process's standard error before Python can filter them, so it is closed for the import.
+    Keras's and TensorFlow's Python warnings are silenced too."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore", module=r"(keras|tensorflow|absl)(\.|$)")
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401 (imported here, silently, once)
+
+        tensorflow.config.list_physical_devices()  # the CUDA probe, silently too
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `gan-lessons` console script; returns the exit code."
     started = time.perf_counter()
-    args = build_parser().parse_args(argv)  # argparse itself exits with 2 on bad arguments
+    try:
+        args = parse(argv)
+    except OneLineError as error:
+        print(error, file=sys.stderr)
+        return 2
     args.started = started
-    from gan_lessons.checkpoints import NonFiniteLossError
-    from gan_lessons.data import DataError
-    from gan_lessons.pretrained import PretrainedError
-    from gan_lessons.runs import CommandError
-
+    if not args.verbose:
+        import_tensorflow_quietly()
     command = {"train": train_command, "sample": sample_command, "evaluate": evaluate_command}
     try:
         return command[args.command](args)
-    except (CommandError, PretrainedError, DataError) as error:
+    except USER_ERRORS as error:
         print(f"gan-lessons {args.command}: error: {error}", file=sys.stderr)
         return 2
     except NonFiniteLossError as error:

@@ -4,34 +4,33 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import keras
 import numpy as np
 from keras import layers
 
+from .data import scale_images
 from .discriminator import discriminator_layers
+from .errors import CommandError
 from gan_lessons.evaluation import (
     ImageMetrics,
     frechet_distance,
     gaussian_statistics,
-    sample_images,
+    image_lines,
+    measure_images,
 )
+from .files import write_json_atomically
 from .generator import LATENT_DIM, generator_layers
-from .recipes import RECIPE_OPTIONS, gan_from_recipe, recipe_epochs
-from gan_lessons.runs import (
-    CommandError,
-    ModelKind,
-    Trainer,
-    gan_run,
-    register_kind,
-    register_trainer,
-)
+from .recipes import DCGAN_RECIPES, gan_from_recipe
+from .recipes import train_dcgan as train_plain_dcgan
 from .training import GAN
 
 # %% auto #0
 __all__ = ['NUM_CLASSES', 'build_conditional_generator', 'build_conditional_discriminator', 'build_cgan', 'digit_rows',
            'conditional_scores', 'balanced_labels', 'kmeans_clusters', 'cluster_purity', 'ClusterCode',
-           'clustered_generator', 'train_cgan', 'run_clusters', 'train_self_conditioned', 'evaluate_conditional']
+           'clustered_generator', 'train_cgan', 'run_clusters', 'train_self_conditioned', 'default_clusters',
+           'train_dcgan', 'evaluate_conditional']
 
 # %% ../nbs/08_conditional.ipynb #c007
 NUM_CLASSES = 10
@@ -86,8 +85,6 @@ def build_cgan(
 ) -> GAN:
     """A compiled conditional `GAN` following a named recipe of lesson 07 (fit it on `(images,
     labels)`), with any further step `options`."""
-    from functools import partial
-
     return gan_from_recipe(
         recipe,
         partial(build_conditional_generator, num_classes=num_classes),
@@ -156,7 +153,7 @@ def kmeans_clusters(images, count: int, seed: int = 0):
     """scikit-learn's k-means (a k-means++ start, then Lloyd's iterations) on the flattened `images`
     — no labels involved. Returns `(assignments (n,) int32, centroids (count, pixels))`; the same
     `seed` gives the same clusters; every cluster has members, or the images are refused."""
-    from sklearn.cluster import KMeans
+    from sklearn.cluster import KMeans  # scikit-learn: slow to import, needed only here
 
     points = np.asarray(images, dtype="float32").reshape(len(images), -1)
     if not 1 <= count <= len(points):
@@ -241,20 +238,15 @@ def clustered_generator(conditional_generator: keras.Model, proportions) -> kera
 # %% ../nbs/08_conditional.ipynb #c08train
 def train_cgan(run) -> None:
     "`gan-lessons train cgan`: `build_cgan(--recipe)` on the training images and their labels."
-    from gan_lessons.recipes import DCGAN_RECIPES
-
     images, labels = run.training_images(labelled=True)
     classes = run.record["classes"]  # 10 digits, or the classes of --data (page 99)
     gan = build_cgan(run.recipe, seed=run.seed, num_classes=classes)
     batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
-    gan_run(run, gan, images, labels, batch_size=batch_size, num_classes=classes)
+    run.train_gan(gan, images, labels, batch_size=batch_size, num_classes=classes)
 
 
 def run_clusters(run, images) -> np.ndarray:
     "The k-means cluster of each training image, computed once per run (`clusters.json`)."
-    from gan_lessons.checkpoints import write_json_atomically
-    from gan_lessons.data import scale_images
-
     path = run.out / "clusters.json"
     if path.is_file():
         return np.asarray(json.loads(path.read_text(encoding="utf-8"))["assignments"], "int32")
@@ -271,22 +263,32 @@ def run_clusters(run, images) -> np.ndarray:
 
 def train_self_conditioned(run, images, build_gan=None, **run_options) -> None:
     """`gan-lessons train dcgan --clusters K`: a GAN conditioned on K clusters — this lesson's cGAN,
-    or `build_gan(K)` — saved as a noise-only model; `run_options` go to `gan_run`."""
-    from gan_lessons.recipes import DCGAN_RECIPES
-
+    or `build_gan(K)` — saved as a noise-only model; `run_options` go to `run.train_gan`."""
     clusters = run_clusters(run, images)
     sizes = run.record["cluster_sizes"] = np.bincount(clusters, minlength=run.clusters).tolist()
     build_gan = build_gan or (lambda k: build_cgan(run.recipe, seed=run.seed, num_classes=k))
     gan = build_gan(run.clusters)
     sampler = lambda model: clustered_generator(model.sampler, sizes)
     batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
-    gan_run(run, gan, images, clusters, sampler, batch_size=batch_size, **run_options)
+    run.train_gan(gan, images, clusters, sampler, batch_size=batch_size, **run_options)
+
+
+def default_clusters(settings: dict) -> int:
+    "Self-conditioning on 50 clusters by default with the fast recipe; 0: none."
+    return 50 if settings["recipe"] == "fast" else 0
+
+
+def train_dcgan(run) -> None:
+    """`gan-lessons train dcgan`: self-conditioned on `--clusters` K (50 by default with the fast
+    recipe), or lesson 07's plain DCGAN with `--clusters 0`."""
+    images, _ = run.training_images()
+    if run.settings.get("clusters"):
+        return train_self_conditioned(run, images)
+    return train_plain_dcgan(run)
 
 # %% ../nbs/08_conditional.ipynb #c08reg
 def evaluate_conditional(model, args) -> tuple[dict, list]:
     "`gan-lessons evaluate` for a conditional generator: lesson 06's report and label accuracy."
-    from gan_lessons.evaluation import image_lines, measure_images
-
     metrics, images, labels, heldout_labels, report = measure_images(model, args)
     scores = conditional_scores(metrics, images, labels, heldout_labels, model.num_classes)
     report.update(
@@ -301,14 +303,3 @@ def evaluate_conditional(model, args) -> tuple[dict, list]:
         f"  FCD per class     {per_class}",
     ]
     return report, lines
-
-
-register_trainer(
-    Trainer("cgan", "conditional-image-generator", train_cgan, recipe_epochs,
-            options={**RECIPE_OPTIONS, "data": None}, defaults={"recipe": "fast"},
-            summary="this lesson's conditional DCGAN, on images and their labels")
-)  # fmt: skip
-register_kind(
-    ModelKind("conditional-image-generator", sample_images, evaluate_conditional, options=("n",),
-              defaults={"n": 100})
-)  # fmt: skip

@@ -12,19 +12,18 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from .checkpoints import download_file
 from gan_lessons.data import (
     DATA_ENV,
     MIRROR_ENV,
     OFFLINE_ENV,
-    DataError,
     OfflineFallbackWarning,
     data_dir,
     download_url,
     keras_cache_dir,
     network_allowed,
-    verify_sha256,
 )
+from .errors import DataError
+from .files import download_file, verify_sha256
 
 # %% auto #0
 __all__ = ['TEXT_SOURCES', 'TEXT_FILES', 'TextSource', 'clean_text', 'check_text', 'Corpus', 'stand_in_text', 'load_text',
@@ -133,7 +132,7 @@ def stand_in_text() -> str:
     """English prose that ships with Python itself — the help topics of the `pydoc_data` module
     (`help("topics")`), about 460,000 characters — for running the text lessons offline.
     A stand-in, not a novel."""
-    from pydoc_data.topics import topics
+    from pydoc_data.topics import topics  # a large module, needed only for the offline stand-in
 
     return clean_text("\n\n".join(topics[key] for key in sorted(topics)))
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import sys
 import warnings
@@ -12,14 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from .errors import DataError  # noqa: F401 (importable from here, as before)
+from .files import download_file, sha256_of, verify_sha256  # noqa: F401
 from .setup import max_steps
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'OFFLINE_ENV', 'MIRROR_ENV', 'MNIST_IDX_FILES', 'MNIST_NPZ', 'MNIST_NPZ_SHA256', 'MNIST_NPZ_URL',
-           'TEST_ONLY_TRAIN_SIZE', 'DataError', 'data_dir', 'keras_cache_dir', 'network_allowed', 'download_url',
-           'sha256_of', 'verify_sha256', 'read_idx', 'check_mnist_arrays', 'MnistData', 'OfflineFallbackWarning',
-           'sklearn_digits_as_mnist', 'load_mnist', 'scale_images', 'make_image_dataset']
+           'TEST_ONLY_TRAIN_SIZE', 'data_dir', 'keras_cache_dir', 'network_allowed', 'download_url', 'read_idx',
+           'check_mnist_arrays', 'MnistData', 'OfflineFallbackWarning', 'sklearn_digits_as_mnist', 'load_mnist',
+           'scale_images', 'make_image_dataset']
 
 # %% ../nbs/01_data.ipynb #c007
 DATA_ENV = "GAN_LESSONS_DATA"  # a folder with raw files: mnist/*.gz, text/*.txt
@@ -46,10 +48,6 @@ MNIST_NPZ_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mni
 TEST_ONLY_TRAIN_SIZE = 8000
 
 # %% ../nbs/01_data.ipynb #c0072e6
-class DataError(ValueError):
-    "A data file is missing, corrupt, or not what the course expects."
-
-
 def data_dir() -> Path | None:
     "The folder named by `$GAN_LESSONS_DATA`, if set."
     value = os.environ.get(DATA_ENV, "").strip()
@@ -73,27 +71,6 @@ def download_url(url: str) -> str:
     "`url`, or `$GAN_LESSONS_MIRROR/<its file name>` when a mirror is set."
     mirror = os.environ.get(MIRROR_ENV, "").strip()
     return f"{mirror.rstrip('/')}/{url.rsplit('/', 1)[-1]}" if mirror else url
-
-# %% ../nbs/01_data.ipynb #c009
-def sha256_of(path) -> str:
-    "Hex sha256 digest of a file's bytes."
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_sha256(path, expected: str) -> Path:
-    "Raise `DataError` unless the file's sha256 is `expected`."
-    path = Path(path)
-    actual = sha256_of(path)
-    if actual != expected:
-        raise DataError(
-            f"{path}: sha256 is {actual}, expected {expected}. The file is corrupt, truncated or "
-            "not the official one; delete it and fetch it again."
-        )
-    return path
 
 # %% ../nbs/01_data.ipynb #c011
 def read_idx(path) -> np.ndarray:
@@ -228,8 +205,7 @@ def _read_location(location: Path, verify_npz: bool):
 def sklearn_digits_as_mnist() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's bundled 8×8 digits, upscaled to MNIST's 28×28 uint8 format (a stand-in, not
     MNIST)."""
-    from PIL import Image
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # scikit-learn: slow to import, needed only here
 
     digits = load_digits()
     small = (digits.images / 16.0 * 255.0).astype(np.uint8)
@@ -284,8 +260,6 @@ def _mnist_download(tried: list, download: bool | None):
         return None
     target, url = keras_cache_dir() / MNIST_NPZ, download_url(MNIST_NPZ_URL)
     try:
-        from gan_lessons.checkpoints import download_file  # TensorFlow only when downloading
-
         download_file(url, target, MNIST_NPZ_SHA256)
         return (*_read_npz(target, MNIST_NPZ_SHA256), f"downloaded from {url} to {target}")
     except Exception as error:
@@ -369,7 +343,7 @@ def make_image_dataset(
     exactly that many images, drawn from fresh shuffles of all of them — so a training budget does
     not depend on how many images the source had; in a dry run (`$GAN_LESSONS_MAX_STEPS`) such a
     training pass serves at most that many batches."""
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow only when needed: the command line imports this module
 
     images = np.asarray(images)
     if images.dtype == np.uint8:

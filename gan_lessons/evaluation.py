@@ -8,13 +8,19 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .runs import ModelKind, Trainer, register_kind, register_trainer
+from .checkpoints import ResumableModel, checkpoint_callbacks, load_keras_file
+from .data import load_mnist, scale_images
+from .errors import CommandError
+from .files import assets_dir, check_out
+from .images import load_images
+from .training import EpochSeededImages
+from .viz import save_image_grid
 
 # %% auto #0
 __all__ = ['FEATURE_LAYER', 'MAX_GRID', 'build_classifier', 'classifier_with_features', 'classifier_score', 'gaussian_statistics',
            'frechet_distance', 'class_fractions', 'ImageMetrics', 'nearest_neighbour_distances', 'generate',
-           'sample_images', 'measure_images', 'image_lines', 'evaluate_images', 'heldout_accuracy',
-           'evaluate_classifier', 'train_classifier']
+           'sample_images', 'shipped_classifier', 'data_instruments', 'measure_images', 'image_lines',
+           'evaluate_images', 'heldout_accuracy', 'evaluate_classifier', 'train_classifier']
 
 # %% ../nbs/06_evaluation.ipynb #c007
 FEATURE_LAYER = "features"
@@ -183,9 +189,6 @@ MAX_GRID = 10_000  # a PNG grid of more images would be tens of thousands of pix
 
 def sample_images(model, args) -> str:
     "`gan-lessons sample` for an image generator: a PNG grid of `--n` samples."
-    from gan_lessons.runs import CommandError, check_out
-    from gan_lessons.viz import save_image_grid
-
     if args.n > MAX_GRID:
         raise CommandError(f"--n {args.n:,}: a grid holds at most {MAX_GRID:,} images")
     check_out(args.out, ".png", "an image model")
@@ -195,25 +198,44 @@ def sample_images(model, args) -> str:
     return f"wrote {args.n} samples of {args.model} to {args.out}"
 
 # %% ../nbs/06_evaluation.ipynb #e06measure
-def measure_images(model, args) -> tuple:
-    "`(metrics, images, labels asked for, held-out labels, report)` of `--n` samples of `model`."
-    from gan_lessons import pretrained
-    from gan_lessons.data import load_mnist, scale_images
-    from gan_lessons.runs import CommandError
+def shipped_classifier() -> keras.Model:
+    "The classifier this lesson trained, as the package ships it (`mnist-classifier`)."
+    return load_keras_file(assets_dir() / "mnist-classifier.keras")
 
+
+def data_instruments(path, classifier):
+    """For `gan-lessons evaluate --data PATH --classifier RUN`: the training and held-out parts of
+    your images (page 99) and `classifier`, a model trained on them (the command loads it)."""
+    if classifier is None:
+        raise CommandError(
+            "--data needs --classifier RUN: a classifier trained on those images (gan-lessons "
+            "train classifier --data PATH); the classifier score and FCD are measured with it"
+        )
+    if getattr(classifier, "kind", "classifier") != "classifier":
+        raise CommandError(f"--classifier {classifier.name} is a {classifier.kind}")
+    data, classes = load_images(path, verbose=False), classifier.output.shape[-1]
+    if data.labels is not None and len(data.classes) != classes:
+        raise CommandError(
+            f"the classifier tells {classes} classes apart and {path} has {len(data.classes)}: "
+            "expected a classifier trained on these images"
+        )
+    return data.split("train"), data.split("heldout"), classifier
+
+# %% ../nbs/06_evaluation.ipynb #e06measure2
+def measure_images(model, args) -> tuple:
+    """`(metrics, images, labels asked for, held-out labels, report)` of `--n` samples of `model`,
+    against MNIST with the shipped classifier, or against `--data` with `--classifier`."""
     if getattr(model, "training_data", None) and not getattr(args, "data", None):
         raise CommandError(
             f"{args.model} was trained on {model.training_data}, not MNIST: measure it with "
             "--data PATH --classifier RUN, a classifier trained on those images (page 99)"
         )
     if getattr(args, "data", None):  # your images and a classifier trained on them (page 99)
-        from gan_lessons.images import data_instruments
-
         train, heldout, classifier = data_instruments(args.data, args.classifier)
     else:
         train = load_mnist("train", fallback=False, verbose=False)
         heldout = load_mnist("heldout", fallback=False, verbose=False)
-        classifier = pretrained.load("mnist-classifier")
+        classifier = shipped_classifier()
     if args.n > len(train.images):
         raise CommandError(f"--n {args.n} is more than the {len(train.images)} real images")
     metrics = ImageMetrics(classifier, scale_images(heldout.images), scale_images(train.images))
@@ -256,9 +278,6 @@ def evaluate_images(model, args) -> tuple[dict, list]:
 def heldout_accuracy(classifier, data=None) -> tuple[float, str]:
     """The accuracy of `classifier` on the held-out images — MNIST's, or those of `data` (a path
     for `load_images`, page 99) — and what those images are."""
-    from gan_lessons.data import load_mnist, scale_images
-    from gan_lessons.images import load_images
-
     if data:
         heldout = load_images(data, verbose=False).split("heldout")
     else:
@@ -276,9 +295,6 @@ def evaluate_classifier(model, args) -> tuple[dict, list]:
 # %% ../nbs/06_evaluation.ipynb #e06train
 def train_classifier(run) -> None:
     "`gan-lessons train classifier`: the classifier above, resumably; held-out accuracy recorded."
-    from gan_lessons.checkpoints import ResumableModel, checkpoint_callbacks
-    from gan_lessons.training import EpochSeededImages
-
     images, labels = run.training_images(labelled=True)
     if not run.begin():
         return
@@ -301,14 +317,3 @@ def train_classifier(run) -> None:
     run.record["heldout_accuracy"] = round(accuracy, 4)
     run.save_record()
     print(f"{run.out}: held-out accuracy {accuracy:.2%} ({data})")
-
-
-register_trainer(
-    Trainer("classifier", "classifier", train_classifier, epochs=12,
-            options={"images": None, "data": None},
-            summary="this lesson's classifier, the measuring instrument")
-)  # fmt: skip
-register_kind(ModelKind("classifier", evaluate=evaluate_classifier))
-register_kind(
-    ModelKind("image-generator", sample_images, evaluate_images, options=("n",), defaults={"n": 64})
-)

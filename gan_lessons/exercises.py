@@ -3,7 +3,12 @@
 # %% ../nbs/91_exercises.ipynb #c002
 from __future__ import annotations
 
+from functools import partial
+
+import keras
+import keras.ops as ops
 import numpy as np
+import tensorflow as tf
 
 
 class ExerciseError(AssertionError):
@@ -144,8 +149,6 @@ def check_to_uint8(to_uint8) -> bool:
 def check_stack_output_size(stack_output_size) -> bool:
     """Lesson 02: `stack_output_size(size, specs)` with specs of (kernel, stride, padding), compared
     with Keras."""
-    import keras
-
     name = "stack_output_size"
     cases = [
         (7, [(5, 1, "same"), (5, 2, "same"), (5, 2, "same")]),
@@ -209,8 +212,6 @@ def check_field_of(field_of) -> bool:
 # %% ../nbs/91_exercises.ipynb #c012
 def check_generator_loss(my_generator_loss) -> bool:
     "Lesson 04: `my_generator_loss(fake_logits)` = mean(−log σ(ℓ)), finite for large logits."
-    import tensorflow as tf
-
     name = "my_generator_loss"
     logits = tf.constant([[-3.0], [0.0], [2.0]])
     expected = float(np.mean(np.log1p(np.exp(-logits.numpy()))))
@@ -256,8 +257,6 @@ def check_generator_loss(my_generator_loss) -> bool:
 def check_noise_like(noise_like) -> bool:
     """Lesson 05: `noise_like(real_images, latent_dim)` gives (batch, latent_dim) normal noise, also
     inside tf.function."""
-    import tensorflow as tf
-
     name = "noise_like"
     result = noise_like(tf.zeros((5, 28, 28, 1)), 100)
     if _not_attempted(name, result):
@@ -294,7 +293,6 @@ def check_noise_like(noise_like) -> bool:
 def _tiny_game(seed: int, logit: float | None = None):
     """A tiny generator and discriminator with a layer that records the `training` flag each
     network is called with; with `logit`, the discriminator answers that constant at first."""
-    import keras
 
     class RecordsTraining(keras.layers.Layer):
         def __init__(self, **kwargs):
@@ -348,14 +346,11 @@ def _check_step_losses(name, play) -> None:
             f"and {expected[1]:.4f}"
         )
 
-
+# %% ../nbs/91_exercises.ipynb #x91ts3d
 def _check_directions(name, my_train_step) -> None:
     """Which way each update moves the game, with a discriminator whose answer comes to depend on
     its input: its own update must widen the gap between its logits for real images and for fakes,
     the generator's update must raise the logits of the generator's fakes."""
-    import keras
-    import tensorflow as tf
-
     real = tf.random.uniform((6, 2, 2, 2), 0.5, 1.0, seed=2)  # brighter than the fakes
     noise = tf.random.normal((512, 4), seed=3)
 
@@ -386,8 +381,6 @@ def _check_directions(name, my_train_step) -> None:
 # %% ../nbs/91_exercises.ipynb #x91ts4
 def _play_round(my_train_step, name, real, g_rate, d_rate, logit=None, batch=None):
     "One round of the learner's step on a tiny game: logs, which networks moved, flags, batches."
-    import keras
-
     batch = real if batch is None else batch
     generator, discriminator, g_flag, d_flag = _tiny_game(0, logit)
     for flag in (g_flag, d_flag):  # forget the calls that built the models
@@ -409,10 +402,6 @@ def _play_round(my_train_step, name, real, g_rate, d_rate, logit=None, batch=Non
 # %% ../nbs/91_exercises.ipynb #x91ts2
 def check_train_step(my_train_step) -> bool:
     "Lesson 05: `my_train_step(...)` plays one round of the game, as lesson 05's `train_step` does."
-    from functools import partial
-
-    import tensorflow as tf
-
     name, real = "my_train_step", tf.random.uniform((6, 2, 2, 2), -1, 1, seed=1)
 
     play = partial(_play_round, my_train_step, name, real)
@@ -564,8 +553,6 @@ def check_conditional_discriminator(my_conditional_discriminator) -> bool:
     """Lesson 08: `my_conditional_discriminator(num_classes)` returns a model `[images (n, 28, 28,
     1), labels (n,) integers] → logits (n, 1)` whose verdict depends on the image *and* the
     label."""
-    import keras
-
     name = "my_conditional_discriminator"
     model = my_conditional_discriminator(10)
     if _not_attempted(name, model):
@@ -611,8 +598,6 @@ def check_conditional_discriminator(my_conditional_discriminator) -> bool:
 def check_interpolates(my_interpolates) -> bool:
     """Lesson 09: `my_interpolates(real, fake, seed)` returns ε·real + (1 − ε)·fake with one ε ~
     U(0, 1) per image, the points where WGAN-GP measures the critic's gradient norm."""
-    import tensorflow as tf
-
     name = "my_interpolates"
     count = 4000
     real, fake = (
@@ -654,8 +639,6 @@ def check_interpolates(my_interpolates) -> bool:
 # %% ../nbs/91_exercises.ipynb #x91cr1
 def _linear_critic(weights):
     "f(x) = w · x, with `weights` the kernel: its gradient is `w` at every image."
-    import keras
-
     critic = keras.Sequential(
         [keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(1, use_bias=False)]
     )
@@ -667,31 +650,37 @@ class _HalfSquare:
     "A critic f(x) = ½·a·‖x‖² (one weight a = 1): its gradient ‖a·x‖ depends on where it is taken."
 
     def __init__(self):
-        import keras
 
         self.scale = keras.Variable(1.0, name="a")
         self.trainable_variables = [self.scale]
 
     def __call__(self, images, training=False):
-        import keras.ops as ops
 
         flat = ops.reshape(images, (ops.shape(images)[0], -1))
         return 0.5 * self.scale * ops.sum(flat**2, axis=1, keepdims=True)
 
 
 def _critic_step_on(my_critic_step, critic, real, fake, rate=0.1):
-    import keras
 
     optimizer = keras.optimizers.SGD(rate)
     loss, penalty = my_critic_step(critic, optimizer, real, fake, 10.0)
     return float(loss), float(penalty)
 
 # %% ../nbs/91_exercises.ipynb #x91cr3
+def _check_safe_norm(name, my_critic_step, real, fake) -> None:
+    "A critic whose slope is zero everywhere: ‖·‖ has no derivative there, √(Σg² + ε) does."
+    zero = _linear_critic(np.zeros(4))
+    _critic_step_on(my_critic_step, zero, real, fake)
+    if not np.all(np.isfinite(zero.get_weights()[0])):
+        raise ExerciseError(
+            f"{name}: a critic with a zero gradient got NaN weights from one step — the norm "
+            "√(Σg²) has no derivative at 0; take √(Σg² + ε) with a small ε (1e-12)"
+        )
+
+
 def _check_interpolates_of(name, my_critic_step) -> None:
     """With f = ½‖x‖², real = 0 and fake = 1 in each of 4 pixels, ‖∇f(x̂)‖ = ‖x̂‖, so the penalty
     tells where x̂ was taken: each way of drawing ε wrong gives its own value, simulated here."""
-    import tensorflow as tf
-
     count, rng = 4000, np.random.default_rng(0)
     real, fake = tf.zeros((count, 2, 2, 1)), tf.ones((count, 2, 2, 1))
 
@@ -728,8 +717,6 @@ def check_critic_step(my_critic_step) -> bool:
     critic update and returns `(loss, penalty)`: loss = mean f(fake) − mean f(real) + gp_weight ·
     penalty, penalty = mean over images of (‖∇f(x̂)‖ − 1)² at x̂ = ε·real + (1 − ε)·fake, with
     ε ~ U(0, 1) per image."""
-    import tensorflow as tf
-
     name = "my_critic_step"
     w = np.array([0.5, -1.0, 2.0, 0.0])  # ‖w‖ = 2.29: a linear critic's gradient everywhere
     real = tf.constant(np.arange(8, dtype="float32").reshape(2, 2, 2, 1) / 8)
@@ -767,13 +754,7 @@ def check_critic_step(my_critic_step) -> bool:
     step = (flat(fake).mean(0) - flat(real).mean(0)) + 20 * (norm - 1) * w / norm
     if not np.allclose(critic.get_weights()[0].ravel(), w - 0.1 * step, atol=1e-4):
         raise ExerciseError(f"{name}: the critic's weights did not take the step of that loss")
-    zero = _linear_critic(np.zeros(4))  # a zero slope everywhere: ‖·‖ has no derivative there
-    _critic_step_on(my_critic_step, zero, real, fake)
-    if not np.all(np.isfinite(zero.get_weights()[0])):
-        raise ExerciseError(
-            f"{name}: a critic with a zero gradient got NaN weights from one step — the norm "
-            "√(Σg²) has no derivative at 0; take √(Σg² + ε) with a small ε (1e-12)"
-        )
+    _check_safe_norm(name, my_critic_step, real, fake)
     _check_interpolates_of(name, my_critic_step)
     return _passed(name)
 
@@ -821,8 +802,6 @@ def check_input_and_target(input_and_target) -> bool:
     """Lesson 11: `input_and_target(chunk)` splits a window of `window + 1` ids (a 1-D tensor or
     array) into the input (all but the last) and the target (all but the first): at every position
     the target is the next character."""
-    import tensorflow as tf
-
     name = "input_and_target"
     chunk = np.arange(10, 21)  # ids 10…20: an id's value tells where it came from
     result = input_and_target(tf.constant(chunk))
@@ -906,8 +885,6 @@ def check_reparameterize(my_reparameterize) -> bool:
     """Lesson 13: `my_reparameterize(mean, log_variance, seed)` returns mean +
     exp(½·log_variance)·ε, ε ~ N(0, I) drawn independently for every element, differentiable in mean
     and log_variance."""
-    import tensorflow as tf
-
     name = "my_reparameterize"
     count = 50_000
     mean = tf.concat([tf.fill((count, 1), 2.0), tf.fill((count, 1), -1.0)], axis=1)
@@ -949,8 +926,6 @@ def check_reparameterize(my_reparameterize) -> bool:
 # %% ../nbs/91_exercises.ipynb #x91grad
 def _check_gradient_reaches(name, my_reparameterize, mean, log_variance) -> None:
     "The sample must be differentiable in both `mean` and `log_variance`."
-    import tensorflow as tf
-
     with tf.GradientTape() as tape:
         tape.watch([mean, log_variance])
         total = tf.reduce_sum(my_reparameterize(mean, log_variance, 1))

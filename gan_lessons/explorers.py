@@ -3,63 +3,24 @@
 # %% ../nbs/97_explorers.ipynb #e97imports
 from __future__ import annotations
 
+import html
+
 import numpy as np
 
-from .viz import gif_html, grid_picture, grids_to_gif, image_grid
+from .generator import sample_latent
+from gan_lessons.viz import (  # noqa: F401 (the wiring is importable from here too)
+    explorer_widget,
+    gif_html,
+    grid_picture,
+    grids_to_gif,
+    image_grid,
+    png_bytes,
+    require_widgets,
+)
 
 # %% auto #0
-__all__ = ['require_widgets', 'png_bytes', 'explorer_widget', 'interpolate_latents', 'latent_random_walk', 'LatentExplorer',
-           'ClassExplorer', 'temperature_explorer', 'temperature_table']
-
-# %% ../nbs/97_explorers.ipynb #xa0be812
-def require_widgets():
-    "The `ipywidgets` module, or an ImportError that says how to get it."
-    try:
-        import ipywidgets
-    except (
-        ImportError
-    ) as error:  # a requirement of the package, but a hand-made environment may lack it
-        raise ImportError(
-            "the explorers need ipywidgets: `pip install ipywidgets` (Colab already has it)"
-        ) from error
-    return ipywidgets
-
-
-def png_bytes(grid, upscale: int = 3) -> bytes:
-    """A [0, 1] array (e.g. from `image_grid`) as PNG bytes, each pixel drawn `upscale` times: what
-    an `ipywidgets.Image` shows."""
-    import io
-
-    buffer = io.BytesIO()
-    grid_picture(grid, upscale).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def explorer_widget(render, controls: dict, output: str = "image", upscale: int = 3):
-    """An `ipywidgets.VBox`: the `controls` (name → widget) in a row, below them `render(**values)`
-    — a [0, 1] image grid or PNG bytes when `output="image"`, a string when `output="text"` —
-    redrawn whenever a control changes. The box's `.redraw()` draws it again, its `.view` is the
-    image or text widget."""
-    import html
-
-    widgets = require_widgets()
-    if output not in ("image", "text"):
-        raise ValueError(f"output must be 'image' or 'text', got {output!r}")
-    view = widgets.Image(format="png") if output == "image" else widgets.HTML()
-
-    def redraw(_change=None):
-        result = render(**{name: control.value for name, control in controls.items()})
-        if output == "image":  # a [0, 1] grid, or a picture already encoded as PNG
-            view.value = result if isinstance(result, bytes) else png_bytes(result, upscale)
-        else:
-            view.value = f"<pre style='white-space: pre-wrap'>{html.escape(result)}</pre>"
-
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    box = widgets.VBox([widgets.HBox(list(controls.values())), view])
-    box.redraw, box.view = redraw, view
-    redraw()
-    return box
+__all__ = ['interpolate_latents', 'latent_random_walk', 'LatentExplorer', 'ClassExplorer', 'temperature_explorer',
+           'temperature_table']
 
 # %% ../nbs/97_explorers.ipynb #x6baf5b6
 def interpolate_latents(start, end, steps: int, method: str = "slerp") -> np.ndarray:
@@ -117,8 +78,6 @@ class LatentExplorer:
             )
 
     def latent(self, seed: int) -> np.ndarray:
-        from gan_lessons.generator import sample_latent
-
         return np.asarray(sample_latent(1, self.latent_dim, seed=seed))[0]
 
     def decode(self, latents) -> np.ndarray:
@@ -225,8 +184,6 @@ class ClassExplorer:
             )
 
     def images(self, label: int, seed: int = 0, count: int = 16) -> np.ndarray:
-        from gan_lessons.generator import sample_latent
-
         if not 0 <= label < self.num_classes:
             raise ValueError(f"label must be in 0..{self.num_classes - 1}, got {label}")
         noise = np.asarray(sample_latent(count, self.latent_dim, seed=seed))
@@ -303,9 +260,7 @@ def temperature_table(
 ):
     """The static version of `temperature_explorer`: one sample per temperature (same prompt, same
     seed) as an HTML table."""
-    import html
-
-    from IPython.display import HTML
+    from IPython.display import HTML  # IPython: only in a notebook
 
     def sample(temperature):
         return html.escape(

@@ -7,6 +7,7 @@ import math
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers
 
 # %% auto #0
@@ -21,8 +22,6 @@ def sample_latent(count, latent_dim: int = LATENT_DIM, seed=None):
     """`count` latent vectors from a standard normal, shape `(count, latent_dim)`; a `seed` makes
     them repeatable. `count` may be a tensor, e.g. `tf.shape(real_images)[0]` inside a
     `tf.function`."""
-    import tensorflow as tf
-
     if isinstance(count, (int, np.integer)) and count < 1 or latent_dim < 1:
         raise ValueError(f"count and latent_dim must be positive, got {count} and {latent_dim}")
     if seed is None:

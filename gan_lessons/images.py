@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from .data import DataError, read_idx
+from .data import read_idx
+from .errors import DataError
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'HELDOUT_FRACTION', 'SMALLEST_SIDE', 'SHAPES', 'ImageSet', 'load_images', 'data_instruments',
-           'write_shape_pictures']
+__all__ = ['IMAGE_SUFFIXES', 'HELDOUT_FRACTION', 'SMALLEST_SIDE', 'SHAPES', 'ImageSet', 'load_images', 'write_shape_pictures']
 
 # %% ../nbs/99_images.ipynb #p99class
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -189,29 +189,6 @@ def load_images(path, size: int = 28, verbose: bool = True) -> ImageSet:
         print(f"{len(data):,} images from {data.note}")
     return data
 
-# %% ../nbs/99_images.ipynb #p99instruments
-def data_instruments(path, classifier_name):
-    """For `gan-lessons evaluate --data PATH --classifier RUN`: the training and held-out parts of
-    your images and the classifier trained on them, which the classifier score and FCD use."""
-    from gan_lessons.pretrained import load
-    from gan_lessons.runs import CommandError
-
-    if not classifier_name:
-        raise CommandError(
-            "--data needs --classifier RUN: a classifier trained on those images (gan-lessons "
-            "train classifier --data PATH); the classifier score and FCD are measured with it"
-        )
-    data, classifier = load_images(path, verbose=False), load(classifier_name)
-    if classifier.kind != "classifier":
-        raise CommandError(f"--classifier {classifier_name} is a {classifier.kind}")
-    classes = classifier.output.shape[-1]
-    if data.labels is not None and len(data.classes) != classes:
-        raise CommandError(
-            f"--classifier {classifier_name} tells {classes} classes apart and {path} has "
-            f"{len(data.classes)}: expected a classifier trained on these images"
-        )
-    return data.split("train"), data.split("heldout"), classifier
-
 # %% ../nbs/99_images.ipynb #p99shapes
 SHAPES = ("circle", "square", "triangle")
 
@@ -219,8 +196,6 @@ SHAPES = ("circle", "square", "triangle")
 def write_shape_pictures(folder, per_class: int = 100, side: int = 36, seed: int = 0) -> Path:
     """A data set made in code, for pages and tests that need one offline: colour PNGs of filled
     circles, squares and triangles, `side`×`side`, one sub-folder per shape. Returns `folder`."""
-    from PIL import ImageDraw
-
     rng, folder = np.random.default_rng(seed), Path(folder)
     for shape in SHAPES:
         (folder / shape).mkdir(parents=True, exist_ok=True)

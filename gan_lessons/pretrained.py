@@ -3,17 +3,27 @@
 # %% ../nbs/92_pretrained.ipynb #c002
 from __future__ import annotations
 
+import importlib
 import json
-import re
-from importlib import resources
 from pathlib import Path
 
 import keras
 
+from .checkpoints import load_keras_file
+from .errors import PretrainedError
+from gan_lessons.files import (  # noqa: F401 (importable from here too, as before page 89)
+    MODEL_KINDS,
+    RUN_MODEL_FILE,
+    assets_dir,
+    benchmark_rows,
+    model_info_path,
+    read_model_info,
+    write_model_info,
+)
+from .runs import model_kind
+
 # %% auto #0
-__all__ = ['PRETRAINED', 'RUN_MODEL_FILE', 'NEWER_KERAS_DEFAULTS', 'MODEL_KINDS', 'PretrainedError', 'assets_dir',
-           'benchmark_rows', 'available', 'model_card', 'load_keras_file', 'model_info_path', 'write_model_info',
-           'read_model_info', 'inferred_model_info', 'model_path', 'load']
+__all__ = ['PRETRAINED', 'available', 'model_card', 'inferred_model_info', 'model_path', 'load']
 
 # %% ../nbs/92_pretrained.ipynb #c004
 PRETRAINED = {
@@ -60,37 +70,11 @@ PRETRAINED = {
 }
 
 # %% ../nbs/92_pretrained.ipynb #c0042bf
-RUN_MODEL_FILE = "model.keras"  # what `gan-lessons train` writes into its --out directory
-
-
-class PretrainedError(ValueError):
-    "A name or directory that does not hold a loadable model."
-
-
-def assets_dir() -> Path:
-    "The folder of the package's own model files."
-    return Path(str(resources.files("gan_lessons") / "assets"))
-
-
-def benchmark_rows(file_name: str) -> list[dict]:
-    """The measured rows a benchmark script ships in the package's assets (`file_name`: one JSON
-    object per line)."""
-    path = assets_dir() / file_name
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no {file_name} in {assets_dir()}: expected e.g. recipe_search.jsonl or "
-            "gan_variants.jsonl"
-        )
-    return [
-        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
-
-# %% ../nbs/92_pretrained.ipynb #c004171
 def available() -> list[str]:
     "Names that `load` accepts."
     return sorted(PRETRAINED)
 
-
+# %% ../nbs/92_pretrained.ipynb #c004171
 def model_card(name: str) -> str:
     "The model card (Markdown) of a pretrained model."
     _check_name(name)
@@ -104,138 +88,7 @@ def _check_name(name: str) -> None:
             f"run directory written by `gan-lessons train` (holding {RUN_MODEL_FILE})"
         )
 
-# %% ../nbs/92_pretrained.ipynb #c005l
-# Options later Keras versions added, with the defaults under which an older Keras computes the same
-# thing.
-NEWER_KERAS_DEFAULTS = {
-    "quantization_config": None,
-    "input_axes": None,
-    "output_axes": None,
-    "renorm": False,
-    "renorm_clipping": None,
-    "renorm_momentum": 0.99,
-}
-_UNKNOWN_OPTIONS = re.compile(
-    r"Unrecognized keyword arguments passed to \w+: (\{.*?\})|unexpected keyword argument '(\w+)'"
-)
-
-
-def _unknown_options(error) -> list[str]:
-    "The option names an older Keras refused, read off its error message."
-    import ast
-
-    match = _UNKNOWN_OPTIONS.search(str(error))
-    if not match:
-        return []
-    return sorted(ast.literal_eval(match.group(1))) if match.group(1) else [match.group(2)]
-
-
-def _without_default_option(config, option: str) -> int:
-    "Remove `option` wherever a (nested) config holds its default; return how many were removed."
-    removed = 0
-    if isinstance(config, dict):
-        if option in config and config[option] == NEWER_KERAS_DEFAULTS[option]:
-            del config[option]
-            removed += 1
-        removed += sum(_without_default_option(value, option) for value in config.values())
-    elif isinstance(config, list):
-        removed += sum(_without_default_option(value, option) for value in config)
-    return removed
-
-# %% ../nbs/92_pretrained.ipynb #c005ldrop
-def _drop_default_options(config, options, name: str, saved_by: str, error) -> None:
-    "Remove `options` from `config` where they hold their defaults; refuse any other use of them."
-    unknown = [option for option in options if option not in NEWER_KERAS_DEFAULTS]
-    if unknown:
-        raise ValueError(
-            f"{name} was saved by Keras {saved_by} and uses what Keras {keras.__version__} lacks "
-            f"({', '.join(unknown)}); upgrade Keras: pip install -U 'keras>=3.8'"
-        ) from error
-    for option in options:
-        _without_default_option(config, option)
-    used = [option for option in options if f'"{option}":' in json.dumps(config)]  # not defaults
-    if used:
-        raise ValueError(
-            f"{name} sets {', '.join(used)}, which Keras {keras.__version__} lacks; "
-            f"install keras>={saved_by}"
-        ) from error
-
-# %% ../nbs/92_pretrained.ipynb #c005l10c
-def load_keras_file(path) -> keras.Model:
-    """`keras.models.load_model(path, compile=False)`; for a file saved by a newer Keras, the
-    options that Keras added and the file leaves at their defaults are removed, with a warning,
-    until this Keras accepts the file."""
-    import tempfile
-    import warnings
-    import zipfile
-
-    path = Path(path)
-    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a file that is there
-        raise ValueError(f"{path.name} is not a Keras archive: a .keras file is a zip archive")
-    try:
-        return keras.models.load_model(path, compile=False)
-    except (TypeError, ValueError) as error:
-        last_error = error
-    with zipfile.ZipFile(path) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    config, dropped = json.loads(parts["config.json"]), []
-    saved_by = json.loads(parts.get("metadata.json", b"{}")).get(
-        "keras_version", "an unknown version"
-    )
-    with tempfile.TemporaryDirectory() as folder:
-        while True:
-            options = _unknown_options(last_error)
-            if not options:  # not an option this Keras lacks: the file's own problem
-                raise last_error
-            _drop_default_options(config, options, path.name, saved_by, last_error)
-            dropped += [option for option in options if option not in dropped]
-            rewritten = Path(folder) / path.name
-            with zipfile.ZipFile(rewritten, "w") as archive:
-                for name, content in parts.items():
-                    archive.writestr(name, json.dumps(config) if name == "config.json" else content)
-            try:
-                model = keras.models.load_model(rewritten, compile=False)
-            except (TypeError, ValueError) as error:
-                last_error = error
-                continue
-            warnings.warn(
-                f"{path.name} was saved by Keras {saved_by}; Keras {keras.__version__} does not "
-                f"know the option(s) {', '.join(dropped)}, which the file leaves at their "
-                "defaults: left out.",
-                stacklevel=2,
-            )
-            return model
-
 # %% ../nbs/92_pretrained.ipynb #c005n
-MODEL_KINDS = (
-    "image-generator",
-    "conditional-image-generator",
-    "audio-generator",
-    "text-generator",
-    "classifier",
-)
-
-
-def model_info_path(model_path) -> Path:
-    "Where a model's record lives: beside its `.keras` file, with the suffix `.json`."
-    return Path(model_path).with_suffix(".json")
-
-
-def write_model_info(model_path, kind: str, **details) -> Path:
-    "The record of the model in `model_path`: its `kind` and contract (`details`), atomically."
-    from gan_lessons.checkpoints import write_json_atomically
-
-    if kind not in MODEL_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(MODEL_KINDS)}, got {kind!r}")
-    return write_json_atomically(model_info_path(model_path), {"kind": kind, **details})
-
-# %% ../nbs/92_pretrained.ipynb #c005n7c2
-def read_model_info(model_path) -> dict | None:
-    "The record beside `model_path`, or None when there is none."
-    path = model_info_path(model_path)
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
 def inferred_model_info(model_path, model) -> dict:
     """The record of a model saved before records existed, read off its structure: a text model's
     vocabulary file, a classifier's 10 outputs from images, a generator's noise input."""
@@ -275,32 +128,38 @@ def model_path(name_or_dir) -> Path:
         return path
     _check_name(str(name_or_dir))
 
+# %% ../nbs/92_pretrained.ipynb #c006b
+def _record(path) -> dict:
+    "The record beside `path`; a model saved before records existed gets one read off it."
+    record = read_model_info(path)
+    if record is None:
+        record = inferred_model_info(path, load_keras_file(path))
+    if record.get("kind") not in MODEL_KINDS:
+        raise PretrainedError(f"{path}: its record names no known kind ({record.get('kind')!r})")
+    return record
+
 
 def load(name_or_dir) -> keras.Model:
     """A model from the package's own files (`available()`), a run directory, or a `.keras` file —
-    no network — described by its record (`model_info`): `model.kind`, and for generators
-    `latent_dim` (and `num_classes`, conditional), for text models `vocabulary` and
-    `text_details`."""
-    import gan_lessons.conditional  # noqa: F401 (registers ClusterCode, a layer of dcgan-mnist)
-    import gan_lessons.vae  # noqa: F401 (registers LatentMixture, a layer of vae-mnist)
-
+    no network — described by its record: `model.kind`, and for generators `latent_dim` (and
+    `num_classes`, conditional), for text models `vocabulary` and `text_details`. The kind's entry
+    in the registry (page 96) names the lessons whose layers such a model may hold: they are
+    imported, and so registered with Keras, before the file is read."""
     path = model_path(name_or_dir)
+    record = _record(path)
+    kind = model_kind(record["kind"])
+    for module in kind.modules:  # their custom layers register themselves when imported
+        importlib.import_module(f"gan_lessons.{module}")
     try:
         model = load_keras_file(path)
     except Exception as error:  # a truncated or foreign file: say which file and what was expected
         raise PretrainedError(
             f"could not load {path} as a Keras model (.keras): {error}"
         ) from error
-    info = read_model_info(path) or inferred_model_info(path, model)
-    model.kind = info["kind"]
+    model.kind = record["kind"]
     for name in ("latent_dim", "num_classes", "training_data"):
-        if info.get(name) is not None:
-            setattr(model, name, info[name])
-    if model.kind == "text-generator":
-        from gan_lessons.text import CharVocabulary
-
-        model.vocabulary = CharVocabulary(info["vocabulary"])
-        model.text_details = {
-            key: info[key] for key in ("text", "heldout_fraction", "window") if key in info
-        }
+        if record.get(name) is not None:
+            setattr(model, name, record[name])
+    if kind.attach is not None:
+        kind.attach(model, record)
     return model

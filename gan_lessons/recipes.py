@@ -7,13 +7,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .runs import Trainer, gan_run, register_trainer
+from .discriminator import build_discriminator
+from .generator import build_generator
 from .training import GAN, StepOption, with_labels
 
 # %% auto #0
-__all__ = ['DCGAN_RECIPES', 'RECIPE_OPTIONS', 'WeightAverage', 'real_logits_and_r1', 'R1Penalty', 'diff_augment', 'DiffAugment',
-           'TopK', 'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan', 'train_dcgan', 'recipe_epochs',
-           'default_clusters']
+__all__ = ['DCGAN_RECIPES', 'WeightAverage', 'real_logits_and_r1', 'R1Penalty', 'diff_augment', 'DiffAugment', 'TopK',
+           'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan', 'train_dcgan', 'recipe_epochs']
 
 # %% ../nbs/07_recipes.ipynb #r007
 class WeightAverage(StepOption):
@@ -168,37 +168,17 @@ def gan_from_recipe(
 
 def build_dcgan(recipe: str = "fast", seed: int = 0, options=()) -> GAN:
     "The DCGAN of lessons 02–03 as a compiled `GAN`, following a named recipe."
-    from gan_lessons.discriminator import build_discriminator
-    from gan_lessons.generator import build_generator
-
     return gan_from_recipe(recipe, build_generator, build_discriminator, seed=seed, options=options)
 
 # %% ../nbs/07_recipes.ipynb #r025t
 def train_dcgan(run) -> None:
-    "`gan-lessons train dcgan`: `build_dcgan(--recipe)`, or self-conditioned with `--clusters`."
+    """A plain DCGAN run (`gan-lessons train dcgan --clusters 0`): `build_dcgan(--recipe)` on the
+    training images. Lesson 08 adds self-conditioning, which the command's default run uses."""
     images, _ = run.training_images()
-    if run.settings.get("clusters"):
-        from gan_lessons.conditional import train_self_conditioned
-
-        return train_self_conditioned(run, images)
     gan = build_dcgan(run.recipe, seed=run.seed)
-    gan_run(run, gan, images, batch_size=DCGAN_RECIPES[run.recipe]["batch_size"])
+    run.train_gan(gan, images, batch_size=DCGAN_RECIPES[run.recipe]["batch_size"])
 
 
 def recipe_epochs(settings: dict) -> int:
     "A run's default length: its recipe's."
     return DCGAN_RECIPES[settings["recipe"]]["epochs"]
-
-
-def default_clusters(settings: dict) -> int:
-    "Self-conditioning on 50 clusters by default with the fast recipe (lesson 08); 0: none."
-    return 50 if settings["recipe"] == "fast" else 0
-
-
-RECIPE_OPTIONS = {"images": None, "recipe": tuple(DCGAN_RECIPES)}
-register_trainer(
-    Trainer("dcgan", "image-generator", train_dcgan, recipe_epochs,
-            options={**RECIPE_OPTIONS, "clusters": None, "data": None},
-            defaults={"recipe": "fast", "clusters": default_clusters},
-            summary="the DCGAN of lessons 02–05, trained with a recipe of this lesson")
-)  # fmt: skip

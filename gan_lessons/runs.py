@@ -9,24 +9,42 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checkpoints import write_json_atomically
+from .data import load_mnist, scale_images
+from .errors import CommandError
+from .files import RUN_MODEL_FILE, write_json_atomically, write_model_info
+from .images import load_images
+
+# This module sits on top of the lessons and is imported by the command line before any
+# TensorFlow: it names the lessons' functions in its tables and imports a lesson only when one of
+# them is called (`FromLesson`), so `gan-lessons --help` answers at once.
 
 # %% auto #0
-__all__ = ['TRAINERS', 'KINDS', 'LESSON_MODULES', 'EPOCH_IMAGES', 'CommandError', 'Trainer', 'ModelKind', 'register_trainer',
-           'register_kind', 'trainers', 'trainer', 'model_kind', 'Run', 'check_settings', 'command_line',
-           'inference_copy', 'gan_run', 'quality_curve', 'check_out', 'available_memory', 'check_fits']
+__all__ = ['RECIPES', 'IMAGE_OPTIONS', 'TRAINERS', 'KINDS', 'EPOCH_IMAGES', 'FromLesson', 'Trainer', 'ModelKind', 'trainers',
+           'trainer', 'model_kind', 'Run', 'check_settings', 'command_line', 'inference_copy', 'quality_curve']
 
 # %% ../nbs/96_runs.ipynb #u004
-class CommandError(ValueError):
-    "A command line that cannot be carried out: reported in one line, exit code 2."
+@dataclass(frozen=True)
+class FromLesson:
+    """A function of a lesson's module, named `"module:function"` and imported on the first call
+    (TensorFlow comes with it); `describe` says in words what it gives, for `--help`."""
+
+    path: str
+    describe: str = ""
+
+    def resolve(self):
+        module, name = self.path.split(":")
+        return getattr(importlib.import_module(f"gan_lessons.{module}"), name)
+
+    def __call__(self, *args, **kwargs):
+        return self.resolve()(*args, **kwargs)
 
 
 @dataclass(frozen=True)
 class Trainer:
-    """How `gan-lessons train NAME` trains a model of `kind`, registered by the lesson that teaches
-    it: `train(run)` trains into `run.out` for `epochs` (a number, or a function of the settings);
-    `options` maps each command-line option it takes besides `--out`, `--epochs` and `--seed` to
-    its allowed values (None: any), with `defaults`."""
+    """How `gan-lessons train NAME` trains a model of `kind`: `train(run)` trains into `run.out`
+    for `epochs` (a number, or a function of the settings); `options` maps each command-line option
+    it takes besides `--out`, `--epochs` and `--seed` to its allowed values (None: any), with
+    `defaults` (values, or functions of the other settings)."""
 
     name: str
     kind: str
@@ -41,45 +59,85 @@ class Trainer:
 class ModelKind:
     """How `gan-lessons sample` and `evaluate` treat a model of this kind: `sample(model, args)`
     returns what it wrote, `evaluate(model, args)` a report and the lines to print; `options` are
-    the `sample` options it takes, with `defaults`. None: the command does not apply."""
+    the `sample` options it takes, with `defaults`. None: the command does not apply. `modules`
+    define the custom layers such models may hold (imported before loading one); `attach(model,
+    record)` adds what the record says besides the network (a text model's vocabulary)."""
 
     name: str
     sample: object = None
     evaluate: object = None
     options: tuple = ()
     defaults: dict = field(default_factory=dict)
+    modules: tuple = ()
+    attach: object = None
 
 # %% ../nbs/96_runs.ipynb #u004r
-TRAINERS, KINDS = {}, {}
-LESSON_MODULES = ("evaluation", "recipes", "conditional", "wasserstein", "text", "audio", "vae")
+RECIPES = ("fast", "full")  # lesson 07's DCGAN_RECIPES (a test keeps the two in step)
+IMAGE_OPTIONS = {"images": None, "recipe": RECIPES, "clusters": None, "data": None}
+_recipe_epochs = FromLesson("recipes:recipe_epochs", "the recipe's: 50 fast, 80 full")
+_gan = dict(epochs=_recipe_epochs, options=IMAGE_OPTIONS)
+_no_clusters = {"recipe": "fast", "clusters": 0}
+TRAINERS = {trainer.name: trainer for trainer in (
+    Trainer("classifier", "classifier", FromLesson("evaluation:train_classifier"), epochs=12,
+            options={"images": None, "data": None},
+            summary="lesson 06's classifier, the measuring instrument"),
+    Trainer("dcgan", "image-generator", FromLesson("conditional:train_dcgan"), **_gan,
+            defaults={"recipe": "fast", "clusters": FromLesson(
+                "conditional:default_clusters", "50 with --recipe fast, 0 with full")},
+            summary="the DCGAN of lessons 02–07, self-conditioned on image clusters (lesson 08)"),
+    Trainer("cgan", "conditional-image-generator", FromLesson("conditional:train_cgan"),
+            epochs=_recipe_epochs, options={"images": None, "recipe": RECIPES, "data": None},
+            defaults={"recipe": "fast"},
+            summary="lesson 08's conditional DCGAN, on images and their labels"),
+    Trainer("wgan", "image-generator", FromLesson("wasserstein:train_wgan"), **_gan,
+            defaults=_no_clusters, summary="lesson 09's WGAN (weight clipping)"),
+    Trainer("wgan-gp", "image-generator", FromLesson("wasserstein:train_wgan_gp"), **_gan,
+            defaults={"recipe": "fast", "clusters": FromLesson(
+                "wasserstein:default_clusters", "50 with --recipe fast, 0 with full")},
+            summary="lesson 09's WGAN-GP (gradient penalty)"),
+    Trainer("sngan", "image-generator", FromLesson("wasserstein:train_sngan"), **_gan,
+            defaults=_no_clusters, summary="lesson 09's SN-GAN (spectral normalization)"),
+    Trainer("char-lstm", "text-generator", FromLesson("text:train_char_lstm"), epochs=30,
+            options={"text": ("frankenstein", "tinyshakespeare"), "characters": None},
+            defaults={"text": "frankenstein"}, summary="lesson 11's character-level LSTM"),
+    Trainer("audio-gan", "audio-generator", FromLesson("audio:train_audio_gan"), epochs=70,
+            options={"clips": None}, defaults={"clips": 4000},
+            summary="lesson 12's 1-D GAN on synthetic tones, noise bursts and chirps"),
+    Trainer("vae", "image-generator", FromLesson("vae:train_vae"), epochs=60,
+            options={"images": None, "data": None},
+            summary="lesson 13's VAE; its model is the decoder's pixel means"),
+)}  # fmt: skip
 
+# %% ../nbs/96_runs.ipynb #u004k
+_images = dict(sample=FromLesson("evaluation:sample_images"), options=("n",))
+KINDS = {kind.name: kind for kind in (
+    ModelKind("classifier", evaluate=FromLesson("evaluation:evaluate_classifier")),
+    ModelKind("image-generator", **_images, evaluate=FromLesson("evaluation:evaluate_images"),
+              defaults={"n": 64}, modules=("conditional", "vae")),
+    ModelKind("conditional-image-generator", **_images, defaults={"n": 100},
+              evaluate=FromLesson("conditional:evaluate_conditional"), modules=("conditional",)),
+    ModelKind("text-generator", FromLesson("text:sample_text"), FromLesson("text:evaluate_text"),
+              options=("prompt", "length", "temperature", "top_k", "unseen"),
+              defaults=dict(prompt="The ", length=500, temperature=0.8, unseen="error"),
+              modules=("text",), attach=FromLesson("text:attach_vocabulary")),
+    ModelKind("audio-generator", FromLesson("audio:sample_audio"),
+              FromLesson("audio:evaluate_audio"), options=("n",), defaults={"n": 8},
+              modules=("audio",)),
+)}  # fmt: skip
 
-def register_trainer(trainer: Trainer) -> Trainer:
-    TRAINERS[trainer.name] = trainer
-    return trainer
-
-
-def register_kind(kind: ModelKind) -> ModelKind:
-    KINDS[kind.name] = kind
-    return kind
-
-
+# %% ../nbs/96_runs.ipynb #u004f
 def trainers() -> dict:
-    "Every registered trainer, by name (importing the lessons' modules registers them)."
-    for module in LESSON_MODULES:
-        importlib.import_module(f"gan_lessons.{module}")
+    "Every trainer, by name."
     return dict(sorted(TRAINERS.items()))
 
 
 def trainer(name: str) -> Trainer:
-    known = trainers()
-    if name not in known:
-        raise CommandError(f"nothing trains {name!r}: expected one of {', '.join(known)}")
-    return known[name]
+    if name not in TRAINERS:
+        raise CommandError(f"nothing trains {name!r}: expected one of {', '.join(trainers())}")
+    return TRAINERS[name]
 
 
 def model_kind(name: str) -> ModelKind:
-    trainers()
     if name not in KINDS:
         raise CommandError(f"no command knows models of kind {name!r}; known: {', '.join(KINDS)}")
     return KINDS[name]
@@ -161,10 +219,9 @@ def command_line(trainer: str, out, settings: dict) -> str:
 # %% ../nbs/96_runs.ipynb #u011
 def _progress(self, model_to_save, **model_details):
     "A callback saving, after each epoch, `model_to_save(model)`, its record and the run's record."
-    import keras
+    import keras  # TensorFlow only once a run trains
 
     from gan_lessons.checkpoints import save_model_atomically
-    from gan_lessons.pretrained import RUN_MODEL_FILE, write_model_info
 
     run = self
 
@@ -242,9 +299,6 @@ def _training_images(self, labelled: bool = False):
     """The run's training images and labels (`--images`): MNIST's, or the training part of
     `--data` (page 99; labels None when it has none, refused when `labelled`), with what they are
     — and how many classes — in the record."""
-    from gan_lessons.data import load_mnist
-    from gan_lessons.images import load_images
-
     if self.settings.get("data"):
         train = load_images(self.settings["data"]).split("train")
         if labelled and train.labels is None:
@@ -269,9 +323,6 @@ def _training_images(self, labelled: bool = False):
 
 def _heldout_images(self):
     "The held-out images that go with the run's training images (MNIST's, or those of `--data`)."
-    from gan_lessons.data import load_mnist
-    from gan_lessons.images import load_images
-
     if self.settings.get("data"):
         return load_images(self.settings["data"], verbose=False).split("heldout").images
     return load_mnist("heldout", fallback=False, verbose=False).images
@@ -280,20 +331,20 @@ def _heldout_images(self):
 Run.training_images, Run.heldout_images = _training_images, _heldout_images
 
 # %% ../nbs/96_runs.ipynb #u013g
-def gan_run(
+def _train_gan(
     run, gan, images, labels=None, sampler=None, batch_size=64, measure_every=None, **details
 ) -> None:
-    """Train `gan` for `run` with `fit_gan` (resumable), saving `sampler(gan)` — by default its
-    weight average — as the run's model after every epoch, with `details` in its record; on MNIST,
-    `measure_every` N epochs adds a row to the record's `quality_curve` (see `quality_curve`)."""
-    from gan_lessons.training import fit_gan
-    from gan_lessons.wasserstein import batch_size_for
+    """`run.train_gan(gan, images, …)`: train `gan` for `run` with `fit_gan` (resumable), saving
+    `sampler(gan)` — by default its weight average — as the run's model after every epoch, with
+    `details` in its record; on MNIST, `measure_every` N epochs adds a row to the record's
+    `quality_curve` (see `quality_curve`)."""
+    from gan_lessons.training import fit_gan  # TensorFlow only once a run trains
 
     if not run.begin():
         return
     sampler = sampler or (lambda model: model.sampler)
     # a Wasserstein critic takes several updates per batch: each still sees `batch_size` images
-    run.record["batch_size"] = batch_size_for(gan, batch_size)
+    run.record["batch_size"] = gan.fit_batch_size(batch_size)
     callbacks = [run.progress(sampler, latent_dim=gan.latent_dim, **details)]
     if measure_every and not run.settings.get("data"):
         callbacks.append(quality_curve(run, sampler, measure_every))
@@ -314,20 +365,21 @@ def gan_run(
         f"sample with: gan-lessons sample {run.out} --out grid.png"
     )
 
+
+Run.train_gan = _train_gan
+
 # %% ../nbs/96_runs.ipynb #u013q
 def quality_curve(run, sampler, every: int, count: int = 1000):
     """A callback that every `every` epochs (and after the last) scores `count` samples of
     `sampler(gan)` with lesson 06's instruments — the shipped classifier, against MNIST's held-out
     images — and appends the epoch, training seconds, classifier score, FCD and the epoch's mean
     logs to the run record's `quality_curve`. Its own time is not counted as training."""
-    import keras
+    import keras  # TensorFlow only once a run trains
 
-    from gan_lessons import pretrained
-    from gan_lessons.data import scale_images
-    from gan_lessons.evaluation import ImageMetrics
+    from gan_lessons.evaluation import ImageMetrics, shipped_classifier
 
     heldout = scale_images(run.heldout_images())
-    metrics = ImageMetrics(pretrained.load("mnist-classifier"), heldout, heldout)
+    metrics = ImageMetrics(shipped_classifier(), heldout, heldout)
 
     class QualityCurve(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -343,36 +395,3 @@ def quality_curve(run, sampler, every: int, count: int = 1000):
             run.save_record()
 
     return QualityCurve()
-
-# %% ../nbs/96_runs.ipynb #u014
-def check_out(out, suffix: str, kind: str, required: bool = True) -> None:
-    "`--out`: a `suffix` file in a folder that exists (and given, when `required`) — or one line."
-    if out is None:
-        if required:
-            raise CommandError(f"--out is required for {kind}: the {suffix} file to write")
-        return
-    if Path(out).suffix.lower() != suffix:
-        raise CommandError(f"--out of {kind} must name a {suffix} file, got {out}")
-    if not Path(out).parent.is_dir():
-        raise CommandError(f"the folder of --out does not exist: {Path(out).parent}")
-
-
-def available_memory() -> int | None:
-    "Bytes of memory available to a new allocation (Linux), or None where it cannot be read."
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            fields = dict(line.split(":", 1) for line in meminfo)
-        return int(fields["MemAvailable"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError):
-        return None
-
-
-def check_fits(count: int, bytes_each: int, what: str) -> None:
-    "Refuse, in one line, `count` items of `bytes_each` that would not fit in available memory."
-    available, needed = available_memory(), count * bytes_each
-    if available is not None and needed > available // 2:  # room for the copies made on the way
-        most = max(1, available // 2 // bytes_each)
-        raise CommandError(
-            f"--n {count:,} {what} need {needed / 1e9:,.1f} GB of memory and {available / 1e9:.1f} "
-            f"GB are available: ask for at most {most:,}, in parts with one --seed each"
-        )

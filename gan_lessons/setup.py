@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import __version__
+
 # %% auto #0
 __all__ = ['PROFILE_ENV', 'PROFILE_NAMES', 'MAX_STEPS_ENV', 'in_colab', 'gpu_names', 'gpu_hint', 'max_steps', 'Profile',
            'get_profile', 'seed_everything', 'runtime_report']
@@ -27,7 +29,7 @@ def in_colab() -> bool:
 
 def gpu_names() -> list[str]:
     "Names of the GPUs TensorFlow can use (an empty list on a CPU-only machine)."
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow only when needed: the command line imports this module
 
     return [device.name for device in tf.config.list_physical_devices("GPU")]
 
@@ -137,8 +139,8 @@ def seed_everything(seed: int = 42, deterministic: bool = True) -> int:
     """Seed Python, NumPy and TensorFlow; with `deterministic`, also make TensorFlow ops repeatable.
     (TensorFlow has no public switch to turn op determinism off again: `deterministic=False` leaves
     it as it is.)"""
-    import keras
-    import tensorflow as tf
+    import keras  # TensorFlow only when needed: the command line imports this module
+    import tensorflow as tf  # TensorFlow only when needed: the command line imports this module
 
     keras.utils.set_random_seed(seed)
     if deterministic:
@@ -148,10 +150,8 @@ def seed_everything(seed: int = 42, deterministic: bool = True) -> int:
 # %% ../nbs/00_setup.ipynb #c021
 def runtime_report() -> dict:
     "Versions and hardware of this runtime, for printing next to results."
-    import keras
-    import tensorflow as tf
-
-    from gan_lessons import __version__
+    import keras  # TensorFlow only when needed: the command line imports this module
+    import tensorflow as tf  # TensorFlow only when needed: the command line imports this module
 
     return {
         "python": platform.python_version(),

@@ -11,14 +11,21 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .corpora import TEXT_FILES, char_windows, split_chunk, split_text, window_chunks
-from .data import DataError
-from .runs import ModelKind, Trainer, register_kind, register_trainer
+from gan_lessons.checkpoints import (
+    EpochSeededBatches,
+    ResumableModel,
+    checkpoint_callbacks,
+    keras_verbosity,
+)
+from .corpora import char_windows, load_text, split_chunk, split_text, window_chunks
+from .errors import CommandError, DataError
+from .files import check_out, write_text_atomically
 
 # %% auto #0
 __all__ = ['UNKNOWN', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'TEXT_BATCH_SIZE', 'CharVocabulary', 'build_char_lstm',
            'compile_char_model', 'heldout_nats_per_char', 'bits_per_char', 'ngram_nats_per_char', 'fit_char_model',
-           'sample_from_logits', 'CharGenerator', 'heldout_report', 'train_char_lstm', 'sample_text', 'evaluate_text']
+           'sample_from_logits', 'CharGenerator', 'heldout_report', 'train_char_lstm', 'sample_text',
+           'attach_vocabulary', 'evaluate_text']
 
 # %% ../nbs/11_text.ipynb #t007
 UNKNOWN = "\ufffd"  # what id 0 decodes to: a character the training text never contained
@@ -175,13 +182,6 @@ def fit_char_model(
     """Train the compiled `model` on windows of `train_ids`, with the held-out windows as
     validation data and all-or-nothing checkpoints in `out_dir`: rerunning the same call after an
     interruption resumes after the last completed epoch, to the same weights."""
-    from gan_lessons.checkpoints import (
-        EpochSeededBatches,
-        ResumableModel,
-        checkpoint_callbacks,
-        keras_verbosity,
-    )
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     chunks = window_chunks(train_ids, window)
@@ -306,8 +306,6 @@ TEXT_HELDOUT_FRACTION, TEXT_WINDOW, TEXT_BATCH_SIZE = 0.1, 100, 32
 
 def heldout_report(model, vocabulary: CharVocabulary, details: dict) -> dict:
     "Nats and bits per character of `model` on the held-out tail of its corpus (`details`)."
-    from gan_lessons.corpora import load_text
-
     corpus = load_text(details["text"], verbose=False)
     _, heldout = split_text(corpus, details["heldout_fraction"])
     ids = vocabulary.encode(heldout, unseen="replace")  # unseen: the unknown id, never predicted
@@ -321,8 +319,6 @@ def heldout_report(model, vocabulary: CharVocabulary, details: dict) -> dict:
 
 def train_char_lstm(run) -> None:
     "`gan-lessons train char-lstm`: this lesson's model on `--text`, resumably."
-    from gan_lessons.corpora import load_text
-
     train_text, heldout_text = split_text(load_text(run.text, verbose=False), TEXT_HELDOUT_FRACTION)
     # the vocabulary of the whole training part: a shortened run keeps the shipped model's ids
     vocabulary = CharVocabulary.from_text(train_text)
@@ -349,9 +345,6 @@ def train_char_lstm(run) -> None:
 # %% ../nbs/11_text.ipynb #t043s
 def sample_text(model, args) -> str:
     "`gan-lessons sample` for a text model: a continuation of `--prompt`, printed or in `--out`."
-    from gan_lessons.checkpoints import write_text_atomically
-    from gan_lessons.runs import CommandError, check_out
-
     check_out(args.out, ".txt", "a text model", required=False)
     unseen = model.vocabulary.unseen(args.prompt)
     if unseen and args.unseen == "error":
@@ -370,6 +363,14 @@ def sample_text(model, args) -> str:
     write_text_atomically(args.out, text)
     return f"wrote {len(text) - len(args.prompt)} characters of {args.model} to {args.out}"
 
+
+def attach_vocabulary(model, record: dict) -> None:
+    "What loading a text model adds from its record (page 92): its vocabulary and corpus details."
+    model.vocabulary = CharVocabulary(record["vocabulary"])
+    model.text_details = {
+        key: record[key] for key in ("text", "heldout_fraction", "window") if key in record
+    }
+
 # %% ../nbs/11_text.ipynb #t043e
 def evaluate_text(model, args) -> tuple[dict, list]:
     "`gan-lessons evaluate` for a text model: nats per character on its corpus's held-out tail."
@@ -386,15 +387,3 @@ def evaluate_text(model, args) -> tuple[dict, list]:
     if unseen:
         lines.append(f"  characters never seen in training, scored as unknown: {unseen!r}")
     return report, lines
-
-
-register_trainer(
-    Trainer("char-lstm", "text-generator", train_char_lstm, epochs=30,
-            options={"text": tuple(TEXT_FILES), "characters": None},
-            defaults={"text": "frankenstein"}, summary="this lesson's character-level LSTM")
-)  # fmt: skip
-register_kind(
-    ModelKind("text-generator", sample_text, evaluate_text,
-              options=("prompt", "length", "temperature", "top_k", "unseen"),
-              defaults=dict(prompt="The ", length=500, temperature=0.8, unseen="error"))
-)  # fmt: skip

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -175,6 +176,12 @@ class TwoTapeStep(OptionHooks):
 class FitStep:
     "What `fit()` calls for each batch: the step, the options' `after_step`, the logs (for `GAN`)."
 
+    updates_per_batch = 1  # discriminator updates per fit() batch (a WGAN critic makes more: 09)
+
+    def fit_batch_size(self, images_per_update: int = 64) -> int:
+        "The `fit()` batch size that shows each discriminator update `images_per_update` images."
+        return images_per_update * self.updates_per_batch
+
     @property
     def metrics(self):
         return list(self.trackers.values())
@@ -297,8 +304,6 @@ def fit_gan(
     the same call after an interruption continues from the last completed epoch in `out_dir` and
     ends with the same weights as an uninterrupted run. `images_per_epoch` (default: every image
     once) sets what an epoch costs; `verbose`: 0, 1 (a progress bar), 2 (a line per epoch)."""
-    from pathlib import Path
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if gan.conditional != (labels is not None):

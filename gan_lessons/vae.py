@@ -8,9 +8,11 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .checkpoints import KeepsRandomState
+from .checkpoints import KeepsRandomState, checkpoint_callbacks, save_model_atomically
 from .conditional import ClusterCode
-from .runs import Trainer, register_trainer
+from .data import scale_images
+from .files import RUN_MODEL_FILE, write_model_info
+from .training import EpochSeededImages
 
 VAE_LATENT_DIM = 16  # small enough to traverse, large enough for MNIST's variety
 
@@ -228,7 +230,7 @@ class LatentMixture(layers.Layer):
 # %% ../nbs/13_vae.ipynb #v019f
 def fit_latent_mixture(vae: VAE, images, components: int = 50, seed: int = 0) -> LatentMixture:
     "A `LatentMixture` fitted to the posterior means of `images` (in [-1, 1]) under `vae`."
-    from sklearn.mixture import GaussianMixture
+    from sklearn.mixture import GaussianMixture  # scikit-learn: slow to import, needed only here
 
     codes = vae.encoder.predict(np.asarray(images, "float32"), batch_size=500, verbose=0)[0]
     mixture = GaussianMixture(components, covariance_type="full", random_state=seed).fit(codes)
@@ -250,10 +252,6 @@ def prior_sampler(sampler: keras.Model) -> keras.Model:
 # %% ../nbs/13_vae.ipynb #v027s
 def save_mixture_sampler(run, vae: VAE, images) -> None:
     "The run's model, once trained: its sampler from a mixture fitted to the training codes."
-    from gan_lessons.checkpoints import save_model_atomically
-    from gan_lessons.data import scale_images
-    from gan_lessons.pretrained import RUN_MODEL_FILE, write_model_info
-
     components = min(50, max(1, len(images) // 20))  # enough codes for each component
     mixture = fit_latent_mixture(vae, scale_images(images), components, seed=run.seed)
     path = run.out / RUN_MODEL_FILE
@@ -267,10 +265,6 @@ def save_mixture_sampler(run, vae: VAE, images) -> None:
 # %% ../nbs/13_vae.ipynb #v027t
 def train_vae(run) -> None:
     "`gan-lessons train vae`: this lesson's VAE, resumably; held-out ELBO in the record."
-    from gan_lessons.checkpoints import checkpoint_callbacks
-    from gan_lessons.data import scale_images
-    from gan_lessons.training import EpochSeededImages
-
     images, _ = run.training_images()
     if not run.begin():
         return
@@ -291,10 +285,3 @@ def train_vae(run) -> None:
     run.record.update({f"heldout_{name}": round(value, 2) for name, value in elbo.items()})
     run.save_record()
     print(f"{run.out}: held-out ELBO {elbo['elbo']:.1f} nats per image ({len(heldout)} images)")
-
-
-register_trainer(
-    Trainer("vae", "image-generator", train_vae, epochs=60,
-            options={"images": None, "data": None},
-            summary="this lesson's VAE; its model is the decoder's pixel means")
-)  # fmt: skip

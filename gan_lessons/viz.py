@@ -3,15 +3,21 @@
 # %% ../nbs/90_viz.ipynb #c002
 from __future__ import annotations
 
+import base64
+import html
+import io
 import math
 from pathlib import Path
 
 import keras
 import numpy as np
+from PIL import Image
+
+from .files import atomic_write
 
 # %% auto #0
 __all__ = ['to_unit_range', 'image_grid', 'show_images', 'grid_picture', 'save_image_grid', 'plot_curves', 'grids_to_gif',
-           'gif_html', 'SampleGrid', 'LiveTrainingView', 'spectrogram', 'show_clips']
+           'gif_html', 'SampleGrid', 'LiveTrainingView', 'require_widgets', 'png_bytes', 'explorer_widget']
 
 # %% ../nbs/90_viz.ipynb #c004
 def to_unit_range(images, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
@@ -65,7 +71,7 @@ def show_images(
     ax=None,
 ):
     "Show a batch of images as one grid (with optional per-image `labels`); returns the figure."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # matplotlib: slow to import, needed only to draw
 
     count = len(images)
     ncols = ncols or math.ceil(math.sqrt(count))
@@ -98,8 +104,6 @@ def show_images(
 def grid_picture(grid, upscale: int = 1):
     """A [0, 1] array (e.g. from `image_grid`) as a PIL image, each pixel drawn `upscale` ×
     `upscale` times."""
-    from PIL import Image
-
     array = np.asarray(grid, dtype=np.float32)
     if array.ndim not in (2, 3) or array.size == 0:
         raise ValueError(
@@ -119,8 +123,6 @@ def save_image_grid(
     upscale: int = 2,
 ) -> Path:
     "Write a grid of images as a PNG, all or nothing (`atomic_write`)."
-    from gan_lessons.checkpoints import atomic_write
-
     picture = grid_picture(image_grid(images, ncols=ncols, value_range=value_range), upscale)
     return atomic_write(path, lambda partial: picture.save(partial, format="PNG"))
 
@@ -134,7 +136,7 @@ def plot_curves(
     logy=False,
 ):
     "Plot named sequences (e.g. a Keras `History.history`) on one axis; returns the figure."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # matplotlib: slow to import, needed only to draw
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -157,8 +159,6 @@ def plot_curves(
 def grids_to_gif(grids, duration_ms: int = 400, upscale: int = 2) -> bytes:
     """Encode a sequence of [0, 1] grids (e.g. from `image_grid`) as an animated GIF; returns the
     bytes."""
-    import io
-
     if not len(grids):
         raise ValueError("grids_to_gif needs at least one grid")
     frames = [grid_picture(grid, upscale) for grid in grids]
@@ -172,9 +172,7 @@ def grids_to_gif(grids, duration_ms: int = 400, upscale: int = 2) -> bytes:
 def gif_html(gif_bytes: bytes, caption: str = ""):
     """An IPython HTML object that shows GIF bytes inline (works in Jupyter, Colab and the built
     site)."""
-    import base64
-
-    from IPython.display import HTML
+    from IPython.display import HTML  # IPython: only in a notebook
 
     encoded = base64.b64encode(gif_bytes).decode("ascii")
     text = f"<figcaption>{caption}</figcaption>" if caption else ""
@@ -247,10 +245,9 @@ class LiveTrainingView(SampleGrid):
 def _render(self, epoch: int | None = None) -> bytes:
     """The view after `epoch` epochs (default: the latest) as PNG bytes: sample grid left, loss
     curves right."""
-    import io
-
+    # matplotlib: slow to import, needed only to draw
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import (
+    from matplotlib.figure import (  # matplotlib: slow to import, needed only to draw
         Figure,
     )  # not pyplot: no figure left open for the notebook to show twice
 
@@ -281,11 +278,55 @@ def _render(self, epoch: int | None = None) -> bytes:
 
 LiveTrainingView.render = _render
 
+# %% ../nbs/90_viz.ipynb #xa0be812
+def require_widgets():
+    "The `ipywidgets` module, or an ImportError that says how to get it."
+    try:
+        import ipywidgets  # optional: only the widgets need it
+    except (
+        ImportError
+    ) as error:  # a requirement of the package, but a hand-made environment may lack it
+        raise ImportError(
+            "the explorers need ipywidgets: `pip install ipywidgets` (Colab already has it)"
+        ) from error
+    return ipywidgets
+
+
+def png_bytes(grid, upscale: int = 3) -> bytes:
+    """A [0, 1] array (e.g. from `image_grid`) as PNG bytes, each pixel drawn `upscale` times: what
+    an `ipywidgets.Image` shows."""
+    buffer = io.BytesIO()
+    grid_picture(grid, upscale).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def explorer_widget(render, controls: dict, output: str = "image", upscale: int = 3):
+    """An `ipywidgets.VBox`: the `controls` (name → widget) in a row, below them `render(**values)`
+    — a [0, 1] image grid or PNG bytes when `output="image"`, a string when `output="text"` —
+    redrawn whenever a control changes. The box's `.redraw()` draws it again, its `.view` is the
+    image or text widget."""
+    widgets = require_widgets()
+    if output not in ("image", "text"):
+        raise ValueError(f"output must be 'image' or 'text', got {output!r}")
+    view = widgets.Image(format="png") if output == "image" else widgets.HTML()
+
+    def redraw(_change=None):
+        result = render(**{name: control.value for name, control in controls.items()})
+        if output == "image":  # a [0, 1] grid, or a picture already encoded as PNG
+            view.value = result if isinstance(result, bytes) else png_bytes(result, upscale)
+        else:
+            view.value = f"<pre style='white-space: pre-wrap'>{html.escape(result)}</pre>"
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    box = widgets.VBox([widgets.HBox(list(controls.values())), view])
+    box.redraw, box.view = redraw, view
+    redraw()
+    return box
+
 # %% ../nbs/90_viz.ipynb #w90live094
 def _widget(self):
     "The live view: display it before `fit()`; it redraws after every epoch."
-    from gan_lessons.explorers import explorer_widget, png_bytes, require_widgets
-
     widgets = require_widgets()
     self._slider = widgets.IntSlider(0, min=0, max=max(len(self.grids) - 1, 0), description="epoch")
     blank = png_bytes(np.ones((8, 8)))  # before the first epoch
@@ -308,15 +349,13 @@ def _livetrainingview_show_latest(self):
 
 def _snapshot(self, epoch: int | None = None):
     "The view as a picture in the page (the static version of `widget()`)."
-    from IPython.display import Image
+    from IPython.display import Image  # IPython: only in a notebook
 
     return Image(self.render(epoch))
 
 
 def _animation(self, duration_ms: int = 500):
     "The grids from the start to the last epoch as an animated GIF in the page."
-    from gan_lessons.viz import gif_html, grids_to_gif
-
     return gif_html(
         grids_to_gif(self.grids, duration_ms),
         f"the fixed noise after 0 to {len(self.grids) - 1} epochs",
@@ -329,45 +368,3 @@ def _animation(self, duration_ms: int = 500):
     LiveTrainingView.snapshot,
     LiveTrainingView.animation,
 ) = _widget, _livetrainingview_show_latest, _snapshot, _animation
-
-# %% ../nbs/90_viz.ipynb #v90clips
-def spectrogram(signal, frame: int = 256, hop: int = 64) -> np.ndarray:
-    "Magnitudes in dB `(frames, frame // 2 + 1)` of Hann-windowed frames of a 1-D signal."
-    signal = np.asarray(signal, np.float64).reshape(-1)
-    starts = np.arange(0, len(signal) - frame + 1, hop)
-    frames = np.stack([signal[start : start + frame] for start in starts]) * np.hanning(frame)
-    return 20 * np.log10(np.abs(np.fft.rfft(frames, axis=1)) + 1e-6)
-
-
-def show_clips(groups: dict, sample_rate: int = 8000, columns: int = 4):
-    """For each named group of clips (e.g. `{"real": …, "generated": …}`), the first `columns`
-    clips: the waveform above its spectrogram (0 to 4 kHz, −80 to 0 dB, the same scale everywhere so
-    groups compare)."""
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(
-        2 * len(groups), columns, figsize=(2.6 * columns, 3.2 * len(groups)), squeeze=False
-    )
-    for row, (name, clips) in enumerate(groups.items()):
-        for column in range(columns):
-            wave_axis, spectrum_axis = axes[2 * row, column], axes[2 * row + 1, column]
-            signal = np.asarray(clips[column], np.float32).reshape(-1)
-            wave_axis.plot(np.arange(len(signal)) / sample_rate, signal, linewidth=0.4)
-            wave_axis.set(ylim=(-1, 1), xticks=[], yticks=[] if column else [-1, 0, 1])
-            wave_axis.set_title(f"{name} {column + 1}", fontsize=9)
-            spectrum_axis.imshow(
-                spectrogram(signal).T,
-                origin="lower",
-                aspect="auto",
-                vmin=-80,
-                vmax=0,
-                cmap="magma",
-                extent=(0, len(signal) / sample_rate, 0, sample_rate / 2000),
-            )
-            spectrum_axis.set(xlabel="s" if row == len(groups) - 1 else None)
-            if column == 0:
-                spectrum_axis.set_ylabel("kHz")
-            else:
-                spectrum_axis.set_yticks([])
-    figure.tight_layout()
-    return figure

@@ -18,20 +18,14 @@ from gan_lessons.conditional import (
 from .discriminator import build_discriminator
 from .generator import build_generator
 from .losses import wasserstein_critic_loss, wasserstein_generator_loss
-from gan_lessons.recipes import (
-    DCGAN_RECIPES,
-    RECIPE_OPTIONS,
-    WeightAverage,
-    check_recipe,
-    recipe_epochs,
-)
-from .runs import Trainer, gan_run, register_trainer
+from .recipes import DCGAN_RECIPES, WeightAverage, check_recipe
 from .setup import max_steps
-from .training import GAN, with_labels
+from .training import GAN, EpochSeededImages, with_labels
 
 # %% auto #0
-__all__ = ['WGAN_VARIANTS', 'VARIANT_CLUSTERS', 'gradient_penalty', 'clip_weights', 'penalty_now', 'wasserstein_train_step',
-           'WassersteinGAN', 'build_wgan', 'batch_size_for', 'variant_trainer', 'TrainingClock', 'train_on_clock']
+__all__ = ['WGAN_VARIANTS', 'train_wgan', 'train_wgan_gp', 'train_sngan', 'gradient_penalty', 'clip_weights', 'penalty_now',
+           'wasserstein_train_step', 'WassersteinGAN', 'build_wgan', 'batch_size_for', 'variant_trainer',
+           'default_clusters', 'TrainingClock', 'train_on_clock']
 
 # %% ../nbs/09_wasserstein.ipynb #c007
 def gradient_penalty(
@@ -70,6 +64,19 @@ def penalty_now(gp_weight: float, penalty_every: int, iterations):
     due = tf.equal(tf.math.floormod(iterations, penalty_every), 0)
     return tf.where(due, float(gp_weight * penalty_every), 0.0)
 
+
+def _due_penalty(critic, real, fake, labels, seed, weight, gp_weight, penalty_every):
+    "The gradient penalty when this update has a `weight` for it, else 0 (and no second pass)."
+    if not gp_weight:
+        return tf.constant(0.0)
+    if penalty_every == 1:
+        return gradient_penalty(critic, real, fake, labels, seed=seed)
+    return tf.cond(
+        weight > 0,
+        partial(gradient_penalty, critic, real, fake, labels, seed=seed),
+        lambda: tf.constant(0.0),
+    )
+
 # %% ../nbs/09_wasserstein.ipynb #c011531
 def wasserstein_train_step(
     generator, critic, g_optimizer, c_optimizer, real_images, sample_noise,
@@ -95,16 +102,8 @@ def wasserstein_train_step(
             real_scores = critic(with_labels(real, step_labels), training=True)
             fake_scores = critic(with_labels(fake, step_labels), training=True)
             c_loss = wasserstein_critic_loss(real_scores, fake_scores)
-            if not gp_weight:
-                penalty = tf.constant(0.0)
-            elif penalty_every == 1:
-                penalty = gradient_penalty(critic, real, fake, step_labels, seed=penalty_seed)
-            else:  # the second backward pass runs only when the penalty is due
-                penalty = tf.cond(
-                    weight > 0,
-                    partial(gradient_penalty, critic, real, fake, step_labels, seed=penalty_seed),
-                    lambda: tf.constant(0.0),
-                )
+            penalty = _due_penalty(critic, real, fake, step_labels, penalty_seed, weight,
+                                   gp_weight, penalty_every)  # fmt: skip
             c_objective = c_optimizer.scale_loss((c_loss + weight * penalty) / replicas)
         c_gradients = c_tape.gradient(c_objective, critic.trainable_variables)
         c_optimizer.apply_gradients(zip(c_gradients, critic.trainable_variables))
@@ -152,6 +151,7 @@ class WassersteinGAN(GAN):
         super().__init__(generator, critic, seed=seed, options=options, name=name)
         self.critic_steps, self.gp_weight, self.clip_value = critic_steps, gp_weight, clip_value
         self.penalty_every = penalty_every
+        self.updates_per_batch = critic_steps  # each critic update still sees a full batch
         self.penalty_seed = keras.random.SeedGenerator(seed + 2)  # saved with the weights
 
     @property
@@ -206,7 +206,7 @@ def _variant_networks(variant: str, settings: dict, num_classes: int | None):
         build_conditional_discriminator(num_classes=num_classes, **critic_options),
     )
 
-
+# %% ../nbs/09_wasserstein.ipynb #c017672
 def build_wgan(
     variant: str = "wgan-gp", recipe: str = "fast", seed: int = 0, options=(),
     num_classes: int | None = None, **changes,
@@ -245,7 +245,7 @@ def build_wgan(
 def batch_size_for(gan: GAN, images_per_update: int = 64) -> int:
     """The `fit()` batch size that gives each critic (or discriminator) update `images_per_update`
     real images."""
-    return images_per_update * getattr(gan, "critic_steps", 1)
+    return gan.fit_batch_size(images_per_update)
 
 # %% ../nbs/09_wasserstein.ipynb #c09reg
 def variant_trainer(variant: str):
@@ -259,19 +259,17 @@ def variant_trainer(variant: str):
         if run.settings.get("clusters"):
             return train_self_conditioned(run, images, build, measure_every=5)
         batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
-        gan_run(run, build(), images, batch_size=batch_size, measure_every=5)
+        run.train_gan(build(), images, batch_size=batch_size, measure_every=5)
 
     return train
 
 
-VARIANT_CLUSTERS = {"wgan": 0, "wgan-gp": 0, "sngan": 0}  # the default --clusters of each
-for _variant in (*WGAN_VARIANTS, "sngan"):
-    register_trainer(
-        Trainer(_variant, "image-generator", variant_trainer(_variant), recipe_epochs,
-                options={**RECIPE_OPTIONS, "clusters": None, "data": None},
-                defaults={"recipe": "fast", "clusters": VARIANT_CLUSTERS[_variant]},
-                summary=f"this lesson's {_variant}, with the networks of a lesson-07 recipe")
-    )  # fmt: skip
+train_wgan, train_wgan_gp, train_sngan = map(variant_trainer, ("wgan", "wgan-gp", "sngan"))
+
+
+def default_clusters(settings: dict) -> int:
+    "The default `--clusters` of `gan-lessons train wgan-gp`."
+    return 0
 
 # %% ../nbs/09_wasserstein.ipynb #c019
 class TrainingClock(keras.callbacks.Callback):
@@ -306,7 +304,7 @@ class TrainingClock(keras.callbacks.Callback):
             self.model.stop_training = True
         self.mark = self.clock()
 
-
+# %% ../nbs/09_wasserstein.ipynb #c019b
 def train_on_clock(
     gan: GAN,
     images,
@@ -318,8 +316,6 @@ def train_on_clock(
 ):
     """Train `gan` on uint8 `images` (and `labels`) for `checkpoints[-1]` seconds of `clock` (see
     `TrainingClock`); returns the clock."""
-    from gan_lessons.training import EpochSeededImages
-
     data = EpochSeededImages(images, batch_size=batch_size_for(gan), seed=seed, labels=labels)
     clock = TrainingClock(checkpoints, on_checkpoint, clock)
     gan.fit(
