@@ -381,6 +381,8 @@ def evaluate_audio(model, args) -> tuple[dict, list]:
         *(f"  median {label:<14} {generated[key]:8.1f}   (real: {real[key]:.1f})"
           for key, label in (("f0_hz", "f0 (Hz)"), ("centroid_hz", "centroid (Hz)"),
                              ("loudness_db", "loudness (dB)"))),
+        f"  median flatness   {generated['flatness']:8.2g}   (real: {real['flatness']:.2g}; "
+        "hiss raises it)",
         f"  data: {report['data']}",
     ]  # fmt: skip
     return report, lines

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import keras
 
-from .checkpoints import load_keras_file
+from .checkpoints import NEWER_KERAS_DEFAULTS, load_keras_file  # noqa: F401
 from .errors import PretrainedError
 from gan_lessons.files import (  # noqa: F401 (importable from here too, as before page 89)
     MODEL_KINDS,
@@ -20,7 +20,7 @@ from gan_lessons.files import (  # noqa: F401 (importable from here too, as befo
     read_model_info,
     write_model_info,
 )
-from .runs import model_kind
+from .runs import KINDS, model_kind
 
 # %% auto #0
 __all__ = ['PRETRAINED', 'available', 'model_card', 'inferred_model_info', 'model_path', 'load']
@@ -129,16 +129,6 @@ def model_path(name_or_dir) -> Path:
     _check_name(str(name_or_dir))
 
 # %% ../nbs/92_pretrained.ipynb #c006b
-def _record(path) -> dict:
-    "The record beside `path`; a model saved before records existed gets one read off it."
-    record = read_model_info(path)
-    if record is None:
-        record = inferred_model_info(path, load_keras_file(path))
-    if record.get("kind") not in MODEL_KINDS:
-        raise PretrainedError(f"{path}: its record names no known kind ({record.get('kind')!r})")
-    return record
-
-
 def load(name_or_dir) -> keras.Model:
     """A model from the package's own files (`available()`), a run directory, or a `.keras` file —
     no network — described by its record: `model.kind`, and for generators `latent_dim` (and
@@ -146,16 +136,18 @@ def load(name_or_dir) -> keras.Model:
     in the registry (page 96) names the lessons whose layers such a model may hold: they are
     imported, and so registered with Keras, before the file is read."""
     path = model_path(name_or_dir)
-    record = _record(path)
-    kind = model_kind(record["kind"])
-    for module in kind.modules:  # their custom layers register themselves when imported
-        importlib.import_module(f"gan_lessons.{module}")
+    record = read_model_info(path)
+    kinds = [model_kind(record["kind"])] if record else list(KINDS.values())  # no record: any
+    for module in dict.fromkeys(module for kind in kinds for module in kind.modules):
+        importlib.import_module(f"gan_lessons.{module}")  # its custom layers register themselves
     try:
         model = load_keras_file(path)
     except Exception as error:  # a truncated or foreign file: say which file and what was expected
         raise PretrainedError(
             f"could not load {path} as a Keras model (.keras): {error}"
         ) from error
+    record = record or inferred_model_info(path, model)
+    kind = model_kind(record["kind"])
     model.kind = record["kind"]
     for name in ("latent_dim", "num_classes", "training_data"):
         if record.get(name) is not None:

@@ -265,7 +265,7 @@ def test_cli_evaluates_and_samples_a_text_model(with_data, run_cli, tmp_path):
             ["sample", "char-lstm-frankenstein", "--temperature", "nan"],
             "expected a number ≥ 0, got nan",
         ),
-        (["train", "char-lstm", "--out", "run", "--text", "moby"], "--text moby: expected one of"),
+        (["train", "char-lstm", "--out", "run", "--text", "moby"], "invalid choice: 'moby'"),
         (
             ["sample", "dcgan-mnist", "--out", "x.png", "--prompt", "It"],
             "--prompt does not apply to dcgan-mnist",

@@ -39,6 +39,23 @@ def toc_pages() -> list[str]:
     ]
 
 
+OPENING = """
+const main = document.querySelector('main') || document.body;
+const headings = Array.from(main.querySelectorAll('h1, h2, h3'));
+return {first: headings.length ? headings[0].tagName : null, text: main.innerText};
+"""
+
+
+def _opening_problems(driver) -> list[str]:
+    "A page opens with its title; the Colab bootstrap cell (pip lines) is nowhere on it."
+    opening, problems = driver.execute_script(OPENING), []
+    if opening["first"] != "H1":
+        problems.append(f"the first heading is {opening['first']}, not the page's title (H1)")
+    if "Colab: install" in opening["text"] or '"pip", "install"' in opening["text"]:
+        problems.append("the Colab bootstrap cell (pip install) is shown on the page")
+    return problems
+
+
 def main() -> int:
     if not (CHROMIUM and CHROMEDRIVER):
         print(
@@ -110,6 +127,8 @@ def main() -> int:
             ):  # lessons and appendix
                 if not driver.find_elements("css selector", "a[href*='colab.research.google.com']"):
                     problems.append("no Colab link")
+            if page.startswith("nbs/") and number.isdigit():
+                problems += _opening_problems(driver)
             formulas = driver.execute_script("return document.querySelectorAll('.math').length")
             if formulas:  # MathJax typesets each formula into an <mjx-container>
                 for _ in range(20):

@@ -72,6 +72,10 @@ def problems_of(path: Path, cfg: dict) -> list:
             f"{path.name}: the bootstrap cell ({BOOTSTRAP_ID}) is missing or differs from "
             "tools/colab.py"
         )
+    elif "remove-cell" not in setup[0].get("metadata", {}).get("tags", []):
+        found.append(
+            f"{path.name}: the bootstrap cell must be tagged remove-cell (hidden on the site)"
+        )
     elif cells.index(setup[0]) != _bootstrap_index(
         [cell for cell in cells if cell is not setup[0]]
     ):
@@ -111,7 +115,7 @@ def fix(path: Path, cfg: dict) -> None:
             "cell_type": "code",
             "execution_count": None,
             "id": BOOTSTRAP_ID,
-            "metadata": {},
+            "metadata": {"tags": ["remove-cell"]},  # run in Colab and by the book, never shown
             "outputs": [],
             "source": _lines(bootstrap_source(cfg)),
         },

@@ -1,6 +1,6 @@
-"""Publish a finished run as a pretrained model: copy its model.keras and its record (model.json)
-into gan_lessons/assets/ and write the model card from the run's own record (run.json) and freshly
-measured metrics — no number is typed by hand.
+"""Publish a finished run as a pretrained model: copy its model.keras, its record (model.json) and
+the run's record (run.json, as NAME.run.json) into gan_lessons/assets/ and write the model card
+from the run's own record and freshly measured metrics — no number is typed by hand.
 
     python tools/publish_pretrained.py dcgan-mnist runs/dcgan-mnist ["a limitation, in words"]
 
@@ -112,6 +112,7 @@ def metric_lines(model, info: dict, run: dict) -> list[str]:
                     ("loudness_db", "loudness (dB)"),
                 )
             ),  # fmt: skip
+            f"| median spectral flatness | {generated['flatness']:.2g} | {real['flatness']:.2g} |",
         ]
     lines = [
         f"Measured with `gan-lessons evaluate --json` ({report['n_samples']:,} samples, seed 0, "
@@ -178,6 +179,8 @@ def publish(name: str, run_dir, note: str | None = None) -> Path:
     text = card(name, run_dir, note)  # measured before anything is copied
     shutil.copyfile(run_dir / "model.keras", target)
     shutil.copyfile(model_info_path(run_dir / "model.keras"), model_info_path(target))
+    # the run's own record (settings, command, training time, curves) for the lessons to plot
+    shutil.copyfile(run_dir / "run.json", assets_dir() / f"{name}.run.json")
     path = assets_dir() / f"{name}.md"
     path.write_text(text, encoding="utf-8")
     return path
