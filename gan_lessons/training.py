@@ -18,10 +18,10 @@ from gan_lessons.checkpoints import (
     keras_verbosity,
 )
 from .losses import discriminator_loss, generator_loss
+from .steps import FitStep, StepOption, TwoTapeStep, check_options, with_labels  # noqa: F401 (StepOption and with_labels: importable from here too)
 
 # %% auto #0
-__all__ = ['train_step', 'noise_size', 'make_train_step', 'with_labels', 'StepOption', 'check_options', 'OptionHooks',
-           'TwoTapeStep', 'FitStep', 'GAN', 'EpochSeededImages', 'fit_gan']
+__all__ = ['train_step', 'noise_size', 'make_train_step', 'GAN', 'EpochSeededImages', 'fit_gan']
 
 # %% ../nbs/05_training.ipynb #c007
 def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, latent_dim=100):
@@ -61,150 +61,6 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, jit_comp
         )
 
     return step
-
-# %% ../nbs/05_training.ipynb #c017
-def with_labels(inputs, labels):
-    "A model's inputs: `inputs` alone, or `[inputs, labels]` for a conditional model (lesson 08)."
-    return inputs if labels is None else [inputs, labels]
-
-
-class StepOption:
-    """A small part that changes the GAN step (lesson 07 has the course's): it overrides some of
-    these hooks, and a GAN refuses an option with a hook its step does not call."""
-
-    HOOKS = ("attach", "augment", "score_real", "generator_logits", "after_step")
-
-    def attach(self, gan):
-        "Called once when the GAN is built: create what the option needs (variables, a model)."
-
-    def augment(self, gan, images):
-        "What the discriminator sees of a batch, real or fake (inside the tapes)."
-        return images
-
-    def score_real(self, gan, real_images, labels):
-        "`(real logits, penalty)` in place of the plain scoring, or None to leave it."
-        return None
-
-    def generator_logits(self, gan, fake_logits):
-        "The logits the generator's loss is taken over."
-        return fake_logits
-
-    def after_step(self, gan):
-        "Called after both networks were updated."
-
-    def hooks(self) -> set:
-        "The hooks this option changes."
-        return {
-            name
-            for name in self.HOOKS
-            if getattr(type(self), name) is not getattr(StepOption, name)
-        }
-
-
-def check_options(game, options) -> None:
-    "Refuse an option with a hook `game`'s step does not call, or two that both score real images."
-    for option in options:
-        unused = option.hooks() - set(game.CALLS)
-        if unused:
-            raise ValueError(
-                f"{game.__name__} does not support {type(option).__name__}: it changes "
-                f"{', '.join(sorted(unused))}, which this game's step does not call"
-            )
-    if sum("score_real" in option.hooks() for option in options) > 1:
-        raise ValueError("only one option may change how real images are scored")
-
-# %% ../nbs/05_training.ipynb #c017o
-class OptionHooks:
-    "The hooks of the step: each runs the GAN's options in turn (mixed into `GAN`)."
-
-    def augment(self, images):
-        for option in self.options:
-            images = option.augment(self, images)
-        return images
-
-    def score_real(self, real_images, labels):
-        for option in self.options:
-            scored = option.score_real(self, real_images, labels)
-            if scored is not None:
-                return scored
-        return self.discriminator(with_labels(real_images, labels), training=True), 0.0
-
-    def generator_logits(self, fake_logits):
-        for option in self.options:
-            fake_logits = option.generator_logits(self, fake_logits)
-        return fake_logits
-
-# %% ../nbs/05_training.ipynb #c017s
-class TwoTapeStep(OptionHooks):
-    "The train step of this lesson, split at the hooks that options change (mixed into `GAN`)."
-
-    def update_networks(self, real_images, labels) -> dict:
-        "One round of the game, as `train_step` above, with the options at the hooks."
-        noise = self.sample_noise(tf.shape(real_images)[0])
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake_images = self.generator(with_labels(noise, labels), training=True)
-            real_logits, penalty = self.score_real(self.augment(real_images), labels)
-            fake_seen = with_labels(self.augment(fake_images), labels)
-            fake_logits = self.discriminator(fake_seen, training=True)
-            g_loss = generator_loss(self.generator_logits(fake_logits), self.generator_loss_kind)
-            d_loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing) + penalty
-            g_objective = self.objective(g_loss, self.g_optimizer)
-            d_objective = self.objective(d_loss, self.d_optimizer)
-        self.descend(g_tape, g_objective, self.generator, self.g_optimizer)
-        self.descend(d_tape, d_objective, self.discriminator, self.d_optimizer)
-        real_accuracy = tf.reduce_mean(tf.cast(real_logits > 0, tf.float32))
-        fake_accuracy = tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32))
-        return dict(
-            d_loss=d_loss,
-            g_loss=g_loss,
-            d_real_accuracy=real_accuracy,
-            d_fake_accuracy=fake_accuracy,
-        )
-
-    @staticmethod
-    def objective(loss, optimizer):
-        "What a tape differentiates: per replica its share of the loss, scaled for mixed precision."
-        return optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
-
-    @staticmethod
-    def descend(tape, objective, network, optimizer):
-        "One optimizer step for `network` along the gradient of `objective`."
-        gradients = tape.gradient(objective, network.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, network.trainable_variables))
-
-# %% ../nbs/05_training.ipynb #c017f
-class FitStep:
-    "What `fit()` calls for each batch: the step, the options' `after_step`, the logs (for `GAN`)."
-
-    updates_per_batch = 1  # discriminator updates per fit() batch (a WGAN critic makes more: 09)
-
-    def fit_batch_size(self, images_per_update: int = 64) -> int:
-        "The `fit()` batch size that shows each discriminator update `images_per_update` images."
-        return images_per_update * self.updates_per_batch
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def split_batch(self, data):
-        "`(real_images, labels)` from a `fit()` batch; labels are None for an unconditional GAN."
-        images = data[0] if isinstance(data, (tuple, list)) else data
-        if not self.conditional:
-            return images, None
-        if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise ValueError(
-                "a conditional GAN trains on (images, labels) batches; got images only"
-            )
-        return images, data[1]
-
-    def train_step(self, data):
-        logs = self.update_networks(*self.split_batch(data))
-        for option in self.options:
-            option.after_step(self)
-        logs["loss"] = logs["d_loss"] + logs["g_loss"]
-        for name, tracker in self.trackers.items():
-            tracker.update_state(logs[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 # %% ../nbs/05_training.ipynb #c017g
 class GAN(FitStep, TwoTapeStep, KeepsRandomState, keras.Model):

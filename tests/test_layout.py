@@ -68,8 +68,8 @@ def test_lesson_05_teaches_the_loop_first():
 BOTTOM = ("errors", "files")  # no TensorFlow
 LESSONS = (
     "setup", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
-    "discriminator", "losses", "training", "evaluation", "recipes", "conditional", "wasserstein",
-    "debugging", "corpora", "text", "audio", "vae", "exercises",
+    "discriminator", "losses", "steps", "training", "evaluation", "recipes", "conditional",
+    "wasserstein", "debugging", "corpora", "text", "audio", "vae", "exercises",
 )  # fmt: skip
 TOP = ("runs", "pretrained", "cli")  # the registry, loading by kind, the command line
 FLOORS = BOTTOM + LESSONS + TOP
