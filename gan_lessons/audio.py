@@ -12,7 +12,7 @@ from .checkpoints import EpochSeededBatches, checkpoint_callbacks
 from .errors import CommandError
 from .evaluation import frechet_distance, gaussian_statistics, generate
 from .files import check_fits, check_out
-from .generator import build_generator_1d
+from .generator import build_generator_1d, generator_1d_layers, stack_layers
 from .recipes import R1Penalty, WeightAverage
 from .sound import SAMPLE_RATE, clip_sequence, listen, read_wav, write_wav  # noqa: F401 (importable from here, as before)
 from .training import GAN
@@ -21,8 +21,8 @@ from .wasserstein import WassersteinGAN
 # %% auto #0
 __all__ = ['CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'synthesize_clips', 'autocorrelation_f0',
            'audio_features', 'feature_distance', 'spectral_flatness', 'audio_report', 'PhaseShuffle', 'LogSpectrogram',
-           'build_audio_critic', 'lowpass_kernel', 'with_lowpass', 'build_audio_gan', 'train_audio_gan', 'sample_audio',
-           'evaluate_audio']
+           'build_audio_critic', 'lowpass_kernel', 'build_audio_generator', 'build_audio_gan', 'train_audio_gan',
+           'sample_audio', 'evaluate_audio']
 
 # %% ../nbs/12_audio.ipynb #a006
 # SAMPLE_RATE (page 87) is 8,000 Hz: enough for tones up to 880 Hz and their first harmonics
@@ -268,22 +268,33 @@ AUDIO_BATCH_SIZE = 32
 
 
 def lowpass_kernel(cutoff_hz: float, sample_rate: int = SAMPLE_RATE, taps: int = 63):
-    """A windowed-sinc low-pass FIR (Hamming window), scaled so that its absolute values sum to 1:
-    it passes frequencies below `cutoff_hz` and can never take a signal in [-1, 1] outside it."""
+    """A windowed-sinc low-pass FIR (Hamming window) with a gain of 1 at 0 Hz: it passes
+    frequencies below `cutoff_hz` and removes those above, up to its transition band."""
     centre = np.arange(taps) - (taps - 1) / 2
     kernel = np.sinc(2 * cutoff_hz / sample_rate * centre) * np.hamming(taps)
-    return (kernel / np.abs(kernel).sum()).astype("float32")
+    return (kernel / kernel.sum()).astype("float32")
 
 
-def with_lowpass(generator: keras.Model, cutoff_hz: float, taps: int = 63) -> keras.Model:
-    "`generator` followed by a fixed (untrained) `lowpass_kernel` convolution: same contract."
-    kernel = lowpass_kernel(cutoff_hz, SAMPLE_RATE, taps)[:, None, None]
+def build_audio_generator(
+    latent_dim: int = 64, channels=(64, 32, 16, 8), kernel_size: int = 24,
+    upsample: str = "transpose", lowpass_hz: float | None = None, taps: int = 63,
+) -> keras.Model:  # fmt: skip
+    """Lesson 02's 1-D generator `(n, latent_dim)` → `(n, CLIP_LENGTH, 1)` in [-1, 1]; with
+    `lowpass_hz`, its last layer's output goes through a fixed (untrained) `lowpass_kernel`
+    convolution before the tanh, so nothing above the cutoff reaches the clip but the tanh's own
+    harmonics."""
+    options = dict(latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels,
+                   kernel_size=kernel_size, upsample=upsample)  # fmt: skip
+    if not lowpass_hz:
+        return build_generator_1d(**options)
+    kernel = lowpass_kernel(lowpass_hz, SAMPLE_RATE, taps)[:, None, None]
     lowpass = layers.Conv1D(1, taps, padding="same", use_bias=False, trainable=False,
                             kernel_initializer=keras.initializers.Constant(kernel),
                             name="lowpass")  # fmt: skip
-    noise = keras.Input((generator.latent_dim,), name="noise")
-    model = keras.Model(noise, lowpass(generator(noise)), name=f"{generator.name}_lowpass")
-    model.latent_dim = generator.latent_dim
+    stack = [*generator_1d_layers(**options, out_activation=None), lowpass,
+             layers.Activation("tanh", name="to_range")]  # fmt: skip
+    model = stack_layers(stack, (latent_dim,), name="generator_1d_lowpass")
+    model.latent_dim = latent_dim
     return model
 
 # %% ../nbs/12_audio.ipynb #a101g2
@@ -301,10 +312,7 @@ def build_audio_gan(
     if game not in ("cross-entropy", "wgan-gp"):
         raise ValueError(f"game must be 'cross-entropy' or 'wgan-gp', got {game!r}")
     keras.utils.set_random_seed(seed)
-    generator = build_generator_1d(latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels,
-                                   kernel_size=kernel_size, upsample=upsample)  # fmt: skip
-    if lowpass_hz:
-        generator = with_lowpass(generator, lowpass_hz)
+    generator = build_audio_generator(latent_dim, channels, kernel_size, upsample, lowpass_hz)
     critic = build_audio_critic(**{"seed": seed, **critic_options})
     adam = lambda rate, beta_1: keras.optimizers.Adam(rate, beta_1=beta_1, beta_2=0.9)
     if game == "wgan-gp":

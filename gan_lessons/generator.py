@@ -145,12 +145,13 @@ def build_generator(
 def generator_1d_layers(
     latent_dim: int = LATENT_DIM, length: int = 4096, channels=(256, 128, 64, 32),
     strides=(4, 4, 4, 4), kernel_size: int = 25, out_channels: int = 1,
-    upsample: str = "transpose",
+    upsample: str = "transpose", out_activation: str | None = "tanh",
 ) -> list:  # fmt: skip
     """Fresh layers of a 1-D generator: Dense → Reshape → [up-sampling → BN → LeakyReLU]… →
     up-sampling (tanh). `upsample="transpose"` up-samples with `Conv1DTranspose`; `"nearest"`
     repeats each sample `stride` times, then convolves (`UpSampling1D` → `Conv1D`: resize-
-    convolution, which cannot leave a stride-periodic pattern; Odena et al., 2016)."""
+    convolution, which cannot leave a stride-periodic pattern; Odena et al., 2016).
+    `out_activation=None` leaves the last layer linear, for a filter to follow it."""
     channels, strides = tuple(channels), tuple(strides)
     if len(channels) != len(strides):
         raise ValueError(f"one stride per channel width: got {channels} and {strides}")
@@ -176,7 +177,7 @@ def generator_1d_layers(
 
     for index, (width, stride) in enumerate(zip(channels[1:] + (None,), strides)):
         if width is None:
-            stack += up(out_channels, stride, activation="tanh", name="to_signal")
+            stack += up(out_channels, stride, activation=out_activation, name="to_signal")
         else:
             stack += [
                 *up(width, stride, use_bias=False, name=f"up{index}"),

@@ -180,9 +180,9 @@ WGAN_VARIANTS = {
         critic_steps=5, gp_weight=0.0, clip_value=0.01, penalty_every=1,
         critic_optimizer=("rmsprop", 5e-5), generator_optimizer=("rmsprop", 5e-5),
     ),
-    "wgan-gp": dict(
-        critic_steps=5, gp_weight=10.0, clip_value=None, penalty_every=1,
-        critic_optimizer=("adam", 1e-4, 0.5, 0.9), generator_optimizer=("adam", 1e-4, 0.5, 0.9),
+    "wgan-gp": dict(  # one critic step, the critic 4× faster (TTUR); Adam β₁ = 0, β₂ = 0.9
+        critic_steps=1, gp_weight=10.0, clip_value=None, penalty_every=1,
+        critic_optimizer=("adam", 4e-4, 0.0, 0.9), generator_optimizer=("adam", 1e-4, 0.0, 0.9),
     ),
 }  # fmt: skip
 
@@ -268,8 +268,9 @@ train_wgan, train_wgan_gp, train_sngan = map(variant_trainer, ("wgan", "wgan-gp"
 
 
 def default_clusters(settings: dict) -> int:
-    "The default `--clusters` of `gan-lessons train wgan-gp`."
-    return 0
+    """The default `--clusters` of `gan-lessons train wgan-gp`: self-conditioned on 50 clusters with
+    the fast recipe, as the DCGAN is (the lever comparison above); 0 with the full recipe."""
+    return 50 if settings["recipe"] == "fast" else 0
 
 # %% ../nbs/09_wasserstein.ipynb #c019
 class TrainingClock(keras.callbacks.Callback):

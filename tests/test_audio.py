@@ -137,3 +137,43 @@ def test_train_audio_gan_resumes_and_sample_and_evaluate_accept_its_run(tmp_path
     code, _, err = run_cli(["evaluate", str(tmp_path / "run"), "--n", "5"])
     assert code == 2 and "at least 10 clips" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["clips.wav", "run"]
+
+
+def test_spectral_flatness_is_near_zero_for_a_tone_near_one_for_white_noise():
+    from gan_lessons.audio import spectral_flatness
+
+    time_axis = np.arange(CLIP_LENGTH) / 8000
+    tone = (0.5 * np.sin(2 * np.pi * 440 * time_axis))[None, :, None]
+    noise = np.random.default_rng(0).normal(0, 0.1, (1, CLIP_LENGTH, 1))
+    assert spectral_flatness(tone)[0] < 1e-3 < 0.5 < spectral_flatness(noise)[0]
+    hissy = tone + 0.01 * noise  # hiss 34 dB under the tone lifts it by orders of magnitude
+    assert spectral_flatness(hissy)[0] > 100 * spectral_flatness(tone)[0]
+
+
+def test_the_low_pass_generator_keeps_its_contract_and_removes_what_is_above_the_cutoff():
+    from gan_lessons.audio import build_audio_generator, lowpass_kernel
+
+    kernel = lowpass_kernel(3000.0)
+    assert abs(kernel.sum() - 1) < 1e-6  # unit gain at 0 Hz
+    response = np.abs(np.fft.rfft(kernel, 4096))
+    frequencies = np.fft.rfftfreq(4096, 1 / 8000)
+    assert response[frequencies < 2500].min() > 0.9 and response[frequencies > 3500].max() < 0.01
+    generator = build_audio_generator(lowpass_hz=3000.0)
+    clips = generator(np.random.default_rng(1).normal(size=(4, 64)), training=False).numpy()
+    assert clips.shape == (4, CLIP_LENGTH, 1) and np.abs(clips).max() <= 1.0
+    assert generator.get_layer("lowpass").trainable is False
+
+
+def test_shipped_audio_gan_tones_meets_its_quality_targets(run_cli):
+    "Issue 27: `evaluate --json` on 2,000 clips, printed beside the real clips' values."
+    import json
+
+    code, out, _ = run_cli(["evaluate", "audio-gan-tones", "--json"])
+    report = json.loads(out)
+    generated, real = report["generated_medians"], report["real_medians"]
+    assert code == 0 and report["n_samples"] == 2000
+    assert report["feature_distance"] <= 0.25, report
+    assert abs(generated["centroid_hz"] / real["centroid_hz"] - 1) <= 0.15, report
+    assert generated["flatness"] <= 0.005 and real["flatness"] < 1e-6, report
+    code, out, _ = run_cli(["evaluate", "audio-gan-tones", "--n", "200"])
+    assert code == 0 and "median flatness" in out and "(real:" in out

@@ -185,9 +185,38 @@ def test_command_line_trains_and_evaluates_a_wgan_gp(with_data, tmp_path, run_cl
     monkeypatch.chdir(tmp_path)
     assert run_cli(["train", "wgan-gp", "--out", "run", "--epochs", "1", "--images", "640"])[0] == 0
     record = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert record["batch_size"] == 320 and record["completed_epochs"] == 1
+    # one critic step per batch of 64 (the two time-scale rule), self-conditioned on 50 clusters
+    assert record["batch_size"] == 64 and record["completed_epochs"] == 1
+    assert record["settings"]["clusters"] == 50 and len(record["cluster_sizes"]) == 50
+    assert [row["epoch"] for row in record["quality_curve"]] == [1]  # the last epoch is measured
+    assert {"classifier_score", "fcd", "wasserstein_estimate"} <= set(record["quality_curve"][0])
     code, out, _ = run_cli(["evaluate", "run", "--n", "200", "--json"])
     assert code == 0 and json.loads(out)["n_samples"] == 200
+
+
+def test_shipped_wgan_gp_mnist_meets_its_quality_targets(with_data, run_cli):
+    "Issue 27: the card's measurement — 2,000 samples, seed 0, the course's instruments."
+    code, out, _ = run_cli(["evaluate", "wgan-gp-mnist", "--json"])
+    report = json.loads(out)
+    assert code == 0 and report["n_samples"] == 2000
+    assert report["classifier_score"] >= 9.0 and report["fcd_ratio"] <= 2.0, report
+
+
+def test_the_lever_comparison_and_the_shipped_run_are_there_for_lesson_09():
+    from gan_lessons import pretrained
+
+    rows = pretrained.benchmark_rows("wgan_gp_levers.jsonl")
+    variants = {row["variant"] for row in rows}
+    assert {"previous", "paper-adam", "ttur", "ttur-lazy4", "ttur-sc50"} <= variants
+    budget = max(row["cpu_seconds"] for row in rows)
+    assert all(
+        any(r["variant"] == v and r["cpu_seconds"] == budget for r in rows) for v in variants
+    )
+    run = json.loads((pretrained.assets_dir() / "wgan-gp-mnist.run.json").read_text())
+    curve = run["quality_curve"]
+    assert run["model"] == "wgan-gp" and len(curve) >= 5
+    assert curve[-1]["fcd"] < curve[0]["fcd"] and "wasserstein_estimate" in curve[-1]
+    assert run["command"] in pretrained.model_card("wgan-gp-mnist")
 
 
 def test_pretrained_wgan_gp_draws_every_digit_far_better_than_an_untrained_generator(mnist_metrics):
