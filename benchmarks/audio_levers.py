@@ -1,6 +1,7 @@
 """Lesson 12's audio levers, one at a time from the baseline, each trained from scratch for the
 same CPU seconds and measured at checkpoints (clock stopped) on 500 clips of the weight average:
-feature distance to 500 fresh real clips, median spectral centroid and spectral flatness.
+feature distance to 500 fresh real clips, median spectral centroid, spectral flatness and
+loudness — and the feature distance and loudness of the raw (not averaged) generator.
 
     .venv/bin/python benchmarks/audio_levers.py --threads 1 --checkpoints 300 600 \
         --variants baseline nearest --results gan_lessons/assets/audio_levers.jsonl
@@ -80,6 +81,7 @@ def main():
         ):
             generated = model.sampler(noise, training=False).numpy()
             features = audio_features(generated)
+            raw = audio_features(model.generator(noise, training=False).numpy())  # no average
             row = dict(
                 variant=variant,
                 settings={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
@@ -90,6 +92,10 @@ def main():
                 real_centroid_hz=round(real_centroid, 1),
                 flatness=float(f"{np.median(spectral_flatness(generated)):.3g}"),
                 f0_hz=round(float(np.median(features[:, 0])), 1),
+                loudness_db=round(float(np.median(features[:, 2])), 2),
+                real_loudness_db=round(float(np.median(real[:, 2])), 2),
+                raw_feature_distance=round(feature_distance(raw, real), 4),
+                raw_loudness_db=round(float(np.median(raw[:, 2])), 2),
                 threads=args.threads or None,
             )
             print(json.dumps(row), flush=True)

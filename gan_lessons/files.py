@@ -3,12 +3,9 @@
 # %% ../nbs/89_files.ipynb #f89imports
 from __future__ import annotations
 
-import hashlib
+import importlib.util
 import json
 import os
-import shutil
-import urllib.request
-from importlib import resources
 from pathlib import Path
 
 from .errors import CommandError, DataError
@@ -52,6 +49,8 @@ def write_json_atomically(path, payload) -> Path:
 # %% ../nbs/89_files.ipynb #c009
 def sha256_of(path) -> str:
     "Hex sha256 digest of a file's bytes."
+    import hashlib  # start-up time: the command line imports this module
+
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -77,6 +76,9 @@ def download_file(
     """Download `url` to `destination`, verified against `sha256` (exact bytes) and/or passed
     through `transform(raw bytes) → bytes to keep`, which raises `DataError` on wrong content. A
     failed, truncated or wrong download leaves no file behind (`atomic_write`)."""
+    import shutil  # start-up time: the command line imports this module, rarely downloads
+    import urllib.request
+
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
 
@@ -103,7 +105,8 @@ MODEL_KINDS = (
 
 def assets_dir() -> Path:
     "The folder of the package's own model files and measured results."
-    return Path(str(resources.files("gan_lessons") / "assets"))
+    package = importlib.util.find_spec("gan_lessons").origin  # gan_lessons/__init__.py
+    return Path(package).resolve().parent / "assets"
 
 
 def benchmark_rows(file_name: str) -> list[dict]:

@@ -6,30 +6,31 @@ from __future__ import annotations
 import importlib
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import load_mnist, scale_images
 from .errors import CommandError
 from .files import RUN_MODEL_FILE, write_json_atomically, write_model_info
-from .images import load_images
 
-# This module sits on top of the lessons and is imported by the command line before any
-# TensorFlow: it names the lessons' functions in its tables and imports a lesson only when one of
-# them is called (`FromLesson`), so `gan-lessons --help` answers at once.
+# This module sits on top of the lessons and is imported by the command line before anything
+# heavy: it names the lessons' functions in its tables and imports a lesson only when one of them
+# is called (`FromLesson`), and NumPy only once a run needs data, so `--help` answers at once.
 
 # %% auto #0
 __all__ = ['RECIPES', 'IMAGE_OPTIONS', 'TRAINERS', 'KINDS', 'EPOCH_IMAGES', 'FromLesson', 'Trainer', 'ModelKind', 'trainers',
            'trainer', 'model_kind', 'Run', 'check_settings', 'command_line', 'inference_copy', 'quality_curve']
 
 # %% ../nbs/96_runs.ipynb #u004
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: importing `dataclasses` alone costs `gan-lessons --help` more
+# than the rest of this module.
 class FromLesson:
     """A function of a lesson's module, named `"module:function"` and imported on the first call
     (TensorFlow comes with it); `describe` says in words what it gives, for `--help`."""
 
-    path: str
-    describe: str = ""
+    def __init__(self, path: str, describe: str = ""):
+        self.path, self.describe = path, describe
+
+    def __repr__(self) -> str:
+        return f"FromLesson({self.path!r})"
 
     def resolve(self):
         module, name = self.path.split(":")
@@ -39,23 +40,17 @@ class FromLesson:
         return self.resolve()(*args, **kwargs)
 
 
-@dataclass(frozen=True)
 class Trainer:
     """How `gan-lessons train NAME` trains a model of `kind`: `train(run)` trains into `run.out`
     for `epochs` (a number, or a function of the settings); `options` maps each command-line option
     it takes besides `--out`, `--epochs` and `--seed` to its allowed values (None: any), with
     `defaults` (values, or functions of the other settings)."""
 
-    name: str
-    kind: str
-    train: object
-    epochs: object
-    options: dict = field(default_factory=dict)
-    defaults: dict = field(default_factory=dict)
-    summary: str = ""
+    def __init__(self, name, kind, train, epochs, options=None, defaults=None, summary=""):
+        self.name, self.kind, self.train, self.epochs = name, kind, train, epochs
+        self.options, self.defaults, self.summary = options or {}, defaults or {}, summary
 
 
-@dataclass(frozen=True)
 class ModelKind:
     """How `gan-lessons sample` and `evaluate` treat a model of this kind: `sample(model, args)`
     returns what it wrote, `evaluate(model, args)` a report and the lines to print; `options` are
@@ -63,13 +58,10 @@ class ModelKind:
     define the custom layers such models may hold (imported before loading one); `attach(model,
     record)` adds what the record says besides the network (a text model's vocabulary)."""
 
-    name: str
-    sample: object = None
-    evaluate: object = None
-    options: tuple = ()
-    defaults: dict = field(default_factory=dict)
-    modules: tuple = ()
-    attach: object = None
+    def __init__(self, name, sample=None, evaluate=None, options=(), defaults=None, modules=(),
+                 attach=None):  # fmt: skip
+        self.name, self.sample, self.evaluate, self.options = name, sample, evaluate, options
+        self.defaults, self.modules, self.attach = defaults or {}, modules, attach
 
 # %% ../nbs/96_runs.ipynb #u004r
 RECIPES = ("fast", "full")  # lesson 07's DCGAN_RECIPES (a test keeps the two in step)
@@ -143,16 +135,13 @@ def model_kind(name: str) -> ModelKind:
     return KINDS[name]
 
 # %% ../nbs/96_runs.ipynb #u006
-@dataclass
 class Run:
     "A training run in `out`: its trainer, its settings (every option, given or default), a record."
 
-    trainer: Trainer
-    out: Path
-    settings: dict
-    record: dict
-    minutes: float | None = None  # a time box for this session, not a setting of the run
-    started: float = field(default_factory=time.perf_counter)
+    def __init__(self, trainer, out, settings: dict, record: dict, minutes: float | None = None):
+        self.trainer, self.out, self.settings, self.record = trainer, Path(out), settings, record
+        self.minutes = minutes  # a time box for this session, not a setting of the run
+        self.started = time.perf_counter()
 
     @classmethod
     def start(cls, trainer: Trainer, out, minutes: float | None = None, **given) -> Run:
@@ -299,6 +288,9 @@ def _training_images(self, labelled: bool = False):
     """The run's training images and labels (`--images`): MNIST's, or the training part of
     `--data` (page 99; labels None when it has none, refused when `labelled`), with what they are
     — and how many classes — in the record."""
+    from gan_lessons.data import load_mnist  # NumPy only once a run needs data: --help stays fast
+    from gan_lessons.images import load_images
+
     if self.settings.get("data"):
         train = load_images(self.settings["data"]).split("train")
         if labelled and train.labels is None:
@@ -323,6 +315,9 @@ def _training_images(self, labelled: bool = False):
 
 def _heldout_images(self):
     "The held-out images that go with the run's training images (MNIST's, or those of `--data`)."
+    from gan_lessons.data import load_mnist  # NumPy only once a run needs data: --help stays fast
+    from gan_lessons.images import load_images
+
     if self.settings.get("data"):
         return load_images(self.settings["data"], verbose=False).split("heldout").images
     return load_mnist("heldout", fallback=False, verbose=False).images
@@ -376,6 +371,7 @@ def quality_curve(run, sampler, every: int, count: int = 1000):
     logs to the run record's `quality_curve`. Its own time is not counted as training."""
     import keras  # TensorFlow only once a run trains
 
+    from gan_lessons.data import scale_images
     from gan_lessons.evaluation import ImageMetrics, shipped_classifier
 
     heldout = scale_images(run.heldout_images())
