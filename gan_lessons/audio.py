@@ -187,6 +187,7 @@ def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
             "real_medians": medians(real, real_clips)}  # fmt: skip
 
 # %% ../nbs/12_audio.ipynb #a101
+@keras.saving.register_keras_serializable(package="gan_lessons")
 class PhaseShuffle(layers.Layer):
     """WaveGAN's phase shuffle: while training, shift the whole batch's features by a random −r…r
     samples (reflecting at the ends), so the critic cannot tell real from fake by the exact phase of
@@ -208,6 +209,7 @@ class PhaseShuffle(layers.Layer):
         return {**super().get_config(), "radius": self.radius, "seed": self.seed}
 
 
+@keras.saving.register_keras_serializable(package="gan_lessons")
 class LogSpectrogram(layers.Layer):
     """Clips `(n, length, 1)` → log magnitudes `(n, frames, frame // 2 + 1, 1)` of Hann-windowed
     frames: an image in which quiet hiss, invisible in a waveform, is as plain as a tone (`floor`

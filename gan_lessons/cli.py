@@ -101,7 +101,9 @@ def _train_parser(commands, chosen) -> None:
     _add_options(parser, options, chosen.defaults)
 
 # %% ../nbs/93_cli.ipynb #c005
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; each model's own `train` parser is built only when `argv` (if
+    given) asks for `train` — nine parsers would slow every other command's answer."""
     description = "Train, sample and evaluate the course's models."
     parser = _Parser(prog="gan-lessons", description=description)
     parser.add_argument(
@@ -111,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train into --out; the same command resumes")
     models = train.add_subparsers(dest="model", required=True, metavar="MODEL",
                                   parser_class=_Parser)  # fmt: skip
-    for chosen in TRAINERS.values():
+    for chosen in TRAINERS.values() if argv is None or "train" in argv else ():
         _train_parser(models, chosen)
     sample = commands.add_parser("sample", help="a PNG grid, a WAV file of clips, or text")
     sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
@@ -131,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line, read: a refusal is a `OneLineError`; an option that another model takes
     is refused by naming those the chosen model does take."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     if extra:
         option = next((word for word in extra if word.startswith("--")), extra[0])
