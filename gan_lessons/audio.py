@@ -14,76 +14,24 @@ from .evaluation import frechet_distance, gaussian_statistics, generate
 from .files import check_fits, check_out
 from .generator import build_generator_1d, generator_1d_layers, stack_layers
 from .recipes import R1Penalty, WeightAverage
-from .sound import SAMPLE_RATE, clip_sequence, listen, read_wav, write_wav  # noqa: F401 (importable from here, as before)
+from gan_lessons.sound import (  # noqa: F401 (listen and read_wav: importable from here, as before)
+    CLIP_LENGTH,
+    KINDS,
+    SAMPLE_RATE,
+    clip_sequence,
+    listen,
+    read_wav,
+    synthesize_clips,
+    write_wav,
+)
 from .training import GAN
 from .wasserstein import WassersteinGAN
 
 # %% auto #0
-__all__ = ['CLIP_LENGTH', 'KINDS', 'HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'synthesize_clips', 'autocorrelation_f0',
-           'audio_features', 'feature_distance', 'spectral_flatness', 'audio_report', 'PhaseShuffle', 'LogSpectrogram',
-           'build_audio_critic', 'lowpass_kernel', 'build_audio_generator', 'build_audio_gan', 'train_audio_gan',
-           'sample_audio', 'evaluate_audio']
-
-# %% ../nbs/12_audio.ipynb #a006
-# SAMPLE_RATE (page 87) is 8,000 Hz: enough for tones up to 880 Hz and their first harmonics
-CLIP_LENGTH = 4096  # samples = 0.512 s; a multiple of the generator's total stride (4⁴ = 256)
-KINDS = ("tone", "noise burst", "chirp")
-
-
-def _tone(rng, time_axis, f0, harmonics, rolloff):
-    "Harmonics of `f0` at random phases, the k-th weighted 1 / k^rolloff."
-    phases = rng.uniform(0, 2 * np.pi, harmonics)
-    return sum(
-        np.sin(2 * np.pi * f0 * (k + 1) * time_axis + phases[k]) / (k + 1) ** rolloff
-        for k in range(harmonics)
-    )
-
-
-def _noise_burst(rng, length, lowpass):
-    "White noise through a one-pole low-pass: state += a · (x − state)."
-    noise, wave, state = rng.normal(size=length), np.empty(length), 0.0
-    for step in range(length):
-        state += lowpass * (noise[step] - state)
-        wave[step] = state
-    return wave
-
-
-def _chirp(time_axis, f0, f_end, sample_rate):
-    "A sweep from `f0` to `f_end`, exponential in frequency."
-    frequency = f0 * (f_end / f0) ** (time_axis / time_axis[-1])
-    return np.sin(2 * np.pi * np.cumsum(frequency) / sample_rate)
-
-# %% ../nbs/12_audio.ipynb #a006s
-def synthesize_clips(
-    count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE, length: int = CLIP_LENGTH
-):
-    """`count` clips `(count, length, 1)` float32 in [-1, 1] and their parameters, deterministic per
-    `seed`. Half are harmonic tones (f0 110–880 Hz log-uniform, 1–6 harmonics with a random
-    roll-off), a quarter noise bursts (white noise through a random one-pole low-pass), a quarter
-    chirps (a sweep between two pitches); each has an attack of 2–60 ms, an exponential decay (time
-    constant 40–400 ms), and a peak of 0.3–0.9."""
-    if count < 1 or length < 64:
-        raise ValueError(f"expected count ≥ 1 and length ≥ 64 samples, got {count}, {length}")
-    rng = np.random.default_rng(seed)
-    time_axis = np.arange(length) / sample_rate
-    kinds = rng.choice(3, size=count, p=[0.5, 0.25, 0.25])
-    f0, f_end = (np.exp(rng.uniform(np.log(110), np.log(880), count)) for _ in range(2))
-    harmonics, rolloff = rng.integers(1, 7, count), rng.uniform(0.5, 2.0, count)
-    attack, decay = rng.uniform(0.002, 0.06, count), rng.uniform(0.04, 0.4, count)
-    peak, lowpass = rng.uniform(0.3, 0.9, count), rng.uniform(0.05, 0.9, count)
-    clips = np.empty((count, length), np.float64)
-    for i in range(count):
-        wave = (
-            _tone(rng, time_axis, f0[i], harmonics[i], rolloff[i]) if kinds[i] == 0
-            else _noise_burst(rng, length, lowpass[i]) if kinds[i] == 1
-            else _chirp(time_axis, f0[i], f_end[i], sample_rate)
-        )  # fmt: skip
-        rise = np.minimum(time_axis / attack[i], 1.0)
-        wave = wave * rise * np.exp(-np.maximum(time_axis - attack[i], 0) / decay[i])
-        clips[i] = peak[i] * wave / np.abs(wave).max()
-    parameters = dict(kind=kinds, f0=f0, f_end=f_end, harmonics=harmonics, attack=attack,
-                      decay=decay, peak=peak)  # fmt: skip
-    return clips[..., None].astype(np.float32), parameters
+__all__ = ['HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'AUDIO_RECIPE', 'autocorrelation_f0', 'audio_features', 'feature_distance',
+           'spectral_flatness', 'audio_report', 'PhaseShuffle', 'LogSpectrogram', 'build_audio_critic',
+           'lowpass_kernel', 'build_audio_generator', 'build_audio_gan', 'train_audio_gan', 'sample_audio',
+           'evaluate_audio']
 
 # %% ../nbs/12_audio.ipynb #a009
 def autocorrelation_f0(signals, sample_rate: int, f0_range=(60.0, 1000.0)) -> np.ndarray:
@@ -303,26 +251,28 @@ def build_audio_generator(
 def build_audio_gan(
     seed: int = 0, latent_dim: int = 64, channels=(64, 32, 16, 8), kernel_size: int = 24,
     learning_rate: float = 5e-4, r1_weight: float = 1.0, upsample: str = "transpose",
-    lowpass_hz: float | None = None, game: str = "cross-entropy", **critic_options,
+    lowpass_hz: float | None = None, game: str = "cross-entropy", ema_decay: float | None = 0.999,
+    **critic_options,
 ):  # fmt: skip
     """The lesson-02 1-D generator (Dense → Reshape → 4 up-samplings by 4 with `upsample`, tanh;
-    then a fixed low-pass at `lowpass_hz`, if given) against `build_audio_critic(**critic_options)`
-    with weight averaging, compiled. `game="cross-entropy"`: the lesson-05 `GAN` (non-saturating
-    loss, R1 penalty); `"wgan-gp"`: lesson 09's `WassersteinGAN`, one critic step, the critic's
-    learning rate 4× the generator's. A kernel of 24, a multiple of the stride, gives every output
-    sample the same number of taps — no built-in period-4 pattern for the critic to catch."""
+    then a fixed low-pass at `lowpass_hz`, if given) against `build_audio_critic(**critic_options)`,
+    with a weight average of decay `ema_decay` to sample from (None: the generator itself),
+    compiled. `game="cross-entropy"`: the lesson-05 `GAN` (non-saturating loss, R1 penalty);
+    `"wgan-gp"`: lesson 09's `WassersteinGAN`, one critic step, the critic's learning rate 4× the
+    generator's. A kernel of 24, a multiple of the stride, gives every output sample the same
+    number of taps — no built-in period-4 pattern for the critic to catch."""
     if game not in ("cross-entropy", "wgan-gp"):
         raise ValueError(f"game must be 'cross-entropy' or 'wgan-gp', got {game!r}")
     keras.utils.set_random_seed(seed)
     generator = build_audio_generator(latent_dim, channels, kernel_size, upsample, lowpass_hz)
     critic = build_audio_critic(**{"seed": seed, **critic_options})
     adam = lambda rate, beta_1: keras.optimizers.Adam(rate, beta_1=beta_1, beta_2=0.9)
+    average = [WeightAverage(ema_decay)] if ema_decay else []
     if game == "wgan-gp":
-        gan = WassersteinGAN(generator, critic, critic_steps=1, seed=seed,
-                             options=[WeightAverage(0.999)])  # fmt: skip
+        gan = WassersteinGAN(generator, critic, critic_steps=1, seed=seed, options=average)
         gan.compile(d_optimizer=adam(4 * learning_rate, 0.0), g_optimizer=adam(learning_rate, 0.0))
         return gan
-    gan = GAN(generator, critic, seed=seed, options=[R1Penalty(r1_weight), WeightAverage(0.999)])
+    gan = GAN(generator, critic, seed=seed, options=[R1Penalty(r1_weight), *average])
     gan.compile(
         d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
@@ -330,6 +280,9 @@ def build_audio_gan(
     return gan
 
 # %% ../nbs/12_audio.ipynb #a12train
+AUDIO_RECIPE = dict(lowpass_hz=3000.0, ema_decay=None)  # the levers below, measured: see the text
+
+
 def train_audio_gan(run) -> None:
     "`gan-lessons train audio-gan`: this lesson's GAN on `--clips` synthetic clips, resumably."
     if not run.begin():
@@ -340,7 +293,8 @@ def train_audio_gan(run) -> None:
         f"{CLIP_LENGTH} samples at {SAMPLE_RATE} Hz",
         training_clips=run.clips, batch_size=AUDIO_BATCH_SIZE,
     )  # fmt: skip
-    gan = build_audio_gan(seed=run.seed)
+    gan = build_audio_gan(seed=run.seed, **AUDIO_RECIPE)
+    run.record["recipe"] = AUDIO_RECIPE
     batches = EpochSeededBatches(
         clips, AUDIO_BATCH_SIZE, run.seed, drop_remainder=True, capped=True
     )
@@ -348,9 +302,12 @@ def train_audio_gan(run) -> None:
     noise = keras.random.normal((500, gan.latent_dim), seed=HELDOUT_SEEDS[0])
 
     def distance_after_epoch(epoch, logs=None):  # ~2 s an epoch, into run.json
-        generated = audio_features(gan.sampler(noise, training=False).numpy())
+        clips = gan.sampler(noise, training=False).numpy()
+        generated = audio_features(clips)
         row = {"epoch": epoch + 1, "train_seconds": run.record["train_seconds"],
-               "feature_distance": round(feature_distance(generated, real), 4)}  # fmt: skip
+               "feature_distance": round(feature_distance(generated, real), 4),
+               "centroid_hz": round(float(np.median(generated[:, 1])), 1),
+               "flatness": float(f"{np.median(spectral_flatness(clips)):.3g}")}  # fmt: skip
         run.record.setdefault("distance_curve", []).append(row)
         run.save_record()
 

@@ -47,7 +47,9 @@ PRETRAINED = {
     "wgan-gp-mnist": dict(
         file="wgan-gp-mnist.keras",
         kind="image-generator",
-        summary="WGAN-GP generator (lesson 09) trained on MNIST (weight-averaged)",
+        summary="WGAN-GP generator (lesson 09: gradient penalty, one critic step with a critic "
+        "learning four times faster) trained on MNIST, self-conditioned on k-means clusters of the "
+        "images (lesson 08; no labels used; weight-averaged)",
     ),
     "vae-mnist": dict(
         file="vae-mnist.keras",

@@ -12,7 +12,68 @@ from .files import atomic_write
 SAMPLE_RATE = 8000  # Hz, lesson 12's clips: enough for tones up to 880 Hz and their harmonics
 
 # %% auto #0
-__all__ = ['SAMPLE_RATE', 'clip_sequence', 'listen', 'write_wav', 'read_wav', 'spectrogram', 'show_clips']
+__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'synthesize_clips', 'clip_sequence', 'listen', 'write_wav', 'read_wav',
+           'spectrogram', 'show_clips']
+
+# %% ../nbs/87_sound.ipynb #a006
+CLIP_LENGTH = 4096  # samples = 0.512 s; a multiple of the generator's total stride (4⁴ = 256)
+KINDS = ("tone", "noise burst", "chirp")
+
+
+def _tone(rng, time_axis, f0, harmonics, rolloff):
+    "Harmonics of `f0` at random phases, the k-th weighted 1 / k^rolloff."
+    phases = rng.uniform(0, 2 * np.pi, harmonics)
+    return sum(
+        np.sin(2 * np.pi * f0 * (k + 1) * time_axis + phases[k]) / (k + 1) ** rolloff
+        for k in range(harmonics)
+    )
+
+
+def _noise_burst(rng, length, lowpass):
+    "White noise through a one-pole low-pass: state += a · (x − state)."
+    noise, wave, state = rng.normal(size=length), np.empty(length), 0.0
+    for step in range(length):
+        state += lowpass * (noise[step] - state)
+        wave[step] = state
+    return wave
+
+
+def _chirp(time_axis, f0, f_end, sample_rate):
+    "A sweep from `f0` to `f_end`, exponential in frequency."
+    frequency = f0 * (f_end / f0) ** (time_axis / time_axis[-1])
+    return np.sin(2 * np.pi * np.cumsum(frequency) / sample_rate)
+
+# %% ../nbs/87_sound.ipynb #a006s
+def synthesize_clips(
+    count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE, length: int = CLIP_LENGTH
+):
+    """`count` clips `(count, length, 1)` float32 in [-1, 1] and their parameters, deterministic per
+    `seed`. Half are harmonic tones (f0 110–880 Hz log-uniform, 1–6 harmonics with a random
+    roll-off), a quarter noise bursts (white noise through a random one-pole low-pass), a quarter
+    chirps (a sweep between two pitches); each has an attack of 2–60 ms, an exponential decay (time
+    constant 40–400 ms), and a peak of 0.3–0.9."""
+    if count < 1 or length < 64:
+        raise ValueError(f"expected count ≥ 1 and length ≥ 64 samples, got {count}, {length}")
+    rng = np.random.default_rng(seed)
+    time_axis = np.arange(length) / sample_rate
+    kinds = rng.choice(3, size=count, p=[0.5, 0.25, 0.25])
+    f0, f_end = (np.exp(rng.uniform(np.log(110), np.log(880), count)) for _ in range(2))
+    harmonics, rolloff = rng.integers(1, 7, count), rng.uniform(0.5, 2.0, count)
+    attack, decay = rng.uniform(0.002, 0.06, count), rng.uniform(0.04, 0.4, count)
+    peak, lowpass = rng.uniform(0.3, 0.9, count), rng.uniform(0.05, 0.9, count)
+    clips = np.empty((count, length), np.float64)
+    for i in range(count):
+        wave = (
+            _tone(rng, time_axis, f0[i], harmonics[i], rolloff[i]) if kinds[i] == 0
+            else _noise_burst(rng, length, lowpass[i]) if kinds[i] == 1
+            else _chirp(time_axis, f0[i], f_end[i], sample_rate)
+        )  # fmt: skip
+        rise = np.minimum(time_axis / attack[i], 1.0)
+        wave = wave * rise * np.exp(-np.maximum(time_axis - attack[i], 0) / decay[i])
+        clips[i] = peak[i] * wave / np.abs(wave).max()
+    parameters = dict(kind=kinds, f0=f0, f_end=f_end, harmonics=harmonics, attack=attack,
+                      decay=decay, peak=peak)  # fmt: skip
+    return clips[..., None].astype(np.float32), parameters
 
 # %% ../nbs/87_sound.ipynb #xe34371a
 def clip_sequence(clips, sample_rate: int = SAMPLE_RATE, gap_seconds: float = 0.25) -> np.ndarray:
