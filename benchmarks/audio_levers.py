@@ -43,6 +43,7 @@ LEVERS = {
     "waveform-only": dict(spectrogram_filters=0),  # the pitfall: no spectrogram critic
     "lowpass-raw": dict(lowpass_hz=3000.0, ema_decay=None),  # sampled without a weight average
     "lowpass-raw-r1-0.1": dict(lowpass_hz=3000.0, ema_decay=None, r1_weight=0.1),
+    "lowpass-wgan-gp": dict(lowpass_hz=3000.0, game="wgan-gp", learning_rate=1e-4),
 }
 
 
