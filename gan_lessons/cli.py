@@ -18,8 +18,8 @@ from .runs import TRAINERS, FromLesson, Run, model_kind, trainer
 
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'non_negative_float', 'positive_float', 'TRAIN_OPTIONS', 'SAMPLE_OPTIONS',
-           'OneLineError', 'build_parser', 'parse', 'train_command', 'sample_command', 'evaluate_command',
-           'import_tensorflow_quietly', 'main']
+           'FLOW_OPTIONS', 'OneLineError', 'build_parser', 'parse', 'train_command', 'sample_command',
+           'evaluate_command', 'import_tensorflow_quietly', 'main']
 
 # %% ../nbs/93_cli.ipynb #c003
 def _argument_type(convert, is_valid, expected: str):
@@ -59,7 +59,11 @@ SAMPLE_OPTIONS = {
     "temperature": dict(type=non_negative_float, help="text: 0 = likeliest (default 0.8)"),
     "top_k": dict(type=positive_int, help="text: draw from the k likeliest characters only"),
     "unseen": dict(choices=("error", "replace"), help="text: characters never seen in training"),
+    "steps": dict(type=positive_int, help="flow models: integration steps (default: the model's)"),
+    "method": dict(choices=("euler", "heun"), help="flow models: the ODE solver"),
+    "guidance": dict(type=non_negative_float, help="flow models: classifier-free guidance"),
 }
+FLOW_OPTIONS = ("steps", "method", "guidance")  # evaluate takes them too
 
 # %% ../nbs/93_cli.ipynb #c004
 class OneLineError(Exception):
@@ -127,6 +131,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--data", help="image models: measure against these images (page 99)")
     evaluate.add_argument("--classifier", help="with --data: a classifier trained on them")
+    _add_options(evaluate, {name: SAMPLE_OPTIONS[name] for name in FLOW_OPTIONS})
     return parser
 
 
@@ -170,13 +175,19 @@ def _model_and_kind(args, command: str):
     return model, kind
 
 
-def sample_command(args) -> int:
-    model, kind = _model_and_kind(args, "sample")
-    for name in SAMPLE_OPTIONS:
+def _refuse_foreign_options(args, kind, names) -> None:
+    "One line for an option of `names` given for a model whose kind does not take it."
+    for name in names:
         if getattr(args, name) is not None and name not in kind.options:
             takes = ", ".join(f"--{option.replace('_', '-')}" for option in kind.options)
             option = f"--{name.replace('_', '-')}"
             raise CommandError(f"{option} does not apply to {args.model} ({kind.name}: {takes})")
+
+
+def sample_command(args) -> int:
+    model, kind = _model_and_kind(args, "sample")
+    _refuse_foreign_options(args, kind, SAMPLE_OPTIONS)
+    for name in SAMPLE_OPTIONS:
         if getattr(args, name) is None:
             setattr(args, name, kind.defaults.get(name))
     print(kind.sample(model, args))
@@ -185,6 +196,7 @@ def sample_command(args) -> int:
 
 def evaluate_command(args) -> int:
     model, kind = _model_and_kind(args, "evaluate")
+    _refuse_foreign_options(args, kind, FLOW_OPTIONS)
     report, lines = kind.evaluate(model, args)
     print(json.dumps(report) if args.json else "\n".join(lines))
     return 0

@@ -97,6 +97,7 @@ RUN_MODEL_FILE = "model.keras"  # what `gan-lessons train` writes into its --out
 MODEL_KINDS = (
     "image-generator",
     "conditional-image-generator",
+    "flow-image-generator",
     "audio-generator",
     "text-generator",
     "classifier",

@@ -98,6 +98,9 @@ TRAINERS = {trainer.name: trainer for trainer in (
     Trainer("vae", "image-generator", FromLesson("vae:train_vae"), epochs=60,
             options={"images": None, "data": None},
             summary="lesson 13's VAE; its model is the decoder's pixel means"),
+    Trainer("diffusion", "flow-image-generator", FromLesson("diffusion:train_diffusion"),
+            epochs=150, options={"images": None, "data": None},
+            summary="lesson 14's flow-matching U-Net, class-conditional when labels are given"),
 )}  # fmt: skip
 
 # %% ../nbs/96_runs.ipynb #u004k
@@ -112,6 +115,9 @@ KINDS = {kind.name: kind for kind in (
               options=("prompt", "length", "temperature", "top_k", "unseen"),
               defaults=dict(prompt="The ", length=500, temperature=0.8, unseen="error"),
               modules=("text",), attach=FromLesson("text:attach_vocabulary")),
+    ModelKind("flow-image-generator", FromLesson("diffusion:sample_flow"),
+              FromLesson("diffusion:evaluate_flow"), options=("n", "steps", "method", "guidance"),
+              defaults={"n": 64}, modules=("conditional", "diffusion")),
     ModelKind("audio-generator", FromLesson("audio:sample_audio"),
               FromLesson("audio:evaluate_audio"), options=("n",), defaults={"n": 8},
               modules=("audio",)),
@@ -391,3 +397,6 @@ def quality_curve(run, sampler, every: int, count: int = 1000):
             run.save_record()
 
     return QualityCurve()
+
+
+Run.quality_curve = quality_curve
