@@ -119,9 +119,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                                   parser_class=_Parser)  # fmt: skip
     for chosen in TRAINERS.values() if argv is None or "train" in argv else ():
         _train_parser(models, chosen)
-    sample = commands.add_parser("sample", help="a PNG grid, a WAV file of clips, or text")
+    sample = commands.add_parser("sample", help="a PNG grid or .npz of images, a WAV file of clips, or text")
     sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
-    sample.add_argument("--out", type=Path, help="the .png, .wav or .txt file (text: optional)")
+    sample.add_argument(
+        "--out", type=Path, help="the .png, .npz (images), .wav or .txt file (text: optional)"
+    )
     sample.add_argument("--seed", type=int, default=0)
     _add_options(sample, SAMPLE_OPTIONS)
     evaluate = commands.add_parser("evaluate", help="measure a model (lessons 06, 11, 12)")

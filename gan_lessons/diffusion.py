@@ -22,9 +22,9 @@ IMAGE_SIZE = 28 * 28  # the noise a sample starts from: one number per pixel
 # %% auto #0
 __all__ = ['IMAGE_SHAPE', 'IMAGE_SIZE', 'DIFFUSION_RECIPE', 'SAMPLER_SETTINGS', 'straight_path', 'target_velocity', 'integrate',
            'evaluations', 'build_toy_velocity', 'train_toy_flow', 'TimeFeatures', 'residual_block', 'build_unet',
-           'label_count', 'flow_matching_loss', 'FlowMatching', 'guided_velocity', 'FlowSampler', 'flow_sampler',
-           'build_flow_matching', 'train_diffusion', 'with_sampler_settings', 'sampler_report', 'sample_flow',
-           'evaluate_flow']
+           'label_count', 'flow_matching_loss', 'FlowMatching', 'build_flow_matching', 'train_diffusion',
+           'guided_velocity', 'FlowSampler', 'flow_sampler', 'with_sampler_settings', 'sampler_report', 'sample_flow',
+           'evaluate_flow', 'coverage']
 
 # %% ../nbs/14_diffusion.ipynb #d007
 def straight_path(noise, data, times):
@@ -101,7 +101,7 @@ def train_toy_flow(network, data, steps: int = 2000, batch_size: int = 256, seed
 
     return np.array([float(step()) for _ in range(steps)])
 
-# %% ../nbs/14_diffusion.ipynb #d014
+# %% ../nbs/14_diffusion.ipynb #d017
 @keras.saving.register_keras_serializable(package="gan_lessons")
 class TimeFeatures(layers.Layer):
     """Times `(n,)` in [0, 1] → `(n, dim)`: sin and cos of 1000·t at `dim / 2` frequencies spaced
@@ -143,7 +143,7 @@ def residual_block(features, embedding, width: int, name: str, groups: int = 8):
         features = layers.Conv2D(width, 1, name=f"{name}_skip")(features)
     return layers.Add(name=f"{name}_out")([features, hidden])
 
-# %% ../nbs/14_diffusion.ipynb #d015
+# %% ../nbs/14_diffusion.ipynb #d018
 def build_unet(widths=(24, 48, 96), embed_dim: int = 128, num_classes: int = 10) -> keras.Model:
     """The velocity network for images: `[images (n, 28, 28, 1), times (n,), labels (n,)]` →
     velocities `(n, 28, 28, 1)`. A U-Net (Ronneberger et al. 2015): a residual block at 28, 14 and
@@ -183,14 +183,14 @@ def label_count(network: keras.Model) -> int:
     "The classes a velocity network knows (its label embedding has one more row: 'no label')."
     return int(network.get_layer("label_embedding").input_dim) - 1
 
-# %% ../nbs/14_diffusion.ipynb #d017
+# %% ../nbs/14_diffusion.ipynb #d019
 def flow_matching_loss(network, images, labels, noise, times, training=False):
     """Conditional flow matching (Lipman et al. 2023) on rectified flow's straight path (Liu et al.
     2023): the mean squared error between the network's velocity at (x_t, t) and data − noise."""
     predicted = network([straight_path(noise, images, times), times, labels], training=training)
     return keras.ops.mean(keras.ops.square(predicted - target_velocity(noise, images)))
 
-# %% ../nbs/14_diffusion.ipynb #d018
+# %% ../nbs/14_diffusion.ipynb #d020
 class FlowMatching(KeepsRandomState, keras.Model):
     """A velocity network trained with `fit()` on `flow_matching_loss`; `(images, labels)` batches,
     or images alone. Each label is dropped (replaced by "no label") with probability
@@ -240,7 +240,65 @@ class FlowMatching(KeepsRandomState, keras.Model):
         for average, current in zip(self.average.weights, self.network.weights):
             average.assign(decay * average + (1.0 - decay) * current)
 
-# %% ../nbs/14_diffusion.ipynb #d019
+# %% ../nbs/14_diffusion.ipynb #d026
+DIFFUSION_RECIPE = dict(
+    widths=(24, 48, 96), batch_size=128, learning_rate=1e-3, ema_decay=0.999, label_dropout=0.1,
+    steps=16, method="heun", guidance=1.0,
+)  # fmt: skip
+
+
+def build_flow_matching(num_classes: int = 10, seed: int = 0, recipe=None) -> FlowMatching:
+    "A compiled `FlowMatching` model of the recipe (default `DIFFUSION_RECIPE`), built, seeded."
+    recipe = {**DIFFUSION_RECIPE, **(recipe or {})}
+    keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
+    network = build_unet(recipe["widths"], num_classes=num_classes)
+    model = FlowMatching(network, recipe["label_dropout"], recipe["ema_decay"], seed=seed)
+    optimizer = keras.optimizers.Adam(recipe["learning_rate"], global_clipnorm=1.0)
+    model.compile(optimizer=optimizer)
+    model.optimizer.build(network.trainable_variables)  # so that a resumed run restores its state
+    return model
+
+
+def _sampler(self, steps=None, method=None, guidance=None) -> keras.Model:
+    "The weight average as an image generator (`flow_sampler`); unset settings: the recipe's."
+    recipe = DIFFUSION_RECIPE
+    return flow_sampler(
+        self.average,
+        recipe["steps"] if steps is None else steps,
+        method or recipe["method"],
+        recipe["guidance"] if guidance is None else guidance,
+    )
+
+
+FlowMatching.sampler = _sampler
+
+
+def train_diffusion(run) -> None:
+    """`gan-lessons train diffusion`: flow matching with this lesson's U-Net, resumably, conditioned
+    on the labels when the images have them; on MNIST, a quality curve every 25 epochs."""
+    images, labels = run.training_images()
+    if not run.begin():
+        return
+    recipe = DIFFUSION_RECIPE
+    run.record["batch_size"] = recipe["batch_size"]
+    classes = 0 if labels is None else int(run.record["classes"])
+    model = build_flow_matching(classes, run.seed)
+    batches = EpochSeededImages(images, recipe["batch_size"], run.seed, labels,
+                                images_per_epoch=run.record["images_per_epoch"])  # fmt: skip
+    settings = {name: recipe[name] for name in ("steps", "method", "guidance")}
+    sampler = lambda trained: trained.sampler()  # noqa: E731
+    callbacks = [batches.callback, *checkpoint_callbacks(run.out, "diffusion.weights.h5", "auto"),
+                 run.progress(sampler, latent_dim=IMAGE_SIZE, **settings)]  # fmt: skip
+    if not run.settings.get("data"):
+        callbacks.append(run.quality_curve(sampler, every=25))
+    model.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
+    seconds = run.record.get("train_seconds", 0)
+    print(
+        f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "
+        f"sample with: gan-lessons sample {run.out} --out grid.png"
+    )
+
+# %% ../nbs/14_diffusion.ipynb #d022
 def guided_velocity(network, images, times, labels, guidance: float = 1.0):
     """The network's velocity for `labels` under classifier-free guidance (Ho & Salimans 2022):
     v_none + w·(v_label − v_none). w = 1: plain conditional; w = 0: unconditional; w > 1 pushes
@@ -256,7 +314,7 @@ def guided_velocity(network, images, times, labels, guidance: float = 1.0):
     with_label, without = both[:count], both[count:]
     return without + guidance * (with_label - without)
 
-# %% ../nbs/14_diffusion.ipynb #d020
+# %% ../nbs/14_diffusion.ipynb #d023
 @keras.saving.register_keras_serializable(package="gan_lessons")
 class FlowSampler(layers.Layer):
     """Noise `(n, 784)` → images `(n, 28, 28, 1)` in [-1, 1]: the first coordinate picks a class,
@@ -308,65 +366,7 @@ def flow_sampler(network, steps: int = 16, method: str = "heun", guidance: float
     sampler.latent_dim = IMAGE_SIZE
     return sampler
 
-# %% ../nbs/14_diffusion.ipynb #d021
-DIFFUSION_RECIPE = dict(
-    widths=(24, 48, 96), batch_size=128, learning_rate=1e-3, ema_decay=0.999, label_dropout=0.1,
-    steps=16, method="heun", guidance=1.0,
-)  # fmt: skip
-
-
-def build_flow_matching(num_classes: int = 10, seed: int = 0, recipe=None) -> FlowMatching:
-    "A compiled `FlowMatching` model of the recipe (default `DIFFUSION_RECIPE`), built, seeded."
-    recipe = {**DIFFUSION_RECIPE, **(recipe or {})}
-    keras.utils.set_random_seed(seed)  # the initial weights depend on the seed only
-    network = build_unet(recipe["widths"], num_classes=num_classes)
-    model = FlowMatching(network, recipe["label_dropout"], recipe["ema_decay"], seed=seed)
-    optimizer = keras.optimizers.Adam(recipe["learning_rate"], global_clipnorm=1.0)
-    model.compile(optimizer=optimizer, jit_compile=True)  # XLA: a fifth faster on a laptop CPU
-    model.optimizer.build(network.trainable_variables)  # so that a resumed run restores its state
-    return model
-
-
-def _sampler(self, steps=None, method=None, guidance=None) -> keras.Model:
-    "The weight average as an image generator (`flow_sampler`); unset settings: the recipe's."
-    recipe = DIFFUSION_RECIPE
-    return flow_sampler(
-        self.average,
-        recipe["steps"] if steps is None else steps,
-        method or recipe["method"],
-        recipe["guidance"] if guidance is None else guidance,
-    )
-
-
-FlowMatching.sampler = _sampler
-
-
-def train_diffusion(run) -> None:
-    """`gan-lessons train diffusion`: flow matching with this lesson's U-Net, resumably, conditioned
-    on the labels when the images have them; on MNIST, a quality curve every 25 epochs."""
-    images, labels = run.training_images()
-    if not run.begin():
-        return
-    recipe = DIFFUSION_RECIPE
-    run.record["batch_size"] = recipe["batch_size"]
-    classes = 0 if labels is None else int(run.record["classes"])
-    model = build_flow_matching(classes, run.seed)
-    batches = EpochSeededImages(images, recipe["batch_size"], run.seed, labels,
-                                images_per_epoch=run.record["images_per_epoch"])  # fmt: skip
-    settings = {name: recipe[name] for name in ("steps", "method", "guidance")}
-    sampler = lambda trained: trained.sampler()  # noqa: E731
-    callbacks = [batches.callback, *checkpoint_callbacks(run.out, "diffusion.weights.h5", "auto"),
-                 run.progress(sampler, latent_dim=IMAGE_SIZE, **settings)]  # fmt: skip
-    if not run.settings.get("data"):
-        callbacks.append(run.quality_curve(sampler, every=25))
-    model.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
-    seconds = run.record.get("train_seconds", 0)
-    print(
-        f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "
-        f"sample with: gan-lessons sample {run.out} --out grid.png"
-    )
-
-# %% ../nbs/14_diffusion.ipynb #d022
+# %% ../nbs/14_diffusion.ipynb #d027
 SAMPLER_SETTINGS = ("steps", "method", "guidance")
 
 
@@ -403,3 +403,22 @@ def evaluate_flow(model, args) -> tuple[dict, list]:
     report.update(sampler_report(model))
     settings = "  sampler           {method}, {steps} steps, guidance {guidance:g}: {evaluations} "
     return report, [*lines, settings.format(**report) + "network evaluations per sample"]
+
+# %% ../nbs/14_diffusion.ipynb #d028
+def coverage(real_features, fake_features, neighbours: int = 5) -> float:
+    """The share of real examples with at least one generated example inside their ball — the
+    distance to their `neighbours`-th nearest real neighbour (Naeem et al. 2020). 1: every region of
+    the real data is reached; a generator that drops modes leaves their balls empty."""
+    real = np.asarray(real_features, np.float64)
+    fake = np.asarray(fake_features, np.float64)
+    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(f"expected features (n, d) and (m, d), got {real.shape}, {fake.shape}")
+    if len(real) <= neighbours:
+        raise ValueError(f"need more than {neighbours} real examples, got {len(real)}")
+
+    def distances(rows, others):
+        squared = (rows**2).sum(1)[:, None] - 2 * rows @ others.T + (others**2).sum(1)[None, :]
+        return np.sqrt(np.maximum(squared, 0.0))
+
+    radii = np.sort(distances(real, real), axis=1)[:, neighbours]  # column 0: the point itself
+    return float((distances(real, fake).min(axis=1) <= radii).mean())

@@ -3,6 +3,8 @@
 # %% ../nbs/06_evaluation.ipynb #c005
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -11,7 +13,7 @@ from keras import layers
 from .checkpoints import ResumableModel, checkpoint_callbacks, load_keras_file
 from .data import load_mnist, scale_images
 from .errors import CommandError
-from .files import assets_dir, check_out
+from .files import assets_dir, atomic_write, check_fits, check_out
 from .images import load_images
 from .training import EpochSeededImages
 from .viz import save_image_grid
@@ -188,7 +190,11 @@ MAX_GRID = 10_000  # a PNG grid of more images would be tens of thousands of pix
 
 
 def sample_images(model, args) -> str:
-    "`gan-lessons sample` for an image generator: a PNG grid of `--n` samples."
+    """`gan-lessons sample` for an image generator: a PNG grid of `--n` samples — or, with `--out
+    FILE.npz`, the samples themselves (`images`, uint8 `(n, 28, 28)`, and the `labels` asked for
+    when the generator is conditional), which `--data FILE.npz` and any other tool can read."""
+    if args.out is not None and Path(args.out).suffix.lower() == ".npz":
+        return _save_samples(model, args)
     if args.n > MAX_GRID:
         raise CommandError(f"--n {args.n:,}: a grid holds at most {MAX_GRID:,} images")
     check_out(args.out, ".png", "an image model")
@@ -196,6 +202,23 @@ def sample_images(model, args) -> str:
     columns = None if labels is None else model.num_classes  # a column per class
     save_image_grid(images, args.out, ncols=columns)
     return f"wrote {args.n} samples of {args.model} to {args.out}"
+
+
+def _save_samples(model, args) -> str:
+    "The `.npz` of `sample_images`, written whole or not at all."
+    check_out(args.out, ".npz", "an image model")
+    check_fits(args.n, 4 * 28 * 28 * 3, f"{args.n:,} images")  # float32 while generating
+    images, labels = generate(model, args.n, args.seed)
+    arrays = {"images": np.round((images[..., 0] + 1.0) * 127.5).clip(0, 255).astype(np.uint8)}
+    if labels is not None:
+        arrays["labels"] = labels.astype(np.int32)
+
+    def write(partial):
+        with open(partial, "wb") as file:  # a file object: np.savez would add ".npz" to a name
+            np.savez_compressed(file, **arrays)
+
+    atomic_write(args.out, write)
+    return f"wrote {args.n} samples of {args.model} to {args.out} ({', '.join(arrays)})"
 
 # %% ../nbs/06_evaluation.ipynb #e06measure
 def shipped_classifier() -> keras.Model:

@@ -39,7 +39,8 @@ __all__ = ['ExerciseError', 'is_placeholder', 'attempted', 'passed', 'check_two_
            'check_stack_output_size', 'check_field_of', 'check_generator_loss', 'check_noise_like', 'check_train_step',
            'check_frechet_distance', 'check_balanced_labels', 'check_conditional_discriminator', 'check_interpolates',
            'check_critic_step', 'check_discriminator_accuracy', 'check_input_and_target',
-           'check_sample_with_temperature', 'check_reparameterize', 'check_spectral_centroid']
+           'check_sample_with_temperature', 'check_reparameterize', 'check_spectral_centroid',
+           'check_flow_matching_loss', 'check_euler', 'check_guided_velocity']
 
 # %% ../nbs/91_exercises.ipynb #c00292c
 def attempted(name: str, answer) -> bool:
@@ -985,4 +986,150 @@ def check_spectral_centroid(my_centroid) -> bool:
             f"{name}: {values.round(1).tolist()} Hz, expected {expected.round(1).tolist()} (off by "
             f"{np.abs(values - expected).max():.1f} Hz)"
         )
+    return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #x91flow
+class _ToyVelocityNetwork:
+    """A stand-in velocity network for the lesson-14 checkers, called like the U-Net,
+    `network([images, times, labels], training=...)`: its answer depends on all three inputs (label
+    10 means "no label"), so a slip in any of them changes the result."""
+
+    def __call__(self, inputs, training=False):
+        images, times, labels = inputs
+        times = ops.reshape(ops.cast(times, "float32"), (-1, 1, 1, 1))
+        labels = ops.reshape(ops.cast(labels, "float32"), (-1, 1, 1, 1))
+        return ops.tanh(0.8 * images) + 0.3 * times + 0.05 * labels
+
+
+def _flow_case(seed: int = 0):
+    "A batch for the loss checker: images, labels, noise and times, all fixed by `seed`."
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(-1, 1, (16, 6, 6, 1)).astype("float32")
+    labels = rng.integers(0, 11, 16).astype("int32")
+    noise = rng.normal(size=images.shape).astype("float32")
+    times = rng.uniform(0, 1, 16).astype("float32")
+    return images, labels, noise, times
+
+
+def check_flow_matching_loss(my_loss) -> bool:
+    """Lesson 14: `my_loss(network, images, labels, noise, times)` is the mean squared error between
+    `network([x_t, times, labels])` at x_t = (1 − t)·noise + t·images and the velocity
+    images − noise."""
+    name = "my_flow_matching_loss"
+    network, (images, labels, noise, times) = _ToyVelocityNetwork(), _flow_case()
+    try:
+        result = my_loss(network, images, labels, noise, times)
+    except Exception as error:  # a learner's slip: say which call failed and how
+        raise ExerciseError(f"{name} raised {type(error).__name__}: {error}") from error
+    if _not_attempted(name, result):
+        return False
+    value = np.asarray(result)
+    if value.shape != ():
+        raise ExerciseError(f"{name}: got shape {value.shape}, expected one number (the mean)")
+    t = times.reshape(-1, 1, 1, 1)
+
+    def loss(points, target):
+        return float(np.mean((np.asarray(network([points, times, labels])) - target) ** 2))
+
+    right = (1 - t) * noise + t * images
+    slips = {
+        "the path runs the wrong way: x_t = (1 − t)·noise + t·images (t = 0 is noise)": loss(
+            t * noise + (1 - t) * images, images - noise
+        ),
+        "the target is the wrong way round: the velocity is images − noise": loss(
+            right, noise - images
+        ),
+        "the network sees the clean images: feed it the point on the path, x_t": loss(
+            images, images - noise
+        ),
+        "the error is summed: take the mean": loss(right, images - noise) * images.size,
+    }
+    for message, wrong in slips.items():
+        if np.isclose(float(value), wrong, rtol=1e-4):
+            raise ExerciseError(f"{name}: {message}")
+    expected = loss(right, images - noise)
+    if not np.isclose(float(value), expected, rtol=1e-4):
+        raise ExerciseError(f"{name}: got {float(value):.5f}, expected {expected:.5f}")
+    return _passed(name)
+
+
+def check_euler(my_euler) -> bool:
+    """Lesson 14: `my_euler(velocity, start, steps)` follows `velocity(x, t)` — one t per example —
+    from t = 0 to 1 in `steps` Euler steps of size 1/steps, at times 0, 1/steps, …"""
+    name = "my_euler"
+    start, steps = np.ones((3, 2), "float32"), 4
+
+    def run(velocity):
+        try:
+            return my_euler(velocity, start, steps)
+        except Exception as error:  # a learner's slip: say which call failed and how
+            raise ExerciseError(
+                f"{name} raised {type(error).__name__}: {error} — call velocity(points, t) "
+                "with t of shape (number of points,)"
+            ) from error
+
+    grows = run(lambda x, t: x)
+    if _not_attempted(name, grows):
+        return False
+    grows = np.asarray(grows)
+    if grows.shape != start.shape:
+        raise ExerciseError(f"{name}: got shape {grows.shape}, expected {start.shape}")
+    exact = (1 + 1 / steps) ** steps  # dx/dt = x in 4 Euler steps
+    if np.allclose(grows, (1 - 1 / steps) ** steps):
+        raise ExerciseError(f"{name}: the points move against the velocity — add it, ×1/steps")
+    if np.allclose(grows, 2.0**steps):
+        raise ExerciseError(f"{name}: each step moves a whole velocity — multiply it by 1/steps")
+    if not np.allclose(grows, exact, rtol=1e-5):
+        raise ExerciseError(f"{name}: for dx/dt = x, 4 steps give {exact:.4f}, got {grows[0, 0]}")
+    seen = []
+
+    def timed(x, t):
+        t = ops.convert_to_tensor(t, "float32")
+        seen.append(np.asarray(t).copy())
+        return ops.ones_like(x) * ops.reshape(t, (-1, 1))
+
+    run(timed)
+    times = [np.unique(np.round(t, 6)).tolist() for t in seen]
+    if any(np.asarray(t).shape not in ((3,), (3, 1)) for t in seen):
+        raise ExerciseError(f"{name}: pass one t per point, shape (3,); got {seen[0].shape}")
+    expected = [[k / steps] for k in range(steps)]
+    if times != expected:
+        raise ExerciseError(f"{name}: velocity asked at times {times}, expected {expected}")
+    return _passed(name)
+
+
+def check_guided_velocity(my_guided) -> bool:
+    """Lesson 14: `my_guided(network, images, times, labels, guidance)` = v(no label) + guidance ·
+    (v(labels) − v(no label)), where "no label" is label 10."""
+    name = "my_guided_velocity"
+    network, (images, _, _, times) = _ToyVelocityNetwork(), _flow_case(1)
+    labels = np.arange(16, dtype="int32") % 10
+    try:
+        result = my_guided(network, images, times, labels, 3.0)
+    except Exception as error:  # a learner's slip: say which call failed and how
+        raise ExerciseError(f"{name} raised {type(error).__name__}: {error}") from error
+    if _not_attempted(name, result):
+        return False
+    result = np.asarray(result)
+    conditional = np.asarray(network([images, times, labels]))
+    unconditional = np.asarray(network([images, times, np.full(16, 10, "int32")]))
+    if result.shape != conditional.shape:
+        raise ExerciseError(f"{name}: got shape {result.shape}, expected {conditional.shape}")
+    slips = {
+        "conditional and unconditional are swapped: start from the unconditional velocity and "
+        "move towards the conditional one": unconditional + 3 * (unconditional - conditional),
+        "the guided step starts from the conditional velocity; start from the unconditional "
+        "one": conditional + 3 * (conditional - unconditional),
+        "guidance only scales the conditional velocity; it scales the difference": 3 * conditional,
+        "'no label' is label 10 (the label embedding's extra row), not 0": np.asarray(
+            network([images, times, np.zeros(16, "int32")])
+        )
+        * -2
+        + 3 * conditional,
+    }
+    for message, wrong in slips.items():
+        if np.allclose(result, wrong, atol=1e-5):
+            raise ExerciseError(f"{name}: {message}")
+    if not np.allclose(result, unconditional + 3 * (conditional - unconditional), atol=1e-5):
+        raise ExerciseError(f"{name}: not v(no label) + guidance · (v(label) − v(no label))")
     return _passed(name)

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 # %% auto #0
-__all__ = ['GENERATOR_LOSS_KINDS', 'discriminator_loss', 'generator_loss', 'wasserstein_critic_loss',
+__all__ = ['GENERATOR_LOSS_KINDS', 'discriminator_loss', 'generator_loss', 'ring_of_gaussians', 'wasserstein_critic_loss',
            'wasserstein_generator_loss', 'hinge_discriminator_loss']
 
 # %% ../nbs/04_losses.ipynb #c007
@@ -35,6 +36,15 @@ def generator_loss(fake_logits, kind: str = "non_saturating"):
     if kind == "minimax":
         return -ops.mean(ops.softplus(fake_logits))
     raise ValueError(f"kind must be one of {GENERATOR_LOSS_KINDS}, got {kind!r}")
+
+# %% ../nbs/04_losses.ipynb #c015ring
+def ring_of_gaussians(count, seed=0, modes=8, radius=2.0, spread=0.05):
+    """Points `(count, 2)` from `modes` Gaussians of std `spread` evenly spaced on a circle of
+    `radius`: the toy data of this lesson and of lesson 14."""
+    rng = np.random.default_rng(seed)
+    angles = 2 * np.pi * rng.integers(modes, size=count) / modes
+    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return (centres + spread * rng.normal(size=(count, 2))).astype("float32")
 
 # %% ../nbs/04_losses.ipynb #c019
 def wasserstein_critic_loss(real_scores, fake_scores):
