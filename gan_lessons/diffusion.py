@@ -187,6 +187,7 @@ def label_count(network: keras.Model) -> int:
 def flow_matching_loss(network, images, labels, noise, times, training=False):
     """Conditional flow matching (Lipman et al. 2023) on rectified flow's straight path (Liu et al.
     2023): the mean squared error between the network's velocity at (x_t, t) and data − noise."""
+    times, labels = keras.ops.cast(times, "float32"), keras.ops.cast(labels, "int32")
     predicted = network([straight_path(noise, images, times), times, labels], training=training)
     return keras.ops.mean(keras.ops.square(predicted - target_velocity(noise, images)))
 
@@ -254,7 +255,7 @@ def build_flow_matching(num_classes: int = 10, seed: int = 0, recipe=None) -> Fl
     network = build_unet(recipe["widths"], num_classes=num_classes)
     model = FlowMatching(network, recipe["label_dropout"], recipe["ema_decay"], seed=seed)
     optimizer = keras.optimizers.Adam(recipe["learning_rate"], global_clipnorm=1.0)
-    model.compile(optimizer=optimizer)
+    model.compile(optimizer=optimizer, jit_compile=True)  # XLA: a fifth faster on a laptop CPU
     model.optimizer.build(network.trainable_variables)  # so that a resumed run restores its state
     return model
 
@@ -303,6 +304,8 @@ def guided_velocity(network, images, times, labels, guidance: float = 1.0):
     """The network's velocity for `labels` under classifier-free guidance (Ho & Salimans 2022):
     v_none + w·(v_label − v_none). w = 1: plain conditional; w = 0: unconditional; w > 1 pushes
     further from the unconditional velocity (one batch of twice the size)."""
+    images, times = keras.ops.cast(images, "float32"), keras.ops.cast(times, "float32")
+    labels = keras.ops.cast(labels, "int32")
     no_label = keras.ops.full_like(labels, label_count(network))
     if guidance == 1.0:
         return network([images, times, labels], training=False)

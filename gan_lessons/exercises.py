@@ -1117,7 +1117,7 @@ def check_guided_velocity(my_guided) -> bool:
         raise ExerciseError(f"{name}: got shape {result.shape}, expected {conditional.shape}")
     slips = {
         "conditional and unconditional are swapped: start from the unconditional velocity and "
-        "move towards the conditional one": unconditional + 3 * (unconditional - conditional),
+        "move towards the conditional one": conditional + 3 * (unconditional - conditional),
         "the guided step starts from the conditional velocity; start from the unconditional "
         "one": conditional + 3 * (conditional - unconditional),
         "guidance only scales the conditional velocity; it scales the difference": 3 * conditional,

@@ -1,0 +1,172 @@
+"""Lesson 14's trilemma: quality, coverage and sampling speed of the shipped generators, measured
+the same way — the same noise seed, the same held-out digits, the shipped `mnist-classifier`.
+
+    .venv/bin/python benchmarks/trilemma.py --results gan_lessons/assets/diffusion_trilemma.jsonl \
+        --raw runs/diffusion-mnist/diffusion.weights.h5
+
+Rows (one JSON object per line), each with classifier score, FCD and its ratio to the real floor at
+the same sample size, coverage (Naeem et al. 2020, k = 5, in the classifier's feature space), the
+median pixel distance of a sample to its nearest training image (and of a held-out real digit,
+`nearest_real`), the sampling seconds per 1,000 images on this machine (batches of 500), and the
+model's training seconds as its record or card gives them:
+
+- `role: model` — each model with its own sampler, `--n` samples;
+- `role: sweep` — the diffusion model with Euler and Heun at each of `--steps`, `--sweep-n` samples;
+- `role: guidance` — the diffusion model at each `--guidance` (Heun, 8 steps), `--sweep-n` samples;
+- `role: raw` — with `--raw`, the last raw weights of the diffusion run instead of their average.
+"""
+
+import argparse
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gan_lessons import pretrained  # noqa: E402
+from gan_lessons.data import load_mnist, scale_images  # noqa: E402
+from gan_lessons.diffusion import build_flow_matching, coverage, evaluations, flow_sampler  # noqa: E402
+from gan_lessons.evaluation import ImageMetrics, generate, nearest_neighbour_distances  # noqa: E402
+from gan_lessons.files import write_text_atomically  # noqa: E402
+
+
+def train_seconds(name: str) -> float:
+    "Training seconds from the model's card (pretrained), or from a run directory's record."
+    if (Path(name) / "run.json").is_file():
+        return json.loads((Path(name) / "run.json").read_text())["train_seconds"]
+    found = re.search(r"\*\*Wall time:\*\* ([\d,.]+) s", pretrained.model_card(name))
+    if found is None:
+        raise ValueError(f"the card of {name} gives no training time")
+    return float(found.group(1).replace(",", ""))
+
+
+def sampling_seconds(model, count: int = 200) -> float:
+    "Seconds per 1,000 samples, on the threads this process was given (the first call warms up)."
+    generate(model, 20, seed=1)
+    started = time.perf_counter()
+    generate(model, count, seed=2)
+    return (time.perf_counter() - started) * 1000 / count
+
+
+class Measure:
+    "Lesson 06's instruments, plus coverage and the distance to the training images."
+
+    def __init__(self):
+        train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
+        self.train_images, self.heldout_images = (
+            scale_images(train.images),
+            scale_images(heldout.images),
+        )
+        self.metrics = ImageMetrics(
+            pretrained.load("mnist-classifier"), self.heldout_images, self.train_images
+        )
+        self.real_features = self.metrics.embed(self.heldout_images)[0]
+        self.nearest_real = float(
+            np.median(nearest_neighbour_distances(self.heldout_images, self.train_images))
+        )
+        self.floors = {}
+
+    def __call__(self, model, n: int) -> dict:
+        images = generate(model, n, seed=0)[0]
+        scores = self.metrics.scores(images)
+        if n not in self.floors:
+            self.floors[n] = self.metrics.real_floor(n)["fcd"]
+        features = self.metrics.embed(images)[0]
+        return {
+            "n": n,
+            "classifier_score": round(scores["classifier_score"], 3),
+            "fcd": round(scores["fcd"], 2),
+            "fcd_ratio": round(scores["fcd"] / self.floors[n], 3),
+            "coverage": round(coverage(self.real_features, features), 3),
+            "nearest_median": round(
+                float(np.median(nearest_neighbour_distances(images, self.train_images))), 3
+            ),
+            "nearest_real": round(self.nearest_real, 3),
+            "class_fractions": scores["class_fractions"],
+        }
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--models", nargs="+", default=["dcgan-mnist", "vae-mnist"])
+    parser.add_argument("--diffusion", default="diffusion-mnist", help="a name or a run directory")
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--sweep-n", type=int, default=1000)
+    parser.add_argument("--steps", type=int, nargs="+", default=[4, 8, 16, 32])
+    parser.add_argument("--guidance", type=float, nargs="+", default=[0.0, 1.0, 2.0, 3.0])
+    parser.add_argument("--raw", help="the diffusion run's diffusion.weights.h5")
+    parser.add_argument("--results", help="write the rows to this file (replacing it)")
+    args = parser.parse_args()
+    measure, rows = Measure(), []
+
+    def add(row):
+        rows.append(row)
+        print(json.dumps({k: v for k, v in row.items() if k != "class_fractions"}), flush=True)
+
+    diffusion = pretrained.load(args.diffusion)
+    layer = diffusion.get_layer("flow_sampler")
+    default = dict(steps=layer.steps, method=layer.method, guidance=layer.guidance)
+    for name in [*args.models, args.diffusion]:
+        model = diffusion if name == args.diffusion else pretrained.load(name)
+        is_flow = name == args.diffusion
+        row = {
+            "role": "model",
+            "model": Path(name).name if is_flow else name,
+            **measure(model, args.n),
+        }
+        row["sampler"] = (
+            f"{default['method']}, {default['steps']} steps" if is_flow else "one network call"
+        )
+        row["evaluations"] = evaluations(**default) if is_flow else 1
+        row["train_seconds"] = train_seconds(name)
+        row["sample_seconds_per_1000"] = round(sampling_seconds(model), 2)
+        add(row)
+    network = layer.network
+    for method in ("euler", "heun"):
+        for steps in args.steps:
+            sampler = flow_sampler(network, steps, method, default["guidance"])
+            row = {
+                "role": "sweep",
+                "method": method,
+                "steps": steps,
+                **measure(sampler, args.sweep_n),
+            }
+            add({**row, "evaluations": evaluations(steps, method, default["guidance"])})
+    for guidance in args.guidance:
+        sampler = flow_sampler(network, 8, "heun", guidance)
+        row = {"role": "guidance", "method": "heun", "steps": 8, "guidance": guidance}
+        add(
+            {
+                **row,
+                **measure(sampler, args.sweep_n),
+                "evaluations": evaluations(8, "heun", guidance),
+            }
+        )
+    if args.raw:
+        trained = build_flow_matching(layer.num_classes)
+        trained.load_weights(args.raw)  # the raw weights and their average, as training left them
+        for steps in sorted({default["steps"], 8} & set(args.steps)):
+            method, guidance = default["method"], default["guidance"]
+            sampler = flow_sampler(trained.network, steps, method, guidance)
+            row = {
+                "role": "raw",
+                "method": method,
+                "steps": steps,
+                **measure(sampler, args.sweep_n),
+            }
+            add({**row, "evaluations": evaluations(steps, method, guidance)})
+    if args.results:
+        write_text_atomically(args.results, "".join(json.dumps(row) + "\n" for row in rows))
+        print(f"wrote {len(rows)} rows to {args.results}")
+
+
+if __name__ == "__main__":
+    keras.utils.set_random_seed(0)
+    main()
