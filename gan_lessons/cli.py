@@ -119,14 +119,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                                   parser_class=_Parser)  # fmt: skip
     for chosen in TRAINERS.values() if argv is None or "train" in argv else ():
         _train_parser(models, chosen)
-    sample = commands.add_parser("sample", help="a PNG grid or .npz of images, a WAV file of clips, or text")
+    sample = commands.add_parser("sample", help="a PNG grid or .npz of images, WAV clips, text")
     sample.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
     sample.add_argument(
         "--out", type=Path, help="the .png, .npz (images), .wav or .txt file (text: optional)"
     )
     sample.add_argument("--seed", type=int, default=0)
     _add_options(sample, SAMPLE_OPTIONS)
-    evaluate = commands.add_parser("evaluate", help="measure a model (lessons 06, 11, 12)")
+    evaluate = commands.add_parser("evaluate", help="measure a model (lessons 06, 11, 12, 14)")
     evaluate.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
     evaluate.add_argument("--n", type=positive_int, default=2000, help="samples (default 2000)")
     evaluate.add_argument("--json", action="store_true", help="one JSON object, not a table")

@@ -21,10 +21,9 @@ IMAGE_SIZE = 28 * 28  # the noise a sample starts from: one number per pixel
 
 # %% auto #0
 __all__ = ['IMAGE_SHAPE', 'IMAGE_SIZE', 'DIFFUSION_RECIPE', 'SAMPLER_SETTINGS', 'straight_path', 'target_velocity', 'integrate',
-           'evaluations', 'build_toy_velocity', 'train_toy_flow', 'TimeFeatures', 'residual_block', 'build_unet',
-           'label_count', 'flow_matching_loss', 'FlowMatching', 'build_flow_matching', 'train_diffusion',
-           'guided_velocity', 'FlowSampler', 'flow_sampler', 'with_sampler_settings', 'sampler_report', 'sample_flow',
-           'evaluate_flow', 'coverage']
+           'evaluations', 'TimeFeatures', 'residual_block', 'build_unet', 'label_count', 'flow_matching_loss',
+           'FlowMatching', 'build_flow_matching', 'train_diffusion', 'guided_velocity', 'FlowSampler', 'flow_sampler',
+           'with_sampler_settings', 'sampler_report', 'sample_flow', 'evaluate_flow', 'coverage']
 
 # %% ../nbs/14_diffusion.ipynb #d007
 def straight_path(noise, data, times):
@@ -50,7 +49,8 @@ def integrate(velocity, start, steps: int, method: str = "euler"):
         raise ValueError(f"method must be 'euler' or 'heun', got {method!r}")
     if int(steps) < 1:
         raise ValueError(f"steps must be a whole number ≥ 1, got {steps}")
-    points, count, dt = start, keras.ops.shape(start)[0], 1.0 / steps
+    points = keras.ops.convert_to_tensor(start, "float32")
+    count, dt = keras.ops.shape(points)[0], 1.0 / steps
     for step in range(steps):
         times = keras.ops.full((count,), step * dt)
         slope = velocity(points, times)
@@ -66,40 +66,6 @@ def evaluations(steps: int, method: str, guidance: float = 1.0) -> int:
     guidance other than 0 (unconditional) or 1 (plain conditional)."""
     calls = steps if method == "euler" else 2 * steps - 1
     return calls * (1 if guidance in (0.0, 1.0) else 2)
-
-# %% ../nbs/14_diffusion.ipynb #d012
-def build_toy_velocity(hidden: int = 128) -> keras.Model:
-    "The 2-D velocity network: `[points (n, 2), times (n,)]` → velocities `(n, 2)`."
-    points = keras.Input((2,), name="points")
-    times = keras.Input((), name="times")
-    features = layers.Concatenate(name="point_and_time")(
-        [points, layers.Reshape((1,), name="time_column")(times)]
-    )
-    for index in range(3):
-        features = layers.Dense(hidden, activation="swish", name=f"hidden{index}")(features)
-    return keras.Model([points, times], layers.Dense(2, name="velocity")(features), name="toy")
-
-
-def train_toy_flow(network, data, steps: int = 2000, batch_size: int = 256, seed: int = 0):
-    """Flow matching on 2-D `data` with a plain GradientTape loop: noise and a time for each point,
-    the point on the straight path, and the squared error of the network's velocity there."""
-    optimizer, generator = keras.optimizers.Adam(2e-3), keras.random.SeedGenerator(seed)
-    data = keras.ops.convert_to_tensor(np.asarray(data, "float32"))
-
-    @tf.function
-    def step():
-        picks = keras.random.randint((batch_size,), 0, keras.ops.shape(data)[0], seed=generator)
-        batch = keras.ops.take(data, picks, axis=0)
-        noise = keras.random.normal(keras.ops.shape(batch), seed=generator)
-        times = keras.random.uniform((batch_size,), seed=generator)
-        with tf.GradientTape() as tape:
-            predicted = network([straight_path(noise, batch, times), times], training=True)
-            loss = keras.ops.mean(keras.ops.square(predicted - target_velocity(noise, batch)))
-        gradients = tape.gradient(loss, network.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, network.trainable_variables))
-        return loss
-
-    return np.array([float(step()) for _ in range(steps)])
 
 # %% ../nbs/14_diffusion.ipynb #d017
 @keras.saving.register_keras_serializable(package="gan_lessons")
@@ -273,7 +239,7 @@ def _sampler(self, steps=None, method=None, guidance=None) -> keras.Model:
 
 FlowMatching.sampler = _sampler
 
-
+# %% ../nbs/14_diffusion.ipynb #d026t
 def train_diffusion(run) -> None:
     """`gan-lessons train diffusion`: flow matching with this lesson's U-Net, resumably, conditioned
     on the labels when the images have them; on MNIST, a quality curve every 25 epochs."""
@@ -359,7 +325,7 @@ class FlowSampler(layers.Layer):
         settings = dict(steps=self.steps, method=self.method, guidance=self.guidance)
         return {**super().get_config(), "network": network, **settings}
 
-
+# %% ../nbs/14_diffusion.ipynb #d023f
 def flow_sampler(network, steps: int = 16, method: str = "heun", guidance: float = 1.0):
     """An image generator with the course's contract — noise `(n, latent_dim)` → images — that
     integrates `network`'s velocity; `sampler.get_layer("flow_sampler")` holds its settings."""

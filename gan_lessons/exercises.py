@@ -1010,7 +1010,7 @@ def _flow_case(seed: int = 0):
     times = rng.uniform(0, 1, 16).astype("float32")
     return images, labels, noise, times
 
-
+# %% ../nbs/91_exercises.ipynb #x91flowloss
 def check_flow_matching_loss(my_loss) -> bool:
     """Lesson 14: `my_loss(network, images, labels, noise, times)` is the mean squared error between
     `network([x_t, times, labels])` at x_t = (1 − t)·noise + t·images and the velocity
@@ -1052,7 +1052,7 @@ def check_flow_matching_loss(my_loss) -> bool:
         raise ExerciseError(f"{name}: got {float(value):.5f}, expected {expected:.5f}")
     return _passed(name)
 
-
+# %% ../nbs/91_exercises.ipynb #x91euler
 def check_euler(my_euler) -> bool:
     """Lesson 14: `my_euler(velocity, start, steps)` follows `velocity(x, t)` — one t per example —
     from t = 0 to 1 in `steps` Euler steps of size 1/steps, at times 0, 1/steps, …"""
@@ -1097,7 +1097,7 @@ def check_euler(my_euler) -> bool:
         raise ExerciseError(f"{name}: velocity asked at times {times}, expected {expected}")
     return _passed(name)
 
-
+# %% ../nbs/91_exercises.ipynb #x91guide
 def check_guided_velocity(my_guided) -> bool:
     """Lesson 14: `my_guided(network, images, times, labels, guidance)` = v(no label) + guidance ·
     (v(labels) − v(no label)), where "no label" is label 10."""

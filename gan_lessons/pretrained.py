@@ -58,6 +58,11 @@ PRETRAINED = {
         "(pixel means in [-1, 1]) fed by a mixture of 50 Gaussians fitted to the training codes "
         "(`vae.prior_sampler` gives the same decoder fed by the prior)",
     ),
+    "diffusion-mnist": dict(
+        file="diffusion-mnist.keras",
+        kind="flow-image-generator",
+        summary="Class-conditional flow-matching U-Net (lesson 14; weight-averaged) on MNIST",
+    ),
     "audio-gan-tones": dict(
         file="audio-gan-tones.keras",
         kind="audio-generator",

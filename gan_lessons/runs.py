@@ -11,9 +11,8 @@ from pathlib import Path
 from .errors import CommandError
 from .files import RUN_MODEL_FILE, write_json_atomically, write_model_info
 
-# This module sits on top of the lessons and is imported by the command line before anything
-# heavy: it names the lessons' functions in its tables and imports a lesson only when one of them
-# is called (`FromLesson`), and NumPy only once a run needs data, so `--help` answers at once.
+# On top of the lessons, imported by the command line first: its tables name the lessons' functions,
+# imported when called (`FromLesson`), and NumPy comes only with data — `--help` answers at once.
 
 # %% auto #0
 __all__ = ['RECIPES', 'IMAGE_OPTIONS', 'TRAINERS', 'KINDS', 'EPOCH_IMAGES', 'FromLesson', 'Trainer', 'ModelKind', 'trainers',
@@ -99,8 +98,7 @@ TRAINERS = {trainer.name: trainer for trainer in (
             options={"images": None, "data": None},
             summary="lesson 13's VAE; its model is the decoder's pixel means"),
     Trainer("diffusion", "flow-image-generator", FromLesson("diffusion:train_diffusion"),
-            epochs=150, options={"images": None, "data": None},
-            summary="lesson 14's flow-matching U-Net, class-conditional when labels are given"),
+            epochs=150, options={"images": None, "data": None}, summary="lesson 14's U-Net"),
 )}  # fmt: skip
 
 # %% ../nbs/96_runs.ipynb #u004k

@@ -117,7 +117,8 @@ def test_shipped_dcgan_mnist_meets_its_quality_targets(with_data, run_cli):
 def test_the_registry_covers_every_option_and_every_kind():
     registered = trainers()
     assert set(registered) == {
-        "classifier", "dcgan", "cgan", "wgan", "wgan-gp", "sngan", "vae", "audio-gan", "char-lstm"
+        "classifier", "dcgan", "cgan", "wgan", "wgan-gp", "sngan", "vae", "audio-gan", "char-lstm",
+        "diffusion",
     }  # fmt: skip
     for chosen in registered.values():
         assert set(chosen.options) <= set(TRAIN_OPTIONS), chosen.name
@@ -128,7 +129,7 @@ def test_the_registry_covers_every_option_and_every_kind():
         assert set(kind.options) <= set(SAMPLE_OPTIONS), kind.name
 
 
-@pytest.mark.parametrize("name", ["dcgan", "char-lstm", "audio-gan", "vae"])
+@pytest.mark.parametrize("name", ["dcgan", "char-lstm", "audio-gan", "vae", "diffusion"])
 def test_the_recorded_command_reproduces_the_run(name, tmp_path):
     "The command in run.json, parsed again, gives the same trainer and the same settings."
     chosen = trainer(name)

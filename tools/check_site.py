@@ -25,6 +25,7 @@ CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 SEARCHES = {
     "spectrogram": "12_audio",
     "reparameterization": "13_vae",
+    "rectified": "14_diffusion",
 }  # a word → the lesson it must find
 site = Path(sys.argv[1] if len(sys.argv) > 1 else "_build/html").resolve()
 shots = site.parent / "screenshots"

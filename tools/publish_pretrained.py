@@ -66,6 +66,15 @@ def contract(name: str, info: dict) -> str:
             f"Hz; `{load}.latent_dim == {latent}`. Listen with `gan_lessons.audio.listen`, or "
             f"`gan-lessons sample {name} --n 8 --out clips.wav`."
         )
+    if kind == "flow-image-generator":
+        return (
+            f"noise `(n, {latent})` (standard normal, one number per pixel) → images `(n, 28, 28, "
+            "1)` in [-1, 1]. Inside, lesson 14's `FlowSampler` draws a class from the first noise "
+            "coordinate and integrates the velocity of a class-conditional U-Net (its "
+            "`network`) from the noise at t = 0 to an image at t = 1; "
+            f"`{load}.get_layer('flow_sampler')` holds `steps`, `method` and `guidance`, which "
+            f"`gan-lessons sample {name} --steps K --method euler|heun --guidance W` changes."
+        )
     if kind == "conditional-image-generator":
         return (
             f"`[noise (n, {latent}) standard normal, labels (n,) integers 0–9]` → images `(n, 28, "
@@ -128,6 +137,11 @@ def metric_lines(model, info: dict, run: dict) -> list[str]:
         "Class fractions, digits 0–9: "
         + ", ".join(f"{share:.1%}" for share in report["class_fractions"]),
     ]
+    if "evaluations" in report:
+        lines.append(
+            f"Sampler: {report['method']}, {report['steps']} steps, guidance "
+            f"{report['guidance']:g} — {report['evaluations']} network evaluations per sample."
+        )
     if "label_accuracy" in report:
         lines.append(
             "Label accuracy (samples the classifier assigns to the digit asked for): "
