@@ -71,7 +71,7 @@ def evaluations(steps: int, method: str, guidance: float = 1.0) -> int:
 @keras.saving.register_keras_serializable(package="gan_lessons")
 class TimeFeatures(layers.Layer):
     """Times `(n,)` in [0, 1] → `(n, dim)`: sin and cos of 1000·t at `dim / 2` frequencies spaced
-    geometrically from 1 down to 1/10,000 — the position code of Vaswani et al. (2017), which DDPM
+    geometrically from 1 towards 1/10,000 — the position code of Vaswani et al. (2017), which DDPM
     (Ho et al. 2020) uses for its time step."""
 
     def __init__(self, dim: int = 64, **kwargs):
