@@ -92,7 +92,7 @@ def test_unknown_names_missing_runs_and_broken_files_are_refused_clearly(tmp_pat
     with pytest.raises(
         PretrainedError,
         match="expected one of audio-gan-tones, cgan-mnist, char-lstm-frankenstein, dcgan-mnist, "
-        "mnist-classifier, vae-mnist, wgan-gp-mnist",
+        "diffusion-mnist, mnist-classifier, vae-mnist, wgan-gp-mnist",
     ):
         pretrained.load("dcgan-cifar")
     with pytest.raises(PretrainedError, match="holds no model.keras"):
