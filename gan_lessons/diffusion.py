@@ -14,6 +14,7 @@ from .checkpoints import KeepsRandomState, checkpoint_callbacks
 from .conditional import ClusterCode
 from .errors import CommandError
 from .evaluation import evaluate_images, sample_images
+from .recipes import update_weight_average
 from .training import EpochSeededImages
 
 IMAGE_SHAPE = (28, 28, 1)
@@ -195,17 +196,10 @@ class FlowMatching(KeepsRandomState, keras.Model):
             loss = flow_matching_loss(self.network, images, labels, noise, times, training=True)
         variables = self.network.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        self.update_average()
+        # lesson 07's weight average, of the one network
+        update_weight_average(self.average, self.network, self.average_updates, self.ema_decay)
         self.loss_tracker.update_state(loss)
         return {"loss": self.loss_tracker.result()}
-
-    def update_average(self):
-        "One step of the weight average; its decay ramps up over the first steps, as in lesson 07."
-        self.average_updates.assign_add(1.0)
-        updates = self.average_updates
-        decay = keras.ops.minimum(self.ema_decay, (1.0 + updates) / (10.0 + updates))
-        for average, current in zip(self.average.weights, self.network.weights):
-            average.assign(decay * average + (1.0 - decay) * current)
 
 # %% ../nbs/14_diffusion.ipynb #d026
 DIFFUSION_RECIPE = dict(

@@ -12,10 +12,21 @@ from .generator import build_generator
 from .training import GAN, StepOption, with_labels
 
 # %% auto #0
-__all__ = ['DCGAN_RECIPES', 'WeightAverage', 'real_logits_and_r1', 'R1Penalty', 'diff_augment', 'DiffAugment', 'TopK',
-           'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan', 'train_dcgan', 'recipe_epochs']
+__all__ = ['DCGAN_RECIPES', 'update_weight_average', 'WeightAverage', 'real_logits_and_r1', 'R1Penalty', 'diff_augment',
+           'DiffAugment', 'TopK', 'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan', 'train_dcgan',
+           'recipe_epochs']
 
 # %% ../nbs/07_recipes.ipynb #r007
+def update_weight_average(average, current, updates, decay: float) -> None:
+    """One step of an exponential moving average of the model `current` kept in the model `average`;
+    `updates` counts the steps, and the decay ramps up as min(decay, (1 + n) / (10 + n)) so that
+    the first steps are not averaged with the random initial weights."""
+    updates.assign_add(1.0)
+    rate = tf.minimum(decay, (1.0 + updates) / (10.0 + updates))
+    for averaged, weight in zip(average.weights, current.weights):
+        averaged.assign(rate * averaged + (1.0 - rate) * weight)
+
+
 class WeightAverage(StepOption):
     "An exponential moving average of the generator's weights, which the GAN then samples from."
 
@@ -33,10 +44,7 @@ class WeightAverage(StepOption):
         gan.ema_updates = keras.Variable(0.0, trainable=False, name="ema_updates")
 
     def after_step(self, gan):
-        gan.ema_updates.assign_add(1.0)
-        decay = tf.minimum(self.decay, (1.0 + gan.ema_updates) / (10.0 + gan.ema_updates))
-        for average, current in zip(gan.ema_generator.weights, gan.generator.weights):
-            average.assign(decay * average + (1.0 - decay) * current)
+        update_weight_average(gan.ema_generator, gan.generator, gan.ema_updates, self.decay)
 
 # %% ../nbs/07_recipes.ipynb #r011
 def real_logits_and_r1(discriminator, real_images, labels=None):
