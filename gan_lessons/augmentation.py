@@ -13,6 +13,7 @@ import tensorflow as tf
 from keras import layers
 
 from .data import load_mnist, scale_images
+from .diffusion import with_sampler_settings
 from .errors import CommandError
 from .evaluation import build_classifier, generate
 from .files import assets_dir
@@ -21,10 +22,64 @@ CLASSIFIER_STEPS = 500  # one budget for every classifier of this lesson: 500 ba
 BATCH_SIZE = 128
 
 # %% auto #0
-__all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'stratified_indices', 'as_float_images', 'accuracy',
-           'train_classifier_on', 'classic_augmentation', 'label_code', 'labelled_samples', 'digits_of_clusters',
-           'real_accuracy', 'generated_accuracy', 'few_label_accuracy', 'index_range', 'card_training_images',
-           'model_training_images', 'overlap', 'check_disjoint', 'evaluate_cas']
+__all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'index_range', 'card_training_images', 'model_training_images',
+           'overlap', 'check_disjoint', 'stratified_indices', 'as_float_images', 'accuracy', 'train_classifier_on',
+           'label_code', 'labelled_samples', 'majority_labels', 'digits_of_clusters', 'real_accuracy',
+           'generated_accuracy', 'classic_augmentation', 'few_label_accuracy', 'evaluate_cas']
+
+# %% ../nbs/15_augmentation.ipynb #a050
+def index_range(text: str) -> tuple[str, range]:
+    """The images a data note or a model card names, as `(source, positions)`: "images a–b of the
+    official MNIST test split" and "the official MNIST test images a–b" give `("MNIST test split",
+    range(a, b + 1))`; the official training split gives `("MNIST training split", range(n))`."""
+    if "official MNIST training split" in text:
+        count = int(re.search(r"\(([\d,]+) images", text).group(1).replace(",", ""))
+        return "MNIST training split", range(count)
+    found = re.search(r"images ([\d,]+)–([\d,]+)", text)
+    sources = {"official MNIST test": "MNIST test split", "scikit-learn": "scikit-learn digits"}
+    source = next((name for words, name in sources.items() if words in text), None)
+    if found is None or source is None:
+        raise ValueError(f"expected a note naming MNIST images 'a–b', got {text!r}")
+    first, last = (int(number.replace(",", "")) for number in found.groups())
+    return source, range(first, last + 1)
+
+
+def card_training_images(name: str) -> tuple[str, range]:
+    "What the shipped model `name` was trained on, read from its card's 'Data and split' line."
+    card = (assets_dir() / f"{name}.md").read_text(encoding="utf-8")
+    line = next((line for line in card.splitlines() if "Data and split" in line), "")
+    return index_range(line)
+
+# %% ../nbs/15_augmentation.ipynb #a052
+def model_training_images(name: str) -> tuple[str, range] | None:
+    "What a shipped model (its card) or a run directory (its `run.json`) was trained on, if known."
+    if (assets_dir() / f"{name}.md").is_file():
+        return card_training_images(name)
+    record = Path(name) / "run.json"
+    if record.is_file():
+        return index_range(json.loads(record.read_text(encoding="utf-8"))["data"])
+    return None
+
+
+def overlap(first: tuple[str, range], second: tuple[str, range]) -> range:
+    "The positions two `(source, positions)` sets share (empty for different sources)."
+    if first[0] != second[0]:
+        return range(0)
+    start = max(first[1].start, second[1].start)
+    return range(start, max(start, min(first[1].stop, second[1].stop)))
+
+
+def check_disjoint(test: tuple[str, range], trained: dict) -> None:
+    """Refuse a test set that shares images with any training set (`trained`: role → `(source,
+    positions)`), naming every overlap: a test image seen in training inflates the score."""
+    shared = {role: overlap(test, images) for role, images in trained.items()}
+    leaks = [
+        f"{role} trained on {len(common):,} of them ({common.start:,}–{common.stop - 1:,})"
+        for role, common in shared.items()
+        if len(common)
+    ]
+    if leaks:
+        raise ValueError(f"the test images ({test[0]}) are not held out: " + "; ".join(leaks))
 
 # %% ../nbs/15_augmentation.ipynb #a010
 def stratified_indices(labels, per_class: int, seed: int = 0) -> np.ndarray:
@@ -86,22 +141,6 @@ def train_classifier_on(
     model.fit(data, epochs=1, verbose=0)
     return classifier
 
-# %% ../nbs/15_augmentation.ipynb #a016
-def classic_augmentation(
-    rotation: float = 15 / 360, shift: float = 0.1, zoom: float = 0.1, seed: int | None = None
-) -> keras.Sequential:
-    """What "image augmentation" usually means: random rotations (up to `rotation` of a turn),
-    shifts (up to `shift` of the width) and zooms (±`zoom`), filled with the background (-1)."""
-    fill = dict(fill_mode="constant", fill_value=-1.0, seed=seed)
-    return keras.Sequential(
-        [
-            layers.RandomRotation(rotation, **fill),
-            layers.RandomTranslation(shift, shift, **fill),
-            layers.RandomZoom(zoom, **fill),
-        ],
-        name="classic_augmentation",
-    )
-
 # %% ../nbs/15_augmentation.ipynb #a020
 def label_code(model):
     """The layer that draws a model's label from its noise and what the labels are: lesson 08's
@@ -132,6 +171,11 @@ def labelled_samples(model, count: int, seed: int = 0, cluster_digits=None, batc
     images = np.concatenate([model(noise[start : start + batch_size]).numpy() for start in batches])
     return images, (codes if kind == "digits" else np.asarray(cluster_digits)[codes])
 
+# %% ../nbs/15_augmentation.ipynb #a021
+def majority_labels(votes) -> np.ndarray:
+    "The most common label of each row of `votes` `(groups, voters)` (ties: the smallest)."
+    return np.array([np.bincount(row).argmax() for row in np.asarray(votes)])
+
 # %% ../nbs/15_augmentation.ipynb #a022
 def digits_of_clusters(model, images, labels, per_cluster: int = 32, seed: int = 0) -> np.ndarray:
     """A digit for each cluster of a model self-conditioned on clusters (lesson 08), from the
@@ -147,8 +191,7 @@ def digits_of_clusters(model, images, labels, per_cluster: int = 32, seed: int =
     fakes = inner([noise, codes], training=False).numpy().reshape(len(noise), -1)
     real = as_float_images(images).reshape(len(images), -1)
     distances = (fakes**2).sum(1)[:, None] - 2 * fakes @ real.T + (real**2).sum(1)[None]
-    votes = np.asarray(labels)[distances.argmin(1)].reshape(clusters, per_cluster)
-    return np.array([np.bincount(row).argmax() for row in votes])
+    return majority_labels(np.asarray(labels)[distances.argmin(1)].reshape(clusters, per_cluster))
 
 # %% ../nbs/15_augmentation.ipynb #a030
 def _mnist(train=None, test=None, fallback: bool = True):
@@ -181,6 +224,22 @@ def generated_accuracy(model, count: int, seed: int = 0, train=None, test=None, 
     classifier = train_classifier_on(images, labels, seed=seed, **training)
     return accuracy(classifier, test.images, test.labels)
 
+# %% ../nbs/15_augmentation.ipynb #a016
+def classic_augmentation(
+    rotation: float = 15 / 360, shift: float = 0.1, zoom: float = 0.1, seed: int | None = None
+) -> keras.Sequential:
+    """What "image augmentation" usually means: random rotations (up to `rotation` of a turn),
+    shifts (up to `shift` of the width) and zooms (±`zoom`), filled with the background (-1)."""
+    fill = dict(fill_mode="constant", fill_value=-1.0, seed=seed)
+    return keras.Sequential(
+        [
+            layers.RandomRotation(rotation, **fill),
+            layers.RandomTranslation(shift, shift, **fill),
+            layers.RandomZoom(zoom, **fill),
+        ],
+        name="classic_augmentation",
+    )
+
 # %% ../nbs/15_augmentation.ipynb #a040
 FEW_LABEL_POOL = 4000  # generated images offered beside the few real ones
 
@@ -207,67 +266,17 @@ def few_label_accuracy(
     )
     return accuracy(classifier, test.images, test.labels)
 
-# %% ../nbs/15_augmentation.ipynb #a050
-def index_range(text: str) -> tuple[str, range]:
-    """The images a data note or a model card names, as `(source, positions)`: "images a–b of the
-    official MNIST test split" and "the official MNIST test images a–b" give `("MNIST test split",
-    range(a, b + 1))`; the official training split gives `("MNIST training split", range(n))`."""
-    if "official MNIST training split" in text:
-        count = int(re.search(r"\(([\d,]+) images", text).group(1).replace(",", ""))
-        return "MNIST training split", range(count)
-    found = re.search(r"images ([\d,]+)–([\d,]+)", text)
-    sources = {"official MNIST test": "MNIST test split", "scikit-learn": "scikit-learn digits"}
-    source = next((name for words, name in sources.items() if words in text), None)
-    if found is None or source is None:
-        raise ValueError(f"expected a note naming MNIST images 'a–b', got {text!r}")
-    first, last = (int(number.replace(",", "")) for number in found.groups())
-    return source, range(first, last + 1)
-
-
-def card_training_images(name: str) -> tuple[str, range]:
-    "What the shipped model `name` was trained on, read from its card's 'Data and split' line."
-    card = (assets_dir() / f"{name}.md").read_text(encoding="utf-8")
-    line = next((line for line in card.splitlines() if "Data and split" in line), "")
-    return index_range(line)
-
-# %% ../nbs/15_augmentation.ipynb #a052
-def model_training_images(name: str) -> tuple[str, range] | None:
-    "What a shipped model (its card) or a run directory (its `run.json`) was trained on, if known."
-    if (assets_dir() / f"{name}.md").is_file():
-        return card_training_images(name)
-    record = Path(name) / "run.json"
-    if record.is_file():
-        return index_range(json.loads(record.read_text(encoding="utf-8"))["data"])
-    return None
-
-
-def overlap(first: tuple[str, range], second: tuple[str, range]) -> range:
-    "The positions two `(source, positions)` sets share (empty for different sources)."
-    if first[0] != second[0]:
-        return range(0)
-    start = max(first[1].start, second[1].start)
-    return range(start, max(start, min(first[1].stop, second[1].stop)))
-
-
-def check_disjoint(test: tuple[str, range], trained: dict) -> None:
-    """Refuse a test set that shares images with any training set (`trained`: role → `(source,
-    positions)`), naming every overlap: a test image seen in training inflates the score."""
-    shared = {role: overlap(test, images) for role, images in trained.items()}
-    leaks = [
-        f"{role} trained on {len(common):,} of them ({common.start:,}–{common.stop - 1:,})"
-        for role, common in shared.items()
-        if len(common)
-    ]
-    if leaks:
-        raise ValueError(f"the test images ({test[0]}) are not held out: " + "; ".join(leaks))
-
 # %% ../nbs/15_augmentation.ipynb #a060
 def evaluate_cas(model, args) -> tuple[dict, list]:
     """`gan-lessons evaluate MODEL --cas`: the CAS of `--n` labelled samples beside the accuracy
     of `--n` real images, same classifier, seed and budget, on the held-out images."""
+    if "image-generator" not in getattr(model, "kind", ""):
+        raise CommandError(f"--cas applies to image generators; {args.model} is a {model.kind}")
     if getattr(args, "data", None):
         raise CommandError("--cas measures against MNIST's held-out digits; it takes no --data")
     kind = "conditional" if getattr(model, "num_classes", None) else label_code(model)[1]
+    if kind == "digits":  # a flow model: --steps, --method and --guidance apply
+        model = with_sampler_settings(model, args)
     if kind is None:
         raise CommandError(
             f"{args.model} draws no label with its samples, so no classifier can learn from them "

@@ -126,13 +126,16 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     sample.add_argument("--seed", type=int, default=0)
     _add_options(sample, SAMPLE_OPTIONS)
-    evaluate = commands.add_parser("evaluate", help="measure a model (lessons 06, 11, 12, 14)")
+    evaluate = commands.add_parser("evaluate", help="measure a model (lessons 06, 11, 12, 14, 15)")
     evaluate.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
     evaluate.add_argument("--n", type=positive_int, default=2000, help="samples (default 2000)")
     evaluate.add_argument("--json", action="store_true", help="one JSON object, not a table")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--data", help="image models: measure against these images (page 99)")
     evaluate.add_argument("--classifier", help="with --data: a classifier trained on them")
+    evaluate.add_argument(
+        "--cas", action="store_true", help="image models: train a classifier on --n samples (15)"
+    )
     _add_options(evaluate, {name: SAMPLE_OPTIONS[name] for name in FLOW_OPTIONS})
     return parser
 
@@ -199,7 +202,10 @@ def sample_command(args) -> int:
 def evaluate_command(args) -> int:
     model, kind = _model_and_kind(args, "evaluate")
     _refuse_foreign_options(args, kind, FLOW_OPTIONS)
-    report, lines = kind.evaluate(model, args)
+    if args.cas:  # lesson 15: a classifier trained on samples alone, beside one on real images
+        report, lines = FromLesson("augmentation:evaluate_cas")(model, args)
+    else:
+        report, lines = kind.evaluate(model, args)
     print(json.dumps(report) if args.json else "\n".join(lines))
     return 0
 

@@ -40,7 +40,8 @@ __all__ = ['ExerciseError', 'is_placeholder', 'attempted', 'passed', 'check_two_
            'check_frechet_distance', 'check_balanced_labels', 'check_conditional_discriminator', 'check_interpolates',
            'check_critic_step', 'check_discriminator_accuracy', 'check_input_and_target',
            'check_sample_with_temperature', 'check_reparameterize', 'check_spectral_centroid',
-           'check_flow_matching_loss', 'check_euler', 'check_guided_velocity']
+           'check_flow_matching_loss', 'check_euler', 'check_guided_velocity', 'check_stratified_indices',
+           'check_overlap', 'check_majority_labels']
 
 # %% ../nbs/91_exercises.ipynb #c00292c
 def attempted(name: str, answer) -> bool:
@@ -1133,3 +1134,102 @@ def check_guided_velocity(my_guided) -> bool:
     if not np.allclose(result, unconditional + 3 * (conditional - unconditional), atol=1e-5):
         raise ExerciseError(f"{name}: not v(no label) + guidance · (v(label) − v(no label))")
     return _passed(name)
+
+# %% ../nbs/91_exercises.ipynb #x91strat
+def _call(name: str, function, *args):
+    "`function(*args)`; a learner's exception becomes a message naming the exercise."
+    try:
+        return function(*args)
+    except ExerciseError:
+        raise
+    except Exception as error:  # a learner's slip: say which call failed and how
+        raise ExerciseError(f"{name} raised {type(error).__name__}: {error}") from error
+
+
+def check_stratified_indices(my_indices) -> bool:
+    """Lesson 15: `my_indices(labels, per_class, seed)` returns `per_class` distinct positions of
+    each class in `labels`, chosen at random with `seed`, and refuses to give more than a class
+    has."""
+    name = "my_stratified_indices"
+    labels = np.random.default_rng(3).permutation(np.repeat([0, 1, 2], [5, 30, 30]))
+    chosen = _call(name, my_indices, labels, 4, 0)
+    if _not_attempted(name, chosen):
+        return False
+    chosen = np.asarray(chosen)
+    if chosen.ndim != 1 or not np.issubdtype(chosen.dtype, np.integer):
+        raise ExerciseError(f"{name}: expected a 1-D array of positions, got {chosen!r}")
+    if len(chosen) and chosen.max() <= 2 and len(np.unique(chosen)) <= 3:
+        raise ExerciseError(f"{name}: return positions into labels, not the labels themselves")
+    if len(chosen) == 4:
+        raise ExerciseError(f"{name}: per_class is the number of each class, not the total")
+    if len(np.unique(chosen)) != len(chosen):
+        raise ExerciseError(f"{name}: a position came twice — draw without replacement")
+    counts = np.bincount(labels[chosen], minlength=3).tolist()
+    if counts != [4, 4, 4]:
+        raise ExerciseError(f"{name}: expected 4 of each class, got {counts} of classes 0, 1, 2")
+    again = np.asarray(_call(name, my_indices, labels, 4, 0))
+    other = np.asarray(_call(name, my_indices, labels, 4, 1))
+    if sorted(again.tolist()) != sorted(chosen.tolist()):
+        raise ExerciseError(f"{name}: the same seed must give the same positions")
+    if sorted(other.tolist()) == sorted(chosen.tolist()):
+        raise ExerciseError(
+            f"{name}: seeds 0 and 1 chose the same images — draw them at random with the seed "
+            "(the first ones of each class are not a random sample)"
+        )
+    try:
+        my_indices(labels, 6, 0)
+    except (ValueError, IndexError):
+        return passed(name)
+    raise ExerciseError(f"{name}: class 0 has 5 images and 6 were asked for — raise ValueError")
+
+# %% ../nbs/91_exercises.ipynb #x91overlap
+def check_overlap(my_overlap) -> bool:
+    """Lesson 15: `my_overlap(first, second)` gives the positions two `(source, range)` image sets
+    share: none for different sources; a range's stop is not in it."""
+    name = "my_overlap"
+    cases = [
+        (("test", range(0, 8000)), ("test", range(8000, 10000)), []),
+        (("test", range(0, 8000)), ("train", range(0, 60000)), []),
+        (("test", range(7990, 8010)), ("test", range(8000, 10000)), list(range(8000, 8010))),
+        (("test", range(8000, 10000)), ("test", range(8100, 8105)), list(range(8100, 8105))),
+        (("test", range(8100, 8105)), ("test", range(8000, 10000)), list(range(8100, 8105))),
+    ]
+    for first, second, expected in cases:
+        result = _call(name, my_overlap, first, second)
+        if _not_attempted(name, result):
+            return False
+        got = list(result)
+        if got == expected:
+            continue
+        if first[0] != second[0]:
+            raise ExerciseError(
+                f"{name}: {first[0]!r} and {second[0]!r} are different sets of images — "
+                "position 5 of one is not position 5 of the other; expected no overlap"
+            )
+        if not expected and len(got) == 1:
+            raise ExerciseError(
+                f"{name}: {first[1]} and {second[1]} share nothing — a range's stop is not in it"
+            )
+        raise ExerciseError(f"{name}({first}, {second}): expected {expected[:3]}…, got {got[:3]}…")
+    return passed(name)
+
+# %% ../nbs/91_exercises.ipynb #x91vote
+def check_majority_labels(my_majority) -> bool:
+    """Lesson 15: `my_majority(votes)` gives, for votes `(clusters, voters)` of integer labels, the
+    most common label of each cluster (row)."""
+    name = "my_majority_labels"
+    votes = np.array([[1, 1, 2, 1, 7], [3, 0, 0, 4, 0], [9, 2, 9, 2, 9], [3, 5, 5, 3, 3]])
+    result = _call(name, my_majority, votes)
+    if _not_attempted(name, result):
+        return False
+    result = np.asarray(result)
+    if result.shape == (votes.shape[1],):
+        raise ExerciseError(f"{name}: one label per cluster — count each row, not each column")
+    if result.shape != (len(votes),):
+        raise ExerciseError(f"{name}: expected {len(votes)} labels, got shape {result.shape}")
+    expected = [1, 0, 9, 3]
+    if len(np.unique(result)) == 1 and len(result) > 1:
+        raise ExerciseError(f"{name}: every cluster got {result[0]}: take each row's majority")
+    if result.tolist() != expected:
+        raise ExerciseError(f"{name}: expected {expected}, got {result.tolist()}")
+    return passed(name)

@@ -69,7 +69,8 @@ BOTTOM = ("errors", "files")  # no TensorFlow
 LESSONS = (
     "setup", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
     "discriminator", "losses", "steps", "training", "evaluation", "recipes", "conditional",
-    "wasserstein", "debugging", "corpora", "text", "audio", "vae", "diffusion", "exercises",
+    "wasserstein", "debugging", "corpora", "text", "audio", "vae", "diffusion", "augmentation",
+    "exercises",
 )  # fmt: skip
 TOP = ("runs", "pretrained", "cli")  # the registry, loading by kind, the command line
 FLOORS = BOTTOM + LESSONS + TOP

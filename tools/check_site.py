@@ -26,6 +26,7 @@ SEARCHES = {
     "spectrogram": "12_audio",
     "reparameterization": "13_vae",
     "rectified": "14_diffusion",
+    "Ravuri": "15_augmentation",
 }  # a word → the lesson it must find
 site = Path(sys.argv[1] if len(sys.argv) > 1 else "_build/html").resolve()
 shots = site.parent / "screenshots"

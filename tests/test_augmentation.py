@@ -1,0 +1,252 @@
+"""Lesson 15: generated data as training data — the pieces, split hygiene, the checkers, the
+command line (`evaluate --cas`, the experiment by hand) and the saved comparisons."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gan_lessons.augmentation import (
+    CLASSIFIER_STEPS,
+    accuracy,
+    card_training_images,
+    check_disjoint,
+    classic_augmentation,
+    digits_of_clusters,
+    few_label_accuracy,
+    index_range,
+    labelled_samples,
+    majority_labels,
+    overlap,
+    stratified_indices,
+    train_classifier_on,
+)
+from gan_lessons.errors import CommandError
+from gan_lessons.exercises import (
+    ExerciseError,
+    check_majority_labels,
+    check_overlap,
+    check_stratified_indices,
+)
+
+MNIST_MODELS = ("mnist-classifier", "dcgan-mnist", "cgan-mnist", "wgan-gp-mnist", "vae-mnist",
+                "diffusion-mnist")  # fmt: skip
+
+
+def test_stratified_indices_take_the_same_number_of_each_class_at_random():
+    labels = np.repeat([0, 1, 2], [5, 40, 40])
+    chosen = stratified_indices(labels, 5, seed=0)
+    assert np.bincount(labels[chosen]).tolist() == [5, 5, 5] and len(set(chosen)) == 15
+    assert np.array_equal(chosen, stratified_indices(labels, 5, seed=0))
+    assert not np.array_equal(chosen, stratified_indices(labels, 5, seed=1))
+    with pytest.raises(ValueError, match="class 0 has 5 images; 6 asked for"):
+        stratified_indices(labels, 6)
+
+
+def test_notes_and_cards_are_read_into_ranges_of_positions():
+    held = "held out: images 8,000–9,999 of the official MNIST test split (2,000 images no …)"
+    assert index_range(held) == ("MNIST test split", range(8000, 10000))
+    assert index_range("the official MNIST training split (60,000 images)") == (
+        "MNIST training split",
+        range(60000),
+    )
+    stand_in = "training: images 0–1,436 of scikit-learn's 1,797 8×8 digits upscaled to 28×28"
+    assert index_range(stand_in) == ("scikit-learn digits", range(0, 1437))
+    with pytest.raises(ValueError, match="expected a note naming MNIST images"):
+        index_range("4,000 synthetic clips")
+    assert overlap(("a", range(0, 10)), ("a", range(10, 20))) == range(10, 10)
+    assert list(overlap(("a", range(0, 12)), ("a", range(10, 20)))) == [10, 11]
+    assert len(overlap(("a", range(0, 12)), ("b", range(0, 12)))) == 0
+
+
+def test_the_evaluation_split_is_disjoint_from_every_split_used_for_training(with_data):
+    """The held-out digits every lesson-15 number is measured on share no image with what any
+    shipped MNIST model or the real-image classifiers trained on (cards and data notes, read)."""
+    from gan_lessons.data import load_mnist
+
+    train, test = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
+    trained = {name: card_training_images(name) for name in MNIST_MODELS}
+    trained["real images"] = index_range(train.note)
+    assert all(images == ("MNIST test split", range(0, 8000)) for images in trained.values())
+    assert index_range(test.note) == ("MNIST test split", range(8000, 10000))
+    check_disjoint(index_range(test.note), trained)
+    with pytest.raises(ValueError, match=r"cgan-mnist trained on 500 of them \(7,500–7,999\)"):
+        check_disjoint(("MNIST test split", range(7500, 10000)), trained)
+
+
+def test_the_saved_comparisons_have_three_seeds_and_the_held_out_test():
+    from gan_lessons.files import benchmark_rows
+
+    rows = benchmark_rows("generated_data.jsonl")
+    cells = {}
+    for row in rows:
+        key = (row["table"], row.get("model"), row.get("condition"), row.get("per_class"))
+        cells.setdefault(key, set()).add(row["seed"])
+        assert 0 <= row["accuracy"] <= 1 and row["steps"] == CLASSIFIER_STEPS
+        assert index_range(row["test"]) == ("MNIST test split", range(8000, 10000))
+    models = {key[1] for key in cells if key[0] == "cas"}
+    assert models == {"real", "cgan-mnist", "dcgan-mnist", "diffusion-mnist"}
+    assert {key[3] for key in cells if key[0] == "few"} == {10, 100}
+    assert len([key for key in cells if key[0] == "few"]) == 10
+    assert all(len(seeds) >= 3 for seeds in cells.values()), cells
+
+
+def test_a_classifier_learns_from_the_source_it_is_given(with_data):
+    """`extra_share` decides where batches come from: with the true labels only in `extra`, the
+    classifier learns at share 1 and not at share 0."""
+    from gan_lessons.data import load_mnist
+
+    train, test = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
+    images, labels = train.images[:1000], train.labels[:1000]
+    wrong = (labels + 1) % 10
+    scores = [
+        accuracy(
+            train_classifier_on(images, wrong, steps=60, extra=(images, labels), extra_share=share),
+            test.images,
+            test.labels,
+        )
+        for share in (0.0, 1.0)
+    ]
+    assert scores[0] < 0.3 < 0.8 < scores[1], scores
+
+
+def test_classic_augmentation_changes_images_only_while_training():
+    images = np.full((4, 28, 28, 1), -1.0, "float32")
+    images[:, 10:18, 12:16] = 1.0
+    layers = classic_augmentation(seed=0)
+    assert np.array_equal(np.asarray(layers(images, training=False)), images)
+    moved = np.asarray(layers(images, training=True))
+    assert moved.shape == images.shape and not np.allclose(moved, images)
+    assert moved.min() >= -1.0001 and moved.max() <= 1.0001  # the background fills with -1
+
+
+def test_labelled_samples_of_each_kind_of_model():
+    from gan_lessons.pretrained import load
+
+    images, labels = labelled_samples(load("cgan-mnist"), 30, seed=0)
+    assert images.shape == (30, 28, 28, 1) and np.bincount(labels).tolist() == [3] * 10
+    dcgan = load("dcgan-mnist")
+    with pytest.raises(ValueError, match="needs cluster_digits"):
+        labelled_samples(dcgan, 10)
+    names = np.arange(50) % 10
+    codes = np.asarray(dcgan.get_layer("cluster_code")(np.random.default_rng(0).normal(
+        size=(40, 100)).astype("float32"))[1])  # fmt: skip
+    _, named = labelled_samples(dcgan, 40, seed=3, cluster_digits=names)
+    assert named.shape == (40,) and set(named) <= set(range(10)) and codes.shape == (40,)
+    with pytest.raises(CommandError, match="draws no label"):
+        labelled_samples(load("vae-mnist"), 10)
+
+
+def test_a_flow_models_labels_are_the_classes_its_sampler_draws():
+    from gan_lessons.pretrained import load
+
+    model = load("diffusion-mnist")
+    model.get_layer("flow_sampler").steps = 1  # the labels, not the images, are checked here
+    _, labels = labelled_samples(model, 200, seed=0)
+    assert labels.shape == (200,) and set(labels) == set(range(10))
+
+
+def test_clusters_named_with_true_labels_agree_with_the_instrument(with_data):
+    """Named with 20 labelled images per digit, most dcgan-mnist samples get the digit the shipped
+    classifier sees; named with shuffled labels, few do."""
+    from gan_lessons.data import load_mnist
+    from gan_lessons.evaluation import shipped_classifier
+    from gan_lessons.pretrained import load
+
+    train = load_mnist("train", verbose=False)
+    dcgan, judge = load("dcgan-mnist"), shipped_classifier()
+    chosen = stratified_indices(train.labels, 20, seed=0)
+    shuffled = np.random.default_rng(0).permutation(train.labels[chosen])
+    agreement = []
+    for labels in (train.labels[chosen], shuffled):
+        names = digits_of_clusters(dcgan, train.images[chosen], labels)
+        images, named = labelled_samples(dcgan, 500, seed=1, cluster_digits=names)
+        agreement.append(float(np.mean(judge.predict(images, verbose=0).argmax(-1) == named)))
+    assert agreement[0] > 0.7 and agreement[0] > agreement[1] + 0.3, agreement
+    assert majority_labels([[1, 1, 2], [0, 3, 3]]).tolist() == [1, 3]
+
+
+def test_few_label_training_learns_something(with_data):
+    score = few_label_accuracy(10, 0, augment=True, steps=120)
+    assert 0.5 < score <= 1.0, score
+
+
+def test_each_checker_catches_the_likely_slips():
+    def stratified(labels, per_class, seed):
+        return stratified_indices(labels, per_class, seed)
+
+    assert check_stratified_indices(stratified)
+    assert check_stratified_indices(lambda labels, per_class, seed: ...) is False
+    slips = {
+        "positions into labels, not the labels": lambda y, k, s: np.asarray(y)[
+            stratified_indices(y, k, s)
+        ],
+        "not the total": lambda y, k, s: stratified_indices(y, k, s)[:k],
+        "without replacement": lambda y, k, s: np.concatenate(
+            [np.random.default_rng(s).choice(np.flatnonzero(y == c), k) for c in (0, 0, 1, 2)]
+        ),
+        "at random with the seed": lambda y, k, s: np.concatenate(
+            [np.flatnonzero(np.asarray(y) == c)[:k] for c in np.unique(y)]
+        ),
+        "raise ValueError": lambda y, k, s: np.concatenate(
+            [
+                np.random.default_rng(s).permutation(np.flatnonzero(np.asarray(y) == c))[:k]
+                for c in np.unique(y)
+            ]  # fmt: skip
+        ),
+    }
+    for message, slip in slips.items():
+        with pytest.raises(ExerciseError, match=message):
+            check_stratified_indices(slip)
+
+    assert check_overlap(overlap)
+    with pytest.raises(ExerciseError, match="different sets of images"):
+        check_overlap(lambda a, b: range(max(a[1].start, b[1].start), min(a[1].stop, b[1].stop)))
+    with pytest.raises(ExerciseError, match="a range's stop is not in it"):
+        check_overlap(
+            lambda a, b: (
+                range(0)
+                if a[0] != b[0]
+                else range(max(a[1].start, b[1].start), min(a[1].stop, b[1].stop) + 1)
+            )
+        )
+
+    assert check_majority_labels(majority_labels)
+    with pytest.raises(ExerciseError, match="count each row, not each column"):
+        check_majority_labels(lambda votes: np.array([np.bincount(c).argmax() for c in votes.T]))
+    with pytest.raises(ExerciseError, match="take each row's majority"):
+        check_majority_labels(
+            lambda votes: np.full(len(votes), np.bincount(votes.ravel()).argmax())
+        )
+
+
+def test_evaluate_cas_refuses_what_it_cannot_measure(with_data, run_cli):
+    code, _, err = run_cli(["evaluate", "vae-mnist", "--cas"])
+    assert code == 2 and "draws no label" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli(["evaluate", "char-lstm-frankenstein", "--cas"])
+    assert code == 2 and "--cas applies to image generators" in err
+    code, _, err = run_cli(["evaluate", "cgan-mnist", "--cas", "--data", "x.npz"])
+    assert code == 2 and "takes no --data" in err
+
+
+def test_evaluate_cgan_mnist_cas_is_within_two_points_of_real_data(with_data, run_cli):
+    "Issue 31's measurement: the CAS and the real-data accuracy at the same N, seed and budget."
+    code, out, err = run_cli(["evaluate", "cgan-mnist", "--cas", "--json"])
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["n"] == 2000 and report["steps"] == CLASSIFIER_STEPS
+    assert report["cas"] > 0.95 and abs(report["gap"]) <= 0.02, report
+
+
+def test_the_same_experiment_by_hand(with_data, run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(["sample", "cgan-mnist", "--n", "1000", "--out", "samples.npz"])
+    assert code == 0 and "labels" in out, err
+    code, _, err = run_cli(
+        ["train", "classifier", "--data", "samples.npz", "--out", "run", "--epochs", "8"]
+    )
+    assert code == 0, err
+    code, out, err = run_cli(["evaluate", "run", "--json"])
+    report = json.loads(out)
+    assert code == 0 and 0.5 < report["mnist_heldout_accuracy"] <= 1.0, report
+    assert index_range(report["mnist_data"]) == ("MNIST test split", range(8000, 10000))
