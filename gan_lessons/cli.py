@@ -133,9 +133,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--data", help="image models: measure against these images (page 99)")
     evaluate.add_argument("--classifier", help="with --data: a classifier trained on them")
-    evaluate.add_argument(
-        "--cas", action="store_true", help="image models: train a classifier on --n samples (15)"
-    )
+    evaluate.add_argument("--cas", action="store_true", help="lesson 15's CAS of --n samples")
     _add_options(evaluate, {name: SAMPLE_OPTIONS[name] for name in FLOW_OPTIONS})
     return parser
 
@@ -202,10 +200,8 @@ def sample_command(args) -> int:
 def evaluate_command(args) -> int:
     model, kind = _model_and_kind(args, "evaluate")
     _refuse_foreign_options(args, kind, FLOW_OPTIONS)
-    if args.cas:  # lesson 15: a classifier trained on samples alone, beside one on real images
-        report, lines = FromLesson("augmentation:evaluate_cas")(model, args)
-    else:
-        report, lines = kind.evaluate(model, args)
+    evaluate = FromLesson("augmentation:evaluate_cas") if args.cas else kind.evaluate  # lesson 15
+    report, lines = evaluate(model, args)
     print(json.dumps(report) if args.json else "\n".join(lines))
     return 0
 
