@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/generated_data.py --results gan_lessons/assets/generated_data.jsonl
 
-Every row is one classifier (lesson 06's, without its own shifts; `CLASSIFIER_STEPS` batches of
-128), trained with one seed and measured on MNIST's held-out digits, which no shipped model and
-no instrument trained on (checked before anything runs):
+One row per classifier of `gan_lessons.augmentation.comparison_plan` (lesson 06's classifier
+without its own shifts, `CLASSIFIER_STEPS` batches of 128, one seed), measured by `measure_row`
+on MNIST's held-out digits — which no shipped model and no instrument trained on, checked before
+anything runs:
 
 - `table: cas` — trained on `--n` labelled samples of a generator alone (`model`), or on `--n`
   real training images (`model: real`): the Classification Accuracy Score and its baseline;
@@ -12,7 +13,7 @@ no instrument trained on (checked before anything runs):
   classic augmentation and with or without half of every batch from a generator (`condition`).
 
 Rows already in `--results` are kept and not run again, so an interrupted run continues; the file
-is rewritten whole after every row.
+is rewritten whole after every row. The lesson's gpu profile measures the same rows itself.
 """
 
 import argparse
@@ -26,48 +27,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from gan_lessons import pretrained  # noqa: E402
 from gan_lessons.augmentation import (  # noqa: E402
     CLASSIFIER_STEPS,
+    COMPARED_GENERATORS,
     card_training_images,
     check_disjoint,
-    few_label_accuracy,
-    generated_accuracy,
+    comparison_plan,
     index_range,
-    real_accuracy,
+    measure_row,
 )
 from gan_lessons.data import load_mnist  # noqa: E402
 from gan_lessons.files import write_text_atomically  # noqa: E402
-
-GENERATORS = ("cgan-mnist", "dcgan-mnist", "diffusion-mnist")
-CONDITIONS = {  # name → (classic augmentation, generator)
-    "real": (False, None),
-    "real + augmentation": (True, None),
-    "real + cgan-mnist": (False, "cgan-mnist"),
-    "real + augmentation + cgan-mnist": (True, "cgan-mnist"),
-    "real + dcgan-mnist": (False, "dcgan-mnist"),
-}
-
-
-def planned(args) -> list[dict]:
-    "Every row to measure, cheapest and most asked-for first (the diffusion samples are slow)."
-    rows = [dict(table="cas", model="real", seed=seed, n=args.n) for seed in args.seeds]
-    for name in GENERATORS:
-        rows += [dict(table="cas", model=name, seed=seed, n=args.n) for seed in args.seeds]
-    for per_class in args.per_class:
-        for condition in CONDITIONS:
-            rows += [dict(table="few", condition=condition, per_class=per_class, seed=seed)
-                     for seed in args.seeds]  # fmt: skip
-    return sorted(rows, key=lambda row: row.get("model") == "diffusion-mnist")
-
-
-def measure(row: dict, train, test) -> float:
-    if row["table"] == "cas" and row["model"] == "real":
-        return real_accuracy(row["n"], row["seed"], train, test)
-    if row["table"] == "cas":
-        return generated_accuracy(pretrained.load(row["model"]), row["n"], row["seed"], train, test)
-    augment, generator = CONDITIONS[row["condition"]]
-    generator = generator and pretrained.load(generator)
-    return few_label_accuracy(
-        row["per_class"], row["seed"], augment=augment, generator=generator, train=train, test=test
-    )
 
 
 def main():
@@ -78,16 +46,18 @@ def main():
     parser.add_argument("--per-class", type=int, nargs="+", default=[10, 100])
     args = parser.parse_args()
     train, test = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
-    trained = {name: card_training_images(name) for name in (*GENERATORS, "mnist-classifier")}
+    trained = {
+        name: card_training_images(name) for name in (*COMPARED_GENERATORS, "mnist-classifier")
+    }
     check_disjoint(index_range(test.note), {**trained, "real": index_range(train.note)})
     rows = []
     if args.results.is_file():
         rows = [json.loads(line) for line in args.results.read_text().splitlines() if line]
-    for plan in planned(args):
+    for plan in comparison_plan(args.n, args.seeds, args.per_class):
         if any(all(row.get(key) == value for key, value in plan.items()) for row in rows):
             continue
         started = time.perf_counter()
-        accuracy = measure(plan, train, test)
+        accuracy = measure_row(plan, pretrained.load, train, test)
         seconds = round(time.perf_counter() - started, 1)
         rows.append({**plan, "accuracy": round(accuracy, 4), "steps": CLASSIFIER_STEPS,
                      "seconds": seconds, "test": test.note})  # fmt: skip

@@ -22,10 +22,11 @@ CLASSIFIER_STEPS = 500  # one budget for every classifier of this lesson: 500 ba
 BATCH_SIZE = 128
 
 # %% auto #0
-__all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'index_range', 'card_training_images', 'model_training_images',
-           'overlap', 'check_disjoint', 'stratified_indices', 'as_float_images', 'accuracy', 'train_classifier_on',
-           'label_code', 'labelled_samples', 'majority_labels', 'digits_of_clusters', 'real_accuracy',
-           'generated_accuracy', 'classic_augmentation', 'few_label_accuracy', 'evaluate_cas']
+__all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'COMPARED_GENERATORS', 'FEW_LABEL_CONDITIONS', 'index_range',
+           'card_training_images', 'model_training_images', 'overlap', 'check_disjoint', 'stratified_indices',
+           'as_float_images', 'accuracy', 'train_classifier_on', 'label_code', 'labelled_samples', 'majority_labels',
+           'digits_of_clusters', 'real_accuracy', 'generated_accuracy', 'classic_augmentation', 'few_label_accuracy',
+           'comparison_plan', 'measure_row', 'evaluate_cas']
 
 # %% ../nbs/15_augmentation.ipynb #a050
 def index_range(text: str) -> tuple[str, range]:
@@ -265,6 +266,47 @@ def few_label_accuracy(
         images, labels, seed=seed, augmentation=augmentation, extra=extra, **training
     )
     return accuracy(classifier, test.images, test.labels)
+
+# %% ../nbs/15_augmentation.ipynb #a045
+COMPARED_GENERATORS = ("cgan-mnist", "dcgan-mnist", "diffusion-mnist")
+FEW_LABEL_CONDITIONS = {  # name → (classic augmentation, generator)
+    "real": (False, None),
+    "real + augmentation": (True, None),
+    "real + cgan-mnist": (False, "cgan-mnist"),
+    "real + augmentation + cgan-mnist": (True, "cgan-mnist"),
+    "real + dcgan-mnist": (False, "dcgan-mnist"),
+}
+
+
+def comparison_plan(n: int = 2000, seeds=(0, 1, 2), per_class=(10, 100)) -> list[dict]:
+    """Every classifier of the saved comparisons, one row each: CAS (`table: cas`, `model` real or
+    a generator, `n` images) and few labels (`table: few`, a `condition` of
+    `FEW_LABEL_CONDITIONS`, `per_class` real images); the slow diffusion samples last."""
+    models = ("real", *COMPARED_GENERATORS)
+    rows = [dict(table="cas", model=name, seed=seed, n=n) for name in models for seed in seeds]
+    rows += [
+        dict(table="few", condition=condition, per_class=size, seed=seed)
+        for size in per_class
+        for condition in FEW_LABEL_CONDITIONS
+        for seed in seeds
+    ]
+    return sorted(rows, key=lambda row: row.get("model") == "diffusion-mnist")
+
+
+def measure_row(row: dict, load, train=None, test=None, **training) -> float:
+    """The held-out accuracy of the classifier a `comparison_plan` row describes; `load(name)`
+    gives a shipped generator (`gan_lessons.pretrained.load`)."""
+    if row["table"] == "cas" and row["model"] == "real":
+        return real_accuracy(row["n"], row["seed"], train, test, **training)
+    if row["table"] == "cas":
+        return generated_accuracy(
+            load(row["model"]), row["n"], row["seed"], train, test, **training
+        )
+    augment, generator = FEW_LABEL_CONDITIONS[row["condition"]]
+    return few_label_accuracy(
+        row["per_class"], row["seed"], augment=augment, generator=generator and load(generator),
+        train=train, test=test, **training,
+    )  # fmt: skip
 
 # %% ../nbs/15_augmentation.ipynb #a060
 def evaluate_cas(model, args) -> tuple[dict, list]:
