@@ -314,8 +314,12 @@ def evaluate_cas(model, args) -> tuple[dict, list]:
     of `--n` real images, same classifier, seed and budget, on the held-out images."""
     if "image-generator" not in getattr(model, "kind", ""):
         raise CommandError(f"--cas applies to image generators; {args.model} is a {model.kind}")
-    if getattr(args, "data", None):
-        raise CommandError("--cas measures against MNIST's held-out digits; it takes no --data")
+    if getattr(args, "data", None) or getattr(model, "training_data", None):
+        trained_on = getattr(model, "training_data", None)
+        raise CommandError(
+            "--cas measures against MNIST's held-out digits; it takes no --data"
+            + (f", and {args.model} was trained on {trained_on}" if trained_on else "")
+        )
     kind = "conditional" if getattr(model, "num_classes", None) else label_code(model)[1]
     if kind == "digits":  # a flow model: --steps, --method and --guidance apply
         model = with_sampler_settings(model, args)

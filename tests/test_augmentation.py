@@ -250,3 +250,13 @@ def test_the_same_experiment_by_hand(with_data, run_cli, tmp_path, monkeypatch):
     report = json.loads(out)
     assert code == 0 and 0.5 < report["mnist_heldout_accuracy"] <= 1.0, report
     assert index_range(report["mnist_data"]) == ("MNIST test split", range(8000, 10000))
+
+
+def test_cas_refuses_a_model_trained_on_other_images():
+    from types import SimpleNamespace
+
+    from gan_lessons.augmentation import evaluate_cas
+
+    model = SimpleNamespace(kind="image-generator", training_data="my_pictures/")
+    with pytest.raises(CommandError, match="runs/mine was trained on my_pictures/"):
+        evaluate_cas(model, SimpleNamespace(model="runs/mine", data=None))
