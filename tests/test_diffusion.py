@@ -235,13 +235,12 @@ def test_every_image_model_samples_to_an_npz_with_labels_when_conditional(
 
 
 def test_shipped_diffusion_mnist_holds_the_quality_on_its_card(with_data, run_cli):
-    """The card's measurement — 2,000 samples, seed 0, at most 32 evaluations a sample: the
-    classifier score of issue 30 (≥ 9.2), and the FCD the card reports (1.23 × the floor; the
-    issue's target of 1.2 × waits for the rest of the run)."""
+    """The card's measurement — 2,000 samples, seed 0, at most 32 evaluations a sample: issue 30's
+    targets, a classifier score of at least 9.2 and an FCD of at most 1.2 × the real floor."""
     code, out, _ = run_cli(["evaluate", "diffusion-mnist", "--json"])
     report = json.loads(out)
     assert code == 0 and report["n_samples"] == 2000 and report["evaluations"] <= 32
-    assert report["classifier_score"] >= 9.2 and report["fcd_ratio"] <= 1.25, report
+    assert report["classifier_score"] >= 9.2 and report["fcd_ratio"] <= 1.2, report
 
 
 def test_the_trilemma_rows_are_there_for_lesson_14():
