@@ -12,10 +12,10 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .data import load_mnist, scale_images
+from .data import load_mnist
 from .diffusion import with_sampler_settings
 from .errors import CommandError
-from .evaluation import build_classifier, generate
+from .evaluation import accuracy, as_float_images, build_classifier, generate
 from .files import assets_dir
 
 CLASSIFIER_STEPS = 500  # one budget for every classifier of this lesson: 500 batches of 128
@@ -24,9 +24,9 @@ BATCH_SIZE = 128
 # %% auto #0
 __all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'COMPARED_GENERATORS', 'FEW_LABEL_CONDITIONS', 'index_range',
            'card_training_images', 'model_training_images', 'overlap', 'check_disjoint', 'stratified_indices',
-           'as_float_images', 'accuracy', 'train_classifier_on', 'label_code', 'labelled_samples', 'majority_labels',
-           'digits_of_clusters', 'real_accuracy', 'generated_accuracy', 'classic_augmentation', 'few_label_accuracy',
-           'comparison_plan', 'measure_row', 'evaluate_cas']
+           'train_classifier_on', 'label_code', 'labelled_samples', 'majority_labels', 'digits_of_clusters',
+           'real_accuracy', 'generated_accuracy', 'classic_augmentation', 'few_label_accuracy', 'comparison_plan',
+           'measure_row', 'evaluate_cas']
 
 # %% ../nbs/15_augmentation.ipynb #a050
 def index_range(text: str) -> tuple[str, range]:
@@ -96,24 +96,11 @@ def stratified_indices(labels, per_class: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 # %% ../nbs/15_augmentation.ipynb #a012
-def as_float_images(images) -> np.ndarray:
-    """Images as the classifier reads them: uint8 `(n, 28, 28)` (a file's) are scaled to
-    `(n, 28, 28, 1)` in [-1, 1]; float images (a generator's) are kept."""
-    images = np.asarray(images)
-    return scale_images(images) if images.dtype == np.uint8 else images.astype("float32")
-
-
 def _endless(images, labels, seed: int):
     "`(image, label)` pairs, reshuffled every pass, forever."
     pairs = (as_float_images(images), np.asarray(labels, "int32"))
     data = tf.data.Dataset.from_tensor_slices(pairs)
     return data.shuffle(len(pairs[1]), seed=seed, reshuffle_each_iteration=True).repeat()
-
-
-def accuracy(classifier, images, labels) -> float:
-    "The share of `images` whose largest logit is their label."
-    logits = classifier.predict(as_float_images(images), batch_size=500, verbose=0)
-    return float(np.mean(logits.argmax(-1) == np.asarray(labels)))
 
 # %% ../nbs/15_augmentation.ipynb #a014
 def train_classifier_on(

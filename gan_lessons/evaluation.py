@@ -21,8 +21,8 @@ from .viz import save_image_grid
 # %% auto #0
 __all__ = ['FEATURE_LAYER', 'MAX_GRID', 'build_classifier', 'classifier_with_features', 'classifier_score', 'gaussian_statistics',
            'frechet_distance', 'class_fractions', 'ImageMetrics', 'nearest_neighbour_distances', 'generate',
-           'sample_images', 'shipped_classifier', 'data_instruments', 'measure_images', 'image_lines',
-           'evaluate_images', 'heldout_accuracy', 'evaluate_classifier', 'train_classifier']
+           'sample_images', 'shipped_classifier', 'data_instruments', 'measure_images', 'as_float_images', 'accuracy',
+           'image_lines', 'evaluate_images', 'heldout_accuracy', 'evaluate_classifier', 'train_classifier']
 
 # %% ../nbs/06_evaluation.ipynb #c007
 FEATURE_LAYER = "features"
@@ -280,6 +280,19 @@ def measure_images(model, args) -> tuple:
     )
     return metrics, images, labels, heldout.labels, report
 
+# %% ../nbs/06_evaluation.ipynb #e06accuracy
+def as_float_images(images) -> np.ndarray:
+    """Images as the classifier reads them: uint8 `(n, 28, 28)` (a file's) are scaled to
+    `(n, 28, 28, 1)` in [-1, 1]; float images (a generator's) are kept."""
+    images = np.asarray(images)
+    return scale_images(images) if images.dtype == np.uint8 else images.astype("float32")
+
+
+def accuracy(classifier, images, labels) -> float:
+    "The share of `images` (uint8 or in [-1, 1]) whose largest logit is their label."
+    logits = classifier.predict(as_float_images(images), batch_size=500, verbose=0)
+    return float(np.mean(logits.argmax(-1) == np.asarray(labels)))
+
 # %% ../nbs/06_evaluation.ipynb #e06eval
 def image_lines(report: dict) -> list[str]:
     "The report of `measure_images` as lines of a table."
@@ -309,8 +322,7 @@ def heldout_accuracy(classifier, data=None) -> tuple[float, str]:
         heldout = load_images(data, verbose=False).split("heldout")
     else:
         heldout = load_mnist("heldout", fallback=False, verbose=False)
-    logits = classifier.predict(scale_images(heldout.images), batch_size=500, verbose=0)
-    return float((logits.argmax(-1) == heldout.labels).mean()), heldout.note
+    return accuracy(classifier, heldout.images, heldout.labels), heldout.note
 
 
 def evaluate_classifier(model, args) -> tuple[dict, list]:
