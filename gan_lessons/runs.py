@@ -19,8 +19,7 @@ __all__ = ['RECIPES', 'IMAGE_OPTIONS', 'TRAINERS', 'KINDS', 'EPOCH_IMAGES', 'Fro
            'trainer', 'model_kind', 'Run', 'check_settings', 'command_line', 'inference_copy', 'quality_curve']
 
 # %% ../nbs/96_runs.ipynb #u004
-# Plain classes, not dataclasses: importing `dataclasses` alone costs `gan-lessons --help` more
-# than the rest of this module.
+# Plain classes: importing `dataclasses` alone costs `gan-lessons --help` more than this module.
 class FromLesson:
     """A function of a lesson's module, named `"module:function"` and imported on the first call
     (TensorFlow comes with it); `describe` says in words what it gives, for `--help`."""
@@ -64,7 +63,8 @@ class ModelKind:
 
 # %% ../nbs/96_runs.ipynb #u004r
 RECIPES = ("fast", "full")  # lesson 07's DCGAN_RECIPES (a test keeps the two in step)
-IMAGE_OPTIONS = {"images": None, "recipe": RECIPES, "clusters": None, "data": None}
+IMAGE_OPTIONS = {"images": None, "recipe": RECIPES, "clusters": None,
+                 "cluster_on": ("deskewed", "pixels"), "data": None}  # fmt: skip
 _recipe_epochs = FromLesson("recipes:recipe_epochs", "the recipe's: 50 fast, 80 full")
 _gan = dict(epochs=_recipe_epochs, options=IMAGE_OPTIONS)
 _no_clusters = {"recipe": "fast", "clusters": 0}
@@ -74,7 +74,7 @@ TRAINERS = {trainer.name: trainer for trainer in (
             summary="lesson 06's classifier, the measuring instrument"),
     Trainer("dcgan", "image-generator", FromLesson("conditional:train_dcgan"), **_gan,
             defaults={"recipe": "fast", "clusters": FromLesson(
-                "conditional:default_clusters", "50 with --recipe fast, 0 with full")},
+                "conditional:default_clusters", "fast: 100 (50 with --data); full: 0")},
             summary="the DCGAN of lessons 02–07, self-conditioned on image clusters (lesson 08)"),
     Trainer("cgan", "conditional-image-generator", FromLesson("conditional:train_cgan"),
             epochs=_recipe_epochs, options={"images": None, "recipe": RECIPES, "data": None},

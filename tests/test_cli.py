@@ -155,12 +155,14 @@ def test_a_run_directory_holding_another_run_is_refused(tmp_path):
         Run.start(trainer("cgan"), tmp_path, images=256)
 
 
-def test_dcgan_self_conditions_on_50_clusters_by_default_with_the_fast_recipe(tmp_path):
-    "The default is the best five-minute recipe; --clusters 0 and the full recipe are not."
-    assert Run.start(trainer("dcgan"), tmp_path / "a").settings["clusters"] == 50
+def test_dcgan_self_conditions_on_100_clusters_by_default_with_the_fast_recipe(tmp_path):
+    """The default is the best five-minute recipe (50 clusters on the learner's own, usually fewer,
+    images); --clusters 0 and the full recipe are not self-conditioned."""
+    assert Run.start(trainer("dcgan"), tmp_path / "a").settings["clusters"] == 100
+    assert Run.start(trainer("dcgan"), tmp_path / "e", data="mine").settings["clusters"] == 50
     assert Run.start(trainer("dcgan"), tmp_path / "b", clusters=0).settings["clusters"] == 0
     assert Run.start(trainer("dcgan"), tmp_path / "c", recipe="full").settings["clusters"] == 0
-    assert "--clusters 50" in Run.start(trainer("dcgan"), tmp_path / "d").record["command"]
+    assert "--clusters 100" in Run.start(trainer("dcgan"), tmp_path / "d").record["command"]
 
 
 @pytest.mark.slow
@@ -266,7 +268,7 @@ def test_a_run_is_published_with_a_card_built_from_its_records(with_data, tmp_pa
     assert run_cli(argv)[0] == 0
     text = card("dcgan-mnist", run_dir)
     assert (
-        f"gan-lessons train dcgan --out {run_dir} --seed 0 --recipe fast --clusters 50 --epochs 1"
+        f"gan-lessons train dcgan --out {run_dir} --seed 0 --recipe fast --clusters 100 --epochs 1"
         in text
     )
     assert "1 epochs × 2 steps = 2 steps" in text and "| classifier score |" in text

@@ -16,11 +16,15 @@ from gan_lessons.conditional import (
     balanced_labels,
     build_conditional_discriminator,
     build_conditional_generator,
+    cluster_majorities,
     cluster_purity,
     clustered_generator,
     conditional_scores,
+    deskew,
     digit_rows,
     kmeans_clusters,
+    stray_shares,
+    strongest_pull,
 )
 from gan_lessons.recipes import R1Penalty, WeightAverage
 from gan_lessons.training import GAN, EpochSeededImages, fit_gan
@@ -203,6 +207,58 @@ def test_kmeans_clusters_of_real_digits_are_far_purer_than_chance(with_data):
         cluster_purity(assignments[:10], labels)
 
 
+def slanted_bar(lean: float, column: int = 14) -> np.ndarray:
+    "A one-pixel bar, rows 6–21, whose column moves `lean` per row: an image in [-1, 1]."
+    image = -np.ones((28, 28, 1), "float32")
+    for row in range(6, 22):
+        image[row, int(round(column + lean * (row - 13.5))), 0] = 1.0
+    return image
+
+
+def ink_columns(image) -> np.ndarray:
+    return np.flatnonzero((np.asarray(image)[..., 0] > 0).any(axis=0))
+
+
+def test_deskew_makes_slanted_strokes_upright_and_keeps_shape_range_and_blank_images():
+    bars = np.stack([slanted_bar(lean) for lean in (-0.5, -0.25, 0.25, 0.5)])
+    upright = deskew(bars)
+    assert upright.shape == bars.shape and upright.dtype == np.float32
+    assert upright.min() >= -1 and upright.max() <= 1
+    for before, after in zip(bars, upright):
+        assert len(ink_columns(before)) >= 4 and len(ink_columns(after)) <= 2
+        assert set(ink_columns(after)) <= {13, 14}, "the ink's centre moves to the middle column"
+    straight = slanted_bar(0.0, column=9)  # upright already: only moved to the middle
+    assert set(ink_columns(deskew(straight[None])[0])) <= {13, 14}
+    assert np.array_equal(deskew(-np.ones((2, 28, 28), "float32")), -np.ones((2, 28, 28)))
+    assert np.allclose(deskew(bars, batch_size=3), upright), "batches change nothing"
+    with pytest.raises(ValueError, match="grey images"):
+        deskew(np.zeros((2, 28, 28, 3)))
+
+
+def test_stray_shares_count_each_label_sitting_in_another_labels_cluster():
+    assignments = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    labels = np.array([4, 4, 9, 9, 9, 4, 7, 7])
+    assert cluster_majorities(assignments, labels).tolist() == [4, 4, 4, 9, 9, 9, 7, 7]
+    shares = stray_shares(assignments, labels)
+    assert np.isclose(shares[4], 1 / 3) and np.isclose(shares[9], 1 / 3) and shares[7] == 0
+    assert (
+        strongest_pull(assignments, labels, 4) == 9 and strongest_pull(assignments, labels, 9) == 4
+    )
+
+
+def test_deskewed_clusters_of_real_digits_are_purer_and_keep_fours_apart_from_nines(with_data):
+    from gan_lessons.data import load_mnist, scale_images
+
+    train = load_mnist("train", fallback=False, verbose=False)
+    images, labels = scale_images(train.images), train.labels
+    pixels, _ = kmeans_clusters(images, 50, seed=0)
+    deskewed, _ = kmeans_clusters(deskew(images), 50, seed=0)
+    assert cluster_purity(deskewed, labels) > cluster_purity(pixels, labels) + 0.04
+    pixel_strays, deskewed_strays = stray_shares(pixels, labels), stray_shares(deskewed, labels)
+    assert pixel_strays.argmax() == 4 and strongest_pull(pixels, labels, 4) == 9
+    assert deskewed_strays[4] < pixel_strays[4] - 0.1
+
+
 def test_cluster_code_draws_codes_in_proportion_and_leaves_standard_normal_noise():
     shares = np.array([0.5, 0.3, 0.15, 0.05])
     noise = keras.random.normal((40000, 6), seed=1)
@@ -251,6 +307,7 @@ def test_command_line_self_conditions_a_dcgan_on_clusters_and_resumes_on_the_sam
     assert run_cli(["train", "dcgan", "--out", "run", "--epochs", "1", *small])[0] == 0
     clusters = json.loads((tmp_path / "run" / "clusters.json").read_text())
     assert clusters["count"] == 4 and len(clusters["assignments"]) == 256
+    assert clusters["features"] == "deskewed"
     code, out, _ = run_cli(["train", "dcgan", "--out", "run", "--epochs", "2", *small])
     assert code == 0 and "resuming after epoch 1 of 2" in out
     assert json.loads((tmp_path / "run" / "clusters.json").read_text()) == clusters
@@ -269,3 +326,11 @@ def test_command_line_self_conditions_a_dcgan_on_clusters_and_resumes_on_the_sam
     )
     assert code == 2 and "more than the 256 training images" in err
     assert not (tmp_path / "other").exists(), "a refused command writes nothing"
+    pixels = ["--epochs", "1", *small, "--cluster-on", "pixels"]
+    assert run_cli(["train", "dcgan", "--out", "pixels", *pixels])[0] == 0
+    on_pixels = json.loads((tmp_path / "pixels" / "clusters.json").read_text())
+    assert on_pixels["features"] == "pixels" and on_pixels["assignments"] != clusters["assignments"]
+    record = json.loads((tmp_path / "pixels" / "run.json").read_text())
+    assert "--cluster-on pixels" in record["command"]
+    code, _, err = run_cli(["train", "dcgan", "--out", "pixels", *small, "--epochs", "2"])
+    assert code == 2 and "holds a different run" in err, "a pixel run resumes only as one"

@@ -194,3 +194,16 @@ def test_a_file_from_a_newer_keras_loads_when_its_new_options_hold_their_default
         pretrained.PretrainedError, match="lacks \\(another_option\\); upgrade Keras"
     ):
         pretrained.load(unknown)
+
+
+def test_every_card_gives_a_command_this_command_line_takes():
+    "A card's command must still reproduce its model: a renamed or dropped flag fails here."
+    import re
+
+    from gan_lessons.cli import build_parser
+
+    for name in pretrained.available():
+        command = re.search(r"\*\*Command:\*\* `([^`]+)`", pretrained.model_card(name)).group(1)
+        argv = command.split()[1:]
+        args = build_parser(argv).parse_args(argv)
+        assert args.command == "train" and command.split()[2] == args.model, command
