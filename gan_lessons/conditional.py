@@ -193,10 +193,11 @@ def cluster_majorities(assignments, labels) -> np.ndarray:
 
 
 def stray_shares(assignments, labels, num_classes: int = NUM_CLASSES) -> np.ndarray:
-    "For each label, the share of its items whose cluster's most common label is another one."
+    "For each label, the share of its items whose cluster's most common label is another (0: none)."
     labels = np.asarray(labels)
     strayed = cluster_majorities(assignments, labels) != labels
-    return np.array([strayed[labels == label].mean() for label in range(num_classes)])
+    counts = np.bincount(labels, minlength=num_classes)
+    return np.bincount(labels[strayed], minlength=num_classes) / np.maximum(counts, 1)
 
 
 def strongest_pull(assignments, labels, label: int) -> int:

@@ -241,6 +241,7 @@ def test_stray_shares_count_each_label_sitting_in_another_labels_cluster():
     assert cluster_majorities(assignments, labels).tolist() == [4, 4, 4, 9, 9, 9, 7, 7]
     shares = stray_shares(assignments, labels)
     assert np.isclose(shares[4], 1 / 3) and np.isclose(shares[9], 1 / 3) and shares[7] == 0
+    assert shares[0] == 0 and len(shares) == 10  # no 0s at all: none strayed
     assert (
         strongest_pull(assignments, labels, 4) == 9 and strongest_pull(assignments, labels, 9) == 4
     )
@@ -334,3 +335,18 @@ def test_command_line_self_conditions_a_dcgan_on_clusters_and_resumes_on_the_sam
     assert "--cluster-on pixels" in record["command"]
     code, _, err = run_cli(["train", "dcgan", "--out", "pixels", *small, "--epochs", "2"])
     assert code == 2 and "holds a different run" in err, "a pixel run resumes only as one"
+
+
+def test_the_default_of_train_dcgan_is_the_best_five_minute_variant_of_the_saved_search():
+    """`default_clusters` and the recipe search's rows name the same variant, which has the highest
+    score at the last checkpoint and a narrower range of digit shares than pixel clusters."""
+    from gan_lessons.conditional import default_clusters
+
+    rows = pretrained.benchmark_rows("recipe_search.jsonl")
+    last = {row["name"]: row for row in rows}  # rows come in checkpoint order
+    default = last[
+        f"fast, self-conditioned ({default_clusters({'recipe': 'fast'})} deskewed clusters)"
+    ]
+    assert max(last.values(), key=lambda row: row["classifier_score"]) is default
+    pixels = last["fast, self-conditioned (50 clusters)"]
+    assert default["min_class"] > pixels["min_class"] and default["max_class"] < pixels["max_class"]
