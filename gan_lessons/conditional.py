@@ -337,7 +337,7 @@ def run_clusters(run, images) -> np.ndarray:
     write_json_atomically(path, record)
     return assignments
 
-
+# %% ../nbs/08_conditional.ipynb #c08train2
 def train_self_conditioned(run, images, build_gan=None, **run_options) -> None:
     """`gan-lessons train dcgan --clusters K`: a GAN conditioned on K clusters — this lesson's cGAN,
     or `build_gan(K)` — saved as a noise-only model; `run_options` go to `run.train_gan`."""
