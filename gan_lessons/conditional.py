@@ -28,7 +28,7 @@ from .training import GAN
 
 # %% auto #0
 __all__ = ['NUM_CLASSES', 'build_conditional_generator', 'build_conditional_discriminator', 'build_cgan', 'digit_rows',
-           'conditional_scores', 'balanced_labels', 'kmeans_clusters', 'cluster_purity', 'cluster_majorities',
+           'conditional_scores', 'balanced_labels', 'kmeans_clusters', 'cluster_majorities', 'cluster_purity',
            'stray_shares', 'strongest_pull', 'deskew', 'ClusterCode', 'clustered_generator', 'train_cgan',
            'run_clusters', 'train_self_conditioned', 'default_clusters', 'train_dcgan', 'evaluate_conditional']
 
@@ -168,21 +168,6 @@ def kmeans_clusters(images, count: int, seed: int = 0):
     return kmeans.labels_.astype("int32"), kmeans.cluster_centers_
 
 # %% ../nbs/08_conditional.ipynb #x78f5deefde
-def cluster_purity(assignments, labels) -> float:
-    """The share of items whose cluster's most common label is their own label: 1 for clusters that
-    never mix labels."""
-    assignments, labels = np.asarray(assignments), np.asarray(labels)
-    if assignments.shape != labels.shape:
-        raise ValueError(
-            f"expected one label per assignment, got {labels.shape} labels for {assignments.shape} "
-            "assignments"
-        )
-    return float(
-        sum(np.bincount(labels[assignments == cluster]).max() for cluster in np.unique(assignments))
-        / len(labels)
-    )
-
-# %% ../nbs/08_conditional.ipynb #c08strayfn
 def cluster_majorities(assignments, labels) -> np.ndarray:
     "The most common label of each item's cluster, item by item (labels measure; they never train)."
     assignments, labels = np.asarray(assignments), np.asarray(labels)
@@ -192,6 +177,18 @@ def cluster_majorities(assignments, labels) -> np.ndarray:
     return majority[assignments]
 
 
+def cluster_purity(assignments, labels) -> float:
+    """The share of items whose cluster's most common label is their own label: 1 for clusters that
+    never mix labels."""
+    assignments, labels = np.asarray(assignments), np.asarray(labels)
+    if assignments.shape != labels.shape:
+        raise ValueError(
+            f"expected one label per assignment, got {labels.shape} labels for {assignments.shape} "
+            "assignments"
+        )
+    return float(np.mean(cluster_majorities(assignments, labels) == labels))
+
+# %% ../nbs/08_conditional.ipynb #c08strayfn
 def stray_shares(assignments, labels, num_classes: int = NUM_CLASSES) -> np.ndarray:
     "For each label, the share of its items whose cluster's most common label is another (0: none)."
     labels = np.asarray(labels)
