@@ -14,15 +14,17 @@ export JUPYTER_PREFER_ENV_PATH := 1
 # The build machines have no GPU: keep TensorFlow's C++ start-up messages (CUDA probing) off the site.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help install export format lint book book-build test pytest check-export site-check test-paths compat lock clean
+.PHONY: help install export format lint book book-build smoke-book test pytest check-export site-check test-paths compat compat-venv models lock clean
 
 LESSONS := $(sort $(wildcard nbs/[0-9][0-9]_*.ipynb))
 
 help:
 	@echo "make book   execute every lesson (profile: GAN_LESSONS_PROFILE, default by hardware) and build _build/html"
-	@echo "make test   pytest + export check + every lesson executed in the smoke profile as a site build + that site in headless Chromium"
-	@echo "make test-paths   every notebook with no data and no network (the stand-ins), and the gpu profile as a dry run"
+	@echo "make test   lint + export check + pytest + every lesson in the smoke profile on the stand-ins (no data set, as a"
+	@echo "            newcomer's clone) as a site build + that site in headless Chromium; the seconds of each stage at the end"
+	@echo "make test-paths   the gpu profile as a dry run (every training capped at 2 steps), on the data folder when set"
 	@echo "make compat       the package on an older TensorFlow/Keras, installed without constraints.txt (as on Colab)"
+	@echo "make models       measure every shipped model again and compare with its record (needs the real MNIST files)"
 
 $(STAMP): setup.py settings.ini constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,19 +67,30 @@ check-export: install
 	$(BIN)/python tools/check_export.py
 	$(BIN)/python tools/colab.py
 
-pytest: install
-	$(BIN)/python -m pytest tests
+py# Every stage is timed (tools/stages.py) and the seconds of each are printed at the end, also when one fails.
+STAGE_LOG ?= _build/stages-test.jsonl
+STAGE = $(BIN)/python tools/stages.py run $(STAGE_LOG)
 
 test: install
-	@t0=$$(date +%s); \
-	$(MAKE) --no-print-directory lint; \
-	$(MAKE) --no-print-directory check-export; t1=$$(date +%s); \
-	$(MAKE) --no-print-directory pytest; t2=$$(date +%s); \
-	GAN_LESSONS_PROFILE=smoke GAN_LESSONS_OFFLINE=1 $(MAKE) --no-print-directory book-build; t3=$$(date +%s); \
+	@mkdir -p _build; rm -f $(STAGE_LOG); status=0; \
+	$(STAGE) lint -- $(MAKE) --no-print-directory lint \
+	&& $(STAGE) "export check" -- $(MAKE) --no-print-directory check-export \
+	&& $(STAGE) pytest -- $(MAKE) --no-print-directory pytest \
+	&& $(STAGE) "smoke book, no data" -- $(MAKE) --no-print-directory smoke-book \
+	&& $(STAGE) "browser check" -- $(MAKE) --no-print-directory site-check \
+	|| status=$$?; \
+	$(BIN)/python tools/stages.py report $(STAGE_LOG) --site _build/html --title "make test"; \
+	exit $$status
+
+# The site build of `make test` takes a newcomer's path: no data folder, an empty Keras cache, no network — every
+# lesson on its announced stand-ins (the real files are exercised by pytest and by the gpu dry run of test-paths).
+smoke-book: install
+	@empty_home=$$(mktemp -d); status=0; \
+	env -u GAN_LESSONS_DATA KERAS_HOME=$$empty_home GAN_LESSONS_OFFLINE=1 GAN_LESSONS_PROFILE=smoke \
+	  $(MAKE) --no-print-directory book-build || status=$$?; \
+	rm -rf $$empty_home; test $$status = 0; \
 	$(BIN)/python tools/check_exercises.py _build/jupyter_execute; \
-	$(BIN)/python tools/run_notebooks.py --report _build/jupyter_execute --label "smoke book"; \
-	$(MAKE) --no-print-directory site-check; t4=$$(date +%s); \
-	echo "[test] lint and export check $$((t1 - t0)) s, pytest $$((t2 - t1)) s, smoke book build $$((t3 - t2)) s, browser check $$((t4 - t3)) s"
+	$(BIN)/python tools/run_notebooks.py --report _build/jupyter_execute --label "smoke book, no data"
 
 # The built site in headless Chromium (tools/check_site.py). Without a Chromium it says so and passes, unless
 # GAN_LESSONS_REQUIRE_BROWSER=1 (set by .ci/run, which installs Debian's chromium and chromium-driver).
@@ -87,27 +100,35 @@ site-check: install
 	  echo "[site] NOT CHECKED in a browser: install Debian's chromium and chromium-driver to run it"; \
 	else exit $$status; fi
 
-# The paths learners take besides this machine's prepared data folder: (1) nothing set, no data, no network — every
-# notebook on the announced stand-ins; (2) the gpu profile's networks, batch sizes and code paths, every training run
-# capped at 2 steps per epoch and 2 epochs (GAN_LESSONS_MAX_STEPS), so a wrong size in a gpu budget fails here.
+# The gpu profile's networks, batch sizes and code paths, every training run capped at 2 steps per epoch and 2 epochs
+# (GAN_LESSONS_MAX_STEPS), so a wrong size in a gpu budget fails here, not on a learner's GPU. It runs on the data
+# folder when GAN_LESSONS_DATA is set (CI: the real files' code paths in every lesson), offline.
 test-paths: install
-	@t0=$$(date +%s); \
-	empty_home=$$(mktemp -d); \
-	env -u GAN_LESSONS_DATA GAN_LESSONS_OFFLINE=1 GAN_LESSONS_PROFILE=smoke KERAS_HOME=$$empty_home \
-	  $(BIN)/python tools/run_notebooks.py --label no-data nbs/*.ipynb; t1=$$(date +%s); \
-	GAN_LESSONS_OFFLINE=1 GAN_LESSONS_PROFILE=gpu GAN_LESSONS_MAX_STEPS=2 \
-	  $(BIN)/python tools/run_notebooks.py --label gpu-dry-run nbs/*.ipynb; t2=$$(date +%s); \
-	rm -rf $$empty_home; \
-	echo "[test-paths] no data $$((t1 - t0)) s, gpu dry run $$((t2 - t1)) s"
+	@$(BIN)/python tools/stages.py run $(STAGE_LOG_PATHS) "gpu dry run" -- env GAN_LESSONS_OFFLINE=1 \
+	  GAN_LESSONS_PROFILE=gpu GAN_LESSONS_MAX_STEPS=2 $(BIN)/python tools/run_notebooks.py --label gpu-dry-run \
+	  $(sort $(wildcard nbs/*.ipynb))
+STAGE_LOG_PATHS ?= _build/stages-test-paths.jsonl
 
 # Colab's path: an older TensorFlow (and the Keras it came with) is already installed; the package goes on top without
 # constraints.txt, must leave TensorFlow as it is (Keras only moves if older than the package's keras>=3.8), and then
-# passes the fast tests and lessons 00–05 in the smoke profile.
+# passes the fast tests and lessons 00–05 in the smoke profile. Each of the three stages is timed.
 COMPAT_TF ?= 2.19.1
 COMPAT_KERAS ?= 3.8.0
 COMPAT_VENV ?= .venv-compat
+STAGE_LOG_COMPAT ?= _build/stages-compat.jsonl
+COMPAT_STAGE = $(PYTHON) tools/stages.py run $(STAGE_LOG_COMPAT)
 compat:
-	@t0=$$(date +%s); rm -rf $(COMPAT_VENV); $(PYTHON) -m venv $(COMPAT_VENV); \
+	@mkdir -p _build; rm -f $(STAGE_LOG_COMPAT); status=0; \
+	$(COMPAT_STAGE) "compat: install on tensorflow $(COMPAT_TF)" -- $(MAKE) --no-print-directory compat-venv \
+	&& $(COMPAT_STAGE) "compat: pytest, not slow" -- $(COMPAT_VENV)/bin/python -m pytest -q -m "not slow" tests \
+	&& $(COMPAT_STAGE) "compat: lessons 00-05, smoke" -- env GAN_LESSONS_PROFILE=smoke \
+	  $(COMPAT_VENV)/bin/python tools/run_notebooks.py --label "compat" \
+	  $(filter nbs/00_% nbs/01_% nbs/02_% nbs/03_% nbs/04_% nbs/05_%,$(LESSONS)) \
+	|| status=$$?; \
+	$(PYTHON) tools/stages.py report $(STAGE_LOG_COMPAT) --title "make compat"; exit $$status
+
+compat-venv:
+	@rm -rf $(COMPAT_VENV); $(PYTHON) -m venv $(COMPAT_VENV); \
 	$(COMPAT_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"; \
 	$(COMPAT_VENV)/bin/python -m pip install --quiet "tensorflow==$(COMPAT_TF)" "keras==$(COMPAT_KERAS)"; \
 	versions='import importlib.metadata as m; print("tensorflow", m.version("tensorflow"), "keras", m.version("keras"))'; \
@@ -115,11 +136,13 @@ compat:
 	$(COMPAT_VENV)/bin/python -m pip install --quiet -e ".[dev]"; \
 	after=$$($(COMPAT_VENV)/bin/python -c "$$versions"); \
 	echo "[compat] before installing the package: $$before; after: $$after"; \
-	test "$${before%% keras*}" = "$${after%% keras*}" || { echo "[compat] FAILED: installing the package replaced TensorFlow"; exit 1; }; \
-	$(COMPAT_VENV)/bin/python -m pytest -q -m "not slow" tests; \
-	GAN_LESSONS_PROFILE=smoke $(COMPAT_VENV)/bin/python tools/run_notebooks.py --label "compat $$after" \
-	  $(filter nbs/00_% nbs/01_% nbs/02_% nbs/03_% nbs/04_% nbs/05_%,$(LESSONS)); \
-	echo "[compat] $$after: passed in $$(( $$(date +%s) - t0 )) s"
+	test "$${before%% keras*}" = "$${after%% keras*}" || { echo "[compat] FAILED: installing the package replaced TensorFlow"; exit 1; }
+
+# The release measurement of every shipped model (benchmarks/shipped_models.py): the sha-256 of each file against
+# its record, each number measured again beside the recorded one, and the targets. Not part of `make test`: it samples
+# thousands of images per model; run it on a schedule (.github/workflows/models.yml) and before republishing.
+models: install
+	$(BIN)/python benchmarks/shipped_models.py --json _build/shipped_models.json
 
 # Re-pin constraints.txt to what is installed in the venv.
 lock: install

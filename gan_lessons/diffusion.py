@@ -204,7 +204,7 @@ class FlowMatching(KeepsRandomState, keras.Model):
 # %% ../nbs/14_diffusion.ipynb #d026
 DIFFUSION_RECIPE = dict(
     widths=(24, 48, 96), batch_size=128, learning_rate=1e-3, ema_decay=0.999, label_dropout=0.1,
-    steps=16, method="heun", guidance=1.0,
+    steps=16, method="heun", guidance=1.0, jit_compile=True,
 )  # fmt: skip
 
 
@@ -215,7 +215,7 @@ def build_flow_matching(num_classes: int = 10, seed: int = 0, recipe=None) -> Fl
     network = build_unet(recipe["widths"], num_classes=num_classes)
     model = FlowMatching(network, recipe["label_dropout"], recipe["ema_decay"], seed=seed)
     optimizer = keras.optimizers.Adam(recipe["learning_rate"], global_clipnorm=1.0)
-    model.compile(optimizer=optimizer, jit_compile=True)  # XLA: a fifth faster on a laptop CPU
+    model.compile(optimizer=optimizer, jit_compile=recipe["jit_compile"])  # XLA: one program
     model.optimizer.build(network.trainable_variables)  # so that a resumed run restores its state
     return model
 

@@ -18,12 +18,15 @@ from gan_lessons.files import (  # noqa: F401 (importable from here too, as befo
     benchmark_rows,
     model_info_path,
     read_model_info,
+    sha256_of,
     write_model_info,
 )
 from .runs import KINDS, model_kind
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'available', 'model_card', 'inferred_model_info', 'model_path', 'load']
+__all__ = ['PRETRAINED', 'TARGETS', 'MEASUREMENTS', 'NUMBER_WORDS', 'FROM_TRAINING', 'available', 'model_card',
+           'inferred_model_info', 'model_path', 'load', 'Target', 'measurements', 'headline', 'record_problems',
+           'card_metrics']
 
 # %% ../nbs/92_pretrained.ipynb #c004
 PRETRAINED = {
@@ -162,3 +165,226 @@ def load(name_or_dir) -> keras.Model:
     if kind.attach is not None:
         kind.attach(model, record)
     return model
+
+# %% ../nbs/92_pretrained.ipynb #c0045t
+class Target:
+    """A bound on one of a shipped model's recorded numbers (see `headline`): a required target
+    must hold — a test fails otherwise; an aim (`required=False`) is reported, met or not."""
+
+    def __init__(self, metric: str, op: str, bound: float, required: bool = True):
+        if op not in ("≥", "≤"):
+            raise ValueError(f"op must be '≥' or '≤', got {op!r}")
+        self.metric, self.op, self.bound, self.required = metric, op, bound, required
+
+    def met(self, numbers: dict) -> bool:
+        "Whether `numbers[metric]` lies on the right side of the bound."
+        value = numbers[self.metric]
+        return value >= self.bound if self.op == "≥" else value <= self.bound
+
+    def __repr__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound:g}"
+
+# %% ../nbs/92_pretrained.ipynb #c0045u
+def _image_targets(score: float, fcd_ratio: float) -> list[Target]:
+    return [Target("classifier_score", "≥", score), Target("fcd_ratio", "≤", fcd_ratio)]
+
+
+TARGETS = {  # what each shipped model's recorded numbers must hold
+    "mnist-classifier": [Target("heldout_accuracy", "≥", 0.985)],
+    "dcgan-mnist": _image_targets(9.0, 2.0)
+    + [Target("smallest_class_share", "≥", 0.07), Target("largest_class_share", "≤", 0.13)],
+    "cgan-mnist": _image_targets(9.0, 2.0)
+    + [Target("label_accuracy", "≥", 0.9), Target("cas", "≥", 0.95), Target("cas_gap", "≤", 0.02)],
+    "wgan-gp-mnist": _image_targets(9.0, 2.0),
+    "vae-mnist": _image_targets(8.0, 4.0),
+    "diffusion-mnist": _image_targets(9.2, 1.2) + [Target("evaluations", "≤", 32)],
+    "char-lstm-frankenstein": [Target("heldout_nats_per_char", "≤", 1.45)],
+    "audio-gan-tones": [  # aims only: the waveform GAN hisses (lesson 12 measures why)
+        Target("feature_distance", "≤", 0.25, required=False),
+        Target("centroid_off_by", "≤", 0.15, required=False),
+        Target("median_flatness", "≤", 0.005, required=False),
+    ],
+}
+# The reports a record holds, and the `gan-lessons evaluate` flags that make each.
+MEASUREMENTS = {"evaluate": ["--json"], "cas": ["--cas", "--json"]}
+
+
+def measurements(name: str) -> list[str]:
+    "The reports measured for `name`: `evaluate` always, `cas` when a target reads the CAS."
+    reads_cas = any(target.metric.startswith("cas") for target in TARGETS.get(name, []))
+    return ["evaluate", "cas"] if reads_cas else ["evaluate"]
+
+# %% ../nbs/92_pretrained.ipynb #c0045h
+def headline(reports: dict) -> dict:
+    """The numbers that targets and cards read, flat, from a record's reports: every number of
+    `evaluate`'s, the smallest and largest class share, for audio the median flatness and how far
+    the median centroid is from the real clips' (a fraction), and `cas`'s accuracy and gap."""
+    report = reports["evaluate"]
+    numbers = {
+        key: value
+        for key, value in report.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
+    if "class_fractions" in report:
+        shares = report["class_fractions"]
+        numbers.update(smallest_class_share=min(shares), largest_class_share=max(shares))
+    if "generated_medians" in report:
+        made, real = report["generated_medians"], report["real_medians"]
+        numbers.update(
+            median_flatness=made["flatness"],
+            centroid_off_by=round(abs(made["centroid_hz"] / real["centroid_hz"] - 1), 4),
+        )
+    if "cas" in reports:
+        cas = reports["cas"]
+        numbers.update(cas=cas["cas"], cas_real=cas["real_accuracy"], cas_gap=abs(cas["gap"]))
+    return numbers
+
+# %% ../nbs/92_pretrained.ipynb #c0045r
+def record_problems(name: str, path=None) -> list[str]:
+    """What does not hold between a shipped model's file (`path`, default its own) and its record:
+    no measured numbers, a file whose sha-256 is not the one they were measured on, or a required
+    target the numbers miss. Empty when all is well."""
+    path = Path(path) if path is not None else model_path(name)
+    measured = (read_model_info(path) or {}).get("measured")
+    again = f"measure it again: python benchmarks/shipped_models.py {name} --record"
+    if not measured:
+        return [f"{path.name}: its record holds no measured numbers; {again}"]
+    problems, actual = [], sha256_of(path)
+    if actual != measured["weights_sha256"]:
+        problems.append(
+            f"{path.name} changed since its numbers were measured: sha-256 {actual[:16]}…, the "
+            f"record's {measured['weights_sha256'][:16]}…; restore the file or {again}"
+        )
+    missing = set(measurements(name)) - set(measured["reports"])
+    if missing:
+        problems.append(f"{path.name}: its record lacks the {sorted(missing)} report; {again}")
+        return problems
+    numbers = headline(measured["reports"])
+    for target in TARGETS.get(name, []):
+        if target.required and not target.met(numbers):
+            problems.append(f"{name}: {target.metric} is {numbers[target.metric]:g}, not {target}")
+    return problems
+
+# %% ../nbs/92_pretrained.ipynb #c0045c
+NUMBER_WORDS = {  # how a card names the numbers its targets read
+    "classifier_score": "classifier score", "fcd_ratio": "FCD / floor",
+    "smallest_class_share": "smallest class share", "largest_class_share": "largest class share",
+    "label_accuracy": "label accuracy", "cas": "CAS", "cas_gap": "CAS gap to real data",
+    "evaluations": "network evaluations per sample", "heldout_accuracy": "held-out accuracy",
+    "heldout_nats_per_char": "held-out nats per character", "feature_distance": "feature distance",
+    "centroid_off_by": "median centroid's distance from the real one (a fraction of it)",
+    "median_flatness": "median spectral flatness",
+}  # fmt: skip
+FROM_TRAINING = {  # numbers a run measured that its shipped file alone cannot give again
+    "heldout_elbo": "Held-out ELBO (from the training run's record, 4 draws of z per image; the "
+    "shipped decoder alone cannot measure it again): **{value:.1f} nats per image**."
+}
+
+
+def _target_lines(name: str, numbers: dict) -> list[str]:
+    def said(target):
+        value, mark = numbers[target.metric], "met" if target.met(numbers) else "**not met**"
+        words = NUMBER_WORDS.get(target.metric, target.metric)
+        return f"{words} {target.op} {target.bound:g} ({mark}: {value:.4g})"
+
+    lines = []
+    for required, title in ((True, "Targets"), (False, "Aims, not yet required")):
+        chosen = [said(t) for t in TARGETS.get(name, []) if t.required == required]
+        lines += [f"{title}: " + "; ".join(chosen) + "."] if chosen else []
+    return lines
+
+
+def card_metrics(name: str, record: dict | None = None) -> str:
+    """The `## Metrics` section of a shipped model's card, written from its record (default: the
+    shipped one) — the card's numbers are the record's, and say which weights they belong to."""
+    record = record or read_model_info(model_path(name))
+    measured = record["measured"]
+    reports, numbers = measured["reports"], headline(measured["reports"])
+    lines = ["## Metrics", "", *_report_lines(name, record["kind"], reports)]
+    for key, value in measured.get("from_training", {}).items():
+        lines += ["", FROM_TRAINING[key].format(value=value)]
+    lines += ["", *_target_lines(name, numbers)]
+    lines += ["", f"Measured on the file with sha-256 `{measured['weights_sha256']}`."]
+    return "\n".join(lines)
+
+# %% ../nbs/92_pretrained.ipynb #c0045l
+def _report_lines(name: str, kind: str, reports: dict) -> list[str]:
+    "What a card says of the reports of the model `name`, of `kind`."
+    report, command = reports["evaluate"], f"`gan-lessons evaluate {name} --json`"
+    if kind == "classifier":
+        return [f"- Held-out accuracy: **{report['heldout_accuracy']:.2%}** — {report['data']}."]
+    if kind == "text-generator":
+        return [
+            f"Measured with {command} on {report['data']} ({report['heldout_characters']:,} "
+            f"characters, each scored once, with at least {report['context'] // 2} characters "
+            "of context before it):",
+            "",
+            f"- Held-out cross-entropy: **{report['heldout_nats_per_char']:.3f} nats per "
+            f"character** = {report['heldout_bits_per_char']:.3f} bits per character (perplexity "
+            f"{report['perplexity']:.2f}).",
+            f"- Uniform over the vocabulary: {report['uniform_nats_per_char']:.3f} nats per "
+            "character.",
+        ]
+    if kind == "audio-generator":
+        return _audio_lines(command, report)
+    lines = _image_lines(command, report)
+    return lines + (_cas_lines(name, reports["cas"]) if "cas" in reports else [])
+
+
+def _audio_lines(command: str, report: dict) -> list[str]:
+    made, real = report["generated_medians"], report["real_medians"]
+    rows = (("f0_hz", "f0 (Hz)"), ("centroid_hz", "spectral centroid (Hz)"),
+            ("loudness_db", "loudness (dB)"))  # fmt: skip
+    return [
+        f"Measured with {command} ({report['n_samples']:,} clips, seed 0, against "
+        f"{report['data']}): the Fréchet distance of lesson 12's three features (f0, spectral "
+        "centroid, loudness; standardized on the real clips).",
+        "",
+        "| | this model | real vs real (floor) |",
+        "| --- | --- | --- |",
+        f"| feature distance | {report['feature_distance']:.3f} ({report['ratio']:.0f} × floor) "
+        f"| {report['feature_distance_real_floor']:.3f} |",
+        *(f"| median {label} | {made[key]:.1f} | {real[key]:.1f} |" for key, label in rows),
+        f"| median spectral flatness | {made['flatness']:.2g} | {real['flatness']:.2g} |",
+    ]
+
+# %% ../nbs/92_pretrained.ipynb #c0045i
+def _image_lines(command: str, report: dict) -> list[str]:
+    shares = report["class_fractions"]
+    lines = [
+        f"Measured with {command} ({report['n_samples']:,} samples, seed 0, against the "
+        f"{report['heldout_images']:,} held-out images, with the `mnist-classifier` model):",
+        "",
+        "| metric | this model | real vs real (floor) |",
+        "| --- | --- | --- |",
+        f"| classifier score | {report['classifier_score']:.2f} | "
+        f"{report['classifier_score_real_floor']:.2f} |",
+        f"| FCD | {report['fcd']:.2f} ({report['fcd_ratio']:.2f} × floor) | "
+        f"{report['fcd_real_floor']:.2f} |",
+        f"| class fractions (min–max) | {min(shares):.1%}–{max(shares):.1%} | |",
+        "",
+        "Class fractions, digits 0–9: " + ", ".join(f"{share:.1%}" for share in shares) + ".",
+    ]
+    if "evaluations" in report:
+        lines.append(
+            f"Sampler: {report['method']}, {report['steps']} steps, guidance "
+            f"{report['guidance']:g} — {report['evaluations']} network evaluations per sample."
+        )
+    if "label_accuracy" in report:
+        lines += [
+            "",
+            "Label accuracy (samples asked for digit *k*, every digit equally often, that the "
+            f"classifier assigns to *k*): **{report['label_accuracy']:.2%}**. FCD per class, "
+            "digits 0–9: " + ", ".join(f"{value:.1f}" for value in report["per_class_fcd"]) + ".",
+        ]
+    return lines
+
+
+def _cas_lines(name: str, cas: dict) -> list[str]:
+    return [
+        "",
+        f"Classification Accuracy Score (lesson 15, `gan-lessons evaluate {name} --cas --json`): "
+        f"a classifier trained on {cas['n']:,} samples alone, {cas['steps']} batches, reaches "
+        f"**{cas['cas']:.2%}** on the held-out images; the same classifier trained on "
+        f"{cas['n']:,} real images, {cas['real_accuracy']:.2%} (gap {cas['gap']:+.2%}).",
+    ]

@@ -231,13 +231,24 @@ def test_evaluate_cas_refuses_what_it_cannot_measure(with_data, run_cli):
     assert code == 2 and "takes no --data" in err
 
 
-def test_evaluate_cgan_mnist_cas_is_within_two_points_of_real_data(with_data, run_cli):
-    "Issue 31's measurement: the CAS and the real-data accuracy at the same N, seed and budget."
-    code, out, err = run_cli(["evaluate", "cgan-mnist", "--cas", "--json"])
+def test_evaluate_cas_trains_on_samples_alone_and_reports_beside_real_data(
+    with_data, run_cli, monkeypatch
+):
+    """The wiring of `evaluate --cas` on a short budget: the CAS of the shipped cgan-mnist at its
+    full budget is a number of its record, measured by benchmarks/shipped_models.py."""
+    import functools
+
+    from gan_lessons import augmentation
+
+    short = functools.partial(augmentation.train_classifier_on, steps=30)
+    monkeypatch.setattr(augmentation, "train_classifier_on", short)
+    code, out, err = run_cli(["evaluate", "cgan-mnist", "--cas", "--n", "300", "--json"])
     assert code == 0, err
     report = json.loads(out)
-    assert report["n"] == 2000 and report["steps"] == CLASSIFIER_STEPS
-    assert report["cas"] > 0.95 and abs(report["gap"]) <= 0.02, report
+    assert report["n"] == 300 and report["labels"] == "conditional"
+    assert 0.3 < report["cas"] <= 1 and 0.3 < report["real_accuracy"] <= 1, report
+    assert report["gap"] == round(report["real_accuracy"] - report["cas"], 4)
+    assert index_range(report["test"]) == ("MNIST test split", range(8000, 10000))
 
 
 def test_the_same_experiment_by_hand(with_data, run_cli, tmp_path, monkeypatch):

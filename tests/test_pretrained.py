@@ -207,3 +207,98 @@ def test_every_card_gives_a_command_this_command_line_takes():
         argv = command.split()[1:]
         args = build_parser(argv).parse_args(argv)
         assert args.command == "train" and command.split()[2] == args.model, command
+
+
+def test_every_shipped_model_holds_its_targets_on_the_numbers_recorded_for_its_file():
+    """Each record's measurement belongs to the file beside it (sha-256) and meets the model's
+    required targets: the release measurement, checked in milliseconds (`make models` redoes it)."""
+    assert set(pretrained.TARGETS) == set(PRETRAINED)
+    for name in pretrained.available():
+        assert pretrained.record_problems(name) == [], name
+        numbers = pretrained.headline(pretrained.read_model_info(pretrained.model_path(name))[
+            "measured"]["reports"])  # fmt: skip
+        assert {target.metric for target in pretrained.TARGETS[name]} <= set(numbers), name
+
+
+def _copy_of(name, folder):
+    "A shipped model's file and record, copied into `folder`."
+    import shutil
+
+    copy = folder / f"{name}.keras"
+    shutil.copyfile(pretrained.model_path(name), copy)
+    shutil.copyfile(
+        pretrained.model_info_path(pretrained.model_path(name)), copy.with_suffix(".json")
+    )
+    return copy
+
+
+def test_a_weight_file_changed_without_its_record_is_caught(tmp_path):
+    copy = _copy_of("dcgan-mnist", tmp_path)
+    assert pretrained.record_problems("dcgan-mnist", copy) == []
+    tampered = bytearray(copy.read_bytes())
+    tampered[len(tampered) // 2] ^= 1  # one bit of the weights
+    copy.write_bytes(bytes(tampered))
+    problems = pretrained.record_problems("dcgan-mnist", copy)
+    assert len(problems) == 1 and "changed since its numbers were measured" in problems[0]
+    assert "benchmarks/shipped_models.py dcgan-mnist --record" in problems[0]
+
+
+def test_a_record_missing_its_numbers_a_report_or_a_target_is_refused(tmp_path):
+    import json
+
+    copy = _copy_of("cgan-mnist", tmp_path)
+    record_path = copy.with_suffix(".json")
+    record = json.loads(record_path.read_text())
+    record["measured"]["reports"]["evaluate"]["fcd_ratio"] = 2.5
+    record_path.write_text(json.dumps(record))
+    problems = pretrained.record_problems("cgan-mnist", copy)
+    assert problems == ["cgan-mnist: fcd_ratio is 2.5, not fcd_ratio ≤ 2"], problems
+    del record["measured"]["reports"]["cas"]
+    record_path.write_text(json.dumps(record))
+    assert "lacks the ['cas'] report" in pretrained.record_problems("cgan-mnist", copy)[0]
+    del record["measured"]
+    record_path.write_text(json.dumps(record))
+    assert "holds no measured numbers" in pretrained.record_problems("cgan-mnist", copy)[0]
+
+
+def test_every_card_quotes_the_numbers_of_its_record():
+    for name in pretrained.available():
+        assert pretrained.card_metrics(name) in pretrained.model_card(name), name
+
+
+def test_headline_numbers_and_targets_read_the_reports_as_defined():
+    reports = {
+        "evaluate": {"fcd_ratio": 1.5, "class_fractions": [0.08, 0.12], "n_samples": 10,
+                     "generated_medians": {"flatness": 0.01, "centroid_hz": 690.0},
+                     "real_medians": {"flatness": 1e-9, "centroid_hz": 600.0}, "data": "x"},
+        "cas": {"cas": 0.96, "real_accuracy": 0.95, "gap": -0.01},
+    }  # fmt: skip
+    numbers = pretrained.headline(reports)
+    assert numbers["smallest_class_share"] == 0.08 and numbers["largest_class_share"] == 0.12
+    assert numbers["centroid_off_by"] == 0.15 and numbers["median_flatness"] == 0.01
+    assert numbers["cas_gap"] == 0.01 and "data" not in numbers
+    assert pretrained.Target("centroid_off_by", "≤", 0.15).met(numbers)
+    assert not pretrained.Target("fcd_ratio", "≤", 1.2).met(numbers)
+    with pytest.raises(ValueError, match="op must be"):
+        pretrained.Target("fcd_ratio", "<", 1.2)
+
+
+def test_the_measurement_command_sees_a_number_that_moved(monkeypatch):
+    "benchmarks/shipped_models.py: a fresh measurement beside the record, row by row."
+    import copy
+    import sys
+
+    sys.path.insert(0, str(pretrained.assets_dir().parents[1] / "benchmarks"))
+    import shipped_models
+
+    reports = pretrained.read_model_info(pretrained.model_path("vae-mnist"))["measured"]["reports"]
+    rows, ok = shipped_models.compare("vae-mnist", reports, tolerance=0.01)
+    assert ok and all(row["steady"] for row in rows)
+    moved = copy.deepcopy(reports)
+    moved["evaluate"]["fcd"] *= 1.05
+    rows, ok = shipped_models.compare("vae-mnist", moved, tolerance=0.01)
+    assert not ok and [row["metric"] for row in rows if not row["steady"]] == ["fcd"]
+    card = "# m\n\n## Metrics\n\nold\n\n## Limitations\n\nnone\n"
+    assert shipped_models.with_card_metrics(card, "## Metrics\n\nnew\n") == (
+        "# m\n\n## Metrics\n\nnew\n\n## Limitations\n\nnone\n"
+    )

@@ -156,16 +156,8 @@ def test_train_vae_writes_a_generator_that_sample_and_evaluate_accept(with_data,
     assert code == 0 and json.loads(out)["classifier_score"] > 3
 
 
-def test_shipped_vae_samples_from_its_mixture_meet_the_course_targets(with_data, run_cli):
-    "Issue 23's targets for vae-mnist, measured as its card is (2,000 samples), and on its card."
-    import json
-
+def test_the_shipped_vae_samples_from_its_latent_mixture():
+    "Its numbers are its record's (test_pretrained); what it samples from is checked here."
     from gan_lessons import pretrained
 
-    code, out, err = run_cli(["evaluate", "vae-mnist", "--json"])
-    report = json.loads(out)
-    assert code == 0 and report["n_samples"] == 2000, err
-    assert report["classifier_score"] >= 8.0 and report["fcd_ratio"] <= 4.0, report
-    card = pretrained.model_card("vae-mnist")
-    assert f"| classifier score | {report['classifier_score']:.2f} |" in card
     assert pretrained.load("vae-mnist").get_layer("latent_mixture") is not None

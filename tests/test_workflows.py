@@ -56,3 +56,17 @@ def test_both_workflows_cache_pip_and_the_data():
             if step.get("uses", "").startswith("actions/cache")
         ]
         assert "~/.cache/pip" in paths and "~/.keras/datasets" in paths, name
+
+
+def test_the_models_workflow_measures_every_shipped_model_on_a_schedule():
+    "The release measurement is `make models`, run weekly, not `make test`."
+    workflow = _workflow("models.yml")
+    triggers = workflow.get("on", workflow.get(True))
+    assert "schedule" in triggers and "workflow_dispatch" in triggers
+    assert "make models" in _commands(workflow) and "make models" in _readme_commands()
+    step = next(
+        s for j in workflow["jobs"].values() for s in j["steps"] if s.get("run") == "make models"
+    )
+    assert step["env"]["GAN_LESSONS_DATA"]  # the records' data: the official test split alone
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "benchmarks/shipped_models.py" in makefile.split("\nmodels:")[1].split("\n\n")[0]

@@ -1,14 +1,14 @@
 """Publish a finished run as a pretrained model: copy its model.keras, its record (model.json) and
-the run's record (run.json, as NAME.run.json) into gan_lessons/assets/ and write the model card
-from the run's own record and freshly measured metrics — no number is typed by hand.
+the run's record (run.json, as NAME.run.json) into gan_lessons/assets/. The model's record gets
+its measurement — the reports of `gan-lessons evaluate` and the sha-256 of the file they were
+measured on (benchmarks/shipped_models.py measures them the same way later) — and the model card
+is written from the run's record and that measurement: no number is typed by hand.
 
     python tools/publish_pretrained.py dcgan-mnist runs/dcgan-mnist ["a limitation, in words"]
 
-`card(name, run_dir)` returns the card without writing anything (the tests call it).
+`card(name, run_dir)` measures and returns the card without writing anything (the tests call it).
 """
 
-import contextlib
-import io
 import json
 import math
 import os
@@ -21,17 +21,18 @@ import keras
 import tensorflow as tf
 
 import gan_lessons
-from gan_lessons.cli import main
-from gan_lessons.pretrained import PRETRAINED, assets_dir, model_info_path, read_model_info
+from gan_lessons.files import write_json_atomically
+from gan_lessons.pretrained import (
+    PRETRAINED,
+    assets_dir,
+    card_metrics,
+    measurements,
+    model_info_path,
+    read_model_info,
+)
 
-
-def measured(model: str) -> dict:
-    "`gan-lessons evaluate MODEL --json`: the report every card quotes."
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        if main(["evaluate", str(model), "--json"]) != 0:
-            raise RuntimeError(f"gan-lessons evaluate {model} failed")
-    return json.loads(printed.getvalue())
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from shipped_models import measure, recorded_measurement  # noqa: E402 (the measurement command)
 
 
 def steps_per_epoch(run: dict) -> int:
@@ -87,81 +88,30 @@ def contract(name: str, info: dict) -> str:
     )
 
 
-def metric_lines(model, info: dict, run: dict) -> list[str]:
-    "The card's metrics: measured now, with `gan-lessons evaluate`, on the model in `model`."
-    report, kind = measured(model), info["kind"]
-    if kind == "classifier":
-        return [f"- Held-out accuracy: **{report['heldout_accuracy']:.2%}** ({report['data']})."]
-    if kind == "text-generator":
-        nats = report["heldout_nats_per_char"]
-        return [
-            f"Measured with `gan-lessons evaluate --json` on {report['data']} "
-            f"({report['heldout_characters']:,} characters, each scored with at least "
-            f"{report['context'] // 2} characters of context):",
-            "",
-            f"- Held-out cross-entropy: **{nats:.3f} nats per character** = "
-            f"{report['heldout_bits_per_char']:.3f} bits (perplexity {report['perplexity']:.2f}).",
-            f"- Uniform over the vocabulary: {report['uniform_nats_per_char']:.3f} nats.",
-        ]
-    if kind == "audio-generator":
-        generated, real = report["generated_medians"], report["real_medians"]
-        return [
-            f"Measured with `gan-lessons evaluate --json` ({report['n_samples']:,} clips, seed 0, "
-            f"against {report['data']}): the Fréchet distance of lesson 12's three features.",
-            "",
-            "| | this model | real vs real (floor) |",
-            "| --- | --- | --- |",
-            f"| feature distance | {report['feature_distance']:.3f} | "
-            f"{report['feature_distance_real_floor']:.3f} |",
-            *(
-                f"| median {label} | {generated[key]:.1f} | {real[key]:.1f} |"
-                for key, label in (
-                    ("f0_hz", "f0 (Hz)"),
-                    ("centroid_hz", "centroid (Hz)"),
-                    ("loudness_db", "loudness (dB)"),
-                )
-            ),  # fmt: skip
-            f"| median spectral flatness | {generated['flatness']:.2g} | {real['flatness']:.2g} |",
-        ]
-    lines = [
-        f"Measured with `gan-lessons evaluate --json` ({report['n_samples']:,} samples, seed 0, "
-        f"against the {report['heldout_images']:,} held-out images, with `mnist-classifier`):",
-        "",
-        "| metric | this model | real vs real (floor) |",
-        "| --- | --- | --- |",
-        f"| classifier score | {report['classifier_score']:.2f} | "
-        f"{report['classifier_score_real_floor']:.2f} |",
-        f"| FCD | {report['fcd']:.2f} ({report['fcd_ratio']:.2f} × floor) | "
-        f"{report['fcd_real_floor']:.2f} |",
-        "",
-        "Class fractions, digits 0–9: "
-        + ", ".join(f"{share:.1%}" for share in report["class_fractions"]),
-    ]
-    if "evaluations" in report:
-        lines.append(
-            f"Sampler: {report['method']}, {report['steps']} steps, guidance "
-            f"{report['guidance']:g} — {report['evaluations']} network evaluations per sample."
-        )
-    if "label_accuracy" in report:
-        lines.append(
-            "Label accuracy (samples the classifier assigns to the digit asked for): "
-            f"**{report['label_accuracy']:.2%}**."
-        )
-    if "heldout_elbo" in run:
-        lines.append(
-            f"Held-out ELBO (from `run.json`, 4 draws of z per image): **{run['heldout_elbo']:.1f} "
-            "nats per image**."
-        )
-    return lines
+def from_training(run: dict) -> dict:
+    "Numbers the run measured while training that the shipped file cannot give again."
+    return {key: run[key] for key in ("heldout_elbo",) if key in run}
 
 
-def card(name: str, run_dir, note: str | None = None) -> str:
-    "The model card of the run in `run_dir`, published as `name`."
+def measured_record(name: str, run_dir) -> dict:
+    """The run's model record with its measurement (`measured`): the reports of `gan-lessons
+    evaluate` on the run's model and the sha-256 of that file, which is the file published."""
     run_dir = Path(run_dir)
-    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     info = read_model_info(run_dir / "model.keras")
     if info is None:
         raise SystemExit(f"{run_dir} holds no model.json: train it with `gan-lessons train`")
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    reports = measure(run_dir, measurements(name))
+    info["measured"] = recorded_measurement(run_dir / "model.keras", reports, from_training(run))
+    return info
+
+
+def card(name: str, run_dir, info: dict | None = None, note: str | None = None) -> str:
+    """The model card of the run in `run_dir`, published as `name`; its metrics are written from
+    `info`, the record with its measurement (default: measured now, `measured_record`)."""
+    run_dir = Path(run_dir)
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    info = info or measured_record(name, run_dir)
     size_mb = (run_dir / "model.keras").stat().st_size / 1e6
     epochs, steps = run["completed_epochs"], steps_per_epoch(run)
     cores = len(os.sched_getaffinity(0))
@@ -179,8 +129,8 @@ def card(name: str, run_dir, note: str | None = None) -> str:
              f"{cores} CPU cores, no GPU (summed over the run's sessions).",
              f"- **Software:** gan_lessons {gan_lessons.__version__}, TensorFlow "
              f"{tf.__version__}, Keras {keras.__version__}.",
-             f"- **File:** `{PRETRAINED[name]['file']}`, {size_mb:.2f} MB.", "", "## Metrics", "",
-             *metric_lines(run_dir, info, run), "", "## Limitations", "",
+             f"- **File:** `{PRETRAINED[name]['file']}`, {size_mb:.2f} MB.", "",
+             card_metrics(name, info), "", "## Limitations", "",
              "Trained only on the data above; measured only on data it never saw."]  # fmt: skip
     return "\n".join(lines + (["", note] if note else [])) + "\n"
 
@@ -190,9 +140,10 @@ def publish(name: str, run_dir, note: str | None = None) -> Path:
     if name not in PRETRAINED:
         raise SystemExit(f"unknown name {name!r}: expected one of {', '.join(PRETRAINED)}")
     run_dir, target = Path(run_dir), assets_dir() / PRETRAINED[name]["file"]
-    text = card(name, run_dir, note)  # measured before anything is copied
+    info = measured_record(name, run_dir)  # measured before anything is copied
+    text = card(name, run_dir, info, note)
     shutil.copyfile(run_dir / "model.keras", target)
-    shutil.copyfile(model_info_path(run_dir / "model.keras"), model_info_path(target))
+    write_json_atomically(model_info_path(target), info)  # the sha-256 is the copied file's
     # the run's own record (settings, command, training time, curves) for the lessons to plot
     shutil.copyfile(run_dir / "run.json", assets_dir() / f"{name}.run.json")
     path = assets_dir() / f"{name}.md"
