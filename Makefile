@@ -67,7 +67,12 @@ check-export: install
 	$(BIN)/python tools/check_export.py
 	$(BIN)/python tools/colab.py
 
-py# Every stage is timed (tools/stages.py) and the seconds of each are printed at the end, also when one fails.
+# Two test processes (pytest-xdist): TensorFlow leaves a core idle in much of a test's time (tracing, Python).
+PYTEST_WORKERS ?= 2
+pytest: install
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15 tests
+
+# Every stage is timed (tools/stages.py) and the seconds of each are printed at the end, also when one fails.
 STAGE_LOG ?= _build/stages-test.jsonl
 STAGE = $(BIN)/python tools/stages.py run $(STAGE_LOG)
 
@@ -120,7 +125,7 @@ COMPAT_STAGE = $(PYTHON) tools/stages.py run $(STAGE_LOG_COMPAT)
 compat:
 	@mkdir -p _build; rm -f $(STAGE_LOG_COMPAT); status=0; \
 	$(COMPAT_STAGE) "compat: install on tensorflow $(COMPAT_TF)" -- $(MAKE) --no-print-directory compat-venv \
-	&& $(COMPAT_STAGE) "compat: pytest, not slow" -- $(COMPAT_VENV)/bin/python -m pytest -q -m "not slow" tests \
+	&& $(COMPAT_STAGE) "compat: pytest, not slow" -- $(COMPAT_VENV)/bin/python -m pytest -q -n $(PYTEST_WORKERS) -m "not slow" tests \
 	&& $(COMPAT_STAGE) "compat: lessons 00-05, smoke" -- env GAN_LESSONS_PROFILE=smoke \
 	  $(COMPAT_VENV)/bin/python tools/run_notebooks.py --label "compat" \
 	  $(filter nbs/00_% nbs/01_% nbs/02_% nbs/03_% nbs/04_% nbs/05_%,$(LESSONS)) \

@@ -39,15 +39,17 @@ def with_data(real_data_dir, monkeypatch):
     return real_data_dir
 
 
-@pytest.fixture
-def mnist_metrics(with_data):
+@pytest.fixture(scope="session")
+def mnist_metrics(real_data_dir):
     """The lesson-06 instruments as the course uses them: `(ImageMetrics, train split, held-out
-    split)`."""
+    split)`, built once per session (the classifier loaded, the held-out images embedded)."""
     from gan_lessons import pretrained
     from gan_lessons.data import load_mnist, scale_images
     from gan_lessons.evaluation import ImageMetrics
 
-    train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GAN_LESSONS_DATA", str(real_data_dir))
+        train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
     metrics = ImageMetrics(
         pretrained.load("mnist-classifier"),
         scale_images(heldout.images),

@@ -188,9 +188,19 @@ RESUMABLE = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", RESUMABLE)
-def test_every_trainer_resumes_to_identical_weights(name, with_data, tmp_path, run_cli):
+def test_every_trainer_resumes_to_identical_weights(
+    name, with_data, tmp_path, run_cli, monkeypatch
+):
     "Two epochs straight, or one epoch, a new process's worth of state, and the second."
     small = RESUMABLE[name]
+    if name == "char-lstm":  # its held-out tail is scored after every epoch: a short novel
+        from gan_lessons import text
+        from gan_lessons.corpora import Corpus, load_text
+
+        def short(name, **kwargs):
+            return Corpus(load_text(name, **kwargs)[:30_000], "the novel's first 30,000 characters")
+
+        monkeypatch.setattr(text, "load_text", short)
     straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
     assert run_cli(["train", name, "--out", straight, "--epochs", "2", *small])[0] == 0
     assert run_cli(["train", name, "--out", resumed, "--epochs", "1", *small])[0] == 0
