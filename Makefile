@@ -51,9 +51,9 @@ lint: install
 # --all: rebuild every page, so no page keeps outputs from a build in another profile.
 book-build: install
 	@start=$$(date +%s); \
-	echo "[book] profile: $${GAN_LESSONS_PROFILE:-(by hardware)}  data: $${GAN_LESSONS_DATA:-(not set)}"; \
+	echo "[book] profile: $${GAN_LESSONS_PROFILE:-(by hardware)}  data: $${GAN_LESSONS_DATA:-(not set)}  processes: $${BOOK_JOBS:-2}"; \
 	rm -rf _build/html _build/jupyter_execute; \
-	{ $(BIN)/jupyter-book build . --all --warningiserror --keep-going; echo $$? > _build.status; } 2>&1 | tee _build.log \
+	{ $(BIN)/python tools/build_book.py build . --all --warningiserror --keep-going; echo $$? > _build.status; } 2>&1 | tee _build.log \
 	  | grep --line-buffered -E "Executed|Executing notebook failed|WARNING:|ERROR|Error|build succeeded|finished" \
 	  | grep --line-buffered -v -E "IPKernelApp|absl::InitializeLog" || true; \
 	test "$$(cat _build.status)" = 0 || { echo "[book] FAILED (full log: _build.log)"; exit 1; }; \

@@ -70,3 +70,37 @@ def test_the_models_workflow_measures_every_shipped_model_on_a_schedule():
     assert step["env"]["GAN_LESSONS_DATA"]  # the records' data: the official test split alone
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "benchmarks/shipped_models.py" in makefile.split("\nmodels:")[1].split("\n\n")[0]
+
+
+def test_each_stage_is_timed_and_a_failing_one_still_reported(tmp_path):
+    "tools/stages.py: the exit status passes through, and the report names the stage that failed."
+    import json
+    import subprocess
+    import sys
+
+    log, stages = tmp_path / "stages.jsonl", [sys.executable, str(ROOT / "tools" / "stages.py")]
+    assert subprocess.call([*stages, "run", str(log), "fine", "--", "true"]) == 0
+    assert subprocess.call([*stages, "run", str(log), "broken", "--", "sh", "-c", "exit 3"]) == 3
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(row["stage"], row["status"]) for row in rows] == [("fine", 0), ("broken", 3)]
+    report = subprocess.run(
+        [*stages, "report", str(log), str(tmp_path / "never-ran.jsonl"), "--title", "t"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "fine" in report and "broken  FAILED (exit 3)" in report
+    assert report.splitlines()[-1].endswith("total; FAILED: ['broken']")
+
+
+def test_make_test_builds_the_site_on_the_stand_ins_and_ci_takes_the_other_paths():
+    "The smoke site build is a newcomer's path; .ci/run adds the gpu dry run and compat."
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    smoke = makefile.split("\nsmoke-book:")[1].split("\n\n")[0]
+    assert "env -u GAN_LESSONS_DATA" in smoke and "KERAS_HOME=" in smoke
+    assert "GAN_LESSONS_OFFLINE=1" in smoke and "GAN_LESSONS_PROFILE=smoke" in smoke
+    test = makefile.split("\ntest: install")[1].split("\n\n")[0]
+    for stage in ("lint", "export check", "pytest", "smoke-book", "site-check", "stages.py report"):
+        assert stage in test, stage
+    paths = makefile.split("\ntest-paths:")[1].split("\n\n")[0]
+    assert "GAN_LESSONS_PROFILE=gpu" in paths and "GAN_LESSONS_MAX_STEPS=2" in paths
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.index("make test\n") < ci.index("make test-paths") < ci.index("make compat")
