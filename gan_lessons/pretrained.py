@@ -25,8 +25,8 @@ from .runs import KINDS, model_kind
 
 # %% auto #0
 __all__ = ['PRETRAINED', 'TARGETS', 'MEASUREMENTS', 'NUMBER_WORDS', 'FROM_TRAINING', 'available', 'model_card',
-           'inferred_model_info', 'model_path', 'load', 'Target', 'measurements', 'headline', 'record_problems',
-           'card_metrics']
+           'inferred_model_info', 'model_path', 'load', 'Target', 'measurements', 'headline', 'recorded_numbers',
+           'record_problems', 'card_metrics']
 
 # %% ../nbs/92_pretrained.ipynb #c004
 PRETRAINED = {
@@ -238,6 +238,11 @@ def headline(reports: dict) -> dict:
         cas = reports["cas"]
         numbers.update(cas=cas["cas"], cas_real=cas["real_accuracy"], cas_gap=abs(cas["gap"]))
     return numbers
+
+
+def recorded_numbers(name: str) -> dict:
+    "The headline numbers of the shipped model `name`, as its record holds them (`headline`)."
+    return headline(read_model_info(model_path(name))["measured"]["reports"])
 
 # %% ../nbs/92_pretrained.ipynb #c0045r
 def record_problems(name: str, path=None) -> list[str]:
