@@ -40,13 +40,19 @@ def declared_safe(setup):
     return wrapped
 
 
-for name in UNDECLARED:
-    extension = importlib.import_module(name)
-    extension.setup = declared_safe(extension.setup)
+def build(argv: list[str]) -> None:
+    "`jupyter-book ARGV` with BOOK_JOBS reading processes (default 2); exits with its status."
+    jobs = int(os.environ.get("BOOK_JOBS", "2"))
+    if jobs < 1:
+        raise SystemExit(f"BOOK_JOBS must be a whole number ≥ 1, got {jobs}")
+    for name in UNDECLARED:
+        extension = importlib.import_module(name)
+        extension.setup = declared_safe(extension.setup)
+    # the command imports build_sphinx from this module when it runs, so it gets this one
+    build_sphinx = jupyter_book.sphinx.build_sphinx
+    jupyter_book.sphinx.build_sphinx = functools.partial(build_sphinx, jobs=jobs)
+    main(argv)  # click's command: it exits the process with the build's status
 
-jobs = int(os.environ.get("BOOK_JOBS", "2"))
-if jobs < 1:
-    raise SystemExit(f"BOOK_JOBS must be a whole number ≥ 1, got {jobs}")
-# the command imports build_sphinx from this module when it runs, so it gets this one
-jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx, jobs=jobs)
-sys.exit(main())
+
+if __name__ == "__main__":
+    build(sys.argv[1:])
