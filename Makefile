@@ -108,11 +108,14 @@ site-check: install
 # The gpu profile's networks, batch sizes and code paths, every training run capped at 2 steps per epoch and 2 epochs
 # (GAN_LESSONS_MAX_STEPS), so a wrong size in a gpu budget fails here, not on a learner's GPU. It runs on the data
 # folder when GAN_LESSONS_DATA is set (CI: the real files' code paths in every lesson), offline.
+STAGE_LOG_PATHS ?= _build/stages-test-paths.jsonl
+# Notebooks run at once by tools/run_notebooks.py, a kernel each.
+NOTEBOOK_JOBS ?= 2
 test-paths: install
 	@$(BIN)/python tools/stages.py run $(STAGE_LOG_PATHS) "gpu dry run" -- env GAN_LESSONS_OFFLINE=1 \
 	  GAN_LESSONS_PROFILE=gpu GAN_LESSONS_MAX_STEPS=2 $(BIN)/python tools/run_notebooks.py --label gpu-dry-run \
+	  --jobs $(NOTEBOOK_JOBS) \
 	  $(sort $(wildcard nbs/*.ipynb))
-STAGE_LOG_PATHS ?= _build/stages-test-paths.jsonl
 
 # Colab's path: an older TensorFlow (and the Keras it came with) is already installed; the package goes on top without
 # constraints.txt, must leave TensorFlow as it is (Keras only moves if older than the package's keras>=3.8), and then
@@ -127,7 +130,7 @@ compat:
 	$(COMPAT_STAGE) "compat: install on tensorflow $(COMPAT_TF)" -- $(MAKE) --no-print-directory compat-venv \
 	&& $(COMPAT_STAGE) "compat: pytest, not slow" -- $(COMPAT_VENV)/bin/python -m pytest -q -n $(PYTEST_WORKERS) -m "not slow" tests \
 	&& $(COMPAT_STAGE) "compat: lessons 00-05, smoke" -- env GAN_LESSONS_PROFILE=smoke \
-	  $(COMPAT_VENV)/bin/python tools/run_notebooks.py --label "compat" \
+	  $(COMPAT_VENV)/bin/python tools/run_notebooks.py --label "compat" --jobs $(NOTEBOOK_JOBS) \
 	  $(filter nbs/00_% nbs/01_% nbs/02_% nbs/03_% nbs/04_% nbs/05_%,$(LESSONS)) \
 	|| status=$$?; \
 	$(PYTHON) tools/stages.py report $(STAGE_LOG_COMPAT) --title "make compat"; exit $$status

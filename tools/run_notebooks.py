@@ -1,14 +1,14 @@
 """Execute notebooks top to bottom, each in a fresh kernel, as "Run all" would; report time,
-failures
-and stand-ins.
+failures and stand-ins.
 
-    python tools/run_notebooks.py [--label NAME] [--out DIR] nbs/00_setup.ipynb nbs/01_data.ipynb
+    python tools/run_notebooks.py [--label NAME] [--out DIR] [--jobs N] nbs/00_setup.ipynb ...
 
 The environment is passed through, so the caller chooses the path being tested: GAN_LESSONS_PROFILE,
 GAN_LESSONS_MAX_STEPS (a capped dry run), GAN_LESSONS_DATA unset (the stand-ins), an older
 TensorFlow (make compat). For every notebook it prints one line: OK or FAIL, seconds, and where the
 notebook said it used stand-in data. Executed copies go to --out (default: a temporary folder); the
-sources are never modified. Exit code 1 if any failed."""
+sources are never modified. Exit code 1 if any failed. With --jobs N, N notebooks run at once (the
+lines come as each finishes); the seconds of each then include the others' competition."""
 
 import argparse
 import json
@@ -70,6 +70,21 @@ def report(folder: Path, label: str) -> int:
     return 0 if executed else 1
 
 
+def executed(notebooks: list, out_dir: Path, args):
+    """`(path, run's result)` for each notebook, as each finishes: in this process, or with
+    `--jobs N` in N worker processes (a kernel each), the next notebook to whichever is free."""
+    if args.jobs <= 1:
+        for path in notebooks:
+            yield path, run(path, out_dir, args.timeout)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        running = {pool.submit(run, path, out_dir, args.timeout): path for path in notebooks}
+        for future in as_completed(running):
+            yield running[future], future.result()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
@@ -86,14 +101,16 @@ def main(argv=None) -> int:
         "--out", type=Path, help="where executed copies go (default: a temporary folder)"
     )
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="notebooks run at once, each in its own kernel (1)"
+    )
     args = parser.parse_args(argv)
     if args.report:
         return report(args.report, args.label)
     out_dir = args.out or Path(tempfile.mkdtemp(prefix="executed-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     failed, total = [], time.perf_counter()
-    for path in args.notebooks:
-        ok, seconds, notes, error = run(path, out_dir, args.timeout)
+    for path, (ok, seconds, notes, error) in executed(args.notebooks, out_dir, args):
         print(
             f"[{args.label}] {'OK  ' if ok else 'FAIL'} {path.name} {seconds:.0f} s"
             + (f"; stand-in data: {len(notes)} note(s) — {notes[0]}" if notes else ""),
