@@ -186,7 +186,7 @@ RESUMABLE = {
 }
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains each model three times (2 epochs; 1; resumed to 2): one per trainer
 @pytest.mark.parametrize("name", RESUMABLE)
 def test_every_trainer_resumes_to_identical_weights(
     name, with_data, tmp_path, run_cli, monkeypatch

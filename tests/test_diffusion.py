@@ -202,6 +202,7 @@ def _whole_steps(velocity, start, steps):
     return points
 
 
+@pytest.mark.slow  # trains: an XLA compile of the recipe's U-Net step (the CLI's path)
 def test_train_sample_and_evaluate_from_the_command_line(with_data, run_cli, tmp_path, monkeypatch):
     import functools
 
