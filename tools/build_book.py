@@ -1,12 +1,12 @@
 """`jupyter-book build`, with Sphinx reading (so executing) the notebooks in several processes.
 
-    python tools/build_book.py build . --all --warningiserror --keep-going   # BOOK_JOBS=2
+    BOOK_JOBS=2 python tools/build_book.py build . --all --warningiserror --keep-going
 
 The same command, options and configuration as `jupyter-book build` (Jupyter Book 1). Its command
 line has no option for Sphinx's parallel build, which its own build function takes (`jobs`).
 Sphinx hands each process a run of consecutive pages, so two processes keep both cores busy where
-one notebook leaves a core idle (kernel start, Python, plotting). BOOK_JOBS=1 builds exactly as
-`jupyter-book build` does.
+one notebook leaves a core idle (kernel start, Python, plotting). BOOK_JOBS=1 (the default)
+builds exactly as `jupyter-book build` does; `make test`'s smoke build uses 2, `make book` 1.
 
 Sphinx reads in parallel only when every extension declares it safe. Two of Jupyter Book's
 default extensions declare nothing — Sphinx would then read serially, with a warning that
@@ -41,8 +41,8 @@ def declared_safe(setup):
 
 
 def build(argv: list[str]) -> None:
-    "`jupyter-book ARGV` with BOOK_JOBS reading processes (default 2); exits with its status."
-    jobs = int(os.environ.get("BOOK_JOBS", "2"))
+    "`jupyter-book ARGV` with BOOK_JOBS reading processes (default 1); exits with its status."
+    jobs = int(os.environ.get("BOOK_JOBS", "1"))
     if jobs < 1:
         raise SystemExit(f"BOOK_JOBS must be a whole number ≥ 1, got {jobs}")
     for name in UNDECLARED:
