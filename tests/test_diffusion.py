@@ -202,13 +202,16 @@ def _whole_steps(velocity, start, steps):
     return points
 
 
-@pytest.mark.slow  # trains: an XLA compile of the recipe's U-Net step (the CLI's path)
 def test_train_sample_and_evaluate_from_the_command_line(with_data, run_cli, tmp_path, monkeypatch):
+    """The command line's wiring, on a small U-Net without XLA (lesson 14's smoke run compiles the
+    recipe's): train, its record and quality row, sample to .npz, evaluate with a sampler."""
     import functools
 
     from gan_lessons.runs import Run, quality_curve
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(DIFFUSION_RECIPE, "widths", (8, 16, 16))
+    monkeypatch.setitem(DIFFUSION_RECIPE, "jit_compile", False)
     # the curve's row, not its precision, is checked: 100 samples instead of the run's 1,000
     monkeypatch.setattr(Run, "quality_curve", functools.partialmethod(quality_curve, count=100))
     code, out, err = run_cli(
