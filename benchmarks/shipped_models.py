@@ -136,7 +136,9 @@ def data_note() -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = [f"{'model':24} {'metric':22} {'recorded':>10} {'measured':>10}  held  target"]
+    "The rows as aligned text: model, number, recorded, measured, held, target."
+    width = max([len("metric")] + [len(row["metric"]) for row in rows])
+    lines = [f"{'model':24} {'metric':{width}} {'recorded':>10} {'measured':>10}  held  target"]
     for row in rows:
         before = "—" if row["recorded"] is None else f"{row['recorded']:.4g}"
         target = ""
@@ -144,7 +146,7 @@ def table(rows: list[dict]) -> str:
             verdict = "met" if row["met"] else "MISSED" if row["required"] else "aim not met"
             target = f"{row['target']} ({verdict})"
         lines.append(
-            f"{row['model']:24} {row['metric']:22} {before:>10} {row['measured']:>10.4g}  "
+            f"{row['model']:24} {row['metric']:{width}} {before:>10} {row['measured']:>10.4g}  "
             f"{'yes ' if row['steady'] else 'NO  '}  {target}"
         )
     return "\n".join(lines)
