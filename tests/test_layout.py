@@ -67,7 +67,7 @@ def test_lesson_05_teaches_the_loop_first():
 # lesson 05 that saves them, page 98's corpora below lesson 11 that reads them.
 BOTTOM = ("errors", "files")  # no TensorFlow
 LESSONS = (
-    "setup", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
+    "setup", "data", "images", "viz", "sound", "planes", "checkpoints", "generator", "explorers",
     "discriminator", "losses", "steps", "training", "evaluation", "recipes", "conditional",
     "wasserstein", "debugging", "corpora", "text", "audio", "vae", "diffusion", "augmentation",
     "exercises",
