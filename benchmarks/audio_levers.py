@@ -1,7 +1,9 @@
 """Lesson 12's audio levers, one at a time from the baseline, each trained from scratch for the
 same CPU seconds and measured at checkpoints (clock stopped) on 500 clips of the weight average:
 feature distance to 500 fresh real clips, median spectral centroid, spectral flatness and
-loudness — and the feature distance and loudness of the raw (not averaged) generator.
+loudness — and the same of the raw (not averaged) generator. The `planes` variants change the
+representation (page 85, GANSynth): the generator draws log-magnitude and IF planes, the critic
+judges planes, and the clips measured are the planes turned back into waveforms.
 
     .venv/bin/python benchmarks/audio_levers.py --threads 1 --checkpoints 300 600 \
         --variants baseline nearest --results gan_lessons/assets/audio_levers.jsonl
@@ -31,6 +33,7 @@ from gan_lessons.audio import (  # noqa: E402
     synthesize_clips,
 )
 from gan_lessons.checkpoints import EpochSeededBatches  # noqa: E402
+from gan_lessons.planes import build_planes_gan, clip_generator, planes_batches  # noqa: E402
 from gan_lessons.wasserstein import TrainingClock  # noqa: E402
 
 LEVERS = {
@@ -44,7 +47,28 @@ LEVERS = {
     "lowpass-raw": dict(lowpass_hz=3000.0, ema_decay=None),  # sampled without a weight average
     "lowpass-raw-r1-0.1": dict(lowpass_hz=3000.0, ema_decay=None, r1_weight=0.1),
     "lowpass-wgan-gp": dict(lowpass_hz=3000.0, game="wgan-gp", learning_rate=1e-4),
+    "recipe": dict(lowpass_hz=3000.0, ema_decay=None),  # AUDIO_RECIPE: the waveform GAN's best
+    # page 85: the generator draws log-magnitude and IF planes (GANSynth), the critic judges planes
+    "planes": dict(representation="planes"),
+    "planes-small": dict(
+        representation="planes", channels=(64, 32, 16, 8), critic_filters=(8, 16, 32, 64)
+    ),  # fmt: skip
+    "planes-r1-0.1": dict(representation="planes", r1_weight=0.1),
+    "planes-lr-2e-4": dict(representation="planes", learning_rate=2e-4),
+    "planes-hop-128": dict(representation="planes", hop=128),
 }
+
+
+def build(changes: dict, clips):
+    """The GAN of `changes`, its batches of `clips`, and a function from one of its generators
+    to a clip generator (a planes generator is followed by the inverse transform)."""
+    changes = dict(changes)
+    if changes.pop("representation", "waveform") == "planes":
+        gan = build_planes_gan(seed=0, **changes)
+        return gan, planes_batches(clips, gan, AUDIO_BATCH_SIZE), clip_generator
+    gan = build_audio_gan(seed=0, **changes)
+    batches = EpochSeededBatches(clips, AUDIO_BATCH_SIZE, 0, drop_remainder=True, capped=True)
+    return gan, batches, lambda generator: generator
 
 
 def main():
@@ -74,17 +98,18 @@ def main():
             k: v for n in args.combine for k, v in LEVERS[n].items()
         }
     for variant, changes in variants.items():
-        gan = build_audio_gan(seed=0, **changes)
+        gan, batches, as_clips = build(changes, clips)
         noise = keras.random.normal((500, gan.latent_dim), seed=HELDOUT_SEEDS[0])
-        batches = EpochSeededBatches(clips, AUDIO_BATCH_SIZE, 0, drop_remainder=True, capped=True)
         rows = []
 
         def measure(
-            seconds, steps, model, variant=variant, rows=rows, noise=noise, changes=changes
-        ):
-            generated = model.sampler(noise, training=False).numpy()
+            seconds, steps, model, variant=variant, rows=rows, noise=noise, changes=changes,
+            as_clips=as_clips,
+        ):  # fmt: skip
+            generated = as_clips(model.sampler)(noise, training=False).numpy()
             features = audio_features(generated)
-            raw = audio_features(model.generator(noise, training=False).numpy())  # no average
+            raw_clips = as_clips(model.generator)(noise, training=False).numpy()  # no average
+            raw = audio_features(raw_clips)
             row = dict(
                 variant=variant,
                 settings={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
@@ -99,6 +124,8 @@ def main():
                 real_loudness_db=round(float(np.median(real[:, 2])), 2),
                 raw_feature_distance=round(feature_distance(raw, real), 4),
                 raw_loudness_db=round(float(np.median(raw[:, 2])), 2),
+                raw_centroid_hz=round(float(np.median(raw[:, 1])), 1),
+                raw_flatness=float(f"{np.median(spectral_flatness(raw_clips)):.3g}"),
                 threads=args.threads or None,
             )
             print(json.dumps(row), flush=True)

@@ -10,11 +10,15 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from .checkpoints import EpochSeededBatches
+from .recipes import R1Penalty, WeightAverage
 from .sound import CLIP_LENGTH
+from .training import GAN
 
 # %% auto #0
 __all__ = ['PLANES_FRAME', 'PLANES_HOP', 'MAGNITUDE_FLOOR', 'LOG_CENTER', 'LOG_SCALE', 'planes_shape', 'ClipToPlanes',
-           'PlanesToClip', 'build_planes_generator', 'clip_generator', 'build_planes_critic']
+           'PlanesToClip', 'build_planes_generator', 'clip_generator', 'build_planes_critic', 'build_planes_gan',
+           'planes_batches']
 
 # %% ../nbs/85_planes.ipynb #p85consts
 PLANES_FRAME, PLANES_HOP = 256, 64  # 32 ms frames every 8 ms at 8 kHz: 64 frames of 128 bins
@@ -134,3 +138,29 @@ def build_planes_critic(filters=(16, 32, 64, 128), frame: int = PLANES_FRAME,
         image = layers.LeakyReLU(0.2, name=f"down{index}_act")(down(image))
     logit = layers.Dense(1, name="logit")(layers.Flatten(name="flatten")(image))
     return keras.Model(planes, logit, name="planes_critic")
+
+# %% ../nbs/85_planes.ipynb #p85gan
+def build_planes_gan(
+    seed: int = 0, latent_dim: int = 64, channels=(128, 64, 32, 16),
+    critic_filters=(16, 32, 64, 128), learning_rate: float = 5e-4, r1_weight: float = 1.0,
+    ema_decay: float | None = 0.999, frame: int = PLANES_FRAME, hop: int = PLANES_HOP,
+) -> GAN:  # fmt: skip
+    "The planes generator against the planes critic: a compiled `GAN`, non-saturating, with R1."
+    keras.utils.set_random_seed(seed)
+    generator = build_planes_generator(latent_dim, channels, frame, hop)
+    critic = build_planes_critic(critic_filters, frame, hop)
+    average = [WeightAverage(ema_decay)] if ema_decay else []
+    gan = GAN(generator, critic, seed=seed, options=[R1Penalty(r1_weight), *average])
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+    )
+    gan.frame, gan.hop = frame, hop
+    return gan
+
+
+def planes_batches(clips, gan, batch_size: int, seed: int = 0):
+    "Lesson 12's `EpochSeededBatches` of `clips`, each batch turned into the planes `gan` plays on."
+    to_planes = ClipToPlanes(gan.frame, gan.hop)
+    return EpochSeededBatches(clips, batch_size, seed, drop_remainder=True, capped=True,
+                              transform=lambda batch: to_planes(batch))  # fmt: skip

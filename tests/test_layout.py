@@ -67,10 +67,10 @@ def test_lesson_05_teaches_the_loop_first():
 # lesson 05 that saves them, page 98's corpora below lesson 11 that reads them.
 BOTTOM = ("errors", "files")  # no TensorFlow
 LESSONS = (
-    "setup", "data", "images", "viz", "sound", "planes", "checkpoints", "generator", "explorers",
+    "setup", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
     "discriminator", "losses", "steps", "training", "evaluation", "recipes", "conditional",
-    "wasserstein", "debugging", "corpora", "text", "audio", "vae", "diffusion", "augmentation",
-    "exercises",
+    "wasserstein", "debugging", "corpora", "text", "planes", "audio", "vae", "diffusion",
+    "augmentation", "exercises",
 )  # fmt: skip
 TOP = ("runs", "pretrained", "cli")  # the registry, loading by kind, the command line
 FLOORS = BOTTOM + LESSONS + TOP
