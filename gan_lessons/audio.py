@@ -13,6 +13,7 @@ from .errors import CommandError
 from .evaluation import frechet_distance, gaussian_statistics, generate
 from .files import check_fits, check_out
 from .generator import build_generator_1d, generator_1d_layers, stack_layers
+from .planes import build_planes_gan, clip_generator, planes_batches
 from .recipes import R1Penalty, WeightAverage
 from gan_lessons.sound import (  # noqa: F401 (listen and read_wav: importable from here, as before)
     CLIP_LENGTH,
@@ -28,10 +29,10 @@ from .training import GAN
 from .wasserstein import WassersteinGAN
 
 # %% auto #0
-__all__ = ['HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'AUDIO_RECIPE', 'autocorrelation_f0', 'audio_features', 'feature_distance',
-           'spectral_flatness', 'audio_report', 'PhaseShuffle', 'LogSpectrogram', 'build_audio_critic',
-           'lowpass_kernel', 'build_audio_generator', 'build_audio_gan', 'train_audio_gan', 'sample_audio',
-           'evaluate_audio']
+__all__ = ['HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'AUDIO_RECIPE', 'PLANES_RECIPE', 'autocorrelation_f0', 'audio_features',
+           'feature_distance', 'spectral_flatness', 'audio_report', 'PhaseShuffle', 'LogSpectrogram',
+           'build_audio_critic', 'lowpass_kernel', 'build_audio_generator', 'build_audio_gan', 'train_audio_gan',
+           'sample_audio', 'evaluate_audio']
 
 # %% ../nbs/12_audio.ipynb #a009
 def autocorrelation_f0(signals, sample_rate: int, f0_range=(60.0, 1000.0)) -> np.ndarray:
@@ -282,10 +283,14 @@ def build_audio_gan(
 
 # the course's audio recipe: the levers measured at the end of this lesson
 AUDIO_RECIPE = dict(lowpass_hz=3000.0, ema_decay=None)
+# the planes GAN's (page 85), from the same measurements
+PLANES_RECIPE = dict()
 
 # %% ../nbs/12_audio.ipynb #a12train
 def train_audio_gan(run) -> None:
-    "`gan-lessons train audio-gan`: this lesson's GAN on `--clips` synthetic clips, resumably."
+    """`gan-lessons train audio-gan`: this lesson's GAN on `--clips` synthetic clips, resumably —
+    the waveform GAN (`AUDIO_RECIPE`), or with `--representation planes` page 85's planes GAN
+    (`PLANES_RECIPE`), saved behind `PlanesToClip` so that either maps noise to clips."""
     if not run.begin():
         return
     clips, _ = synthesize_clips(run.clips, seed=run.seed)
@@ -294,16 +299,20 @@ def train_audio_gan(run) -> None:
         f"{CLIP_LENGTH} samples at {SAMPLE_RATE} Hz",
         training_clips=run.clips, batch_size=AUDIO_BATCH_SIZE,
     )  # fmt: skip
-    gan = build_audio_gan(seed=run.seed, **AUDIO_RECIPE)
-    run.record["recipe"] = AUDIO_RECIPE
-    batches = EpochSeededBatches(
-        clips, AUDIO_BATCH_SIZE, run.seed, drop_remainder=True, capped=True
-    )
+    if run.settings.get("representation") == "planes":
+        recipe, gan = PLANES_RECIPE, build_planes_gan(seed=run.seed, **PLANES_RECIPE)
+        batches, as_clips = planes_batches(clips, gan, AUDIO_BATCH_SIZE, run.seed), clip_generator
+    else:
+        recipe, gan = AUDIO_RECIPE, build_audio_gan(seed=run.seed, **AUDIO_RECIPE)
+        batches = EpochSeededBatches(clips, AUDIO_BATCH_SIZE, run.seed, drop_remainder=True,
+                                     capped=True)  # fmt: skip
+        as_clips = lambda generator: generator  # noqa: E731
+    run.record["recipe"] = recipe
     real = audio_features(synthesize_clips(500, seed=HELDOUT_SEEDS[0])[0])
     noise = keras.random.normal((500, gan.latent_dim), seed=HELDOUT_SEEDS[0])
 
     def distance_after_epoch(epoch, logs=None):  # ~2 s an epoch, into run.json
-        clips = gan.sampler(noise, training=False).numpy()
+        clips = as_clips(gan.sampler)(noise, training=False).numpy()
         generated = audio_features(clips)
         row = {"epoch": epoch + 1, "train_seconds": run.record["train_seconds"],
                "feature_distance": round(feature_distance(generated, real), 4),
@@ -313,7 +322,7 @@ def train_audio_gan(run) -> None:
         run.save_record()
 
     callbacks = [batches.callback, *checkpoint_callbacks(run.out, "gan.weights.h5", "auto"),
-                 run.progress(lambda model: model.sampler, latent_dim=gan.latent_dim),
+                 run.progress(lambda model: as_clips(model.sampler), latent_dim=gan.latent_dim),
                  keras.callbacks.LambdaCallback(on_epoch_end=distance_after_epoch)]  # fmt: skip
     gan.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     seconds = run.record.get("train_seconds", 0)

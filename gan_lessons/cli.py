@@ -52,6 +52,7 @@ TRAIN_OPTIONS = {  # the help of each; which model takes which, with what defaul
     "text": dict(help="the corpus"),
     "characters": dict(type=positive_int, help="the first N training characters only"),
     "clips": dict(type=positive_int, help="synthetic clips to train on"),
+    "representation": dict(help="what the generator draws: waveform (default) or planes (page 85)"),
 }
 SAMPLE_OPTIONS = {
     "n": dict(type=positive_int, help="images or clips: how many (default: 64 images, 8 clips)"),

@@ -92,8 +92,8 @@ TRAINERS = {trainer.name: trainer for trainer in (
             options={"text": ("frankenstein", "tinyshakespeare"), "characters": None},
             defaults={"text": "frankenstein"}, summary="lesson 11's character-level LSTM"),
     Trainer("audio-gan", "audio-generator", FromLesson("audio:train_audio_gan"), epochs=70,
-            options={"clips": None}, defaults={"clips": 4000},
-            summary="lesson 12's 1-D GAN on synthetic tones, noise bursts and chirps"),
+            options={"clips": None, "representation": ("waveform", "planes")},
+            defaults={"clips": 4000}, summary="lesson 12's GAN on synthetic sounds"),
     Trainer("vae", "image-generator", FromLesson("vae:train_vae"), epochs=60,
             options={"images": None, "data": None},
             summary="lesson 13's VAE; its model is the decoder's pixel means"),
@@ -118,7 +118,7 @@ KINDS = {kind.name: kind for kind in (
               defaults={"n": 64}, modules=("conditional", "diffusion")),
     ModelKind("audio-generator", FromLesson("audio:sample_audio"),
               FromLesson("audio:evaluate_audio"), options=("n",), defaults={"n": 8},
-              modules=("audio",)),
+              modules=("audio",)),  # lesson 12 imports page 85's planes layers
 )}  # fmt: skip
 
 # %% ../nbs/96_runs.ipynb #u004f

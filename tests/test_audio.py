@@ -175,3 +175,24 @@ def test_evaluate_prints_flatness_and_centroid_beside_the_real_clips(run_cli):
     assert real["flatness"] < 1e-6 < generated["flatness"]  # tones without any noise floor
     code, out, _ = run_cli(["evaluate", "audio-gan-tones", "--n", "200"])
     assert code == 0 and "median flatness" in out and "median centroid" in out and "(real:" in out
+
+
+@pytest.mark.slow  # trains the planes GAN three times (2 epochs; 1; resumed to 2) on 64 clips
+def test_the_planes_representation_trains_resumes_and_keeps_the_clip_contract(tmp_path, run_cli):
+    "`train audio-gan --representation planes`: page 85's GAN, saved behind PlanesToClip."
+    import keras
+
+    from gan_lessons import pretrained
+
+    argv = ["--clips", "64", "--representation", "planes"]
+    straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
+    assert run_cli(["train", "audio-gan", "--out", straight, "--epochs", "2", *argv])[0] == 0
+    assert run_cli(["train", "audio-gan", "--out", resumed, "--epochs", "1", *argv])[0] == 0
+    keras.backend.clear_session()
+    code, out, _ = run_cli(["train", "audio-gan", "--out", resumed, "--epochs", "2", *argv])
+    assert code == 0 and "resuming after epoch 1 of 2" in out
+    models = [pretrained.load(tmp_path / name) for name in ("straight", "resumed")]
+    for before, after in zip(*(model.get_weights() for model in models)):
+        np.testing.assert_array_equal(before, after)
+    assert models[0].get_layer("to_clip") is not None
+    assert models[0].output_shape == (None, CLIP_LENGTH, 1) and models[0].latent_dim == 64
