@@ -30,7 +30,7 @@ from .wasserstein import WassersteinGAN
 
 # %% auto #0
 __all__ = ['HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'AUDIO_RECIPE', 'PLANES_RECIPE', 'autocorrelation_f0', 'audio_features',
-           'feature_distance', 'spectral_flatness', 'audio_report', 'PhaseShuffle', 'LogSpectrogram',
+           'feature_distance', 'spectral_flatness', 'clip_kinds', 'audio_report', 'PhaseShuffle', 'LogSpectrogram',
            'build_audio_critic', 'lowpass_kernel', 'build_audio_generator', 'build_audio_gan', 'train_audio_gan',
            'sample_audio', 'evaluate_audio']
 
@@ -103,6 +103,18 @@ def spectral_flatness(clips) -> np.ndarray:
     power = np.abs(np.fft.rfft(signals * np.hanning(signals.shape[1]), axis=1)) ** 2 + 1e-20
     return np.exp(np.log(power).mean(axis=1)) / power.mean(axis=1)
 
+# %% ../nbs/12_audio.ipynb #a009k
+def clip_kinds(clips, flat: float = 1e-3, glide: float = 0.02) -> np.ndarray:
+    """Each clip's kind, numbered as `KINDS` (0 tone, 1 noise burst, 2 chirp), told the way a
+    listener tells them: a noise burst's spectrum is flat (`spectral_flatness` above `flat`); a
+    chirp's brightness moves — the spectral centroid of its last third lies more than `glide`
+    octaves from its first third's; a tone's holds."""
+    clips = np.asarray(clips, np.float64)
+    third = clips.shape[1] // 3
+    first, last = (audio_features(part)[:, 1] for part in (clips[:, :third], clips[:, -third:]))
+    glides = np.abs(np.log2(np.maximum(last, 1e-9) / np.maximum(first, 1e-9)))
+    return np.where(spectral_flatness(clips) > flat, 1, np.where(glides > glide, 2, 0))
+
 # %% ../nbs/12_audio.ipynb #x6b7b1b5
 # the real clips a generator is measured against; training uses other seeds
 HELDOUT_SEEDS = (10_001, 10_002)
@@ -111,8 +123,10 @@ HELDOUT_SEEDS = (10_001, 10_002)
 def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
     """How far generated clips `(n, length, 1)` are from real ones: the feature distance to `n`
     fresh real clips (`heldout_seeds[0]`), the real-vs-real floor (against `n` more,
-    `heldout_seeds[1]`) and their ratio, and the median f0, spectral centroid, loudness and
-    `spectral_flatness` of the generated and the real clips."""
+    `heldout_seeds[1]`) and their ratio, the median f0, spectral centroid, loudness and
+    `spectral_flatness` of the generated and the real clips, and per kind (`clip_kinds`) the
+    shares of both and the distance of each kind's clips to the real ones of that kind (None
+    below 10 clips)."""
     clips = np.asarray(clips, np.float32)
     if clips.ndim != 3 or clips.shape[1:] != (CLIP_LENGTH, 1):
         raise ValueError(
@@ -130,10 +144,19 @@ def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
         **dict(zip(names, np.round(np.median(features, axis=0), 1).tolist())),
         "flatness": float(f"{np.median(spectral_flatness(waves)):.3g}"),
     }
+    made, kinds = clip_kinds(clips), clip_kinds(real_clips)
+    shares = lambda told: np.round(np.bincount(told, minlength=3) / len(told), 3).tolist()
+    per_kind = [
+        round(feature_distance(generated[made == k], real[kinds == k], real), 4)
+        if min(np.sum(made == k), np.sum(kinds == k)) >= 10
+        else None
+        for k in range(3)
+    ]
     return {"n_samples": len(clips), "feature_distance": distance,
             "feature_distance_real_floor": floor, "ratio": distance / floor,
             "generated_medians": medians(generated, clips),
-            "real_medians": medians(real, real_clips)}  # fmt: skip
+            "real_medians": medians(real, real_clips), "kind_shares": shares(made),
+            "real_kind_shares": shares(kinds), "kind_distances": per_kind}  # fmt: skip
 
 # %% ../nbs/12_audio.ipynb #a101
 @keras.saving.register_keras_serializable(package="gan_lessons")
@@ -351,6 +374,10 @@ def evaluate_audio(model, args) -> tuple[dict, list]:
     report = {"model": str(args.model), **rounded,
               "data": f"fresh synthetic clips (synthesize_clips, seeds {seeds})"}  # fmt: skip
     generated, real = report["generated_medians"], report["real_medians"]
+    kinds = " · ".join(f"{kind} {share:.0%}" for kind, share in zip(KINDS, report["kind_shares"]))
+    real_kinds = " · ".join(f"{share:.0%}" for share in report["real_kind_shares"])
+    per_kind = " · ".join(f"{kind} " + ("—" if value is None else f"{value:.2f}")
+                          for kind, value in zip(KINDS, report["kind_distances"]))  # fmt: skip
     lines = [
         f"{args.model}: {report['n_samples']} clips against as many real ones",
         f"  feature distance  {report['feature_distance']:8.3f}   (real vs real: "
@@ -360,6 +387,8 @@ def evaluate_audio(model, args) -> tuple[dict, list]:
                              ("loudness_db", "loudness (dB)"))),
         f"  median flatness   {generated['flatness']:8.2g}   (real: {real['flatness']:.2g}; "
         "hiss raises it)",
+        f"  kinds             {kinds}   (real: {real_kinds})",
+        f"  distance per kind {per_kind}   (each kind's clips to the real ones of that kind)",
         f"  data: {report['data']}",
     ]  # fmt: skip
     return report, lines

@@ -196,3 +196,28 @@ def test_the_planes_representation_trains_resumes_and_keeps_the_clip_contract(tm
         np.testing.assert_array_equal(before, after)
     assert models[0].get_layer("to_clip") is not None
     assert models[0].output_shape == (None, CLIP_LENGTH, 1) and models[0].latent_dim == 64
+
+
+def test_clips_are_told_by_kind_as_the_synthesizer_made_them():
+    from gan_lessons.audio import clip_kinds
+
+    clips, parameters = synthesize_clips(300, seed=4)
+    told = clip_kinds(clips)
+    assert np.mean(told == parameters["kind"]) > 0.95
+    time_axis = np.arange(CLIP_LENGTH) / 8000
+    tone = np.sin(2 * np.pi * 330 * time_axis)
+    chirp = np.sin(2 * np.pi * np.cumsum(200 * 4 ** (time_axis / time_axis[-1])) / 8000)
+    noise = np.random.default_rng(0).normal(0, 0.3, CLIP_LENGTH)
+    made = np.stack([tone, noise, chirp])[..., None] * 0.5
+    assert clip_kinds(made).tolist() == [0, 1, 2]
+
+
+def test_the_report_gives_each_kind_its_share_and_distance():
+    from gan_lessons.audio import audio_report
+
+    clips, parameters = synthesize_clips(60, seed=7)
+    report = audio_report(clips)
+    assert len(report["kind_shares"]) == 3 and abs(sum(report["kind_shares"]) - 1) < 0.01
+    assert report["kind_distances"][0] is not None  # ~30 tones: enough to compare
+    only_tones = audio_report(np.repeat(clips[parameters["kind"] == 0][:1], 20, axis=0))
+    assert only_tones["kind_shares"][1] == 0 and only_tones["kind_distances"][1] is None
