@@ -28,6 +28,7 @@ from gan_lessons.audio import (  # noqa: E402
     HELDOUT_SEEDS,
     audio_features,
     build_audio_gan,
+    clip_kinds,
     feature_distance,
     spectral_flatness,
     synthesize_clips,
@@ -125,6 +126,9 @@ def main():
                 raw_feature_distance=round(feature_distance(raw, real), 4),
                 raw_loudness_db=round(float(np.median(raw[:, 2])), 2),
                 raw_centroid_hz=round(float(np.median(raw[:, 1])), 1),
+                kind_shares=np.round(
+                    np.bincount(clip_kinds(generated), minlength=3) / 500, 3
+                ).tolist(),
                 raw_flatness=float(f"{np.median(spectral_flatness(raw_clips)):.3g}"),
                 threads=args.threads or None,
             )
