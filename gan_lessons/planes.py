@@ -73,11 +73,12 @@ class ClipToPlanes(layers.Layer):
 # %% ../nbs/85_planes.ipynb #p85p2c
 @keras.saving.register_keras_serializable(package="gan_lessons")
 class PlanesToClip(layers.Layer):
-    "Planes `(n, frames, bins, 2)` → clips `(n, frames · hop, 1)`: the inverse of `ClipToPlanes`."
+    """Planes `(n, frames, bins, 2)` → clips `(n, frames · hop, 1)`: the inverse of `ClipToPlanes`;
+    with a `limit`, samples beyond ±`limit` are clipped to it."""
 
-    def __init__(self, frame: int = PLANES_FRAME, hop: int = PLANES_HOP, **kwargs):
+    def __init__(self, frame: int = PLANES_FRAME, hop: int = PLANES_HOP, limit=None, **kwargs):
         super().__init__(**kwargs)
-        self.frame, self.hop = frame, hop
+        self.frame, self.hop, self.limit = frame, hop, limit
 
     def call(self, planes):
         planes = tf.cast(planes, "float32")
@@ -92,10 +93,12 @@ class PlanesToClip(layers.Layer):
         weight = tf.signal.overlap_and_add(tf.tile((window**2)[None], [frame_count, 1]), self.hop)
         pad = (self.frame - self.hop) // 2
         clip = (signal / tf.maximum(weight, 1e-6))[:, pad : pad + frame_count * self.hop]
+        if self.limit is not None:
+            clip = tf.clip_by_value(clip, -self.limit, self.limit)
         return clip[..., None]
 
     def get_config(self):
-        return {**super().get_config(), "frame": self.frame, "hop": self.hop}
+        return {**super().get_config(), "frame": self.frame, "hop": self.hop, "limit": self.limit}
 
 # %% ../nbs/85_planes.ipynb #p85gen
 def build_planes_generator(
@@ -122,7 +125,8 @@ def build_planes_generator(
 def clip_generator(planes_generator: keras.Model, frame=PLANES_FRAME, hop=PLANES_HOP):
     "Noise → `planes_generator` → `PlanesToClip`: a clip generator with lesson 12's contract."
     noise = keras.Input((planes_generator.latent_dim,), name="noise")
-    clip = PlanesToClip(frame, hop, name="to_clip")(planes_generator(noise))
+    # planes bound each bin's magnitude, not the sum's peak: clipped to lesson 12's [-1, 1]
+    clip = PlanesToClip(frame, hop, limit=1.0, name="to_clip")(planes_generator(noise))
     model = keras.Model(noise, clip, name="clip_generator")
     model.latent_dim = planes_generator.latent_dim
     return model

@@ -74,3 +74,15 @@ def test_the_networks_keep_their_shapes_and_the_clip_generator_saves_and_loads(t
 def test_sizes_that_do_not_tile_are_refused():
     with pytest.raises(ValueError, match="multiples of the hop"):
         planes_shape(4000, 256, 64)
+
+
+def test_the_clip_generator_keeps_lesson_12s_range_where_the_planes_sum_louder():
+    loud = np.full((1, 64, 128, 2), 0.0, "float32")
+    loud[..., 0] = 1.0  # every bin at the planes' loudest magnitude,
+    loud[
+        :, 0, 1::2, 1
+    ] = -1.0  # in phase at each frame's centre (a phase of −πk): a click far above 1
+    assert np.abs(PlanesToClip()(loud).numpy()).max() > 1
+    limited = PlanesToClip(limit=1.0)
+    assert np.abs(limited(loud).numpy()).max() <= 1.0
+    assert PlanesToClip.from_config(limited.get_config()).limit == 1.0

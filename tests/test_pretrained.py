@@ -91,8 +91,9 @@ def test_the_audio_generator_follows_its_contract():
 def test_unknown_names_missing_runs_and_broken_files_are_refused_clearly(tmp_path):
     with pytest.raises(
         PretrainedError,
-        match="expected one of audio-gan-tones, cgan-mnist, char-lstm-frankenstein, dcgan-mnist, "
-        "diffusion-mnist, mnist-classifier, vae-mnist, wgan-gp-mnist",
+        match="expected one of audio-gan-tones, audio-waveform-tones, cgan-mnist, "
+        "char-lstm-frankenstein, dcgan-mnist, diffusion-mnist, mnist-classifier, vae-mnist, "
+        "wgan-gp-mnist",
     ):
         pretrained.load("dcgan-cifar")
     with pytest.raises(PretrainedError, match="holds no model.keras"):
