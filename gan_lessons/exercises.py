@@ -1162,7 +1162,9 @@ def check_stratified_indices(my_indices) -> bool:
         raise ExerciseError(f"{name}: return positions into labels, not the labels themselves")
     if len(chosen) == 4:
         raise ExerciseError(f"{name}: per_class is the number of each class, not the total")
-    if len(np.unique(chosen)) != len(chosen):
+    # all 5 of class 0, five seeds: drawn with replacement, 5 distinct ones come up once in 26
+    whole_class = [np.asarray(_call(name, my_indices, labels, 5, seed)) for seed in range(5)]
+    if any(len(np.unique(c)) != len(c) for c in [chosen, *whole_class]):
         raise ExerciseError(f"{name}: a position came twice — draw without replacement")
     counts = np.bincount(labels[chosen], minlength=3).tolist()
     if counts != [4, 4, 4]:
@@ -1210,7 +1212,12 @@ def check_overlap(my_overlap) -> bool:
             raise ExerciseError(
                 f"{name}: {first[1]} and {second[1]} share nothing — a range's stop is not in it"
             )
-        raise ExerciseError(f"{name}({first}, {second}): expected {expected[:3]}…, got {got[:3]}…")
+        missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+        raise ExerciseError(
+            f"{name}({first}, {second}): expected {len(expected)} positions, got {len(got)}"
+            + (f"; missing {missing[:5]}" if missing else "")
+            + (f"; not shared {extra[:5]}" if extra else "")
+        )
     return passed(name)
 
 # %% ../nbs/91_exercises.ipynb #x91vote
@@ -1218,7 +1225,8 @@ def check_majority_labels(my_majority) -> bool:
     """Lesson 15: `my_majority(votes)` gives, for votes `(clusters, voters)` of integer labels, the
     most common label of each cluster (row)."""
     name = "my_majority_labels"
-    votes = np.array([[1, 1, 2, 1, 7], [3, 0, 0, 4, 0], [9, 2, 9, 2, 9], [3, 5, 5, 3, 3]])
+    votes = np.array([[1, 1, 2, 1, 7], [3, 0, 0, 4, 0], [9, 2, 9, 2, 9], [3, 5, 5, 3, 3],
+                      [0, 0, 6, 7, 8], [4, 8, 8, 4, 2]])  # fmt: skip
     result = _call(name, my_majority, votes)
     if _not_attempted(name, result):
         return False
@@ -1227,9 +1235,19 @@ def check_majority_labels(my_majority) -> bool:
         raise ExerciseError(f"{name}: one label per cluster — count each row, not each column")
     if result.shape != (len(votes),):
         raise ExerciseError(f"{name}: expected {len(votes)} labels, got shape {result.shape}")
-    expected = [1, 0, 9, 3]
+    expected = [1, 0, 9, 3, 0, 4]
     if len(np.unique(result)) == 1 and len(result) > 1:
         raise ExerciseError(f"{name}: every cluster got {result[0]}: take each row's majority")
+    if np.array_equal(result, np.median(votes, axis=1)):
+        raise ExerciseError(
+            f"{name}: that is each row's median; the majority is the most common label (row "
+            f"{votes[4].tolist()} has median 6, majority 0)"
+        )
+    if result[:5].tolist() == expected[:5] and result[5] == 8:
+        raise ExerciseError(
+            f"{name}: row {votes[5].tolist()} is a tie between 4 and 8; give the smallest, as "
+            "np.bincount(row).argmax() does"
+        )
     if result.tolist() != expected:
         raise ExerciseError(f"{name}: expected {expected}, got {result.tolist()}")
     return passed(name)

@@ -185,8 +185,8 @@ def test_each_checker_catches_the_likely_slips():
         ],
         "not the total": lambda y, k, s: stratified_indices(y, k, s)[:k],
         "without replacement": lambda y, k, s: np.concatenate(
-            [np.random.default_rng(s).choice(np.flatnonzero(y == c), k) for c in (0, 0, 1, 2)]
-        ),
+            [np.random.default_rng(s).choice(np.flatnonzero(y == c), k) for c in np.unique(y)]
+        ),  # the likely slip: rng.choice without replace=False
         "at random with the seed": lambda y, k, s: np.concatenate(
             [np.flatnonzero(np.asarray(y) == c)[:k] for c in np.unique(y)]
         ),
@@ -213,7 +213,22 @@ def test_each_checker_catches_the_likely_slips():
             )
         )
 
+    with pytest.raises(ExerciseError, match=r"expected 10 positions, got 9; missing \[8009\]"):
+        check_overlap(
+            lambda a, b: (
+                range(0)
+                if a[0] != b[0]
+                else range(max(a[1].start, b[1].start), min(a[1].stop, b[1].stop) - 1)
+            )
+        )  # one element short: the message says which
+
     assert check_majority_labels(majority_labels)
+    with pytest.raises(ExerciseError, match="each row's median; the majority"):
+        check_majority_labels(lambda votes: np.median(votes, axis=1))
+    with pytest.raises(ExerciseError, match="a tie between 4 and 8; give the smallest"):
+        check_majority_labels(  # counts reversed: a tie goes to the largest label
+            lambda votes: np.array([9 - np.bincount(9 - row).argmax() for row in votes])
+        )
     with pytest.raises(ExerciseError, match="count each row, not each column"):
         check_majority_labels(lambda votes: np.array([np.bincount(c).argmax() for c in votes.T]))
     with pytest.raises(ExerciseError, match="take each row's majority"):
