@@ -8,8 +8,9 @@ judges planes, and the clips measured are the planes turned back into waveforms.
     .venv/bin/python benchmarks/audio_levers.py --threads 1 --checkpoints 300 600 \
         --variants baseline nearest --results gan_lessons/assets/audio_levers.jsonl
 
-The clock is this process's CPU time (`time.process_time`), so two processes of one thread each
-can run side by side on two cores and still compare fairly. One JSON row per checkpoint.
+The clock is this process's CPU time (`time.process_time`), which leaves out the time it waits
+for a core: two processes of one thread each can share two cores (the caches and memory they share
+still slow each a little; read small gaps as noise). One JSON row per checkpoint.
 """
 
 import argparse

@@ -5,8 +5,9 @@ checkpoints (clock stopped) on 2,000 samples of the weight average with the ship
     .venv/bin/python benchmarks/wgan_gp_levers.py --threads 1 --checkpoints 120 240 480 \
         --variants previous ttur ttur-sc50 --results gan_lessons/assets/wgan_gp_levers.jsonl
 
-The clock is this process's CPU time (`time.process_time`), so two processes of one thread each
-can run side by side on two cores and still compare fairly. Clustering (self-conditioned
+The clock is this process's CPU time (`time.process_time`), which leaves out the time it waits
+for a core: two processes of one thread each can share two cores (the caches and memory they share
+still slow each a little; read small gaps as noise). Clustering (self-conditioned
 variants) counts as training time. One JSON row per checkpoint.
 """
 

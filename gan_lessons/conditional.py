@@ -349,7 +349,7 @@ def train_self_conditioned(run, images, build_gan=None, **run_options) -> None:
 
 def default_clusters(settings: dict) -> int:
     """Self-conditioning by default with the fast recipe: on 100 clusters of MNIST's 8,000 images
-    (lesson 07's five-minute search), on 50 of your own images (`--data`, usually far fewer); 0 with
+    (lesson 07's search), on 50 of your own images (`--data`, usually far fewer); 0 with
     the full recipe."""
     if settings["recipe"] != "fast":
         return 0
