@@ -6,8 +6,9 @@ class fractions, generator steps.
     .venv/bin/python benchmarks/gan_variants.py --checkpoints 60 120 240 \
         --results gan_lessons/assets/gan_variants.jsonl
 
-`--clock cpu --threads 1` counts this process's CPU time instead of wall time, which leaves out the
-time it waits for a core (caches and memory shared with a neighbour still slow it a little). One JSON row per checkpoint.
+`--clock cpu --threads 1` counts this process's CPU time instead of wall time, which leaves out
+the time it waits for a core (caches and memory shared with a neighbour still slow it a little).
+One JSON row per checkpoint.
 """
 
 import argparse
