@@ -45,7 +45,8 @@ def integrate(velocity, start, steps: int, method: str = "euler"):
     """Follow dx/dt = velocity(x, t) from t = 0 (`start`) to t = 1 in `steps` equal steps. Euler
     moves along the slope at the step's start; Heun (as in Karras et al. 2022) then re-measures the
     slope where Euler landed and moves along the mean of the two — except on the last step, which is
-    plain Euler. `velocity(x, t)` takes one t per example."""
+    plain Euler, as Karras et al. end (their ODE divides by σ, 0 there; here v(x, 1) is defined and
+    the plain step saves one network evaluation). `velocity(x, t)` takes one t per example."""
     if method not in ("euler", "heun"):
         raise ValueError(f"method must be 'euler' or 'heun', got {method!r}")
     if int(steps) < 1:

@@ -189,6 +189,18 @@ def test_the_exercise_checkers_pass_the_solutions_and_name_the_slips():
     assert check_guided_velocity(guided)
     with pytest.raises(ExerciseError, match="swapped"):
         check_guided_velocity(lambda *a: guided(*a, swap=True))
+
+    def paper_form(network, images, times, labels, guidance):  # Ho & Salimans' w is ours − 1
+        with_label = network([images, times, labels])
+        without = network([images, times, keras.ops.full_like(labels, 10)])
+        w = guidance - 1
+        return (1 + w) * with_label - w * without
+
+    assert check_guided_velocity(paper_form)
+    with pytest.raises(ExerciseError, match="the sign is flipped"):
+        check_guided_velocity(  # v(none) − w·(v(label) − v(none))
+            lambda n, x, t, y, w: 2 * guided(n, x, t, y, 0.0) - guided(n, x, t, y, w)
+        )
     assert check_guided_velocity(lambda *a: None) is False  # "Run all" with the exercise unsolved
 
 
