@@ -23,8 +23,8 @@ IMAGE_SIZE = 28 * 28  # the noise a sample starts from: one number per pixel
 # %% auto #0
 __all__ = ['IMAGE_SHAPE', 'IMAGE_SIZE', 'DIFFUSION_RECIPE', 'SAMPLER_SETTINGS', 'straight_path', 'target_velocity', 'integrate',
            'evaluations', 'TimeFeatures', 'residual_block', 'build_unet', 'label_count', 'flow_matching_loss',
-           'FlowMatching', 'build_flow_matching', 'train_diffusion', 'guided_velocity', 'FlowSampler', 'flow_sampler',
-           'with_sampler_settings', 'sampler_report', 'sample_flow', 'evaluate_flow', 'coverage']
+           'FlowMatching', 'build_flow_matching', 'guided_velocity', 'FlowSampler', 'flow_sampler', 'coverage',
+           'train_diffusion', 'with_sampler_settings', 'sampler_report', 'sample_flow', 'evaluate_flow']
 
 # %% ../nbs/14_diffusion.ipynb #d007
 def straight_path(noise, data, times):
@@ -234,32 +234,6 @@ def _sampler(self, steps=None, method=None, guidance=None) -> keras.Model:
 
 FlowMatching.sampler = _sampler
 
-# %% ../nbs/14_diffusion.ipynb #d026t
-def train_diffusion(run) -> None:
-    """`gan-lessons train diffusion`: flow matching with this lesson's U-Net, resumably, conditioned
-    on the labels when the images have them; on MNIST, a quality curve every 25 epochs."""
-    images, labels = run.training_images()
-    if not run.begin():
-        return
-    recipe = DIFFUSION_RECIPE
-    run.record["batch_size"] = recipe["batch_size"]
-    classes = 0 if labels is None else int(run.record["classes"])
-    model = build_flow_matching(classes, run.seed)
-    batches = EpochSeededImages(images, recipe["batch_size"], run.seed, labels,
-                                images_per_epoch=run.record["images_per_epoch"])  # fmt: skip
-    settings = {name: recipe[name] for name in ("steps", "method", "guidance")}
-    sampler = lambda trained: trained.sampler()  # noqa: E731
-    callbacks = [batches.callback, *checkpoint_callbacks(run.out, "diffusion.weights.h5", "auto"),
-                 run.progress(sampler, latent_dim=IMAGE_SIZE, **settings)]  # fmt: skip
-    if not run.settings.get("data"):
-        callbacks.append(run.quality_curve(sampler, every=25))
-    model.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
-    seconds = run.record.get("train_seconds", 0)
-    print(
-        f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "
-        f"sample with: gan-lessons sample {run.out} --out grid.png"
-    )
-
 # %% ../nbs/14_diffusion.ipynb #d022
 def guided_velocity(network, images, times, labels, guidance: float = 1.0):
     """The network's velocity for `labels` under classifier-free guidance (Ho & Salimans 2022):
@@ -330,6 +304,51 @@ def flow_sampler(network, steps: int = 16, method: str = "heun", guidance: float
     sampler.latent_dim = IMAGE_SIZE
     return sampler
 
+# %% ../nbs/14_diffusion.ipynb #d028
+def coverage(real_features, fake_features, neighbours: int = 5) -> float:
+    """The share of real examples with at least one generated example inside their ball — the
+    distance to their `neighbours`-th nearest real neighbour (Naeem et al. 2020). 1: every region of
+    the real data is reached; a generator that drops modes leaves their balls empty."""
+    real = np.asarray(real_features, np.float64)
+    fake = np.asarray(fake_features, np.float64)
+    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(f"expected features (n, d) and (m, d), got {real.shape}, {fake.shape}")
+    if len(real) <= neighbours:
+        raise ValueError(f"need more than {neighbours} real examples, got {len(real)}")
+
+    def distances(rows, others):
+        squared = (rows**2).sum(1)[:, None] - 2 * rows @ others.T + (others**2).sum(1)[None, :]
+        return np.sqrt(np.maximum(squared, 0.0))
+
+    radii = np.sort(distances(real, real), axis=1)[:, neighbours]  # column 0: the point itself
+    return float((distances(real, fake).min(axis=1) <= radii).mean())
+
+# %% ../nbs/14_diffusion.ipynb #d026t
+def train_diffusion(run) -> None:
+    """`gan-lessons train diffusion`: flow matching with this lesson's U-Net, resumably, conditioned
+    on the labels when the images have them; on MNIST, a quality curve every 25 epochs."""
+    images, labels = run.training_images()
+    if not run.begin():
+        return
+    recipe = DIFFUSION_RECIPE
+    run.record["batch_size"] = recipe["batch_size"]
+    classes = 0 if labels is None else int(run.record["classes"])
+    model = build_flow_matching(classes, run.seed)
+    batches = EpochSeededImages(images, recipe["batch_size"], run.seed, labels,
+                                images_per_epoch=run.record["images_per_epoch"])  # fmt: skip
+    settings = {name: recipe[name] for name in ("steps", "method", "guidance")}
+    sampler = lambda trained: trained.sampler()  # noqa: E731
+    callbacks = [batches.callback, *checkpoint_callbacks(run.out, "diffusion.weights.h5", "auto"),
+                 run.progress(sampler, latent_dim=IMAGE_SIZE, **settings)]  # fmt: skip
+    if not run.settings.get("data"):
+        callbacks.append(run.quality_curve(sampler, every=25))
+    model.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
+    seconds = run.record.get("train_seconds", 0)
+    print(
+        f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "
+        f"sample with: gan-lessons sample {run.out} --out grid.png"
+    )
+
 # %% ../nbs/14_diffusion.ipynb #d027
 SAMPLER_SETTINGS = ("steps", "method", "guidance")
 
@@ -367,22 +386,3 @@ def evaluate_flow(model, args) -> tuple[dict, list]:
     report.update(sampler_report(model))
     settings = "  sampler           {method}, {steps} steps, guidance {guidance:g}: {evaluations} "
     return report, [*lines, settings.format(**report) + "network evaluations per sample"]
-
-# %% ../nbs/14_diffusion.ipynb #d028
-def coverage(real_features, fake_features, neighbours: int = 5) -> float:
-    """The share of real examples with at least one generated example inside their ball — the
-    distance to their `neighbours`-th nearest real neighbour (Naeem et al. 2020). 1: every region of
-    the real data is reached; a generator that drops modes leaves their balls empty."""
-    real = np.asarray(real_features, np.float64)
-    fake = np.asarray(fake_features, np.float64)
-    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f"expected features (n, d) and (m, d), got {real.shape}, {fake.shape}")
-    if len(real) <= neighbours:
-        raise ValueError(f"need more than {neighbours} real examples, got {len(real)}")
-
-    def distances(rows, others):
-        squared = (rows**2).sum(1)[:, None] - 2 * rows @ others.T + (others**2).sum(1)[None, :]
-        return np.sqrt(np.maximum(squared, 0.0))
-
-    radii = np.sort(distances(real, real), axis=1)[:, neighbours]  # column 0: the point itself
-    return float((distances(real, fake).min(axis=1) <= radii).mean())

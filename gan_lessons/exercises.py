@@ -1123,7 +1123,8 @@ def check_guided_velocity(my_guided) -> bool:
         "one": conditional + 3 * (conditional - unconditional),
         "guidance only scales the conditional velocity; it scales the difference": 3 * conditional,
         "the sign is flipped: guidance pushes away from the label; add guidance · (v(label) − "
-        "v(no label)) to the unconditional velocity": unconditional - 3 * (conditional - unconditional),
+        "v(no label)) to the unconditional velocity": unconditional
+        - 3 * (conditional - unconditional),
         "'no label' is label 10 (the label embedding's extra row), not 0": np.asarray(
             network([images, times, np.zeros(16, "int32")])
         )
