@@ -10,10 +10,18 @@ median pixel distance of a sample to its nearest training image (and of a held-o
 `nearest_real`), the sampling seconds per 1,000 images on this machine (batches of 500), and the
 model's training seconds as its record or card gives them:
 
-- `role: model` — each model with its own sampler, `--n` samples;
+- `role: model` — each model with its own sampler, at each `--n` samples;
 - `role: sweep` — the diffusion model with Euler and Heun at each of `--steps`, `--sweep-n` samples;
 - `role: guidance` — the diffusion model at each `--guidance` (Heun, 8 steps), `--sweep-n` samples;
 - `role: raw` — with `--raw`, the last raw weights of the diffusion run instead of their average.
+
+`--roles` measures only some of them; `--append` adds the rows to `--results` instead of replacing
+it; `--bootstrap B` adds the spread of the classifier score and the FCD ratio over B resamples of
+the generated images (`classifier_score_sd`, `fcd_ratio_sd`: what sampling a different set of the
+same size would move them by). To put the models beside the sweep at one sample size:
+
+    .venv/bin/python benchmarks/trilemma.py --roles model --n 1000 --bootstrap 20 --append \
+        --results gan_lessons/assets/diffusion_trilemma.jsonl
 """
 
 import argparse
@@ -31,7 +39,14 @@ import numpy as np  # noqa: E402
 from gan_lessons import pretrained  # noqa: E402
 from gan_lessons.data import load_mnist, scale_images  # noqa: E402
 from gan_lessons.diffusion import build_flow_matching, coverage, evaluations, flow_sampler  # noqa: E402
-from gan_lessons.evaluation import ImageMetrics, generate, nearest_neighbour_distances  # noqa: E402
+from gan_lessons.evaluation import (  # noqa: E402
+    ImageMetrics,
+    classifier_score,
+    frechet_distance,
+    gaussian_statistics,
+    generate,
+    nearest_neighbour_distances,
+)
 from gan_lessons.files import write_text_atomically  # noqa: E402
 
 
@@ -56,7 +71,8 @@ def sampling_seconds(model, count: int = 200) -> float:
 class Measure:
     "Lesson 06's instruments, plus coverage and the distance to the training images."
 
-    def __init__(self):
+    def __init__(self, bootstrap: int = 0):
+        self.bootstrap = bootstrap
         train, heldout = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
         self.train_images, self.heldout_images = (
             scale_images(train.images),
@@ -71,12 +87,27 @@ class Measure:
         )
         self.floors = {}
 
+    def spread(self, features, probabilities, floor: float) -> dict:
+        "The standard deviation of the classifier score and the FCD ratio over resamples."
+        rng, scores, ratios = np.random.default_rng(0), [], []
+        for _ in range(self.bootstrap):
+            index = rng.integers(0, len(features), len(features))
+            scores.append(classifier_score(probabilities[index]))
+            statistics = gaussian_statistics(features[index])
+            ratios.append(frechet_distance(*statistics, *self.metrics.heldout_statistics) / floor)
+        return {
+            "classifier_score_sd": round(float(np.std(scores, ddof=1)), 3),
+            "fcd_ratio_sd": round(float(np.std(ratios, ddof=1)), 3),
+            "bootstrap": self.bootstrap,
+        }
+
     def __call__(self, model, n: int) -> dict:
         images = generate(model, n, seed=0)[0]
         scores = self.metrics.scores(images)
         if n not in self.floors:
             self.floors[n] = self.metrics.real_floor(n)["fcd"]
-        features = self.metrics.embed(images)[0]
+        features, probabilities = self.metrics.embed(images)
+        spread = self.spread(features, probabilities, self.floors[n]) if self.bootstrap else {}
         return {
             "n": n,
             "classifier_score": round(scores["classifier_score"], 3),
@@ -88,7 +119,11 @@ class Measure:
             ),
             "nearest_real": round(self.nearest_real, 3),
             "class_fractions": scores["class_fractions"],
+            **spread,
         }
+
+
+ROLES = ("model", "sweep", "guidance", "raw")
 
 
 def main():
@@ -97,15 +132,18 @@ def main():
     )
     parser.add_argument("--models", nargs="+", default=["dcgan-mnist", "vae-mnist"])
     parser.add_argument("--diffusion", default="diffusion-mnist", help="a name or a run directory")
-    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--n", type=int, nargs="+", default=[2000], help="the models' sizes")
     parser.add_argument("--sweep-n", type=int, default=1000)
     parser.add_argument("--steps", type=int, nargs="+", default=[4, 8, 16, 32])
     parser.add_argument("--max-evaluations", type=int, default=32, help="skip costlier samplers")
     parser.add_argument("--guidance", type=float, nargs="+", default=[0.0, 1.0, 2.0, 3.0])
     parser.add_argument("--raw", help="the diffusion run's diffusion.weights.h5")
     parser.add_argument("--results", help="write the rows to this file (replacing it)")
+    parser.add_argument("--append", action="store_true", help="add the rows to --results")
+    parser.add_argument("--roles", nargs="+", default=list(ROLES), choices=ROLES)
+    parser.add_argument("--bootstrap", type=int, default=0, help="resamples for the spread")
     args = parser.parse_args()
-    measure, rows = Measure(), []
+    measure, rows = Measure(args.bootstrap), []
 
     def add(row):
         rows.append(row)
@@ -114,14 +152,11 @@ def main():
     diffusion = pretrained.load(args.diffusion)
     layer = diffusion.get_layer("flow_sampler")
     default = dict(steps=layer.steps, method=layer.method, guidance=layer.guidance)
-    for name in [*args.models, args.diffusion]:
+    models = [*args.models, args.diffusion] if "model" in args.roles else []
+    for name, n in ((name, n) for n in args.n for name in models):
         model = diffusion if name == args.diffusion else pretrained.load(name)
         is_flow = name == args.diffusion
-        row = {
-            "role": "model",
-            "model": Path(name).name if is_flow else name,
-            **measure(model, args.n),
-        }
+        row = {"role": "model", "model": Path(name).name if is_flow else name, **measure(model, n)}
         row["sampler"] = (
             f"{default['method']}, {default['steps']} steps" if is_flow else "one network call"
         )
@@ -130,7 +165,7 @@ def main():
         row["sample_seconds_per_1000"] = round(sampling_seconds(model), 2)
         add(row)
     network = layer.network
-    for method in ("euler", "heun"):
+    for method in ("euler", "heun") if "sweep" in args.roles else ():
         for steps in args.steps:
             if evaluations(steps, method) > args.max_evaluations:
                 continue
@@ -142,7 +177,7 @@ def main():
                 **measure(sampler, args.sweep_n),
             }
             add({**row, "evaluations": evaluations(steps, method, default["guidance"])})
-    for guidance in args.guidance:
+    for guidance in args.guidance if "guidance" in args.roles else ():
         row = {"role": "guidance", "method": "heun", "steps": 8, "guidance": guidance}
         swept = [
             r for r in rows if r["role"] == "sweep" and r["method"] == "heun" and r["steps"] == 8
@@ -158,7 +193,7 @@ def main():
                 "evaluations": evaluations(8, "heun", guidance),
             }
         )
-    if args.raw:
+    if args.raw and "raw" in args.roles:
         trained = build_flow_matching(layer.num_classes)
         trained.load_weights(args.raw)  # the raw weights and their average, as training left them
         for steps in [default["steps"]]:
@@ -172,7 +207,9 @@ def main():
             }
             add({**row, "evaluations": evaluations(steps, method, guidance)})
     if args.results:
-        write_text_atomically(args.results, "".join(json.dumps(row) + "\n" for row in rows))
+        before = Path(args.results).read_text(encoding="utf-8") if args.append else ""
+        text = before + "".join(json.dumps(row) + "\n" for row in rows)
+        write_text_atomically(args.results, text)
         print(f"wrote {len(rows)} rows to {args.results}")
 
 
