@@ -58,6 +58,7 @@ LEVERS = {
     "planes-r1-0.1": dict(representation="planes", r1_weight=0.1),
     "planes-lr-2e-4": dict(representation="planes", learning_rate=2e-4),
     "planes-hop-128": dict(representation="planes", hop=128),
+    "planes-mbstd": dict(representation="planes", minibatch_std=True),  # ProGAN's / GANSynth's
 }
 
 

@@ -17,8 +17,8 @@ from .training import GAN
 
 # %% auto #0
 __all__ = ['PLANES_FRAME', 'PLANES_HOP', 'MAGNITUDE_FLOOR', 'LOG_CENTER', 'LOG_SCALE', 'planes_shape', 'ClipToPlanes',
-           'PlanesToClip', 'build_planes_generator', 'clip_generator', 'build_planes_critic', 'build_planes_gan',
-           'planes_batches']
+           'PlanesToClip', 'build_planes_generator', 'clip_generator', 'MinibatchStd', 'build_planes_critic',
+           'build_planes_gan', 'planes_batches']
 
 # %% ../nbs/85_planes.ipynb #p85consts
 PLANES_FRAME, PLANES_HOP = 256, 64  # 32 ms frames every 8 ms at 8 kHz: 64 frames of 128 bins
@@ -132,14 +132,30 @@ def clip_generator(planes_generator: keras.Model, frame=PLANES_FRAME, hop=PLANES
     return model
 
 
-def build_planes_critic(filters=(16, 32, 64, 128), frame: int = PLANES_FRAME,
-                        hop: int = PLANES_HOP) -> keras.Model:  # fmt: skip
+@keras.saving.register_keras_serializable(package="gan_lessons")
+class MinibatchStd(layers.Layer):
+    """ProGAN's minibatch standard deviation (Karras et al. 2018), as GANSynth's critic has it: the
+    spread of each feature across the batch, averaged to one number and appended as one more
+    channel, so the critic can see a batch with too little variety."""
+
+    def call(self, images):
+        spread = keras.ops.mean(keras.ops.sqrt(keras.ops.var(images, axis=0) + 1e-8))
+        column = keras.ops.ones_like(images[..., :1]) * spread
+        return keras.ops.concatenate([images, column], axis=-1)
+
+
+def build_planes_critic(
+    filters=(16, 32, 64, 128), frame: int = PLANES_FRAME, hop: int = PLANES_HOP,
+    minibatch_std: bool = False,
+) -> keras.Model:  # fmt: skip
     "Planes `(n, frames, bins, 2)` → strided 3 × 3 convolutions → one logit each."
     planes = keras.Input(planes_shape(CLIP_LENGTH, frame, hop), name="planes")
     image = planes
     for index, width in enumerate(filters):
         down = layers.Conv2D(width, 3, strides=2, padding="same", name=f"down{index}")
         image = layers.LeakyReLU(0.2, name=f"down{index}_act")(down(image))
+    if minibatch_std:
+        image = MinibatchStd(name="minibatch_std")(image)
     logit = layers.Dense(1, name="logit")(layers.Flatten(name="flatten")(image))
     return keras.Model(planes, logit, name="planes_critic")
 
@@ -148,11 +164,12 @@ def build_planes_gan(
     seed: int = 0, latent_dim: int = 64, channels=(128, 64, 32, 16),
     critic_filters=(16, 32, 64, 128), learning_rate: float = 5e-4, r1_weight: float = 1.0,
     ema_decay: float | None = 0.999, frame: int = PLANES_FRAME, hop: int = PLANES_HOP,
+    minibatch_std: bool = False,
 ) -> GAN:  # fmt: skip
     "The planes generator against the planes critic: a compiled `GAN`, non-saturating, with R1."
     keras.utils.set_random_seed(seed)
     generator = build_planes_generator(latent_dim, channels, frame, hop)
-    critic = build_planes_critic(critic_filters, frame, hop)
+    critic = build_planes_critic(critic_filters, frame, hop, minibatch_std)
     average = [WeightAverage(ema_decay)] if ema_decay else []
     gan = GAN(generator, critic, seed=seed, options=[R1Penalty(r1_weight), *average])
     gan.compile(

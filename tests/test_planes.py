@@ -86,3 +86,12 @@ def test_the_clip_generator_keeps_lesson_12s_range_where_the_planes_sum_louder()
     limited = PlanesToClip(limit=1.0)
     assert np.abs(limited(loud).numpy()).max() <= 1.0
     assert PlanesToClip.from_config(limited.get_config()).limit == 1.0
+
+
+def test_the_minibatch_spread_lets_the_critic_see_a_batch_without_variety():
+    critic = build_planes_critic((4, 8), minibatch_std=True)
+    planes = np.random.default_rng(0).uniform(-1, 1, (4, 64, 128, 2)).astype("float32")
+    varied = critic(planes).numpy()[0]
+    uniform = critic(np.repeat(planes[:1], 4, axis=0)).numpy()[0]  # the same first clip, no spread
+    assert critic.get_layer("minibatch_std").output.shape[-1] == 9
+    assert not np.allclose(varied, uniform)  # one clip judged differently by the batch around it
