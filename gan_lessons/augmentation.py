@@ -22,65 +22,11 @@ CLASSIFIER_STEPS = 500  # one budget for every classifier of this lesson: 500 ba
 BATCH_SIZE = 128
 
 # %% auto #0
-__all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'COMPARED_GENERATORS', 'FEW_LABEL_CONDITIONS', 'index_range',
-           'card_training_images', 'model_training_images', 'overlap', 'check_disjoint', 'stratified_indices',
-           'train_classifier_on', 'label_code', 'labelled_samples', 'majority_labels', 'digits_of_clusters',
-           'real_accuracy', 'generated_accuracy', 'classic_augmentation', 'few_label_accuracy', 'comparison_plan',
-           'measure_row', 'evaluate_cas']
-
-# %% ../nbs/15_augmentation.ipynb #a050
-def index_range(text: str) -> tuple[str, range]:
-    """The images a data note or a model card names, as `(source, positions)`: "images a–b of the
-    official MNIST test split" and "the official MNIST test images a–b" give `("MNIST test split",
-    range(a, b + 1))`; the official training split gives `("MNIST training split", range(n))`."""
-    if "official MNIST training split" in text:
-        count = int(re.search(r"\(([\d,]+) images", text).group(1).replace(",", ""))
-        return "MNIST training split", range(count)
-    found = re.search(r"images ([\d,]+)–([\d,]+)", text)
-    sources = {"official MNIST test": "MNIST test split", "scikit-learn": "scikit-learn digits"}
-    source = next((name for words, name in sources.items() if words in text), None)
-    if found is None or source is None:
-        raise ValueError(f"expected a note naming MNIST images 'a–b', got {text!r}")
-    first, last = (int(number.replace(",", "")) for number in found.groups())
-    return source, range(first, last + 1)
-
-
-def card_training_images(name: str) -> tuple[str, range]:
-    "What the shipped model `name` was trained on, read from its card's 'Data and split' line."
-    card = (assets_dir() / f"{name}.md").read_text(encoding="utf-8")
-    line = next((line for line in card.splitlines() if "Data and split" in line), "")
-    return index_range(line)
-
-# %% ../nbs/15_augmentation.ipynb #a052
-def model_training_images(name: str) -> tuple[str, range] | None:
-    "What a shipped model (its card) or a run directory (its `run.json`) was trained on, if known."
-    if (assets_dir() / f"{name}.md").is_file():
-        return card_training_images(name)
-    record = Path(name) / "run.json"
-    if record.is_file():
-        return index_range(json.loads(record.read_text(encoding="utf-8"))["data"])
-    return None
-
-
-def overlap(first: tuple[str, range], second: tuple[str, range]) -> range:
-    "The positions two `(source, positions)` sets share (empty for different sources)."
-    if first[0] != second[0]:
-        return range(0)
-    start = max(first[1].start, second[1].start)
-    return range(start, max(start, min(first[1].stop, second[1].stop)))
-
-
-def check_disjoint(test: tuple[str, range], trained: dict) -> None:
-    """Refuse a test set that shares images with any training set (`trained`: role → `(source,
-    positions)`), naming every overlap: a test image seen in training inflates the score."""
-    shared = {role: overlap(test, images) for role, images in trained.items()}
-    leaks = [
-        f"{role} trained on {len(common):,} of them ({common.start:,}–{common.stop - 1:,})"
-        for role, common in shared.items()
-        if len(common)
-    ]
-    if leaks:
-        raise ValueError(f"the test images ({test[0]}) are not held out: " + "; ".join(leaks))
+__all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'COMPARED_GENERATORS', 'FEW_LABEL_CONDITIONS',
+           'stratified_indices', 'train_classifier_on', 'label_code', 'labelled_samples', 'majority_labels',
+           'digits_of_clusters', 'real_accuracy', 'generated_accuracy', 'classic_augmentation', 'few_label_accuracy',
+           'comparison_plan', 'measure_row', 'index_range', 'card_training_images', 'model_training_images', 'overlap',
+           'check_disjoint', 'evaluate_cas']
 
 # %% ../nbs/15_augmentation.ipynb #a010
 def stratified_indices(labels, per_class: int, seed: int = 0) -> np.ndarray:
@@ -294,6 +240,60 @@ def measure_row(row: dict, load, train=None, test=None, **training) -> float:
         row["per_class"], row["seed"], augment=augment, generator=generator and load(generator),
         train=train, test=test, **training,
     )  # fmt: skip
+
+# %% ../nbs/15_augmentation.ipynb #a050
+def index_range(text: str) -> tuple[str, range]:
+    """The images a data note or a model card names, as `(source, positions)`: "images a–b of the
+    official MNIST test split" and "the official MNIST test images a–b" give `("MNIST test split",
+    range(a, b + 1))`; the official training split gives `("MNIST training split", range(n))`."""
+    if "official MNIST training split" in text:
+        count = int(re.search(r"\(([\d,]+) images", text).group(1).replace(",", ""))
+        return "MNIST training split", range(count)
+    found = re.search(r"images ([\d,]+)–([\d,]+)", text)
+    sources = {"official MNIST test": "MNIST test split", "scikit-learn": "scikit-learn digits"}
+    source = next((name for words, name in sources.items() if words in text), None)
+    if found is None or source is None:
+        raise ValueError(f"expected a note naming MNIST images 'a–b', got {text!r}")
+    first, last = (int(number.replace(",", "")) for number in found.groups())
+    return source, range(first, last + 1)
+
+
+def card_training_images(name: str) -> tuple[str, range]:
+    "What the shipped model `name` was trained on, read from its card's 'Data and split' line."
+    card = (assets_dir() / f"{name}.md").read_text(encoding="utf-8")
+    line = next((line for line in card.splitlines() if "Data and split" in line), "")
+    return index_range(line)
+
+# %% ../nbs/15_augmentation.ipynb #a052
+def model_training_images(name: str) -> tuple[str, range] | None:
+    "What a shipped model (its card) or a run directory (its `run.json`) was trained on, if known."
+    if (assets_dir() / f"{name}.md").is_file():
+        return card_training_images(name)
+    record = Path(name) / "run.json"
+    if record.is_file():
+        return index_range(json.loads(record.read_text(encoding="utf-8"))["data"])
+    return None
+
+
+def overlap(first: tuple[str, range], second: tuple[str, range]) -> range:
+    "The positions two `(source, positions)` sets share (empty for different sources)."
+    if first[0] != second[0]:
+        return range(0)
+    start = max(first[1].start, second[1].start)
+    return range(start, max(start, min(first[1].stop, second[1].stop)))
+
+
+def check_disjoint(test: tuple[str, range], trained: dict) -> None:
+    """Refuse a test set that shares images with any training set (`trained`: role → `(source,
+    positions)`), naming every overlap: a test image seen in training inflates the score."""
+    shared = {role: overlap(test, images) for role, images in trained.items()}
+    leaks = [
+        f"{role} trained on {len(common):,} of them ({common.start:,}–{common.stop - 1:,})"
+        for role, common in shared.items()
+        if len(common)
+    ]
+    if leaks:
+        raise ValueError(f"the test images ({test[0]}) are not held out: " + "; ".join(leaks))
 
 # %% ../nbs/15_augmentation.ipynb #a060
 def evaluate_cas(model, args) -> tuple[dict, list]:
