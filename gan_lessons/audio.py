@@ -306,8 +306,9 @@ def build_audio_gan(
 
 # the course's audio recipe: the levers measured at the end of this lesson
 AUDIO_RECIPE = dict(lowpass_hz=3000.0, ema_decay=None)
-# the planes GAN's (page 85), from the same measurements
-PLANES_RECIPE = dict(ema_decay=0.999)
+# the planes GAN's (page 85): a weight average, and the critic sees the batch's spread (without it
+# the planes GAN drew no noise bursts at all: lesson 12's planes rows, audio_planes.jsonl)
+PLANES_RECIPE = dict(ema_decay=0.999, minibatch_std=True)
 
 # %% ../nbs/12_audio.ipynb #a12train
 def train_audio_gan(run) -> None:
