@@ -131,7 +131,7 @@ def clip_generator(planes_generator: keras.Model, frame=PLANES_FRAME, hop=PLANES
     model.latent_dim = planes_generator.latent_dim
     return model
 
-
+# %% ../nbs/85_planes.ipynb #p85critic
 @keras.saving.register_keras_serializable(package="gan_lessons")
 class MinibatchStd(layers.Layer):
     """ProGAN's minibatch standard deviation (Karras et al. 2018), as GANSynth's critic has it: the

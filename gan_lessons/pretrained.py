@@ -31,57 +31,48 @@ __all__ = ['PRETRAINED', 'TARGETS', 'MEASUREMENTS', 'NUMBER_WORDS', 'FROM_TRAINI
 # %% ../nbs/92_pretrained.ipynb #c004
 PRETRAINED = {
     "mnist-classifier": dict(
-        file="mnist-classifier.keras",
         kind="classifier",
         summary="MNIST digit classifier (the lesson-06 measuring instrument)",
     ),
     "dcgan-mnist": dict(
-        file="dcgan-mnist.keras",
         kind="image-generator",
         summary="DCGAN generator trained on MNIST, self-conditioned on k-means clusters of the "
         "images (lesson 08; no labels used; weight-averaged)",
     ),
     "cgan-mnist": dict(
-        file="cgan-mnist.keras",
         kind="conditional-image-generator",
         summary="Conditional DCGAN generator trained on MNIST digits and their labels "
         "(weight-averaged)",
     ),
     "wgan-gp-mnist": dict(
-        file="wgan-gp-mnist.keras",
         kind="image-generator",
         summary="WGAN-GP generator (lesson 09: gradient penalty, one critic step with a critic "
         "learning four times faster) trained on MNIST, self-conditioned on k-means clusters of the "
         "images (lesson 08; no labels used; weight-averaged)",
     ),
     "vae-mnist": dict(
-        file="vae-mnist.keras",
         kind="image-generator",
         summary="Convolutional VAE (lesson 13) trained on MNIST; `load` returns its decoder "
         "(pixel means in [-1, 1]) fed by a mixture of 50 Gaussians fitted to the training codes "
         "(`vae.prior_sampler` gives the same decoder fed by the prior)",
     ),
     "diffusion-mnist": dict(
-        file="diffusion-mnist.keras",
         kind="flow-image-generator",
         summary="Class-conditional flow-matching U-Net (lesson 14; weight-averaged) on MNIST",
     ),
     "audio-gan-tones": dict(
-        file="audio-gan-tones.keras",
         kind="audio-generator",
         summary="GAN generator of spectral planes (log magnitude and instantaneous frequency, as "
         "GANSynth; lesson 12 and page 85) turned into clips by an inverse STFT, trained on "
         "synthetic tones, noise bursts and chirps at 8 kHz (weight-averaged)",
     ),
     "audio-waveform-tones": dict(
-        file="audio-waveform-tones.keras",
         kind="audio-generator",
         summary="1-D convolutional waveform GAN generator (lesson 12's first GAN, the baseline "
         "the planes GAN is measured against) trained on synthetic tones, noise bursts and chirps "
         "at 8 kHz (weight-averaged)",
     ),
     "char-lstm-frankenstein": dict(
-        file="char-lstm-frankenstein.keras",
         kind="text-generator",
         summary="Character-level LSTM (lesson 11) trained on the first 90 % of Frankenstein",
     ),
@@ -133,7 +124,7 @@ def inferred_model_info(model_path, model) -> dict:
 def model_path(name_or_dir) -> Path:
     "The `.keras` file behind a pretrained name, a run directory, or a `.keras` path."
     if isinstance(name_or_dir, str) and name_or_dir in PRETRAINED:
-        return assets_dir() / PRETRAINED[name_or_dir]["file"]
+        return assets_dir() / f"{name_or_dir}.keras"  # every shipped model: NAME.keras
     path = Path(name_or_dir)
     if path.is_dir():
         if not (path / RUN_MODEL_FILE).is_file():

@@ -129,7 +129,7 @@ def card(name: str, run_dir, info: dict | None = None, note: str | None = None) 
              f"{cores} CPU cores, no GPU (summed over the run's sessions).",
              f"- **Software:** gan_lessons {gan_lessons.__version__}, TensorFlow "
              f"{tf.__version__}, Keras {keras.__version__}.",
-             f"- **File:** `{PRETRAINED[name]['file']}`, {size_mb:.2f} MB.", "",
+             f"- **File:** `{name}.keras`, {size_mb:.2f} MB.", "",
              card_metrics(name, info), "", "## Limitations", "",
              "Trained only on the data above; measured only on data it never saw."]  # fmt: skip
     return "\n".join(lines + (["", note] if note else [])) + "\n"
@@ -139,7 +139,7 @@ def publish(name: str, run_dir, note: str | None = None) -> Path:
     "Copy the run's model and record into the assets and write its card; the card's path."
     if name not in PRETRAINED:
         raise SystemExit(f"unknown name {name!r}: expected one of {', '.join(PRETRAINED)}")
-    run_dir, target = Path(run_dir), assets_dir() / PRETRAINED[name]["file"]
+    run_dir, target = Path(run_dir), assets_dir() / f"{name}.keras"
     info = measured_record(name, run_dir)  # measured before anything is copied
     text = card(name, run_dir, info, note)
     shutil.copyfile(run_dir / "model.keras", target)
