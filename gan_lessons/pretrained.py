@@ -31,8 +31,7 @@ __all__ = ['PRETRAINED', 'TARGETS', 'MEASUREMENTS', 'NUMBER_WORDS', 'FROM_TRAINI
 # %% ../nbs/92_pretrained.ipynb #c004
 PRETRAINED = {
     "mnist-classifier": dict(
-        kind="classifier",
-        summary="MNIST digit classifier (the lesson-06 measuring instrument)",
+        kind="classifier", summary="MNIST digit classifier (the lesson-06 measuring instrument)"
     ),
     "dcgan-mnist": dict(
         kind="image-generator",
