@@ -105,7 +105,7 @@ def test_spectral_centroid_checker_accepts_the_solution_and_names_typical_mistak
             check_spectral_centroid(wrong)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains the waveform GAN from the command line and resumes it
 def test_train_audio_gan_resumes_and_sample_and_evaluate_accept_its_run(tmp_path, run_cli):
     import json
 

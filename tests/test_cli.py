@@ -154,7 +154,7 @@ def test_dcgan_self_conditions_on_100_clusters_by_default_with_the_fast_recipe(t
     assert "--clusters 100" in Run.start(trainer("dcgan"), tmp_path / "d").record["command"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains until --minutes stops it, then the same command continues
 def test_minutes_stops_at_an_epoch_end_and_the_same_command_continues(with_data, tmp_path, run_cli):
     argv = ["train", "dcgan", "--out", str(tmp_path / "run"), "--epochs", "3", "--images", "128"]
     argv += ["--clusters", "0", "--minutes", "0.001"]  # 0.06 s: after the first epoch, always
@@ -215,7 +215,7 @@ def test_every_trainer_resumes_to_identical_weights(
     assert not list(tmp_path.rglob("*partial*"))
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # interrupts a real training process and resumes it
 def test_an_interrupted_train_exits_130_keeps_its_checkpoint_and_resumes(
     with_data, tmp_path, run_cli, monkeypatch
 ):
@@ -243,7 +243,7 @@ def test_an_interrupted_train_exits_130_keeps_its_checkpoint_and_resumes(
     assert not list(tmp_path.rglob("*partial*"))
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains in a subprocess that logs to a file
 def test_training_into_a_log_file_prints_a_line_per_epoch(with_data, tmp_path):
     "Not a terminal: no carriage-return progress bar, one line per epoch."
     from pathlib import Path
@@ -257,7 +257,7 @@ def test_training_into_a_log_file_prints_a_line_per_epoch(with_data, tmp_path):
     assert [line.split()[1] for line in epoch_lines] == ["1/3", "2/3", "3/3"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains a run, then measures it for its card
 def test_a_run_is_published_with_a_card_built_from_its_records(with_data, tmp_path, run_cli):
     sys.path.insert(0, "tools")
     from publish_pretrained import card

@@ -142,7 +142,7 @@ def test_pretrained_cgan_follows_the_contract_and_draws_the_digit_asked_for(mnis
     assert conditional_scores(metrics, images, labels, heldout.labels)["label_accuracy"] >= 0.97
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains, resumes, samples and evaluates a cgan
 def test_command_line_trains_resumes_samples_and_evaluates_a_conditional_gan(
     with_data, tmp_path, run_cli, monkeypatch
 ):
@@ -299,7 +299,7 @@ def test_a_clustered_generator_takes_noise_only_and_survives_a_keras_file(tmp_pa
     assert np.allclose(loaded(noise, training=False), images, atol=1e-6)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # clusters MNIST and trains a self-conditioned DCGAN twice
 def test_command_line_self_conditions_a_dcgan_on_clusters_and_resumes_on_the_same_clusters(
     with_data, tmp_path, run_cli, monkeypatch
 ):

@@ -55,7 +55,7 @@ def run_script(body: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains under a two-device MirroredStrategy
 def test_gan_trains_unchanged_under_mirrored_strategy_on_two_logical_cpus():
     report = run_script("""
         import tensorflow as tf
@@ -73,7 +73,7 @@ def test_gan_trains_unchanged_under_mirrored_strategy_on_two_logical_cpus():
     assert report["changed"] == {"generator": True, "discriminator": True, "average": True}
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains under mixed float16
 def test_gan_trains_under_mixed_float16_with_loss_scaling_and_float32_outputs():
     report = run_script("""
         import keras

@@ -113,7 +113,7 @@ def test_the_command_refuses_bad_data_in_one_line_and_writes_nothing(tmp_path, r
         assert not (tmp_path / "c").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains a DCGAN on a folder of PNGs
 def test_dcgan_trains_on_a_folder_of_pngs_and_evaluate_says_what_it_cannot_measure(
     tmp_path, run_cli
 ):
@@ -139,7 +139,7 @@ def test_dcgan_trains_on_a_folder_of_pngs_and_evaluate_says_what_it_cannot_measu
     assert code == 2 and "not MNIST" in err
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains a classifier and a cgan on labelled pictures
 def test_a_classifier_and_a_cgan_train_on_labelled_pictures_and_evaluate_measures_with_it(
     tmp_path, run_cli
 ):

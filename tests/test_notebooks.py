@@ -104,7 +104,7 @@ def test_run_all_with_exercises_unsolved_checks_the_learners_cells(monkeypatch, 
     )
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # executes a notebook in a fresh kernel
 def test_a_wrong_answer_fails_its_check(tmp_path):
     """The checker checks the learner's cell: a wrong answer there is an error that names the
     mistake."""

@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # executes lesson 01 in a fresh kernel, offline
 def test_lesson_01_runs_offline_and_announces_its_fallback(monkeypatch, tmp_path):
     monkeypatch.delenv("GAN_LESSONS_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))

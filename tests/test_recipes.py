@@ -143,7 +143,7 @@ def test_top_k_share_falls_linearly_with_generator_updates():
             TopK(fraction, steps)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains a GAN with each step option
 @pytest.mark.parametrize("option", [DiffAugment(), TopK(0.5, 4)], ids=["augment", "top-k"])
 def test_runs_with_options_resume_exactly(option, tmp_path):
     "DiffAugment draws from a seed the model owns; top-k follows the optimizer: both resume."

@@ -273,7 +273,7 @@ def test_text_command_mistakes_exit_2_with_a_clear_message(
     assert not any(tmp_path.iterdir()), "nothing is written"
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains the char-LSTM from the command line and resumes it
 def test_train_char_lstm_writes_a_loadable_run_and_resumes(with_data, tmp_path, run_cli):
     from gan_lessons import pretrained
 

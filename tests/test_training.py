@@ -111,7 +111,7 @@ def test_each_update_touches_only_its_own_network(frozen):
     }.isdisjoint({id(v) for v in discriminator.trainable_variables})
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains with a partial last batch, in the loop and in fit()
 def test_partial_last_batch_in_the_loop_and_in_fit():
     generator, discriminator = _models()
     step = make_train_step(
@@ -214,7 +214,7 @@ def uninterrupted(resume_images, tmp_path_factory):
     return _weights(gan)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # crashes a training run at three steps and resumes each
 @pytest.mark.parametrize(
     "crash_step", [3, 4, 6]
 )  # before the last step of epoch 1, at the start of epoch 2, mid epoch 2
@@ -235,7 +235,7 @@ def test_interrupted_and_resumed_run_ends_with_identical_weights(
     assert np.array_equal(_weights(resumed), uninterrupted)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains, then interrupts a checkpoint save half-way
 def test_a_save_interrupted_half_way_leaves_the_previous_checkpoint_whole(
     resume_images, uninterrupted, tmp_path, monkeypatch
 ):
@@ -260,7 +260,7 @@ def test_a_save_interrupted_half_way_leaves_the_previous_checkpoint_whole(
     assert np.array_equal(_weights(resumed), uninterrupted)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains and resumes past a stale side file
 def test_the_epoch_inside_the_weights_file_wins_over_a_stale_side_file(
     resume_images, uninterrupted, tmp_path
 ):
@@ -294,7 +294,7 @@ def test_weight_average_lags_the_generator_and_is_what_the_gan_samples_from(
         WeightAverage(1.5)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains until the loss is no longer finite
 def test_non_finite_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
     resume_images, tmp_path
 ):

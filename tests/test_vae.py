@@ -130,7 +130,7 @@ def test_reparameterize_checker_accepts_the_solution_and_names_typical_mistakes(
             check_reparameterize(wrong)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains the VAE from the command line
 def test_train_vae_writes_a_generator_that_sample_and_evaluate_accept(with_data, tmp_path, run_cli):
     import json
 

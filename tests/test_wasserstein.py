@@ -180,7 +180,7 @@ def test_unknown_variants_and_recipes_are_refused():
         build_wgan("wgan", "huge")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # trains a WGAN-GP from the command line
 def test_command_line_trains_and_evaluates_a_wgan_gp(with_data, tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run_cli(["train", "wgan-gp", "--out", "run", "--epochs", "1", "--images", "640"])[0] == 0
