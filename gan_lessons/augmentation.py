@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import keras
@@ -25,8 +24,8 @@ BATCH_SIZE = 128
 __all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'COMPARED_GENERATORS', 'FEW_LABEL_CONDITIONS',
            'stratified_indices', 'train_classifier_on', 'label_code', 'labelled_samples', 'majority_labels',
            'digits_of_clusters', 'real_accuracy', 'generated_accuracy', 'classic_augmentation', 'few_label_accuracy',
-           'comparison_plan', 'measure_row', 'index_range', 'card_training_images', 'model_training_images', 'overlap',
-           'check_disjoint', 'evaluate_cas']
+           'comparison_plan', 'measure_row', 'image_positions', 'model_training_images', 'overlap', 'check_disjoint',
+           'evaluate_cas']
 
 # %% ../nbs/15_augmentation.ipynb #a010
 def stratified_indices(labels, per_class: int, seed: int = 0) -> np.ndarray:
@@ -242,36 +241,19 @@ def measure_row(row: dict, load, train=None, test=None, **training) -> float:
     )  # fmt: skip
 
 # %% ../nbs/15_augmentation.ipynb #a050
-def index_range(text: str) -> tuple[str, range]:
-    """The images a data note or a model card names, as `(source, positions)`: "images a–b of the
-    official MNIST test split" and "the official MNIST test images a–b" give `("MNIST test split",
-    range(a, b + 1))`; the official training split gives `("MNIST training split", range(n))`."""
-    if "official MNIST training split" in text:
-        count = int(re.search(r"\(([\d,]+) images", text).group(1).replace(",", ""))
-        return "MNIST training split", range(count)
-    found = re.search(r"images ([\d,]+)–([\d,]+)", text)
-    sources = {"official MNIST test": "MNIST test split", "scikit-learn": "scikit-learn digits"}
-    source = next((name for words, name in sources.items() if words in text), None)
-    if found is None or source is None:
-        raise ValueError(f"expected a note naming MNIST images 'a–b', got {text!r}")
-    first, last = (int(number.replace(",", "")) for number in found.groups())
-    return source, range(first, last + 1)
-
-
-def card_training_images(name: str) -> tuple[str, range]:
-    "What the shipped model `name` was trained on, read from its card's 'Data and split' line."
-    card = (assets_dir() / f"{name}.md").read_text(encoding="utf-8")
-    line = next((line for line in card.splitlines() if "Data and split" in line), "")
-    return index_range(line)
+def image_positions(record: dict) -> tuple[str, range]:
+    """A record of which images — a split's `positions`, a model's `trained_on`:
+    `{"collection", "start", "stop"}` — as `(collection, positions)`, the form `overlap` takes."""
+    return record["collection"], range(record["start"], record["stop"])
 
 # %% ../nbs/15_augmentation.ipynb #a052
 def model_training_images(name: str) -> tuple[str, range] | None:
-    "What a shipped model (its card) or a run directory (its `run.json`) was trained on, if known."
-    if (assets_dir() / f"{name}.md").is_file():
-        return card_training_images(name)
-    record = Path(name) / "run.json"
-    if record.is_file():
-        return index_range(json.loads(record.read_text(encoding="utf-8"))["data"])
+    """What a shipped model (its record in the assets) or a run directory (its `run.json`) was
+    trained on — the record's `trained_on` — or None when the record does not say."""
+    for record in (assets_dir() / f"{name}.json", Path(name) / "run.json"):
+        if record.is_file():
+            trained_on = json.loads(record.read_text(encoding="utf-8")).get("trained_on")
+            return None if trained_on is None else image_positions(trained_on)
     return None
 
 
@@ -316,11 +298,11 @@ def evaluate_cas(model, args) -> tuple[dict, list]:
             "alone: CAS needs a conditional model, or one self-conditioned on clusters"
         )
     train, test = _mnist(fallback=False)
-    trained = {"the real images": index_range(train.note)}
+    trained = {"the real images": image_positions(train.positions)}
     generator = model_training_images(str(args.model))
     if generator is not None:
         trained[str(args.model)] = generator
-    check_disjoint(index_range(test.note), trained)
+    check_disjoint(image_positions(test.positions), trained)
     scores = dict(
         cas=generated_accuracy(model, args.n, args.seed, train, test),
         real_accuracy=real_accuracy(args.n, args.seed, train, test),

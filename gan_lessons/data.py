@@ -132,6 +132,8 @@ class MnistData:
     source: str
     note: str
     tried: list = field(default_factory=list)
+    # which images of which collection, as a record: {"collection", "start", "stop"}
+    positions: dict | None = None
 
     def __len__(self) -> int:
         return len(self.images)
@@ -143,6 +145,10 @@ class MnistData:
     def stand_in(self) -> bool:
         "True for the offline stand-in (scikit-learn's digits), which is not MNIST."
         return self.source.startswith("offline fallback")
+
+    def first_positions(self, count: int) -> dict:
+        "The record of this split's first `count` images (what a run that used them trained on)."
+        return {**self.positions, "stop": self.positions["start"] + min(count, len(self))}
 
 
 class OfflineFallbackWarning(UserWarning):
@@ -216,8 +222,9 @@ def sklearn_digits_as_mnist() -> tuple[np.ndarray, np.ndarray]:
     return images, digits.target.astype(np.uint8)
 
 
-def _split(train, test, split: str, described: str):
-    "The `split` of `(train, test)` arrays: held-out = test images 8,000–9,999 (or the last 20 %)."
+def _split(train, test, split: str, described: str, collection: str):
+    """The `split` of `(train, test)` arrays — held-out = test images 8,000–9,999 (or the last
+    20 %) — its note, and its positions in `collection` (the record the note is written from)."""
     images, labels = test
     cut = TEST_ONLY_TRAIN_SIZE if len(images) == 10000 else int(0.8 * len(images))
     if split == "heldout":
@@ -225,14 +232,16 @@ def _split(train, test, split: str, described: str):
             f"held out: images {cut:,}–{len(images) - 1:,} of {described} ({len(images) - cut:,} "
             "images no shipped model trained on)"
         )
-        return (images[cut:], labels[cut:]), note
+        positions = dict(collection=collection, start=cut, stop=len(images))
+        return (images[cut:], labels[cut:]), note, positions
     if train is not None:
-        return train, f"the official MNIST training split ({len(train[0]):,} images)"
+        note = f"the official MNIST training split ({len(train[0]):,} images)"
+        return train, note, dict(collection="MNIST training split", start=0, stop=len(train[0]))
     note = (
         f"training: images 0–{cut - 1:,} of {described} (the split every shipped model was "
         "trained on)"
     )
-    return (images[:cut], labels[:cut]), note
+    return (images[:cut], labels[:cut]), note, dict(collection=collection, start=0, stop=cut)
 
 # %% ../nbs/01_data.ipynb #c018
 def _mnist_places(path, tried: list) -> list:
@@ -275,7 +284,8 @@ def _mnist_stand_in(split: str, tried: list, verbose: bool) -> MnistData | None:
         tried.append(f"fallback: scikit-learn digits unavailable ({error})")
         return None
     described = "scikit-learn's 1,797 8×8 digits upscaled to 28×28 (a stand-in, not MNIST)"
-    (images, labels), note = _split(None, digits, split, described)
+    (images, labels), note, positions = _split(None, digits, split, described,
+                                               "scikit-learn digits")  # fmt: skip
     message = (
         f"MNIST WAS NOT FOUND — USING AN OFFLINE STAND-IN: {described}. Results are NOT "
         "comparable with MNIST.\nPlaces tried:\n" + "\n".join(f"  - {line}" for line in tried)
@@ -285,7 +295,8 @@ def _mnist_stand_in(split: str, tried: list, verbose: bool) -> MnistData | None:
     warnings.warn(message, OfflineFallbackWarning, stacklevel=3)
     if verbose:
         print("!" * 80 + "\n" + message + "\n" + "!" * 80, file=sys.stderr)
-    return MnistData(images, labels, "offline fallback: scikit-learn digits", note, tried)
+    source = "offline fallback: scikit-learn digits"
+    return MnistData(images, labels, source, note, tried, positions)
 
 # %% ../nbs/01_data.ipynb #c018b
 def load_mnist(
@@ -307,8 +318,9 @@ def load_mnist(
     found = found or _mnist_download(tried, download)
     if found is not None:
         train, test, source = found
-        (images, labels), note = _split(train, test, split, "the official MNIST test split")
-        return _announce(MnistData(images, labels, source, note, tried), verbose)
+        described = "the official MNIST test split"
+        split_arrays, note, positions = _split(train, test, split, described, "MNIST test split")
+        return _announce(MnistData(*split_arrays, source, note, tried, positions), verbose)
     stand_in = _mnist_stand_in(split, tried, verbose) if fallback else None
     if stand_in is not None:
         return _announce(stand_in, verbose)

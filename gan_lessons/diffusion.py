@@ -24,7 +24,8 @@ IMAGE_SIZE = 28 * 28  # the noise a sample starts from: one number per pixel
 __all__ = ['IMAGE_SHAPE', 'IMAGE_SIZE', 'DIFFUSION_RECIPE', 'SAMPLER_SETTINGS', 'straight_path', 'target_velocity', 'integrate',
            'evaluations', 'TimeFeatures', 'residual_block', 'build_unet', 'label_count', 'flow_matching_loss',
            'FlowMatching', 'build_flow_matching', 'guided_velocity', 'FlowSampler', 'flow_sampler', 'coverage',
-           'train_diffusion', 'with_sampler_settings', 'sampler_report', 'sample_flow', 'evaluate_flow']
+           'reflow_pairs', 'Reflow', 'continue_from', 'train_diffusion', 'with_sampler_settings', 'sampler_report',
+           'sample_flow', 'evaluate_flow']
 
 # %% ../nbs/14_diffusion.ipynb #d007
 def straight_path(noise, data, times):
@@ -186,12 +187,16 @@ class FlowMatching(KeepsRandomState, keras.Model):
 
     def train_step(self, batch):
         images, labels = batch if isinstance(batch, tuple) else (batch, None)
+        noise = keras.random.normal(keras.ops.shape(images), seed=self.noise_seed)
+        return self.regress(images, labels, noise)
+
+    def regress(self, images, labels, noise):
+        "One optimizer step on the straight paths from `noise` to `images`, one t per example."
         count = keras.ops.shape(images)[0]
         no_label = keras.ops.full((count,), self.num_classes, "int32")
         labels = no_label if labels is None else keras.ops.cast(labels, "int32")
         dropped = keras.random.uniform((count,), seed=self.noise_seed) < self.label_dropout
         labels = keras.ops.where(dropped, no_label, labels)
-        noise = keras.random.normal(keras.ops.shape(images), seed=self.noise_seed)
         times = keras.random.uniform((count,), seed=self.noise_seed)
         with tf.GradientTape() as tape:
             loss = flow_matching_loss(self.network, images, labels, noise, times, training=True)
@@ -322,6 +327,47 @@ def coverage(real_features, fake_features, neighbours: int = 5) -> float:
 
     radii = np.sort(distances(real, real), axis=1)[:, neighbours]  # column 0: the point itself
     return float((distances(real, fake).min(axis=1) <= radii).mean())
+
+# %% ../nbs/14_diffusion.ipynb #d031x
+def reflow_pairs(network, noise, labels, steps: int = 8, method: str = "heun",
+                 guidance: float = 1.0, batch_size: int = 500) -> np.ndarray:  # fmt: skip
+    """Where the flow of a trained `network` carries each image of `noise` (with its label):
+    reflow's training pairs are `noise` and these endpoints, row for row."""
+    labels = np.asarray(labels, "int32")
+    if len(labels) != len(noise):
+        raise ValueError(f"one label per noise image: {len(labels)} labels, {len(noise)} images")
+
+    @tf.function
+    def carry(start, chosen):
+        velocity = lambda x, t: guided_velocity(network, x, t, chosen, guidance)  # noqa: E731
+        return integrate(velocity, start, steps, method)
+
+    ends = [carry(noise[at : at + batch_size], labels[at : at + batch_size]).numpy()
+            for at in range(0, len(noise), batch_size)]  # fmt: skip
+    return np.clip(np.concatenate(ends), -1.0, 1.0)
+
+
+class Reflow(FlowMatching):
+    """Reflow (Liu et al. 2023, "Flow straight and fast", §2.3): flow matching on given pairs —
+    each noise image with the endpoint the trained flow carried it to — instead of independent
+    noise. Batches are `(noise, endpoints, labels)`."""
+
+    def train_step(self, batch):
+        noise, endpoints, labels = batch
+        return self.regress(endpoints, labels, noise)
+
+
+def continue_from(network, model_class=FlowMatching, seed: int = 0, **changes) -> FlowMatching:
+    """A compiled `model_class` (`FlowMatching` or `Reflow`) whose network and weight average
+    start as a copy of the trained `network`; `changes` override `DIFFUSION_RECIPE`."""
+    recipe = {**DIFFUSION_RECIPE, **changes}
+    copy = keras.models.clone_model(network)
+    copy.set_weights(network.get_weights())
+    model = model_class(copy, recipe["label_dropout"], recipe["ema_decay"], seed=seed)
+    model.average_updates.assign(1e6)  # the average starts trained: no warm-up ramp
+    optimizer = keras.optimizers.Adam(recipe["learning_rate"], global_clipnorm=1.0)
+    model.compile(optimizer=optimizer, jit_compile=recipe["jit_compile"])
+    return model
 
 # %% ../nbs/14_diffusion.ipynb #d026t
 def train_diffusion(run) -> None:

@@ -309,11 +309,10 @@ def _training_images(self, labelled: bool = False):
     count = self.settings.get("images") or len(train.images)
     images = train.images[:count]
     labels = None if train.labels is None else train.labels[:count]
-    self.record.update(
-        data=train.note,
-        training_images=len(images),
-        images_per_epoch=min(len(images), EPOCH_IMAGES),
-    )
+    self.record.update(data=train.note, training_images=len(images))
+    self.record["images_per_epoch"] = min(len(images), EPOCH_IMAGES)
+    if getattr(train, "positions", None):  # MNIST's: which images, as a record
+        self.record["trained_on"] = train.first_positions(len(images))
     return images, labels
 
 

@@ -9,14 +9,14 @@ import pytest
 
 from gan_lessons.augmentation import (
     CLASSIFIER_STEPS,
-    card_training_images,
     check_disjoint,
     classic_augmentation,
     digits_of_clusters,
     few_label_accuracy,
-    index_range,
+    image_positions,
     labelled_samples,
     majority_labels,
+    model_training_images,
     overlap,
     stratified_indices,
     train_classifier_on,
@@ -32,6 +32,7 @@ from gan_lessons.exercises import (
 
 MNIST_MODELS = ("mnist-classifier", "dcgan-mnist", "cgan-mnist", "wgan-gp-mnist", "vae-mnist",
                 "diffusion-mnist")  # fmt: skip
+HELD_OUT_WORDS = "images 8,000–9,999 of the official MNIST test split"
 
 
 def test_stratified_indices_take_the_same_number_of_each_class_at_random():
@@ -44,33 +45,34 @@ def test_stratified_indices_take_the_same_number_of_each_class_at_random():
         stratified_indices(labels, 6)
 
 
-def test_notes_and_cards_are_read_into_ranges_of_positions():
-    held = "held out: images 8,000–9,999 of the official MNIST test split (2,000 images no …)"
-    assert index_range(held) == ("MNIST test split", range(8000, 10000))
-    assert index_range("the official MNIST training split (60,000 images)") == (
-        "MNIST training split",
-        range(60000),
-    )
-    stand_in = "training: images 0–1,436 of scikit-learn's 1,797 8×8 digits upscaled to 28×28"
-    assert index_range(stand_in) == ("scikit-learn digits", range(0, 1437))
-    with pytest.raises(ValueError, match="expected a note naming MNIST images"):
-        index_range("4,000 synthetic clips")
+def test_records_of_positions_become_ranges_and_overlaps_are_what_both_hold():
+    record = {"collection": "MNIST test split", "start": 8000, "stop": 10000}
+    assert image_positions(record) == ("MNIST test split", range(8000, 10000))
     assert overlap(("a", range(0, 10)), ("a", range(10, 20))) == range(10, 10)
     assert list(overlap(("a", range(0, 12)), ("a", range(10, 20)))) == [10, 11]
     assert len(overlap(("a", range(0, 12)), ("b", range(0, 12)))) == 0
 
 
+def test_a_run_records_the_images_it_trained_on_and_an_unknown_name_has_none(tmp_path):
+    (tmp_path / "run.json").write_text(json.dumps({"trained_on": {
+        "collection": "MNIST test split", "start": 0, "stop": 500}}))  # fmt: skip
+    assert model_training_images(str(tmp_path)) == ("MNIST test split", range(0, 500))
+    (tmp_path / "run.json").write_text(json.dumps({"data": "a folder of my pictures"}))
+    assert model_training_images(str(tmp_path)) is None
+    assert model_training_images("no-such-model") is None
+
+
 def test_the_evaluation_split_is_disjoint_from_every_split_used_for_training(with_data):
     """The held-out digits every lesson-15 number is measured on share no image with what any
-    shipped MNIST model or the real-image classifiers trained on (cards and data notes, read)."""
+    shipped MNIST model or the real-image classifiers trained on (records and splits, read)."""
     from gan_lessons.data import load_mnist
 
     train, test = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
-    trained = {name: card_training_images(name) for name in MNIST_MODELS}
-    trained["real images"] = index_range(train.note)
+    trained = {name: model_training_images(name) for name in MNIST_MODELS}
+    trained["real images"] = image_positions(train.positions)
     assert all(images == ("MNIST test split", range(0, 8000)) for images in trained.values())
-    assert index_range(test.note) == ("MNIST test split", range(8000, 10000))
-    check_disjoint(index_range(test.note), trained)
+    assert image_positions(test.positions) == ("MNIST test split", range(8000, 10000))
+    check_disjoint(image_positions(test.positions), trained)
     with pytest.raises(ValueError, match=r"cgan-mnist trained on 500 of them \(7,500–7,999\)"):
         check_disjoint(("MNIST test split", range(7500, 10000)), trained)
 
@@ -84,7 +86,7 @@ def test_the_saved_comparisons_have_three_seeds_and_the_held_out_test():
         key = (row["table"], row.get("model"), row.get("condition"), row.get("per_class"))
         cells.setdefault(key, set()).add(row["seed"])
         assert 0 <= row["accuracy"] <= 1 and row["steps"] == CLASSIFIER_STEPS
-        assert index_range(row["test"]) == ("MNIST test split", range(8000, 10000))
+        assert HELD_OUT_WORDS in row["test"]  # the note, written from the split's positions
     models = {key[1] for key in cells if key[0] == "cas"}
     assert models == {"real", "cgan-mnist", "dcgan-mnist", "diffusion-mnist"}
     assert {key[3] for key in cells if key[0] == "few"} == {10, 100}
@@ -263,7 +265,7 @@ def test_evaluate_cas_trains_on_samples_alone_and_reports_beside_real_data(
     assert report["n"] == 300 and report["labels"] == "conditional"
     assert 0.3 < report["cas"] <= 1 and 0.3 < report["real_accuracy"] <= 1, report
     assert report["gap"] == round(report["real_accuracy"] - report["cas"], 4)
-    assert index_range(report["test"]) == ("MNIST test split", range(8000, 10000))
+    assert HELD_OUT_WORDS in report["test"]
 
 
 def test_the_same_experiment_by_hand(with_data, run_cli, tmp_path, monkeypatch):
@@ -277,7 +279,7 @@ def test_the_same_experiment_by_hand(with_data, run_cli, tmp_path, monkeypatch):
     code, out, err = run_cli(["evaluate", "run", "--json"])
     report = json.loads(out)
     assert code == 0 and 0.5 < report["mnist_heldout_accuracy"] <= 1.0, report
-    assert index_range(report["mnist_data"]) == ("MNIST test split", range(8000, 10000))
+    assert HELD_OUT_WORDS in report["mnist_data"]
 
 
 def test_cas_refuses_a_model_trained_on_other_images():

@@ -267,6 +267,19 @@ def test_every_card_quotes_the_numbers_of_its_record():
         assert pretrained.card_metrics(name) in pretrained.model_card(name), name
 
 
+def test_every_image_model_records_the_images_it_trained_on_and_its_card_says_the_same():
+    "The split is a field of the record (lesson 15 reads it); the card's words give its numbers."
+    image_models = [name for name in pretrained.available() if name.endswith("mnist")]
+    assert image_models and "mnist-classifier" in pretrained.available()
+    for name in [*image_models, "mnist-classifier"]:
+        trained_on = pretrained.read_model_info(pretrained.model_path(name))["trained_on"]
+        start, last = trained_on["start"], trained_on["stop"] - 1
+        data_line = next(line for line in pretrained.model_card(name).splitlines()
+                         if "Data and split" in line)  # fmt: skip
+        assert f"images {start:,}–{last:,}" in data_line, (name, data_line)
+        assert trained_on["collection"] == "MNIST test split" and "MNIST test" in data_line, name
+
+
 def test_headline_numbers_and_targets_read_the_reports_as_defined():
     reports = {
         "evaluate": {"fcd_ratio": 1.5, "class_fractions": [0.08, 0.12], "n_samples": 10,

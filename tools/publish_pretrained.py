@@ -103,6 +103,8 @@ def measured_record(name: str, run_dir) -> dict:
     run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     reports = measure(run_dir, measurements(name))
     info["measured"] = recorded_measurement(run_dir / "model.keras", reports, from_training(run))
+    if "trained_on" in run:  # which images, as data: lesson 15's split check reads it
+        info["trained_on"] = run["trained_on"]
     return info
 
 
