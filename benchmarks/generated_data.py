@@ -10,7 +10,14 @@ anything runs:
 - `table: cas` — trained on `--n` labelled samples of a generator alone (`model`), or on `--n`
   real training images (`model: real`): the Classification Accuracy Score and its baseline;
 - `table: few` — trained on `per_class` real labelled images of each digit, with or without
-  classic augmentation and with or without half of every batch from a generator (`condition`).
+  classic augmentation and with or without half of every batch from a generator, or from real
+  unlabelled images named by the nearest labelled one (`condition`);
+- with `--closer`, also `closer_plan`'s rows, one seed each: `table: per_class` (CAS of every
+  model at `--n`), `table: cas_n` (real and cgan-mnist at `CAS_SIZES` images), `table: share`
+  (cgan-mnist's share of each batch at 10 labels per digit).
+
+Every row holds the held-out accuracy in all and per class (`per_class`, digits 0–9; rows saved
+before per-class scores were kept have none).
 
 Rows already in `--results` are kept and not run again, so an interrupted run continues; the file
 is rewritten whole after every row. The lesson's gpu profile measures the same rows itself.
@@ -28,11 +35,12 @@ from gan_lessons import pretrained  # noqa: E402
 from gan_lessons.augmentation import (  # noqa: E402
     CLASSIFIER_STEPS,
     COMPARED_GENERATORS,
-    card_training_images,
     check_disjoint,
+    closer_plan,
     comparison_plan,
-    index_range,
+    image_positions,
     measure_row,
+    model_training_images,
 )
 from gan_lessons.data import load_mnist  # noqa: E402
 from gan_lessons.files import write_text_atomically  # noqa: E402
@@ -44,23 +52,29 @@ def main():
     parser.add_argument("--n", type=int, default=2000, help="CAS: images per classifier")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--per-class", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--closer", action="store_true", help="also the rows of closer_plan")
     args = parser.parse_args()
     train, test = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
     trained = {
-        name: card_training_images(name) for name in (*COMPARED_GENERATORS, "mnist-classifier")
+        name: model_training_images(name) for name in (*COMPARED_GENERATORS, "mnist-classifier")
     }
-    check_disjoint(index_range(test.note), {**trained, "real": index_range(train.note)})
+    trained["real"] = image_positions(train.positions)
+    check_disjoint(image_positions(test.positions), trained)
     rows = []
     if args.results.is_file():
         rows = [json.loads(line) for line in args.results.read_text().splitlines() if line]
-    for plan in comparison_plan(args.n, args.seeds, args.per_class):
+    plans = comparison_plan(args.n, args.seeds, args.per_class)
+    plans += closer_plan(args.n) if args.closer else []
+    for plan in sorted(plans, key=lambda row: row.get("model") == "diffusion-mnist"):
         if any(all(row.get(key) == value for key, value in plan.items()) for row in rows):
             continue
         started = time.perf_counter()
-        accuracy = measure_row(plan, pretrained.load, train, test)
+        scores = measure_row(plan, pretrained.load, train, test)
         seconds = round(time.perf_counter() - started, 1)
-        rows.append({**plan, "accuracy": round(accuracy, 4), "steps": CLASSIFIER_STEPS,
-                     "seconds": seconds, "test": test.note})  # fmt: skip
+        per_class = [round(value, 4) for value in scores["per_class"]]
+        rows.append({**plan, "accuracy": round(scores["accuracy"], 4), "per_class": per_class,
+                     "steps": CLASSIFIER_STEPS, "seconds": seconds, "test": test.note,
+                     "test_images": test.positions})  # fmt: skip
         write_text_atomically(args.results, "".join(json.dumps(row) + "\n" for row in rows))
         print(json.dumps(rows[-1]), flush=True)
 

@@ -21,11 +21,12 @@ CLASSIFIER_STEPS = 500  # one budget for every classifier of this lesson: 500 ba
 BATCH_SIZE = 128
 
 # %% auto #0
-__all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'COMPARED_GENERATORS', 'FEW_LABEL_CONDITIONS',
-           'stratified_indices', 'train_classifier_on', 'label_code', 'labelled_samples', 'majority_labels',
-           'digits_of_clusters', 'real_accuracy', 'generated_accuracy', 'classic_augmentation', 'few_label_accuracy',
-           'comparison_plan', 'measure_row', 'image_positions', 'model_training_images', 'overlap', 'check_disjoint',
-           'evaluate_cas']
+__all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'UNLABELLED_REAL', 'COMPARED_GENERATORS', 'FEW_LABEL_CONDITIONS',
+           'CAS_SIZES', 'SHARES', 'stratified_indices', 'train_classifier_on', 'label_code', 'labelled_samples',
+           'majority_labels', 'digits_of_clusters', 'real_classifier', 'generated_classifier', 'real_accuracy',
+           'generated_accuracy', 'classic_augmentation', 'nearest_labels', 'few_label_classifier', 'few_label_accuracy',
+           'comparison_plan', 'closer_plan', 'row_classifier', 'measure_row', 'image_positions',
+           'model_training_images', 'overlap', 'check_disjoint', 'evaluate_cas']
 
 # %% ../nbs/15_augmentation.ipynb #a010
 def stratified_indices(labels, per_class: int, seed: int = 0) -> np.ndarray:
@@ -133,28 +134,36 @@ def _mnist(train=None, test=None, fallback: bool = True):
     return train, test or load_mnist("heldout", fallback=fallback, verbose=False)
 
 
-def real_accuracy(count: int, seed: int = 0, train=None, test=None, **training) -> float:
-    """The held-out accuracy of the classifier trained on `count` real training images (the same
-    number of each class, drawn with `seed`): what CAS is compared with."""
-    train, test = _mnist(train, test)
+def real_classifier(count: int, seed: int = 0, train=None, **training) -> keras.Model:
+    """The classifier trained on `count` real training images (the same number of each class,
+    drawn with `seed`): what CAS is compared with."""
+    train = train or _mnist()[0]
     chosen = stratified_indices(train.labels, count // len(np.unique(train.labels)), seed)
-    classifier = train_classifier_on(
-        train.images[chosen], train.labels[chosen], seed=seed, **training
-    )
-    return accuracy(classifier, test.images, test.labels)
+    return train_classifier_on(train.images[chosen], train.labels[chosen], seed=seed, **training)
 
 
-def generated_accuracy(model, count: int, seed: int = 0, train=None, test=None, **training):
-    """The Classification Accuracy Score (Ravuri & Vinyals 2019): the held-out accuracy of the
-    classifier trained on `count` labelled samples of `model` alone. A model self-conditioned on
-    clusters names them with the `count` real labels that `real_accuracy` uses (and no others)."""
-    train, test = _mnist(train, test)
-    mapping = None
+def generated_classifier(model, count: int, seed: int = 0, train=None, **training):
+    """The classifier of the Classification Accuracy Score (Ravuri & Vinyals 2019), trained on
+    `count` labelled samples of `model` alone. A model self-conditioned on clusters names them
+    with the `count` real labels that `real_classifier` uses (and no others)."""
+    train, mapping = train or _mnist()[0], None
     if label_code(model)[1] == "clusters":
         chosen = stratified_indices(train.labels, count // len(np.unique(train.labels)), seed)
         mapping = digits_of_clusters(model, train.images[chosen], train.labels[chosen], seed=seed)
     images, labels = labelled_samples(model, count, seed, mapping)
-    classifier = train_classifier_on(images, labels, seed=seed, **training)
+    return train_classifier_on(images, labels, seed=seed, **training)
+
+
+def real_accuracy(count: int, seed: int = 0, train=None, test=None, **training) -> float:
+    "The held-out accuracy of `real_classifier`."
+    train, test = _mnist(train, test)
+    return accuracy(real_classifier(count, seed, train, **training), test.images, test.labels)
+
+
+def generated_accuracy(model, count: int, seed: int = 0, train=None, test=None, **training):
+    "The CAS of `model`: the held-out accuracy of `generated_classifier`."
+    train, test = _mnist(train, test)
+    classifier = generated_classifier(model, count, seed, train, **training)
     return accuracy(classifier, test.images, test.labels)
 
 # %% ../nbs/15_augmentation.ipynb #a016
@@ -174,40 +183,63 @@ def classic_augmentation(
     )
 
 # %% ../nbs/15_augmentation.ipynb #a040
-FEW_LABEL_POOL = 4000  # generated images offered beside the few real ones
+FEW_LABEL_POOL = 4000  # images offered beside the few labelled ones
+UNLABELLED_REAL = "real unlabelled"  # the control: real images in place of a generator's
 
 
-def few_label_accuracy(
-    per_class: int, seed: int = 0, *, augment: bool = False, generator=None,
-    pool: int = FEW_LABEL_POOL, train=None, test=None, **training,
-) -> float:  # fmt: skip
-    """The held-out accuracy of the classifier trained on `per_class` real labelled images of each
-    class — with classic augmentation if `augment`, and half of every batch drawn from `pool`
-    labelled samples of `generator` if given (clusters named by those few labels only)."""
-    train, test = _mnist(train, test)
+def nearest_labels(images, labelled_images, labels) -> np.ndarray:
+    "The label of each image's nearest labelled image (pixel distance): lesson 15's vote."
+    rows = as_float_images(images).reshape(len(images), -1).astype("float64")
+    known = as_float_images(labelled_images).reshape(len(labelled_images), -1).astype("float64")
+    distances = (rows**2).sum(1)[:, None] - 2 * rows @ known.T + (known**2).sum(1)[None]
+    return np.asarray(labels)[distances.argmin(1)]
+
+
+def few_label_classifier(
+    per_class: int, seed: int = 0, *, augment: bool = False, generator=None, share: float = 0.5,
+    pool: int = FEW_LABEL_POOL, train=None, **training,
+) -> keras.Model:  # fmt: skip
+    """The classifier trained on `per_class` real labelled images of each class — with classic
+    augmentation if `augment`, and a `share` of every batch drawn from `pool` labelled images of
+    `generator`: its samples (clusters named by those few labels only), or, for
+    `UNLABELLED_REAL`, real training images outside the few, labelled by `nearest_labels`."""
+    train = train or _mnist()[0]
     chosen = stratified_indices(train.labels, per_class, seed)
     images, labels = train.images[chosen], train.labels[chosen]
     extra = None
-    if generator is not None:
+    if isinstance(generator, str) and generator == UNLABELLED_REAL:
+        unlabelled = np.setdiff1d(np.arange(len(train.labels)), chosen)
+        rng = np.random.default_rng(seed + 1000)
+        picked = rng.choice(unlabelled, min(pool, len(unlabelled)), replace=False)
+        extra = train.images[picked], nearest_labels(train.images[picked], images, labels)
+    elif generator is not None:
         mapping = None
         if label_code(generator)[1] == "clusters":
             mapping = digits_of_clusters(generator, images, labels, seed=seed)
         extra = labelled_samples(generator, pool, seed + 1000, mapping)
     augmentation = classic_augmentation(seed=seed) if augment else None
-    classifier = train_classifier_on(
-        images, labels, seed=seed, augmentation=augmentation, extra=extra, **training
-    )
+    return train_classifier_on(images, labels, seed=seed, augmentation=augmentation,
+                               extra=extra, extra_share=share, **training)  # fmt: skip
+
+
+def few_label_accuracy(per_class: int, seed: int = 0, *, train=None, test=None, **options):
+    "The held-out accuracy of `few_label_classifier`, with the same options."
+    train, test = _mnist(train, test)
+    classifier = few_label_classifier(per_class, seed, train=train, **options)
     return accuracy(classifier, test.images, test.labels)
 
 # %% ../nbs/15_augmentation.ipynb #a045
 COMPARED_GENERATORS = ("cgan-mnist", "dcgan-mnist", "diffusion-mnist")
-FEW_LABEL_CONDITIONS = {  # name → (classic augmentation, generator)
+FEW_LABEL_CONDITIONS = {  # name → (classic augmentation, the source of the other images)
     "real": (False, None),
     "real + augmentation": (True, None),
     "real + cgan-mnist": (False, "cgan-mnist"),
     "real + augmentation + cgan-mnist": (True, "cgan-mnist"),
     "real + dcgan-mnist": (False, "dcgan-mnist"),
+    "real + real unlabelled": (False, UNLABELLED_REAL),  # the control for the dcgan row
 }
+CAS_SIZES = (500, 1000, 4000)  # CAS as N grows, beside the tables' N
+SHARES = (0.25, 0.75)  # the generated share of each batch, beside the tables' 0.5
 
 
 def comparison_plan(n: int = 2000, seeds=(0, 1, 2), per_class=(10, 100)) -> list[dict]:
@@ -225,20 +257,43 @@ def comparison_plan(n: int = 2000, seeds=(0, 1, 2), per_class=(10, 100)) -> list
     return sorted(rows, key=lambda row: row.get("model") == "diffusion-mnist")
 
 
-def measure_row(row: dict, load, train=None, test=None, **training) -> float:
-    """The held-out accuracy of the classifier a `comparison_plan` row describes; `load(name)`
-    gives a shipped generator (`gan_lessons.pretrained.load`)."""
-    if row["table"] == "cas" and row["model"] == "real":
-        return real_accuracy(row["n"], row["seed"], train, test, **training)
-    if row["table"] == "cas":
-        return generated_accuracy(
-            load(row["model"]), row["n"], row["seed"], train, test, **training
-        )
-    augment, generator = FEW_LABEL_CONDITIONS[row["condition"]]
-    return few_label_accuracy(
-        row["per_class"], row["seed"], augment=augment, generator=generator and load(generator),
-        train=train, test=test, **training,
-    )  # fmt: skip
+def closer_plan(n: int = 2000) -> list[dict]:
+    """The rows that look closer, one seed each: CAS per class (`table: per_class`, every model
+    at `n`), CAS as N grows (`table: cas_n`, real and cgan-mnist at `CAS_SIZES`), and the share
+    of each batch drawn from cgan-mnist at 10 labels per digit (`table: share`, `SHARES`)."""
+    rows = [dict(table="per_class", model=name, seed=0, n=n)
+            for name in ("real", *COMPARED_GENERATORS)]  # fmt: skip
+    rows += [dict(table="cas_n", model=name, seed=0, n=size)
+             for size in CAS_SIZES for name in ("real", "cgan-mnist")]  # fmt: skip
+    rows += [dict(table="share", condition="real + cgan-mnist", per_class=10, seed=0, share=share)
+             for share in SHARES]  # fmt: skip
+    return sorted(rows, key=lambda row: row.get("model") == "diffusion-mnist")
+
+
+def row_classifier(row: dict, load, train, **training) -> keras.Model:
+    "The classifier a plan row describes; `load(name)` gives a shipped generator."
+    if "model" in row:  # CAS and its baseline
+        if row["model"] == "real":
+            return real_classifier(row["n"], row["seed"], train, **training)
+        model = load(row["model"])
+        return generated_classifier(model, row["n"], row["seed"], train, **training)
+    augment, source = FEW_LABEL_CONDITIONS[row["condition"]]
+    generator = source if source in (None, UNLABELLED_REAL) else load(source)
+    return few_label_classifier(row["per_class"], row["seed"], augment=augment,
+                                generator=generator, share=row.get("share", 0.5), train=train,
+                                **training)  # fmt: skip
+
+
+def measure_row(row: dict, load, train=None, test=None, **training) -> dict:
+    """The held-out accuracy of the classifier of a `comparison_plan` or `closer_plan` row, in
+    all (`accuracy`) and per class (`per_class`, in class order); `load(name)` gives a shipped
+    generator (`gan_lessons.pretrained.load`)."""
+    train, test = _mnist(train, test)
+    classifier = row_classifier(row, load, train, **training)
+    logits = classifier.predict(as_float_images(test.images), batch_size=500, verbose=0)
+    right = logits.argmax(-1) == test.labels
+    per_class = [float(right[test.labels == label].mean()) for label in np.unique(test.labels)]
+    return dict(accuracy=float(right.mean()), per_class=per_class)
 
 # %% ../nbs/15_augmentation.ipynb #a050
 def image_positions(record: dict) -> tuple[str, range]:

@@ -41,7 +41,7 @@ __all__ = ['ExerciseError', 'is_placeholder', 'attempted', 'passed', 'check_two_
            'check_critic_step', 'check_discriminator_accuracy', 'check_input_and_target',
            'check_sample_with_temperature', 'check_reparameterize', 'check_spectral_centroid',
            'check_flow_matching_loss', 'check_euler', 'check_guided_velocity', 'check_stratified_indices',
-           'check_overlap', 'check_majority_labels']
+           'check_overlap', 'check_majority_labels', 'check_cas']
 
 # %% ../nbs/91_exercises.ipynb #c00292c
 def attempted(name: str, answer) -> bool:
@@ -1253,4 +1253,58 @@ def check_majority_labels(my_majority) -> bool:
         )
     if result.tolist() != expected:
         raise ExerciseError(f"{name}: expected {expected}, got {result.tolist()}")
+    return passed(name)
+
+# %% ../nbs/91_exercises.ipynb #x91cas
+class _NearestClassifier:
+    "Predicts the label of the nearest row it was trained on: a classifier for checkers."
+
+    def __init__(self, rows, labels):
+        self.rows, self.labels = np.asarray(rows, "float64"), np.asarray(labels)
+
+    def predict(self, rows):
+        rows = np.asarray(rows, "float64")
+        distances = ((rows[:, None] - self.rows[None]) ** 2).sum(-1)
+        return self.labels[distances.argmin(1)]
+
+
+def check_cas(my_cas) -> bool:
+    """Lesson 15: `my_cas(train, sample, test_images, test_labels, n)` trains a classifier with
+    `train(images, labels)` on the `n` labelled samples `sample(n)` gives, and returns its accuracy
+    on the real test images. The checker's generator names its class-3 samples 2, so CAS is 0.75."""
+    name, centres, calls = "my_cas", 4.0 * np.eye(4), {"sample": [], "train": []}
+    rng = np.random.default_rng(0)
+    test_labels = np.repeat(np.arange(4), 10)
+    test_images = centres[test_labels] + rng.normal(0, 0.3, (40, 4))
+
+    def sample(n):
+        calls["sample"].append(n)
+        drawn = np.arange(n) % 4
+        return centres[drawn] + rng.normal(0, 0.3, (n, 4)), np.where(drawn == 3, 2, drawn)
+
+    def train(images, labels):
+        calls["train"].append(np.asarray(images))
+        return _NearestClassifier(images, labels)
+
+    result = _call(name, my_cas, train, sample, test_images, test_labels, 60)
+    if _not_attempted(name, result):
+        return False
+    trained_on_test = any(
+        seen.shape == test_images.shape and np.allclose(seen, test_images)
+        for seen in calls["train"]
+    )  # fmt: skip
+    if trained_on_test:
+        raise ExerciseError(f"{name}: trained on the test images — CAS trains on samples alone")
+    if calls["sample"] != [60]:
+        raise ExerciseError(f"{name}: asked sample() for {calls['sample']}, expected one call, n=60")
+    score = float(result)
+    if np.isclose(score, 1.0):
+        raise ExerciseError(
+            f"{name}: 1.0 — scored on the samples the classifier learned from; CAS scores it on "
+            "the real test images"
+        )
+    if np.isclose(score, 0.25) or np.isclose(score, 75.0):
+        raise ExerciseError(f"{name}: {score:g} — expected the share right, 0.75")
+    if not np.isclose(score, 0.75):
+        raise ExerciseError(f"{name}: {score:.3f}, expected 0.75 (class 3 is named 2)")
     return passed(name)

@@ -25,6 +25,7 @@ from gan_lessons.errors import CommandError
 from gan_lessons.evaluation import accuracy
 from gan_lessons.exercises import (
     ExerciseError,
+    check_cas,
     check_majority_labels,
     check_overlap,
     check_stratified_indices,
@@ -290,3 +291,30 @@ def test_cas_refuses_a_model_trained_on_other_images():
     model = SimpleNamespace(kind="image-generator", training_data="my_pictures/")
     with pytest.raises(CommandError, match="runs/mine was trained on my_pictures/"):
         evaluate_cas(model, SimpleNamespace(model="runs/mine", data=None))
+
+
+def _cas_answer(train, sample, test_images, test_labels, n):
+    images, labels = sample(n)
+    return float(np.mean(train(images, labels).predict(test_images) == test_labels))
+
+
+def test_the_cas_checker_refuses_scoring_on_the_samples_training_on_the_test_and_error_rates():
+    assert check_cas(_cas_answer)
+
+    def on_the_samples(train, sample, test_images, test_labels, n):
+        images, labels = sample(n)
+        return float(np.mean(train(images, labels).predict(images) == labels))
+
+    def on_the_test_images(train, sample, test_images, test_labels, n):
+        classifier = train(test_images, test_labels)
+        return float(np.mean(classifier.predict(test_images) == test_labels))
+
+    slips = {
+        "scored on the samples the classifier learned from": on_the_samples,
+        "trained on the test images": on_the_test_images,
+        "expected the share right": lambda *args: 1 - _cas_answer(*args),
+        r"asked sample\(\) for \[2000\]": lambda t, s, x, y, n: _cas_answer(t, s, x, y, 2000),
+    }
+    for message, slip in slips.items():
+        with pytest.raises(ExerciseError, match=message):
+            check_cas(slip)
