@@ -12,7 +12,7 @@ from keras import layers
 
 from .data import scale_images
 from .discriminator import discriminator_layers
-from .errors import CommandError
+from .errors import CommandError, DataError
 from gan_lessons.evaluation import (
     ImageMetrics,
     frechet_distance,
@@ -325,6 +325,12 @@ def run_clusters(run, images) -> np.ndarray:
         )
     features = run.settings.get("cluster_on") or "deskewed"  # runs made before it: not set
     points = scale_images(images)
+    distinct = len(np.unique(images.reshape(len(images), -1), axis=0))
+    if distinct < run.clusters:
+        raise DataError(
+            f"the {len(images):,} training images hold only {distinct:,} different pictures; "
+            f"{run.clusters} clusters need at least {run.clusters}"
+        )
     assignments, _ = kmeans_clusters(
         deskew(points) if features == "deskewed" else points, run.clusters, seed=run.seed
     )

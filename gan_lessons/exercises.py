@@ -1296,7 +1296,9 @@ def check_cas(my_cas) -> bool:
     if trained_on_test:
         raise ExerciseError(f"{name}: trained on the test images — CAS trains on samples alone")
     if calls["sample"] != [60]:
-        raise ExerciseError(f"{name}: asked sample() for {calls['sample']}, expected one call, n=60")
+        raise ExerciseError(
+            f"{name}: asked sample() for {calls['sample']}, expected one call, n=60"
+        )
     score = float(result)
     if np.isclose(score, 1.0):
         raise ExerciseError(

@@ -102,6 +102,11 @@ def _pictures_of_array(images: np.ndarray, origin: str) -> list:
         raise DataError(f"{origin}: images have shape {images.shape}, expected (n, h, w) or "
                         "(n, h, w, 1, 3 or 4)")  # fmt: skip
     if np.issubdtype(images.dtype, np.floating) and images.size:
+        if not np.isfinite(images).all():  # NaN compares False with everything: check it first
+            raise DataError(
+                f"{origin}: {np.size(images) - np.isfinite(images).sum():,} pixels are NaN or "
+                "infinite, expected uint8 in [0, 255] or floats in [0, 1]"
+            )
         if images.min() < 0 or images.max() > 1:
             raise DataError(
                 f"{origin}: float pixels in [{images.min():g}, {images.max():g}], expected uint8 "

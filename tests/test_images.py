@@ -73,6 +73,7 @@ def _bad_inputs(root):
     Image.new("L", (4, 30)).save(root / "tiny" / "sliver.png")
     np.savez(root / "labels.npz", images=np.zeros((3, 28, 28), np.uint8), labels=[0, 1])
     np.savez(root / "floats.npz", images=np.full((3, 28, 28), 2.5))
+    np.savez(root / "nan.npz", images=np.full((300, 28, 28), np.nan))
     np.savez(root / "no_images.npz", x=np.zeros((3, 28, 28), np.uint8))
     (root / "notes.txt").write_text("hello")
     return {
@@ -82,6 +83,7 @@ def _bad_inputs(root):
         "too small": (root / "tiny", "expected at least 8×8"),
         "labels": (root / "labels.npz", "expected 3 integers, one per image"),
         "pixels": (root / "floats.npz", "expected uint8 in [0, 255] or floats in [0, 1]"),
+        "nan": (root / "nan.npz", "235,200 pixels are NaN or infinite, expected uint8"),
         "no images": (root / "no_images.npz", "expected an array named 'images'"),
         "not images": (root / "notes.txt", "expected a folder of PNG/JPEG images"),
         "missing": (root / "nowhere", "does not exist"),
@@ -111,6 +113,18 @@ def test_the_command_refuses_bad_data_in_one_line_and_writes_nothing(tmp_path, r
         )
         assert code == 2 and f"{labelled} needs labels and --data" in err, err
         assert not (tmp_path / "c").exists()
+
+
+def test_pictures_too_alike_to_cluster_are_refused_in_one_line(tmp_path, run_cli):
+    "A folder of one picture copied 100 times cannot make 50 clusters: one line, exit 2."
+    same = tmp_path / "same"
+    same.mkdir()
+    for index in range(100):
+        Image.new("L", (28, 28), 128).save(same / f"{index:03d}.png")
+    code, _, err = run_cli(["train", "dcgan", "--data", str(same), "--out", str(tmp_path / "r")])
+    assert code == 2 and err.count("\n") == 1, err
+    assert "hold only 1 different pictures; 50 clusters need at least 50" in err, err
+    assert not (tmp_path / "r").exists()  # refused before anything is written
 
 
 @pytest.mark.slow  # trains a DCGAN on a folder of PNGs
