@@ -12,12 +12,12 @@ anything runs:
 - `table: few` — trained on `per_class` real labelled images of each digit, with or without
   classic augmentation and with or without half of every batch from a generator, or from real
   unlabelled images named by the nearest labelled one (`condition`);
-- with `--closer`, also `closer_plan`'s rows, one seed each: `table: per_class` (CAS of every
+- with `--closer`, also `closer_plan`'s rows, one seed each: `table: by_class` (CAS of every
   model at `--n`), `table: cas_n` (real and cgan-mnist at `CAS_SIZES` images), `table: share`
   (cgan-mnist's share of each batch at 10 labels per digit).
 
-Every row holds the held-out accuracy in all and per class (`per_class`, digits 0–9; rows saved
-before per-class scores were kept have none).
+Every row holds the held-out accuracy in all and class by class (`class_accuracy`, digits 0–9;
+rows saved before it was kept have none).
 
 Rows already in `--results` are kept and not run again, so an interrupted run continues; the file
 is rewritten whole after every row. The lesson's gpu profile measures the same rows itself.
@@ -71,8 +71,8 @@ def main():
         started = time.perf_counter()
         scores = measure_row(plan, pretrained.load, train, test)
         seconds = round(time.perf_counter() - started, 1)
-        per_class = [round(value, 4) for value in scores["per_class"]]
-        rows.append({**plan, "accuracy": round(scores["accuracy"], 4), "per_class": per_class,
+        by_class = [round(value, 4) for value in scores["class_accuracy"]]
+        rows.append({**plan, "accuracy": round(scores["accuracy"], 4), "class_accuracy": by_class,
                      "steps": CLASSIFIER_STEPS, "seconds": seconds, "test": test.note,
                      "test_images": test.positions})  # fmt: skip
         write_text_atomically(args.results, "".join(json.dumps(row) + "\n" for row in rows))

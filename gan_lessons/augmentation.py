@@ -258,10 +258,10 @@ def comparison_plan(n: int = 2000, seeds=(0, 1, 2), per_class=(10, 100)) -> list
 
 
 def closer_plan(n: int = 2000) -> list[dict]:
-    """The rows that look closer, one seed each: CAS per class (`table: per_class`, every model
-    at `n`), CAS as N grows (`table: cas_n`, real and cgan-mnist at `CAS_SIZES`), and the share
-    of each batch drawn from cgan-mnist at 10 labels per digit (`table: share`, `SHARES`)."""
-    rows = [dict(table="per_class", model=name, seed=0, n=n)
+    """The rows that look closer, one seed each: CAS class by class (`table: by_class`, every
+    model at `n`), CAS as N grows (`table: cas_n`, real and cgan-mnist at `CAS_SIZES`), and the
+    share of each batch drawn from cgan-mnist at 10 labels per digit (`table: share`)."""
+    rows = [dict(table="by_class", model=name, seed=0, n=n)
             for name in ("real", *COMPARED_GENERATORS)]  # fmt: skip
     rows += [dict(table="cas_n", model=name, seed=0, n=size)
              for size in CAS_SIZES for name in ("real", "cgan-mnist")]  # fmt: skip
@@ -286,14 +286,14 @@ def row_classifier(row: dict, load, train, **training) -> keras.Model:
 
 def measure_row(row: dict, load, train=None, test=None, **training) -> dict:
     """The held-out accuracy of the classifier of a `comparison_plan` or `closer_plan` row, in
-    all (`accuracy`) and per class (`per_class`, in class order); `load(name)` gives a shipped
-    generator (`gan_lessons.pretrained.load`)."""
+    all (`accuracy`) and class by class (`class_accuracy`, in class order); `load(name)` gives a
+    shipped generator (`gan_lessons.pretrained.load`)."""
     train, test = _mnist(train, test)
     classifier = row_classifier(row, load, train, **training)
     logits = classifier.predict(as_float_images(test.images), batch_size=500, verbose=0)
     right = logits.argmax(-1) == test.labels
-    per_class = [float(right[test.labels == label].mean()) for label in np.unique(test.labels)]
-    return dict(accuracy=float(right.mean()), per_class=per_class)
+    by_class = [float(right[test.labels == label].mean()) for label in np.unique(test.labels)]
+    return dict(accuracy=float(right.mean()), class_accuracy=by_class)
 
 # %% ../nbs/15_augmentation.ipynb #a050
 def image_positions(record: dict) -> tuple[str, range]:
