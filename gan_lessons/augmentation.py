@@ -23,7 +23,7 @@ BATCH_SIZE = 128
 # %% auto #0
 __all__ = ['CLASSIFIER_STEPS', 'BATCH_SIZE', 'FEW_LABEL_POOL', 'UNLABELLED_REAL', 'COMPARED_GENERATORS', 'FEW_LABEL_CONDITIONS',
            'CAS_SIZES', 'SHARES', 'stratified_indices', 'train_classifier_on', 'label_code', 'labelled_samples',
-           'majority_labels', 'digits_of_clusters', 'real_classifier', 'generated_classifier', 'real_accuracy',
+           'majority_labels', 'digits_of_clusters', 'classifier_on_real', 'classifier_on_samples', 'real_accuracy',
            'generated_accuracy', 'classic_augmentation', 'nearest_labels', 'few_label_classifier', 'few_label_accuracy',
            'comparison_plan', 'closer_plan', 'row_classifier', 'measure_row', 'image_positions',
            'model_training_images', 'overlap', 'check_disjoint', 'evaluate_cas']
@@ -134,7 +134,7 @@ def _mnist(train=None, test=None, fallback: bool = True):
     return train, test or load_mnist("heldout", fallback=fallback, verbose=False)
 
 
-def real_classifier(count: int, seed: int = 0, train=None, **training) -> keras.Model:
+def classifier_on_real(count: int, seed: int = 0, train=None, **training) -> keras.Model:
     """The classifier trained on `count` real training images (the same number of each class,
     drawn with `seed`): what CAS is compared with."""
     train = train or _mnist()[0]
@@ -142,10 +142,10 @@ def real_classifier(count: int, seed: int = 0, train=None, **training) -> keras.
     return train_classifier_on(train.images[chosen], train.labels[chosen], seed=seed, **training)
 
 
-def generated_classifier(model, count: int, seed: int = 0, train=None, **training):
+def classifier_on_samples(model, count: int, seed: int = 0, train=None, **training):
     """The classifier of the Classification Accuracy Score (Ravuri & Vinyals 2019), trained on
     `count` labelled samples of `model` alone. A model self-conditioned on clusters names them
-    with the `count` real labels that `real_classifier` uses (and no others)."""
+    with the `count` real labels that `classifier_on_real` uses (and no others)."""
     train, mapping = train or _mnist()[0], None
     if label_code(model)[1] == "clusters":
         chosen = stratified_indices(train.labels, count // len(np.unique(train.labels)), seed)
@@ -155,15 +155,15 @@ def generated_classifier(model, count: int, seed: int = 0, train=None, **trainin
 
 
 def real_accuracy(count: int, seed: int = 0, train=None, test=None, **training) -> float:
-    "The held-out accuracy of `real_classifier`."
+    "The held-out accuracy of `classifier_on_real`."
     train, test = _mnist(train, test)
-    return accuracy(real_classifier(count, seed, train, **training), test.images, test.labels)
+    return accuracy(classifier_on_real(count, seed, train, **training), test.images, test.labels)
 
 
 def generated_accuracy(model, count: int, seed: int = 0, train=None, test=None, **training):
-    "The CAS of `model`: the held-out accuracy of `generated_classifier`."
+    "The CAS of `model`: the held-out accuracy of `classifier_on_samples`."
     train, test = _mnist(train, test)
-    classifier = generated_classifier(model, count, seed, train, **training)
+    classifier = classifier_on_samples(model, count, seed, train, **training)
     return accuracy(classifier, test.images, test.labels)
 
 # %% ../nbs/15_augmentation.ipynb #a016
@@ -274,9 +274,9 @@ def row_classifier(row: dict, load, train, **training) -> keras.Model:
     "The classifier a plan row describes; `load(name)` gives a shipped generator."
     if "model" in row:  # CAS and its baseline
         if row["model"] == "real":
-            return real_classifier(row["n"], row["seed"], train, **training)
+            return classifier_on_real(row["n"], row["seed"], train, **training)
         model = load(row["model"])
-        return generated_classifier(model, row["n"], row["seed"], train, **training)
+        return classifier_on_samples(model, row["n"], row["seed"], train, **training)
     augment, source = FEW_LABEL_CONDITIONS[row["condition"]]
     generator = source if source in (None, UNLABELLED_REAL) else load(source)
     return few_label_classifier(row["per_class"], row["seed"], augment=augment,
