@@ -12,10 +12,10 @@ import tensorflow as tf
 from keras import layers
 
 from .data import load_mnist
-from .diffusion import with_sampler_settings
 from .errors import CommandError
 from .evaluation import accuracy, as_float_images, build_classifier, generate
 from .files import assets_dir
+from .flow_commands import with_sampler_settings
 
 CLASSIFIER_STEPS = 500  # one budget for every classifier of this lesson: 500 batches of 128
 BATCH_SIZE = 128
@@ -269,7 +269,7 @@ def closer_plan(n: int = 2000) -> list[dict]:
              for share in SHARES]  # fmt: skip
     return sorted(rows, key=lambda row: row.get("model") == "diffusion-mnist")
 
-
+# %% ../nbs/15_augmentation.ipynb #a045r
 def row_classifier(row: dict, load, train, **training) -> keras.Model:
     "The classifier a plan row describes; `load(name)` gives a shipped generator."
     if "model" in row:  # CAS and its baseline

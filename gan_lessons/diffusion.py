@@ -10,10 +10,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .checkpoints import KeepsRandomState, checkpoint_callbacks
+from .checkpoints import KeepsRandomState
 from .conditional import ClusterCode
-from .errors import CommandError
-from .evaluation import evaluate_images, sample_images
 from .recipes import update_weight_average
 from .training import EpochSeededImages
 
@@ -21,11 +19,10 @@ IMAGE_SHAPE = (28, 28, 1)
 IMAGE_SIZE = 28 * 28  # the noise a sample starts from: one number per pixel
 
 # %% auto #0
-__all__ = ['IMAGE_SHAPE', 'IMAGE_SIZE', 'DIFFUSION_RECIPE', 'SAMPLER_SETTINGS', 'straight_path', 'target_velocity', 'integrate',
-           'evaluations', 'TimeFeatures', 'residual_block', 'build_unet', 'label_count', 'flow_matching_loss',
-           'FlowMatching', 'build_flow_matching', 'guided_velocity', 'FlowSampler', 'flow_sampler', 'coverage',
-           'reflow_pairs', 'Reflow', 'continue_from', 'train_diffusion', 'with_sampler_settings', 'sampler_report',
-           'sample_flow', 'evaluate_flow']
+__all__ = ['IMAGE_SHAPE', 'IMAGE_SIZE', 'DIFFUSION_RECIPE', 'straight_path', 'target_velocity', 'integrate', 'evaluations',
+           'TimeFeatures', 'residual_block', 'build_unet', 'label_count', 'flow_matching_loss', 'FlowMatching',
+           'build_flow_matching', 'guided_velocity', 'FlowSampler', 'flow_sampler', 'coverage', 'reflow_pairs',
+           'Reflow', 'continue_from']
 
 # %% ../nbs/14_diffusion.ipynb #d007
 def straight_path(noise, data, times):
@@ -368,67 +365,3 @@ def continue_from(network, model_class=FlowMatching, seed: int = 0, **changes) -
     optimizer = keras.optimizers.Adam(recipe["learning_rate"], global_clipnorm=1.0)
     model.compile(optimizer=optimizer, jit_compile=recipe["jit_compile"])
     return model
-
-# %% ../nbs/14_diffusion.ipynb #d026t
-def train_diffusion(run) -> None:
-    """`gan-lessons train diffusion`: flow matching with this lesson's U-Net, resumably, conditioned
-    on the labels when the images have them; on MNIST, a quality curve every 25 epochs."""
-    images, labels = run.training_images()
-    if not run.begin():
-        return
-    recipe = DIFFUSION_RECIPE
-    run.record["batch_size"] = recipe["batch_size"]
-    classes = 0 if labels is None else int(run.record["classes"])
-    model = build_flow_matching(classes, run.seed)
-    batches = EpochSeededImages(images, recipe["batch_size"], run.seed, labels,
-                                images_per_epoch=run.record["images_per_epoch"])  # fmt: skip
-    settings = {name: recipe[name] for name in ("steps", "method", "guidance")}
-    sampler = lambda trained: trained.sampler()  # noqa: E731
-    callbacks = [batches.callback, *checkpoint_callbacks(run.out, "diffusion.weights.h5", "auto"),
-                 run.progress(sampler, latent_dim=IMAGE_SIZE, **settings)]  # fmt: skip
-    if not run.settings.get("data"):
-        callbacks.append(run.quality_curve(sampler, every=25))
-    model.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
-    seconds = run.record.get("train_seconds", 0)
-    print(
-        f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "
-        f"sample with: gan-lessons sample {run.out} --out grid.png"
-    )
-
-# %% ../nbs/14_diffusion.ipynb #d027
-SAMPLER_SETTINGS = ("steps", "method", "guidance")
-
-
-def with_sampler_settings(model, args) -> keras.Model:
-    """`model` (a `flow_sampler`) with the `--steps`, `--method` and `--guidance` of `args` where
-    they are given; refused in one line when they make no sense."""
-    layer = model.get_layer("flow_sampler")
-    steps, method, guidance = (getattr(args, name, None) for name in SAMPLER_SETTINGS)
-    if method is not None and method not in ("euler", "heun"):
-        raise CommandError(f"--method {method}: expected euler or heun")
-    if guidance is not None and guidance and not layer.num_classes:
-        raise CommandError(f"--guidance needs a model trained with labels; {args.model} has none")
-    layer.steps = layer.steps if steps is None else int(steps)
-    layer.method = method or layer.method
-    layer.guidance = layer.guidance if guidance is None else float(guidance)
-    return model
-
-
-def sampler_report(model) -> dict:
-    "The sampling settings of a `flow_sampler` and what one sample costs in network evaluations."
-    layer = model.get_layer("flow_sampler")
-    return dict(steps=layer.steps, method=layer.method, guidance=layer.guidance,
-                evaluations=evaluations(layer.steps, layer.method, layer.guidance))  # fmt: skip
-
-
-def sample_flow(model, args) -> str:
-    "`gan-lessons sample` for a flow model: lesson 06's images, made with the chosen sampler."
-    return sample_images(with_sampler_settings(model, args), args)
-
-
-def evaluate_flow(model, args) -> tuple[dict, list]:
-    "`gan-lessons evaluate` for a flow model: lesson 06's report, and the sampler that made it."
-    report, lines = evaluate_images(with_sampler_settings(model, args), args)
-    report.update(sampler_report(model))
-    settings = "  sampler           {method}, {steps} steps, guidance {guidance:g}: {evaluations} "
-    return report, [*lines, settings.format(**report) + "network evaluations per sample"]

@@ -1267,7 +1267,7 @@ class _NearestClassifier:
         distances = ((rows[:, None] - self.rows[None]) ** 2).sum(-1)
         return self.labels[distances.argmin(1)]
 
-
+# %% ../nbs/91_exercises.ipynb #x91casc
 def check_cas(my_cas) -> bool:
     """Lesson 15: `my_cas(train, sample, test_images, test_labels, n)` trains a classifier with
     `train(images, labels)` on the `n` labelled samples `sample(n)` gives, and returns its accuracy

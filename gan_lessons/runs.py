@@ -97,7 +97,7 @@ TRAINERS = {trainer.name: trainer for trainer in (
     Trainer("vae", "image-generator", FromLesson("vae:train_vae"), epochs=60,
             options={"images": None, "data": None},
             summary="lesson 13's VAE; its model is the decoder's pixel means"),
-    Trainer("diffusion", "flow-image-generator", FromLesson("diffusion:train_diffusion"),
+    Trainer("diffusion", "flow-image-generator", FromLesson("flow_commands:train_diffusion"),
             epochs=150, options={"images": None, "data": None}, summary="lesson 14's U-Net"),
 )}  # fmt: skip
 
@@ -113,9 +113,10 @@ KINDS = {kind.name: kind for kind in (
               options=("prompt", "length", "temperature", "top_k", "unseen"),
               defaults=dict(prompt="The ", length=500, temperature=0.8, unseen="error"),
               modules=("text",), attach=FromLesson("text:attach_vocabulary")),
-    ModelKind("flow-image-generator", FromLesson("diffusion:sample_flow"),
-              FromLesson("diffusion:evaluate_flow"), options=("n", "steps", "method", "guidance"),
-              defaults={"n": 64}, modules=("conditional", "diffusion")),
+    ModelKind("flow-image-generator", FromLesson("flow_commands:sample_flow"),
+              FromLesson("flow_commands:evaluate_flow"),
+              options=("n", "steps", "method", "guidance"), defaults={"n": 64},
+              modules=("conditional", "diffusion")),
     ModelKind("audio-generator", FromLesson("audio:sample_audio"),
               FromLesson("audio:evaluate_audio"), options=("n",), defaults={"n": 8},
               modules=("audio",)),  # lesson 12 imports page 85's planes layers

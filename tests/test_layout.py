@@ -70,7 +70,7 @@ LESSONS = (
     "setup", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
     "discriminator", "losses", "steps", "training", "evaluation", "recipes", "conditional",
     "wasserstein", "debugging", "corpora", "text", "planes", "audio", "vae", "diffusion",
-    "augmentation", "exercises",
+    "flow_commands", "augmentation", "exercises",
 )  # fmt: skip
 TOP = ("runs", "pretrained", "cli")  # the registry, loading by kind, the command line
 FLOORS = BOTTOM + LESSONS + TOP
