@@ -6,12 +6,15 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from gan_lessons.diffusion import (
     DIFFUSION_RECIPE,
+    Reflow,
     TimeFeatures,
     build_flow_matching,
     build_unet,
+    continue_from,
     coverage,
     evaluations,
     flow_matching_loss,
@@ -19,6 +22,7 @@ from gan_lessons.diffusion import (
     guided_velocity,
     integrate,
     label_count,
+    reflow_pairs,
     straight_path,
     target_velocity,
 )
@@ -268,3 +272,51 @@ def test_the_trilemma_rows_are_there_for_lesson_14():
     assert {("euler", 4), ("heun", 4), ("euler", 32), ("heun", 16)} <= sweep
     raw = next(row for row in rows if row["role"] == "raw")
     assert (raw["method"], raw["steps"]) == (DIFFUSION_RECIPE["method"], DIFFUSION_RECIPE["steps"])
+
+
+def test_reflow_pairs_are_where_the_flow_carries_each_noise_and_refuse_missing_labels():
+    network = build_unet((8, 16, 16), embed_dim=16)
+    noise = np.random.default_rng(0).normal(size=(3, 28, 28, 1)).astype("float32")
+    labels = np.array([1, 4, 7])
+    ends = reflow_pairs(network, noise, labels, steps=2, method="euler", batch_size=2)
+
+    def velocity(x, t):
+        return guided_velocity(network, x, t, labels, 1.0)
+
+    expected = np.clip(integrate(velocity, noise, 2, "euler").numpy(), -1, 1)
+    np.testing.assert_allclose(ends, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="one label per noise image: 2 labels, 3 images"):
+        reflow_pairs(network, noise, labels[:2])
+
+
+def test_reflow_starts_from_a_copy_and_trains_on_the_pairs_it_is_given():
+    network = build_unet((8, 16, 16), embed_dim=16)
+    model = continue_from(network, Reflow, ema_decay=0.9, jit_compile=False)
+    for copy in (model.network, model.average):
+        assert copy is not network
+        for mine, theirs in zip(copy.get_weights(), network.get_weights()):
+            np.testing.assert_array_equal(mine, theirs)
+    rng = np.random.default_rng(1)
+    noise = rng.normal(size=(4, 28, 28, 1)).astype("float32")
+    ends = np.clip(noise + 0.5, -1, 1).astype("float32")
+    batches = tf.data.Dataset.from_tensor_slices((noise, ends, np.arange(4) % 10)).batch(2)
+    model.fit(batches, epochs=1, verbose=0)
+    moved = [not np.array_equal(a, b) for a, b in zip(model.network.get_weights(),
+                                                      network.get_weights())]  # fmt: skip
+    assert any(moved), "two steps on the pairs left the copy unchanged"
+    assert model.average_updates.numpy() > 1e6  # the average started trained: no warm-up ramp
+
+
+def test_the_reflow_rows_compare_both_arms_at_every_budget_on_one_sample_size():
+    from gan_lessons.files import benchmark_rows
+
+    rows = benchmark_rows("diffusion_reflow.jsonl")
+    assert len({row["n"] for row in rows}) == 1
+    points = {(row["arm"], row["cpu_seconds"], row["sampler_steps"]) for row in rows}
+    budgets = {row["cpu_seconds"] for row in rows if row["arm"] != "before"}
+    steps = {row["sampler_steps"] for row in rows}
+    expected = {("before", 0, s) for s in steps} | {
+        (arm, b, s) for arm in ("continued", "reflow") for b in budgets for s in steps
+    }
+    assert points == expected and len(rows) == len(expected) and steps == {1, 2, 4}
+    assert all(row["fcd_ratio_sd"] > 0 for row in rows)
