@@ -194,11 +194,18 @@ def nearest_labels(images, labelled_images, labels) -> np.ndarray:
     distances = (rows**2).sum(1)[:, None] - 2 * rows @ known.T + (known**2).sum(1)[None]
     return np.asarray(labels)[distances.argmin(1)]
 
-
+# %% ../nbs/15_augmentation.ipynb #a040c
 def few_label_classifier(
-    per_class: int, seed: int = 0, *, augment: bool = False, generator=None, share: float = 0.5,
-    pool: int = FEW_LABEL_POOL, train=None, **training,
-) -> keras.Model:  # fmt: skip
+    per_class: int,
+    seed: int = 0,
+    *,
+    augment: bool = False,
+    generator=None,
+    share: float = 0.5,
+    pool: int = FEW_LABEL_POOL,
+    train=None,
+    **training,
+) -> keras.Model:
     """The classifier trained on `per_class` real labelled images of each class — with classic
     augmentation if `augment`, and a `share` of every batch drawn from `pool` labelled images of
     `generator`: its samples (clusters named by those few labels only), or, for
@@ -218,8 +225,15 @@ def few_label_classifier(
             mapping = digits_of_clusters(generator, images, labels, seed=seed)
         extra = labelled_samples(generator, pool, seed + 1000, mapping)
     augmentation = classic_augmentation(seed=seed) if augment else None
-    return train_classifier_on(images, labels, seed=seed, augmentation=augmentation,
-                               extra=extra, extra_share=share, **training)  # fmt: skip
+    return train_classifier_on(
+        images,
+        labels,
+        seed=seed,
+        augmentation=augmentation,
+        extra=extra,
+        extra_share=share,
+        **training,
+    )
 
 
 def few_label_accuracy(per_class: int, seed: int = 0, *, train=None, test=None, **options):
@@ -261,12 +275,13 @@ def closer_plan(n: int = 2000) -> list[dict]:
     """The rows that look closer, one seed each: CAS class by class (`table: by_class`, every
     model at `n`), CAS as N grows (`table: cas_n`, real and cgan-mnist at `CAS_SIZES`), and the
     share of each batch drawn from cgan-mnist at 10 labels per digit (`table: share`)."""
-    rows = [dict(table="by_class", model=name, seed=0, n=n)
-            for name in ("real", *COMPARED_GENERATORS)]  # fmt: skip
-    rows += [dict(table="cas_n", model=name, seed=0, n=size)
-             for size in CAS_SIZES for name in ("real", "cgan-mnist")]  # fmt: skip
-    rows += [dict(table="share", condition="real + cgan-mnist", per_class=10, seed=0, share=share)
-             for share in SHARES]  # fmt: skip
+    rows = [
+        dict(table="by_class", model=name, seed=0, n=n) for name in ("real", *COMPARED_GENERATORS)
+    ]
+    sizes = [(size, name) for size in CAS_SIZES for name in ("real", "cgan-mnist")]
+    rows += [dict(table="cas_n", model=name, seed=0, n=size) for size, name in sizes]
+    mixed = dict(table="share", condition="real + cgan-mnist", per_class=10, seed=0)
+    rows += [dict(mixed, share=share) for share in SHARES]
     return sorted(rows, key=lambda row: row.get("model") == "diffusion-mnist")
 
 # %% ../nbs/15_augmentation.ipynb #a045r
@@ -279,9 +294,8 @@ def row_classifier(row: dict, load, train, **training) -> keras.Model:
         return classifier_on_samples(model, row["n"], row["seed"], train, **training)
     augment, source = FEW_LABEL_CONDITIONS[row["condition"]]
     generator = source if source in (None, UNLABELLED_REAL) else load(source)
-    return few_label_classifier(row["per_class"], row["seed"], augment=augment,
-                                generator=generator, share=row.get("share", 0.5), train=train,
-                                **training)  # fmt: skip
+    options = dict(augment=augment, generator=generator, share=row.get("share", 0.5))
+    return few_label_classifier(row["per_class"], row["seed"], train=train, **options, **training)
 
 
 def measure_row(row: dict, load, train=None, test=None, **training) -> dict:

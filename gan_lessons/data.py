@@ -284,14 +284,16 @@ def _mnist_stand_in(split: str, tried: list, verbose: bool) -> MnistData | None:
         tried.append(f"fallback: scikit-learn digits unavailable ({error})")
         return None
     described = "scikit-learn's 1,797 8×8 digits upscaled to 28×28 (a stand-in, not MNIST)"
-    (images, labels), note, positions = _split(None, digits, split, described,
-                                               "scikit-learn digits")  # fmt: skip
+    (images, labels), note, positions = _split(
+        None, digits, split, described, "scikit-learn digits"
+    )
     message = (
         f"MNIST WAS NOT FOUND — USING AN OFFLINE STAND-IN: {described}. Results are NOT "
-        "comparable with MNIST.\nPlaces tried:\n" + "\n".join(f"  - {line}" for line in tried)
+        "comparable with MNIST.\nPlaces tried:\n"
+        + "\n".join(f"  - {line}" for line in tried)
         + f"\nTo use real MNIST, set {DATA_ENV} to a folder with the IDX files, or connect to "
         "the internet."
-    )  # fmt: skip
+    )
     warnings.warn(message, OfflineFallbackWarning, stacklevel=3)
     if verbose:
         print("!" * 80 + "\n" + message + "\n" + "!" * 80, file=sys.stderr)

@@ -326,8 +326,15 @@ def coverage(real_features, fake_features, neighbours: int = 5) -> float:
     return float((distances(real, fake).min(axis=1) <= radii).mean())
 
 # %% ../nbs/14_diffusion.ipynb #d031x
-def reflow_pairs(network, noise, labels, steps: int = 8, method: str = "heun",
-                 guidance: float = 1.0, batch_size: int = 500) -> np.ndarray:  # fmt: skip
+def reflow_pairs(
+    network,
+    noise,
+    labels,
+    steps: int = 8,
+    method: str = "heun",
+    guidance: float = 1.0,
+    batch_size: int = 500,
+) -> np.ndarray:
     """Where the flow of a trained `network` carries each image of `noise` (with its label):
     reflow's training pairs are `noise` and these endpoints, row for row."""
     labels = np.asarray(labels, "int32")
@@ -339,8 +346,10 @@ def reflow_pairs(network, noise, labels, steps: int = 8, method: str = "heun",
         velocity = lambda x, t: guided_velocity(network, x, t, chosen, guidance)  # noqa: E731
         return integrate(velocity, start, steps, method)
 
-    ends = [carry(noise[at : at + batch_size], labels[at : at + batch_size]).numpy()
-            for at in range(0, len(noise), batch_size)]  # fmt: skip
+    ends = [
+        carry(noise[at : at + batch_size], labels[at : at + batch_size]).numpy()
+        for at in range(0, len(noise), batch_size)
+    ]
     return np.clip(np.concatenate(ends), -1.0, 1.0)
 
 
