@@ -251,6 +251,7 @@ FEW_LABEL_CONDITIONS = {  # name → (classic augmentation, the source of the ot
     "real + augmentation + cgan-mnist": (True, "cgan-mnist"),
     "real + dcgan-mnist": (False, "dcgan-mnist"),
     "real + real unlabelled": (False, UNLABELLED_REAL),  # the control for the dcgan row
+    "real + diffusion-mnist": (False, "diffusion-mnist"),
 }
 CAS_SIZES = (500, 1000, 4000)  # CAS as N grows, beside the tables' N
 SHARES = (0.25, 0.75)  # the generated share of each batch, beside the tables' 0.5

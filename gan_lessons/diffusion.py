@@ -21,8 +21,8 @@ IMAGE_SIZE = 28 * 28  # the noise a sample starts from: one number per pixel
 # %% auto #0
 __all__ = ['IMAGE_SHAPE', 'IMAGE_SIZE', 'DIFFUSION_RECIPE', 'straight_path', 'target_velocity', 'integrate', 'evaluations',
            'TimeFeatures', 'residual_block', 'build_unet', 'label_count', 'flow_matching_loss', 'FlowMatching',
-           'build_flow_matching', 'guided_velocity', 'FlowSampler', 'flow_sampler', 'coverage', 'reflow_pairs',
-           'Reflow', 'continue_from']
+           'build_flow_matching', 'guided_velocity', 'draw_images', 'FlowSampler', 'flow_sampler', 'coverage',
+           'reflow_pairs', 'Reflow', 'continue_from']
 
 # %% ../nbs/14_diffusion.ipynb #d007
 def straight_path(noise, data, times):
@@ -255,6 +255,17 @@ def guided_velocity(network, images, times, labels, guidance: float = 1.0):
     return without + guidance * (with_label - without)
 
 # %% ../nbs/14_diffusion.ipynb #d023
+def draw_images(network, noise, labels, steps=16, method="heun", guidance=1.0):
+    """Images `(n, 28, 28, 1)` in [-1, 1] of `labels`: the noise `(n, 784)` is the starting image,
+    and `steps` of `method` follow the network's velocity, guided by `guidance`, to t = 1."""
+    start = keras.ops.reshape(noise, (-1, *IMAGE_SHAPE))
+
+    def velocity(images, times):
+        return guided_velocity(network, images, times, labels, guidance)
+
+    return keras.ops.clip(integrate(velocity, start, steps, method), -1.0, 1.0)
+
+# %% ../nbs/14_diffusion.ipynb #d023l
 @keras.saving.register_keras_serializable(package="gan_lessons")
 class FlowSampler(layers.Layer):
     """Noise `(n, 784)` → images `(n, 28, 28, 1)` in [-1, 1]: the first coordinate picks a class,
@@ -280,13 +291,7 @@ class FlowSampler(layers.Layer):
             noise, labels = self.code(noise)
         else:  # a network trained without labels: "no label" is label 0
             labels = keras.ops.zeros((keras.ops.shape(noise)[0],), "int32")
-        start = keras.ops.reshape(noise, (-1, *IMAGE_SHAPE))
-
-        def velocity(images, times):
-            return guided_velocity(self.network, images, times, labels, self.guidance)
-
-        images = integrate(velocity, start, self.steps, self.method)
-        return keras.ops.clip(images, -1.0, 1.0)
+        return draw_images(self.network, noise, labels, self.steps, self.method, self.guidance)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *IMAGE_SHAPE)
