@@ -18,7 +18,7 @@ from .runs import TRAINERS, FromLesson, Run, model_kind, trainer
 
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'non_negative_float', 'positive_float', 'TRAIN_OPTIONS', 'SAMPLE_OPTIONS',
-           'FLOW_OPTIONS', 'OneLineError', 'build_parser', 'parse', 'train_command', 'sample_command',
+           'FLOW_OPTIONS', 'DISTRIBUTED', 'OneLineError', 'build_parser', 'parse', 'train_command', 'sample_command',
            'evaluate_command', 'import_tensorflow_quietly', 'main']
 
 # %% ../nbs/93_cli.ipynb #c003
@@ -66,6 +66,7 @@ SAMPLE_OPTIONS = {
     "guidance": dict(type=non_negative_float, help="flow models: classifier-free guidance"),
 }
 FLOW_OPTIONS = ("steps", "method", "guidance")  # evaluate takes them too
+DISTRIBUTED = ("dcgan", "cgan", "diffusion")  # the trainers checked on two devices (page 83)
 
 # %% ../nbs/93_cli.ipynb #c004
 class OneLineError(Exception):
@@ -100,6 +101,15 @@ def _train_parser(commands, chosen) -> None:
     parser.add_argument(
         "--minutes", type=positive_float, metavar="M", help="stop at an epoch's end before M min"
     )
+    if chosen.name in DISTRIBUTED:
+        parser.add_argument(
+            "--devices",
+            type=positive_int,
+            default=1,
+            metavar="N",
+            help="train on N GPUs (no GPU: N logical CPU devices) through tf.distribute; the "
+            "same run on any N (page 83) (default: 1)",
+        )
     options = {name: dict(TRAIN_OPTIONS[name]) for name in chosen.options}
     for name, allowed in chosen.options.items():
         if allowed is not None:
@@ -139,7 +149,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     _add_options(evaluate, {name: SAMPLE_OPTIONS[name] for name in FLOW_OPTIONS})
     return parser
 
-
+# %% ../nbs/93_cli.ipynb #c005p
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line, read: a refusal is a `OneLineError`; an option that another model takes
     is refused by naming those the chosen model does take."""
@@ -148,6 +158,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args, extra = parser.parse_known_args(argv)
     if extra:
         option = next((word for word in extra if word.startswith("--")), extra[0])
+        if args.command == "train" and option == "--devices":
+            raise OneLineError(
+                f"gan-lessons train {args.model}: error: --devices does not apply to "
+                f"{args.model}; {', '.join(DISTRIBUTED)} train on several devices (page 83)"
+            )
         if args.command == "train" and option.lstrip("-").replace("-", "_") in TRAIN_OPTIONS:
             takes = ", ".join(f"--{name}" for name in TRAINERS[args.model].options)
             raise OneLineError(
@@ -159,14 +174,25 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 # %% ../nbs/93_cli.ipynb #c006
 def train_command(args) -> int:
+    # TensorFlow: only once a command runs, and the strategy first (a CPU splits before it starts)
+    from gan_lessons.devices import device_strategy
+
+    devices = getattr(args, "devices", 1)
+    try:
+        strategy = device_strategy(devices)
+    except ValueError as error:
+        raise CommandError(f"--devices {devices}: {error}") from None
     chosen = trainer(args.model)
     given = {name: getattr(args, name) for name in chosen.options}
     run = Run.start(chosen, args.out, args.minutes, seed=args.seed, epochs=args.epochs, **given)
     run.started = args.started  # --minutes counts TensorFlow's start-up too
-    chosen.train(run)
+    if devices > 1:
+        print(f"{devices} replicas ({type(strategy).__name__}); batches are global", flush=True)
+    with strategy.scope():  # models and optimizers built inside it are mirrored
+        chosen.train(run)
     return 0
 
-
+# %% ../nbs/93_cli.ipynb #c006s
 def _model_and_kind(args, command: str):
     "The model named on the command line, and the registered kind its record names."
     from gan_lessons.pretrained import load  # TensorFlow: only once a command runs

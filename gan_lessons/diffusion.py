@@ -12,6 +12,7 @@ from keras import layers
 
 from .checkpoints import KeepsRandomState
 from .conditional import ClusterCode
+from .devices import replica_share, replicas
 from .recipes import update_weight_average
 from .training import EpochSeededImages
 
@@ -182,23 +183,26 @@ class FlowMatching(KeepsRandomState, keras.Model):
     def call(self, inputs, training=False):
         return self.network(inputs, training=training)
 
-    def train_step(self, batch):
+    def train_step(self, batch):  # random draws: under a strategy, this replica's rows (page 83)
         images, labels = batch if isinstance(batch, tuple) else (batch, None)
-        noise = keras.random.normal(keras.ops.shape(images), seed=self.noise_seed)
-        return self.regress(images, labels, noise)
+        shape = keras.ops.shape(images)
+        normal = lambda total: keras.random.normal((total, *shape[1:]), seed=self.noise_seed)
+        return self.regress(images, labels, replica_share(normal, shape[0]))
 
     def regress(self, images, labels, noise):
         "One optimizer step on the straight paths from `noise` to `images`, one t per example."
         count = keras.ops.shape(images)[0]
         no_label = keras.ops.full((count,), self.num_classes, "int32")
         labels = no_label if labels is None else keras.ops.cast(labels, "int32")
-        dropped = keras.random.uniform((count,), seed=self.noise_seed) < self.label_dropout
+        uniform = lambda total: keras.random.uniform((total,), seed=self.noise_seed)
+        dropped = replica_share(uniform, count) < self.label_dropout
         labels = keras.ops.where(dropped, no_label, labels)
-        times = keras.random.uniform((count,), seed=self.noise_seed)
+        times = replica_share(uniform, count)
         with tf.GradientTape() as tape:
             loss = flow_matching_loss(self.network, images, labels, noise, times, training=True)
+            share = loss / replicas()  # the replicas' gradients are summed (page 83)
         variables = self.network.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.optimizer.apply_gradients(zip(tape.gradient(share, variables), variables))
         # lesson 07's weight average, of the one network
         update_weight_average(self.average, self.network, self.average_updates, self.ema_decay)
         self.loss_tracker.update_state(loss)
@@ -218,7 +222,8 @@ def build_flow_matching(num_classes: int = 10, seed: int = 0, recipe=None) -> Fl
     network = build_unet(recipe["widths"], num_classes=num_classes)
     model = FlowMatching(network, recipe["label_dropout"], recipe["ema_decay"], seed=seed)
     optimizer = keras.optimizers.Adam(recipe["learning_rate"], global_clipnorm=1.0)
-    model.compile(optimizer=optimizer, jit_compile=recipe["jit_compile"])  # XLA: one program
+    # XLA: one program — on one device; it cannot reach a mirrored seed's other copies (page 83)
+    model.compile(optimizer=optimizer, jit_compile=recipe["jit_compile"] and replicas() == 1)
     model.optimizer.build(network.trainable_variables)  # so that a resumed run restores its state
     return model
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from .devices import replicas
 from .losses import discriminator_loss, generator_loss
 
 # %% auto #0
@@ -112,7 +113,7 @@ class TwoTapeStep(OptionHooks):
     @staticmethod
     def objective(loss, optimizer):
         "What a tape differentiates: per replica its share of the loss, scaled for mixed precision."
-        return optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
+        return optimizer.scale_loss(loss / replicas())
 
     @staticmethod
     def descend(tape, objective, network, optimizer):

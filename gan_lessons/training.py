@@ -17,6 +17,7 @@ from gan_lessons.checkpoints import (
     checkpoint_callbacks,
     keras_verbosity,
 )
+from .devices import replica_share, synchronize_batch_norm
 from .losses import discriminator_loss, generator_loss
 from .steps import FitStep, StepOption, TwoTapeStep, check_options, with_labels  # noqa: F401 (StepOption and with_labels: importable from here too)
 
@@ -86,6 +87,7 @@ class GAN(FitStep, TwoTapeStep, KeepsRandomState, keras.Model):
             option.attach(self)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.LOG_NAMES}
         self.built = generator.built and discriminator.built
+        synchronize_batch_norm(generator, discriminator)  # under a strategy (page 83)
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(optimizer=None, **kwargs)
@@ -99,8 +101,9 @@ class GAN(FitStep, TwoTapeStep, KeepsRandomState, keras.Model):
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
 
-    def sample_noise(self, count):
-        return keras.random.normal((count, self.latent_dim), seed=self.noise_seed)
+    def sample_noise(self, count):  # under a strategy: this replica's rows of the global batch
+        draw = lambda total: keras.random.normal((total, self.latent_dim), seed=self.noise_seed)
+        return replica_share(draw, count)
 
     @property
     def sampler(self):

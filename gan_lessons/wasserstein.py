@@ -15,6 +15,7 @@ from gan_lessons.conditional import (
     build_conditional_generator,
     train_self_conditioned,
 )
+from .devices import replicas
 from .discriminator import build_discriminator
 from .generator import build_generator
 from .losses import wasserstein_critic_loss, wasserstein_generator_loss
@@ -91,7 +92,6 @@ def wasserstein_train_step(
     distance (E f(real) − E f(fake)) and the penalty."""
     if critic_steps < 1:
         raise ValueError(f"critic_steps must be ≥ 1, got {critic_steps}")
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
     for step in range(critic_steps):  # a Python loop: unrolled once when traced
         real = real_images[step::critic_steps]
         step_labels = None if labels is None else labels[step::critic_steps]
@@ -104,7 +104,7 @@ def wasserstein_train_step(
             c_loss = wasserstein_critic_loss(real_scores, fake_scores)
             penalty = _due_penalty(critic, real, fake, step_labels, penalty_seed, weight,
                                    gp_weight, penalty_every)  # fmt: skip
-            c_objective = c_optimizer.scale_loss((c_loss + weight * penalty) / replicas)
+            c_objective = c_optimizer.scale_loss((c_loss + weight * penalty) / replicas())
         c_gradients = c_tape.gradient(c_objective, critic.trainable_variables)
         c_optimizer.apply_gradients(zip(c_gradients, critic.trainable_variables))
         if clip_value:
@@ -116,7 +116,7 @@ def wasserstein_train_step(
         g_loss = wasserstein_generator_loss(
             critic(with_labels(fake, generator_labels), training=True)
         )
-        g_objective = g_optimizer.scale_loss(g_loss / replicas)
+        g_objective = g_optimizer.scale_loss(g_loss / replicas())
     g_gradients = g_tape.gradient(g_objective, generator.trainable_variables)
     g_optimizer.apply_gradients(zip(g_gradients, generator.trainable_variables))
     return {

@@ -28,6 +28,8 @@ from gan_lessons.runs import KINDS, CommandError, Run, trainer, trainers
         (["sample", "dcgan-mnist", "--n", "-3", "--out", "grid.png"], "expected a whole number"),
         (["sample", "dcgan-mnist", "--prompt", "a", "--out", "g.png"], "--prompt does not apply"),
         (["evaluate"], "model"),
+        (["train", "vae", "--out", "x", "--devices", "2"], "--devices does not apply to vae"),
+        (["train", "dcgan", "--out", "x", "--devices", "0"], "expected a whole number ≥ 1, got 0"),
     ],
 )
 def test_bad_arguments_exit_with_code_2_and_say_what_was_expected(argv, message, run_cli):
@@ -296,3 +298,18 @@ def test_every_command_the_readme_and_the_cli_page_show_parses():
             build_parser().parse_args([word for word in argv if not word.endswith("]")])
         except SystemExit:
             raise AssertionError(f"documented but refused: {line}") from None
+
+
+@pytest.mark.slow  # trains in a subprocess on two logical CPU devices, then resumes on one
+def test_train_on_two_devices_then_resume_on_one(with_data, tmp_path):
+    from pathlib import Path
+
+    program = str(Path(sys.executable).with_name("gan-lessons"))
+    command = [program, "train", "dcgan", "--out", str(tmp_path / "run"), "--images", "256"]
+    command += ["--devices", "2"]
+    env = {**__import__("os").environ, "GAN_LESSONS_MAX_STEPS": "2"}
+    first = subprocess.run([*command, "--epochs", "1"], capture_output=True, text=True, env=env)
+    assert first.returncode == 0 and "2 replicas (MirroredStrategy)" in first.stdout, first.stderr
+    one_device = [word for word in command if word not in ("--devices", "2")]
+    then = subprocess.run([*one_device, "--epochs", "2"], capture_output=True, text=True, env=env)
+    assert then.returncode == 0 and "resuming after epoch 1 of 2" in then.stdout, then.stderr

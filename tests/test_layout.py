@@ -67,7 +67,7 @@ def test_lesson_05_teaches_the_loop_first():
 # lesson 05 that saves them, page 98's corpora below lesson 11 that reads them.
 BOTTOM = ("errors", "files")  # no TensorFlow
 LESSONS = (
-    "setup", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
+    "setup", "devices", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
     "discriminator", "losses", "steps", "training", "evaluation", "recipes", "conditional",
     "wasserstein", "debugging", "corpora", "text", "planes", "audio", "vae", "diffusion",
     "flow_commands", "augmentation", "exercises",
