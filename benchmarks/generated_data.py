@@ -12,6 +12,7 @@ anything runs:
 - `table: few` — trained on `per_class` real labelled images of each digit, with or without
   classic augmentation and with or without half of every batch from a generator, or from real
   unlabelled images named by the nearest labelled one (`condition`);
+- with `--only NAME`, only the rows of that generator (or `real`);
 - with `--closer`, also `closer_plan`'s rows, one seed each: `table: by_class` (CAS of every
   model at `--n`), `table: cas_n` (real and cgan-mnist at `CAS_SIZES` images), `table: share`
   (cgan-mnist's share of each batch at 10 labels per digit).
@@ -35,6 +36,7 @@ from gan_lessons import pretrained  # noqa: E402
 from gan_lessons.augmentation import (  # noqa: E402
     CLASSIFIER_STEPS,
     COMPARED_GENERATORS,
+    FEW_LABEL_CONDITIONS,
     check_disjoint,
     closer_plan,
     comparison_plan,
@@ -46,6 +48,11 @@ from gan_lessons.data import load_mnist  # noqa: E402
 from gan_lessons.files import write_text_atomically  # noqa: E402
 
 
+def source_of(plan: dict) -> str | None:
+    "The generator a few-label row draws from, if any."
+    return FEW_LABEL_CONDITIONS.get(plan.get("condition"), (None, None))[1]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, required=True)
@@ -53,6 +60,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--per-class", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--closer", action="store_true", help="also the rows of closer_plan")
+    parser.add_argument("--only", help="only the rows of this generator (or 'real')")
     args = parser.parse_args()
     train, test = load_mnist("train", verbose=False), load_mnist("heldout", verbose=False)
     trained = {
@@ -65,6 +73,8 @@ def main():
         rows = [json.loads(line) for line in args.results.read_text().splitlines() if line]
     plans = comparison_plan(args.n, args.seeds, args.per_class)
     plans += closer_plan(args.n) if args.closer else []
+    if args.only:
+        plans = [plan for plan in plans if args.only in (plan.get("model"), source_of(plan))]
     for plan in sorted(plans, key=lambda row: row.get("model") == "diffusion-mnist"):
         if any(all(row.get(key) == value for key, value in plan.items()) for row in rows):
             continue

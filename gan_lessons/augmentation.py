@@ -243,13 +243,14 @@ def few_label_accuracy(per_class: int, seed: int = 0, *, train=None, test=None, 
     return accuracy(classifier, test.images, test.labels)
 
 # %% ../nbs/15_augmentation.ipynb #a045
-COMPARED_GENERATORS = ("cgan-mnist", "dcgan-mnist", "diffusion-mnist")
+COMPARED_GENERATORS = ("cgan-mnist", "dcgan-mnist", "dcgan-mnist-deskewed", "diffusion-mnist")
 FEW_LABEL_CONDITIONS = {  # name → (classic augmentation, the source of the other images)
     "real": (False, None),
     "real + augmentation": (True, None),
     "real + cgan-mnist": (False, "cgan-mnist"),
     "real + augmentation + cgan-mnist": (True, "cgan-mnist"),
     "real + dcgan-mnist": (False, "dcgan-mnist"),
+    "real + dcgan-mnist-deskewed": (False, "dcgan-mnist-deskewed"),
     "real + real unlabelled": (False, UNLABELLED_REAL),  # the control for the dcgan row
     "real + diffusion-mnist": (False, "diffusion-mnist"),
 }

@@ -38,6 +38,11 @@ PRETRAINED = {
         summary="DCGAN generator trained on MNIST, self-conditioned on k-means clusters of the "
         "images (lesson 08; no labels used; weight-averaged)",
     ),
+    "dcgan-mnist-deskewed": dict(
+        kind="image-generator",
+        summary="DCGAN generator trained on MNIST, self-conditioned on k-means clusters of the "
+        "deskewed images (lesson 08's default since; no labels used; weight-averaged)",
+    ),
     "cgan-mnist": dict(
         kind="conditional-image-generator",
         summary="Conditional DCGAN generator trained on MNIST digits and their labels "
@@ -191,6 +196,7 @@ TARGETS = {  # what each shipped model's recorded numbers must hold
     "mnist-classifier": [Target("heldout_accuracy", "≥", 0.985)],
     "dcgan-mnist": _image_targets(9.0, 2.0)
     + [Target("smallest_class_share", "≥", 0.07), Target("largest_class_share", "≤", 0.13)],
+    "dcgan-mnist-deskewed": _image_targets(9.0, 2.0),
     "cgan-mnist": _image_targets(9.0, 2.0)
     + [Target("label_accuracy", "≥", 0.9), Target("cas", "≥", 0.95), Target("cas_gap", "≤", 0.02)],
     "wgan-gp-mnist": _image_targets(9.0, 2.0),

@@ -31,8 +31,10 @@ from gan_lessons.exercises import (
     check_stratified_indices,
 )
 
-MNIST_MODELS = ("mnist-classifier", "dcgan-mnist", "cgan-mnist", "wgan-gp-mnist", "vae-mnist",
-                "diffusion-mnist")  # fmt: skip
+MNIST_MODELS = (
+    *("mnist-classifier", "dcgan-mnist", "dcgan-mnist-deskewed", "cgan-mnist", "wgan-gp-mnist"),
+    *("vae-mnist", "diffusion-mnist"),
+)
 HELD_OUT_WORDS = "images 8,000–9,999 of the official MNIST test split"
 
 
