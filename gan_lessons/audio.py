@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras import layers
 
 from .checkpoints import EpochSeededBatches, checkpoint_callbacks
-from .errors import CommandError
+from .errors import ArgumentError
 from .evaluation import frechet_distance, gaussian_statistics, generate
 from .files import check_fits, check_out
 from .generator import build_generator_1d, generator_1d_layers, stack_layers
@@ -356,34 +356,36 @@ def train_audio_gan(run) -> None:
     print(f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training")
 
 # %% ../nbs/12_audio.ipynb #a12kind
-def sample_audio(model, args) -> str:
-    "`gan-lessons sample` for an audio generator: `--n` clips as one WAV file."
-    check_out(args.out, ".wav", "an audio model")
-    check_fits(args.n, CLIP_LENGTH * 4 * 3, "clips")  # float32 clips, their noise and the WAV
-    clips, _ = generate(model, args.n, args.seed)
-    write_wav(args.out, clips, SAMPLE_RATE, gap_seconds=0.25)
-    return (f"wrote {args.n} clips of {args.model} to {args.out} (16-bit mono at {SAMPLE_RATE} Hz,"
-            " one after another with 0.25 s of silence between them)")  # fmt: skip
+def sample_audio(model, out=None, n: int = 8, seed: int = 0, name: str = "the model") -> str:
+    "`n` clips of `model` as one WAV file `out`: `gan-lessons sample` for an audio generator."
+    check_out(out, ".wav", "an audio model")
+    check_fits(n, CLIP_LENGTH * 4 * 3, "clips")  # float32 clips, their noise and the WAV
+    clips, _ = generate(model, n, seed)
+    write_wav(out, clips, SAMPLE_RATE, gap_seconds=0.25)
+    silence = "one after another with 0.25 s of silence between them"
+    return f"wrote {n} clips of {name} to {out} (16-bit mono at {SAMPLE_RATE} Hz, {silence})"
 
 
-def evaluate_audio(model, args) -> tuple[dict, list]:
-    "`gan-lessons evaluate` for an audio generator: `audio_report` of `--n` clips."
-    clips, _ = generate(model, args.n, args.seed)
+def evaluate_audio(
+    model, n: int = 2000, seed: int = 0, name: str = "the model"
+) -> tuple[dict, list]:
+    "`audio_report` of `n` clips, and its lines: `gan-lessons evaluate` for an audio generator."
+    clips, _ = generate(model, n, seed)
     try:  # too few clips, or clips of another length than the real ones
         measured = audio_report(clips)
     except ValueError as error:
-        raise CommandError(f"{args.model}: {error}") from None
+        raise ArgumentError(f"{name}, {{n}} {n}: {error}") from None
     rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in measured.items()}
     seeds = " and ".join(str(seed) for seed in HELDOUT_SEEDS)
-    report = {"model": str(args.model), **rounded,
-              "data": f"fresh synthetic clips (synthesize_clips, seeds {seeds})"}  # fmt: skip
+    data = f"fresh synthetic clips (synthesize_clips, seeds {seeds})"
+    report = {"model": name, **rounded, "data": data}
     generated, real = report["generated_medians"], report["real_medians"]
     kinds = " · ".join(f"{kind} {share:.0%}" for kind, share in zip(KINDS, report["kind_shares"]))
     real_kinds = " · ".join(f"{share:.0%}" for share in report["real_kind_shares"])
     per_kind = " · ".join(f"{kind} " + ("—" if value is None else f"{value:.2f}")
                           for kind, value in zip(KINDS, report["kind_distances"]))  # fmt: skip
     lines = [
-        f"{args.model}: {report['n_samples']} clips against as many real ones",
+        f"{name}: {report['n_samples']} clips against as many real ones",
         f"  feature distance  {report['feature_distance']:8.3f}   (real vs real: "
         f"{report['feature_distance_real_floor']:.3f}; ratio {report['ratio']:.1f})",
         *(f"  median {label:<14} {generated[key]:8.1f}   (real: {real[key]:.1f})"

@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras import layers
 
 from .data import load_mnist
-from .errors import CommandError
+from .errors import ArgumentError, CommandError
 from .evaluation import accuracy, as_float_images, build_classifier, generate
 from .files import assets_dir
 from .flow_commands import with_sampler_settings
@@ -96,7 +96,7 @@ def labelled_samples(model, count: int, seed: int = 0, cluster_digits=None, batc
         return generate(model, count, seed, batch_size)
     code, kind = label_code(model)
     if code is None:
-        raise CommandError(f"{model.name} draws no label with its samples: nothing to learn from")
+        raise ArgumentError(f"{model.name} draws no label with its samples: nothing to learn from")
     if kind == "clusters" and cluster_digits is None:
         raise ValueError("a model self-conditioned on clusters needs cluster_digits (a digit each)")
     noise = keras.random.normal((count, model.latent_dim), seed=seed)
@@ -349,44 +349,47 @@ def check_disjoint(test: tuple[str, range], trained: dict) -> None:
         raise ValueError(f"the test images ({test[0]}) are not held out: " + "; ".join(leaks))
 
 # %% ../nbs/15_augmentation.ipynb #a060
-def evaluate_cas(model, args) -> tuple[dict, list]:
-    """`gan-lessons evaluate MODEL --cas`: the CAS of `--n` labelled samples beside the accuracy
-    of `--n` real images, same classifier, seed and budget, on the held-out images."""
+def evaluate_cas(
+    model, n=2000, seed=0, name="the model", data=None, steps=None, method=None, guidance=None
+) -> tuple[dict, list]:
+    """The CAS of `n` labelled samples beside the accuracy of `n` real images, same classifier,
+    seed and budget, on the held-out images: `gan-lessons evaluate MODEL --cas`. `name`: a
+    shipped model's name or a run directory, whose record says which images it trained on."""
     if "image-generator" not in getattr(model, "kind", ""):
-        raise CommandError(f"--cas applies to image generators; {args.model} is a {model.kind}")
-    if getattr(args, "data", None) or getattr(model, "training_data", None):
+        raise ArgumentError(f"CAS applies to image generators; {name} is a {model.kind}")
+    if data or getattr(model, "training_data", None):
         trained_on = getattr(model, "training_data", None)
-        raise CommandError(
-            "--cas measures against MNIST's held-out digits; it takes no --data"
-            + (f", and {args.model} was trained on {trained_on}" if trained_on else "")
+        raise ArgumentError(
+            "CAS measures against MNIST's held-out digits; it takes no {data}"
+            + (f", and {name} was trained on {trained_on}" if trained_on else "")
         )
     kind = "conditional" if getattr(model, "num_classes", None) else label_code(model)[1]
-    if kind == "digits":  # a flow model: --steps, --method and --guidance apply
-        model = with_sampler_settings(model, args)
+    if kind == "digits":  # a flow model: the sampler's settings apply
+        model = with_sampler_settings(model, steps, method, guidance, name)
     if kind is None:
-        raise CommandError(
-            f"{args.model} draws no label with its samples, so no classifier can learn from them "
+        raise ArgumentError(
+            f"{name} draws no label with its samples, so no classifier can learn from them "
             "alone: CAS needs a conditional model, or one self-conditioned on clusters"
         )
     train, test = _mnist(fallback=False)
     trained = {"the real images": image_positions(train.positions)}
-    generator = model_training_images(str(args.model))
+    generator = model_training_images(name)
     if generator is not None:
-        trained[str(args.model)] = generator
+        trained[name] = generator
     check_disjoint(image_positions(test.positions), trained)
     scores = dict(
-        cas=generated_accuracy(model, args.n, args.seed, train, test),
-        real_accuracy=real_accuracy(args.n, args.seed, train, test),
+        cas=generated_accuracy(model, n, seed, train, test),
+        real_accuracy=real_accuracy(n, seed, train, test),
     )
-    report = {"model": str(args.model), "n": args.n, "seed": args.seed, "labels": kind}
+    report = {"model": name, "n": n, "seed": seed, "labels": kind}
     report.update({name: round(value, 4) for name, value in scores.items()})
     report.update(gap=round(scores["real_accuracy"] - scores["cas"], 4),
                   steps=CLASSIFIER_STEPS, test=test.note)  # fmt: skip
     lines = [
-        f"{args.model}: a classifier trained on {args.n:,} samples alone ({kind} labels), "
+        f"{name}: a classifier trained on {n:,} samples alone ({kind} labels), "
         f"{CLASSIFIER_STEPS} batches of {BATCH_SIZE}",
         f"  CAS (held-out accuracy)      {scores['cas']:7.2%}",
-        f"  trained on {args.n:,} real images  {scores['real_accuracy']:7.2%}   "
+        f"  trained on {n:,} real images  {scores['real_accuracy']:7.2%}   "
         f"(gap {report['gap']:+.2%})",
         f"  test: {test.note}",
     ]

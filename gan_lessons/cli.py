@@ -11,15 +11,15 @@ import time
 import warnings
 from pathlib import Path
 
-from .errors import USER_ERRORS, CommandError, NonFiniteLossError
+from .errors import USER_ERRORS, ArgumentError, CommandError, NonFiniteLossError
 from .runs import TRAINERS, FromLesson, Run, model_kind, trainer
 
 # TensorFlow is imported only when a command runs, so `--help` and argument errors answer at once.
 
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'non_negative_float', 'positive_float', 'TRAIN_OPTIONS', 'SAMPLE_OPTIONS',
-           'FLOW_OPTIONS', 'DISTRIBUTED', 'OneLineError', 'build_parser', 'parse', 'train_command', 'sample_command',
-           'evaluate_command', 'import_tensorflow_quietly', 'main']
+           'FLOW_OPTIONS', 'DISTRIBUTED', 'OneLineError', 'build_parser', 'parse', 'train_command', 'call_with_options',
+           'sample_command', 'evaluate_command', 'import_tensorflow_quietly', 'main']
 
 # %% ../nbs/93_cli.ipynb #c003
 def _argument_type(convert, is_valid, expected: str):
@@ -140,9 +140,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     _add_options(sample, SAMPLE_OPTIONS)
     evaluate = commands.add_parser("evaluate", help="measure a model (lessons 06, 11, 12, 14, 15)")
     evaluate.add_argument("model", help="a pretrained name (e.g. dcgan-mnist) or a run directory")
-    evaluate.add_argument("--n", type=positive_int, default=2000, help="samples (default 2000)")
+    evaluate.add_argument("--n", type=positive_int, help="samples (default 2000)")
     evaluate.add_argument("--json", action="store_true", help="one JSON object, not a table")
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--seed", type=int, help="(default: 0)")
     evaluate.add_argument("--data", help="image models: measure against these images (page 99)")
     evaluate.add_argument("--classifier", help="with --data: a classifier trained on them")
     evaluate.add_argument("--cas", action="store_true", help="lesson 15's CAS of --n samples")
@@ -192,6 +192,20 @@ def train_command(args) -> int:
         chosen.train(run)
     return 0
 
+# %% ../nbs/93_cli.ipynb #c006o
+def call_with_options(function, model, name: str, options: dict):
+    """`function(model, …)` with each option of `options` that is set, passed by name; one the
+    function does not take is refused, in the command line's words."""
+    import inspect  # only once a command runs
+
+    target = function.resolve() if isinstance(function, FromLesson) else function
+    takes = inspect.signature(target).parameters
+    given = {option: value for option, value in options.items() if value is not None}
+    for option in given:
+        if option not in takes:
+            raise CommandError(f"--{option.replace('_', '-')} does not apply to {name}")
+    return target(model, **given)
+
 # %% ../nbs/93_cli.ipynb #c006s
 def _model_and_kind(args, command: str):
     "The model named on the command line, and the registered kind its record names."
@@ -199,8 +213,6 @@ def _model_and_kind(args, command: str):
 
     model = load(args.model)
     kind = model_kind(model.kind)
-    if getattr(args, "classifier", None):  # evaluate --data PATH --classifier RUN (page 99)
-        args.classifier = load(args.classifier)
     if getattr(kind, command) is None:
         raise CommandError(f"{args.model} is a {kind.name}, not a generator: nothing to {command}")
     return model, kind
@@ -218,10 +230,10 @@ def _refuse_foreign_options(args, kind, names) -> None:
 def sample_command(args) -> int:
     model, kind = _model_and_kind(args, "sample")
     _refuse_foreign_options(args, kind, SAMPLE_OPTIONS)
-    for name in SAMPLE_OPTIONS:
-        if getattr(args, name) is None:
-            setattr(args, name, kind.defaults.get(name))
-    print(kind.sample(model, args))
+    given = {name: getattr(args, name) for name in kind.options}
+    options = {**kind.defaults, **{key: value for key, value in given.items() if value is not None}}
+    options.update(out=args.out, seed=args.seed, name=str(args.model))
+    print(call_with_options(kind.sample, model, str(args.model), options))
     return 0
 
 
@@ -229,7 +241,14 @@ def evaluate_command(args) -> int:
     model, kind = _model_and_kind(args, "evaluate")
     _refuse_foreign_options(args, kind, FLOW_OPTIONS)
     evaluate = FromLesson("augmentation:evaluate_cas") if args.cas else kind.evaluate  # lesson 15
-    report, lines = evaluate(model, args)
+    classifier = None
+    if args.classifier:  # --data PATH --classifier RUN (page 99)
+        from gan_lessons.pretrained import load  # TensorFlow: only once a command runs
+
+        classifier = load(args.classifier)
+    options = dict(name=str(args.model), n=args.n, seed=args.seed, data=args.data)
+    options.update(classifier=classifier, **{name: getattr(args, name) for name in FLOW_OPTIONS})
+    report, lines = call_with_options(evaluate, model, str(args.model), options)
     print(json.dumps(report) if args.json else "\n".join(lines))
     return 0
 
@@ -267,8 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     command = {"train": train_command, "sample": sample_command, "evaluate": evaluate_command}
     try:
         return command[args.command](args)
-    except USER_ERRORS as error:
-        print(f"gan-lessons {args.command}: error: {error}", file=sys.stderr)
+    except USER_ERRORS as error:  # a lesson's argument, said as its flag
+        words = error.flag_words() if isinstance(error, ArgumentError) else error
+        print(f"gan-lessons {args.command}: error: {words}", file=sys.stderr)
         return 2
     except NonFiniteLossError as error:
         print(f"gan-lessons {args.command}: {error}", file=sys.stderr)

@@ -12,7 +12,7 @@ from keras import layers
 
 from .data import scale_images
 from .discriminator import discriminator_layers
-from .errors import CommandError, DataError
+from .errors import ArgumentError, DataError
 from gan_lessons.evaluation import (
     ImageMetrics,
     frechet_distance,
@@ -320,8 +320,8 @@ def run_clusters(run, images) -> np.ndarray:
     if path.is_file():
         return np.asarray(json.loads(path.read_text(encoding="utf-8"))["assignments"], "int32")
     if run.clusters > len(images):
-        raise CommandError(
-            f"--clusters {run.clusters} is more than the {len(images)} training images"
+        raise ArgumentError(
+            f"{{clusters}} {run.clusters} is more than the {len(images)} training images"
         )
     features = run.settings.get("cluster_on") or "deskewed"  # runs made before it: not set
     points = scale_images(images)
@@ -371,9 +371,12 @@ def train_dcgan(run) -> None:
     return train_plain_dcgan(run)
 
 # %% ../nbs/08_conditional.ipynb #c08reg
-def evaluate_conditional(model, args) -> tuple[dict, list]:
-    "`gan-lessons evaluate` for a conditional generator: lesson 06's report and label accuracy."
-    metrics, images, labels, heldout_labels, report = measure_images(model, args)
+def evaluate_conditional(
+    model, n: int = 2000, seed: int = 0, name: str = "the model", data=None, classifier=None
+) -> tuple[dict, list]:
+    "Lesson 06's report and the label accuracy: `gan-lessons evaluate` for a conditional model."
+    measured = measure_images(model, n, seed, name, data, classifier)
+    metrics, images, labels, heldout_labels, report = measured
     scores = conditional_scores(metrics, images, labels, heldout_labels, model.num_classes)
     report.update(
         label_accuracy=round(scores["label_accuracy"], 4),

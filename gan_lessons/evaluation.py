@@ -12,7 +12,7 @@ from keras import layers
 
 from .checkpoints import ResumableModel, checkpoint_callbacks, load_keras_file
 from .data import load_mnist, scale_images
-from .errors import CommandError
+from .errors import ArgumentError
 from .files import assets_dir, atomic_write, check_fits, check_out
 from .images import load_images
 from .training import EpochSeededImages
@@ -193,26 +193,27 @@ def generate(generator, count: int, seed: int = 0, batch_size: int = 500):
 MAX_GRID = 10_000  # a PNG grid of more images would be tens of thousands of pixels wide
 
 
-def sample_images(model, args) -> str:
-    """`gan-lessons sample` for an image generator: a PNG grid of `--n` samples — or, with `--out
-    FILE.npz`, the samples themselves (`images`, uint8 `(n, 28, 28)`, and the `labels` asked for
-    when the generator is conditional), which `--data FILE.npz` and any other tool can read."""
-    if args.out is not None and Path(args.out).suffix.lower() == ".npz":
-        return _save_samples(model, args)
-    if args.n > MAX_GRID:
-        raise CommandError(f"--n {args.n:,}: a grid holds at most {MAX_GRID:,} images")
-    check_out(args.out, ".png", "an image model")
-    images, labels = generate(model, args.n, args.seed)
+def sample_images(model, out=None, n: int = 64, seed: int = 0, name: str = "the model") -> str:
+    """A PNG grid of `n` samples of `model` in `out` — or, for `out` a `.npz` file, the samples
+    themselves (`images`, uint8 `(n, 28, 28)`, and the `labels` asked for when the generator is
+    conditional), which `load_images` and any other tool can read. `gan-lessons sample` runs it
+    for an image generator, `name` being what the command was given."""
+    if out is not None and Path(out).suffix.lower() == ".npz":
+        return _save_samples(model, out, n, seed, name)
+    if n > MAX_GRID:
+        raise ArgumentError(f"{{n}} {n:,}: a grid holds at most {MAX_GRID:,} images")
+    check_out(out, ".png", "an image model")
+    images, labels = generate(model, n, seed)
     columns = None if labels is None else model.num_classes  # a column per class
-    save_image_grid(images, args.out, ncols=columns)
-    return f"wrote {args.n} samples of {args.model} to {args.out}"
+    save_image_grid(images, out, ncols=columns)
+    return f"wrote {n} samples of {name} to {out}"
 
 
-def _save_samples(model, args) -> str:
+def _save_samples(model, out, n: int, seed: int, name: str) -> str:
     "The `.npz` of `sample_images`, written whole or not at all."
-    check_out(args.out, ".npz", "an image model")
-    check_fits(args.n, 4 * 28 * 28 * 3, f"{args.n:,} images")  # float32 while generating
-    images, labels = generate(model, args.n, args.seed)
+    check_out(out, ".npz", "an image model")
+    check_fits(n, 4 * 28 * 28 * 3, f"{n:,} images")  # float32 while generating
+    images, labels = generate(model, n, seed)
     arrays = {"images": np.round((images[..., 0] + 1.0) * 127.5).clip(0, 255).astype(np.uint8)}
     if labels is not None:
         arrays["labels"] = labels.astype(np.int32)
@@ -221,8 +222,8 @@ def _save_samples(model, args) -> str:
         with open(partial, "wb") as file:  # a file object: np.savez would add ".npz" to a name
             np.savez_compressed(file, **arrays)
 
-    atomic_write(args.out, write)
-    return f"wrote {args.n} samples of {args.model} to {args.out} ({', '.join(arrays)})"
+    atomic_write(out, write)
+    return f"wrote {n} samples of {name} to {out} ({', '.join(arrays)})"
 
 # %% ../nbs/06_evaluation.ipynb #e06measure
 def shipped_classifier() -> keras.Model:
@@ -231,44 +232,47 @@ def shipped_classifier() -> keras.Model:
 
 
 def data_instruments(path, classifier):
-    """For `gan-lessons evaluate --data PATH --classifier RUN`: the training and held-out parts of
-    your images (page 99) and `classifier`, a model trained on them (the command loads it)."""
+    """The training and held-out parts of your images at `path` (page 99) and `classifier`, a
+    model trained on them: what `measure_images` measures against, given `data`."""
     if classifier is None:
-        raise CommandError(
-            "--data needs --classifier RUN: a classifier trained on those images (gan-lessons "
-            "train classifier --data PATH); the classifier score and FCD are measured with it"
+        raise ArgumentError(
+            "{data} needs {classifier}: a classifier trained on those images (gan-lessons train "
+            "classifier --data PATH); the classifier score and FCD are measured with it"
         )
     if getattr(classifier, "kind", "classifier") != "classifier":
-        raise CommandError(f"--classifier {classifier.name} is a {classifier.kind}")
+        raise ArgumentError(f"{{classifier}} {classifier.name} is a {classifier.kind}")
     data, classes = load_images(path, verbose=False), classifier.output.shape[-1]
     if data.labels is not None and len(data.classes) != classes:
-        raise CommandError(
-            f"the classifier tells {classes} classes apart and {path} has {len(data.classes)}: "
-            "expected a classifier trained on these images"
+        raise ArgumentError(
+            f"the {{classifier}} tells {classes} classes apart and {{data}} {path} has "
+            f"{len(data.classes)}: expected a classifier trained on these images"
         )
     return data.split("train"), data.split("heldout"), classifier
 
 # %% ../nbs/06_evaluation.ipynb #e06measure2
-def measure_images(model, args) -> tuple:
-    """`(metrics, images, labels asked for, held-out labels, report)` of `--n` samples of `model`,
-    against MNIST with the shipped classifier, or against `--data` with `--classifier`."""
-    if getattr(model, "training_data", None) and not getattr(args, "data", None):
-        raise CommandError(
-            f"{args.model} was trained on {model.training_data}, not MNIST: measure it with "
-            "--data PATH --classifier RUN, a classifier trained on those images (page 99)"
+def measure_images(
+    model, n: int = 2000, seed: int = 0, name: str = "the model", data=None, classifier=None
+) -> tuple:
+    """`(metrics, images, labels asked for, held-out labels, report)` of `n` samples of `model`,
+    against MNIST with the shipped classifier, or against the images at `data` with
+    `classifier`, a model trained on them."""
+    if getattr(model, "training_data", None) and not data:
+        raise ArgumentError(
+            f"{name} was trained on {model.training_data}, not MNIST: measure it with {{data}} "
+            "and {classifier}, a classifier trained on those images (page 99)"
         )
-    if getattr(args, "data", None):  # your images and a classifier trained on them (page 99)
-        train, heldout, classifier = data_instruments(args.data, args.classifier)
+    if data:  # your images and a classifier trained on them (page 99)
+        train, heldout, classifier = data_instruments(data, classifier)
     else:
         train = load_mnist("train", fallback=False, verbose=False)
         heldout = load_mnist("heldout", fallback=False, verbose=False)
         classifier = shipped_classifier()
-    if args.n > len(train.images):
-        raise CommandError(f"--n {args.n} is more than the {len(train.images)} real images")
+    if n > len(train.images):
+        raise ArgumentError(f"{{n}} {n} is more than the {len(train.images)} real images")
     metrics = ImageMetrics(classifier, scale_images(heldout.images), scale_images(train.images))
-    images, labels = generate(model, args.n, args.seed)
-    scores, floor = metrics.scores(images), metrics.real_floor(args.n)
-    report = {"model": str(args.model), "n_samples": scores["n_samples"]}
+    images, labels = generate(model, n, seed)
+    scores, floor = metrics.scores(images), metrics.real_floor(n)
+    report = {"model": name, "n_samples": scores["n_samples"]}
     for name in ("classifier_score", "fcd"):
         report[name] = round(scores[name], 4)
         report[f"{name}_real_floor"] = round(floor[name], 4)
@@ -309,9 +313,11 @@ def image_lines(report: dict) -> list[str]:
     ]
 
 
-def evaluate_images(model, args) -> tuple[dict, list]:
-    "`gan-lessons evaluate` for an image generator: `(report, lines to print)`."
-    report = measure_images(model, args)[-1]
+def evaluate_images(
+    model, n: int = 2000, seed: int = 0, name: str = "the model", data=None, classifier=None
+) -> tuple[dict, list]:
+    "`measure_images`' report and its lines, `(report, lines)`: `gan-lessons evaluate` for images."
+    report = measure_images(model, n, seed, name, data, classifier)[-1]
     return report, image_lines(report)
 
 
@@ -325,14 +331,14 @@ def heldout_accuracy(classifier, data=None) -> tuple[float, str]:
     return accuracy(classifier, heldout.images, heldout.labels), heldout.note
 
 
-def evaluate_classifier(model, args) -> tuple[dict, list]:
+def evaluate_classifier(model, name: str = "the classifier") -> tuple[dict, list]:
     """`gan-lessons evaluate` for a classifier: its accuracy on the held-out images — and, for one
     trained on images of the digits 0–9 of your own (`--data`, such as a generator's labelled
     samples), on MNIST's held-out digits too: then it is the CAS of lesson 15, by hand."""
     data = getattr(model, "training_data", None)
     accuracy, note = heldout_accuracy(model, data)
-    report = {"model": str(args.model), "heldout_accuracy": round(accuracy, 4), "data": note}
-    lines = [f"{args.model}: held-out accuracy {accuracy:.2%} ({note})"]
+    report = {"model": name, "heldout_accuracy": round(accuracy, 4), "data": note}
+    lines = [f"{name}: held-out accuracy {accuracy:.2%} ({note})"]
     if data and load_images(data, verbose=False).classes == tuple(map(str, range(10))):
         on_mnist, mnist_note = heldout_accuracy(model)
         report.update(mnist_heldout_accuracy=round(on_mnist, 4), mnist_data=mnist_note)

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from .errors import CommandError, DataError
+from .errors import ArgumentError, CommandError, DataError
 
 # %% auto #0
 __all__ = ['RUN_MODEL_FILE', 'MODEL_KINDS', 'partial_path', 'atomic_write', 'write_text_atomically', 'write_json_atomically',
@@ -143,15 +143,15 @@ def read_model_info(model_path) -> dict | None:
 
 # %% ../nbs/89_files.ipynb #u014
 def check_out(out, suffix: str, kind: str, required: bool = True) -> None:
-    "`--out`: a `suffix` file in a folder that exists (and given, when `required`) — or one line."
+    "`out`: a `suffix` file in a folder that exists (and given, when `required`) — or one line."
     if out is None:
         if required:
-            raise CommandError(f"--out is required for {kind}: the {suffix} file to write")
+            raise ArgumentError(f"{{out}} is required for {kind}: the {suffix} file to write")
         return
     if Path(out).suffix.lower() != suffix:
-        raise CommandError(f"--out of {kind} must name a {suffix} file, got {out}")
+        raise ArgumentError(f"{{out}} of {kind} must name a {suffix} file, got {out}")
     if not Path(out).parent.is_dir():
-        raise CommandError(f"the folder of --out does not exist: {Path(out).parent}")
+        raise ArgumentError(f"the folder of {{out}} does not exist: {Path(out).parent}")
 
 
 def available_memory() -> int | None:
@@ -169,7 +169,8 @@ def check_fits(count: int, bytes_each: int, what: str) -> None:
     available, needed = available_memory(), count * bytes_each
     if available is not None and needed > available // 2:  # room for the copies made on the way
         most = max(1, available // 2 // bytes_each)
-        raise CommandError(
-            f"--n {count:,} {what} need {needed / 1e9:,.1f} GB of memory and {available / 1e9:.1f} "
-            f"GB are available: ask for at most {most:,}, in parts with one --seed each"
+        raise ArgumentError(
+            f"{{n}} {count:,} {what} need {needed / 1e9:,.1f} GB of memory and "
+            f"{available / 1e9:.1f} GB are available: ask for at most {most:,}, in parts with "
+            "one {seed} each"
         )

@@ -7,7 +7,7 @@ import keras
 
 from .checkpoints import checkpoint_callbacks
 from .diffusion import DIFFUSION_RECIPE, IMAGE_SIZE, build_flow_matching, evaluations
-from .errors import CommandError
+from .errors import ArgumentError
 from .evaluation import evaluate_images, sample_images
 from .training import EpochSeededImages
 
@@ -44,15 +44,16 @@ def train_diffusion(run) -> None:
 SAMPLER_SETTINGS = ("steps", "method", "guidance")
 
 
-def with_sampler_settings(model, args) -> keras.Model:
-    """`model` (a `flow_sampler`) with the `--steps`, `--method` and `--guidance` of `args` where
-    they are given; refused in one line when they make no sense."""
+def with_sampler_settings(
+    model, steps=None, method=None, guidance=None, name: str = "the model"
+) -> keras.Model:
+    """`model` (a `flow_sampler`) with the `steps`, `method` and `guidance` that are given; refused
+    in one line when they make no sense."""
     layer = model.get_layer("flow_sampler")
-    steps, method, guidance = (getattr(args, name, None) for name in SAMPLER_SETTINGS)
     if method is not None and method not in ("euler", "heun"):
-        raise CommandError(f"--method {method}: expected euler or heun")
+        raise ArgumentError(f"{{method}} {method}: expected euler or heun")
     if guidance is not None and guidance and not layer.num_classes:
-        raise CommandError(f"--guidance needs a model trained with labels; {args.model} has none")
+        raise ArgumentError(f"{{guidance}} needs a model trained with labels; {name} has none")
     layer.steps = layer.steps if steps is None else int(steps)
     layer.method = method or layer.method
     layer.guidance = layer.guidance if guidance is None else float(guidance)
@@ -65,15 +66,29 @@ def sampler_report(model) -> dict:
     return dict(steps=layer.steps, method=layer.method, guidance=layer.guidance,
                 evaluations=evaluations(layer.steps, layer.method, layer.guidance))  # fmt: skip
 
-
-def sample_flow(model, args) -> str:
+# %% ../nbs/84_flow_commands.ipynb #d027s
+def sample_flow(
+    model, out=None, n=64, seed=0, name="the model", steps=None, method=None, guidance=None
+) -> str:
     "`gan-lessons sample` for a flow model: lesson 06's images, made with the chosen sampler."
-    return sample_images(with_sampler_settings(model, args), args)
+    model = with_sampler_settings(model, steps, method, guidance, name)
+    return sample_images(model, out, n, seed, name)
 
 
-def evaluate_flow(model, args) -> tuple[dict, list]:
+def evaluate_flow(
+    model,
+    n=2000,
+    seed=0,
+    name="the model",
+    data=None,
+    classifier=None,
+    steps=None,
+    method=None,
+    guidance=None,
+) -> tuple[dict, list]:
     "`gan-lessons evaluate` for a flow model: lesson 06's report, and the sampler that made it."
-    report, lines = evaluate_images(with_sampler_settings(model, args), args)
+    model = with_sampler_settings(model, steps, method, guidance, name)
+    report, lines = evaluate_images(model, n, seed, name, data, classifier)
     report.update(sampler_report(model))
     settings = "  sampler           {method}, {steps} steps, guidance {guidance:g}: {evaluations} "
     return report, [*lines, settings.format(**report) + "network evaluations per sample"]

@@ -40,8 +40,7 @@ PRETRAINED = {
     ),
     "dcgan-mnist-deskewed": dict(
         kind="image-generator",
-        summary="DCGAN generator trained on MNIST, self-conditioned on k-means clusters of the "
-        "deskewed images (lesson 08's default since; no labels used; weight-averaged)",
+        summary="dcgan-mnist's recipe on k-means clusters of the *deskewed* images (lesson 08)",
     ),
     "cgan-mnist": dict(
         kind="conditional-image-generator",
@@ -64,6 +63,10 @@ PRETRAINED = {
         kind="flow-image-generator",
         summary="Class-conditional flow-matching U-Net (lesson 14; weight-averaged) on MNIST",
     ),
+}
+
+# %% ../nbs/92_pretrained.ipynb #c004st
+PRETRAINED |= {  # and the models of sound and text
     "audio-gan-tones": dict(
         kind="audio-generator",
         summary="GAN generator of spectral planes (log magnitude and instantaneous frequency, as "
@@ -116,11 +119,8 @@ def inferred_model_info(model_path, model) -> dict:
         embedding = next(
             layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)
         )
-        return {
-            "kind": "conditional-image-generator",
-            "num_classes": int(embedding.input_dim),
-            **info,
-        }
+        classes = int(embedding.input_dim)
+        return {"kind": "conditional-image-generator", "num_classes": classes, **info}
     kind = "audio-generator" if len(model.outputs[0].shape) == 3 else "image-generator"
     return {"kind": kind, **info}
 
@@ -143,11 +143,10 @@ def model_path(name_or_dir) -> Path:
 
 # %% ../nbs/92_pretrained.ipynb #c006b
 def load(name_or_dir) -> keras.Model:
-    """A model from the package's own files (`available()`), a run directory, or a `.keras` file —
-    no network — described by its record: `model.kind`, and for generators `latent_dim` (and
-    `num_classes`, conditional), for text models `vocabulary` and `text_details`. The kind's entry
-    in the registry (page 96) names the lessons whose layers such a model may hold: they are
-    imported, and so registered with Keras, before the file is read."""
+    """A model from the package's own files (`available()`), a run directory or a `.keras` file, no
+    network, described by its record: `model.kind`; `latent_dim` (`num_classes`) of generators,
+    `vocabulary` and `text_details` of text models. The lessons whose layers its kind may hold
+    (the registry, page 96) are imported first, so Keras knows those layers."""
     path = model_path(name_or_dir)
     record = read_model_info(path)
     kinds = [model_kind(record["kind"])] if record else list(KINDS.values())  # no record: any
@@ -171,8 +170,8 @@ def load(name_or_dir) -> keras.Model:
 
 # %% ../nbs/92_pretrained.ipynb #c0045t
 class Target:
-    """A bound on one of a shipped model's recorded numbers (see `headline`): a required target
-    must hold — a test fails otherwise; an aim (`required=False`) is reported, met or not."""
+    """A bound on a shipped model's recorded number (`headline`): a required target must hold (a
+    test fails otherwise); an aim (`required=False`) is reported, met or not."""
 
     def __init__(self, metric: str, op: str, bound: float, required: bool = True):
         if op not in ("≥", "≤"):
@@ -214,8 +213,7 @@ TARGETS = {  # what each shipped model's recorded numbers must hold
         Target("median_flatness", "≤", 0.005, required=False),
     ],
 }
-# The reports a record holds, and the `gan-lessons evaluate` flags that make each.
-MEASUREMENTS = {"evaluate": ["--json"], "cas": ["--cas", "--json"]}
+MEASUREMENTS = {"evaluate": ["--json"], "cas": ["--cas", "--json"]}  # reports: evaluate's flags
 
 
 def measurements(name: str) -> list[str]:
@@ -225,9 +223,8 @@ def measurements(name: str) -> list[str]:
 
 # %% ../nbs/92_pretrained.ipynb #c0045h
 def headline(reports: dict) -> dict:
-    """The numbers that targets and cards read, flat, from a record's reports: every number of
-    `evaluate`'s, the smallest and largest class share, for audio the median flatness and how far
-    the median centroid is from the real clips' (a fraction), and `cas`'s accuracy and gap."""
+    """The numbers targets and cards read, flat, from a record's reports: `evaluate`'s numbers,
+    the extreme class shares, audio's median flatness and centroid error, `cas`'s CAS and gap."""
     report = reports["evaluate"]
     numbers = {
         key: value
@@ -271,8 +268,7 @@ def record_problems(name: str, path=None) -> list[str]:
         )
     missing = set(measurements(name)) - set(measured["reports"])
     if missing:
-        problems.append(f"{path.name}: its record lacks the {sorted(missing)} report; {again}")
-        return problems
+        return [*problems, f"{path.name}: its record lacks the {sorted(missing)} report; {again}"]
     numbers = headline(measured["reports"])
     for target in TARGETS.get(name, []):
         if target.required and not target.met(numbers):

@@ -50,8 +50,8 @@ class Trainer:
 
 
 class ModelKind:
-    """How `gan-lessons sample` and `evaluate` treat a model of this kind: `sample(model, args)`
-    returns what it wrote, `evaluate(model, args)` a report and the lines to print; `options` are
+    """How `gan-lessons sample` and `evaluate` treat a model of this kind: `sample(model, out, …)`
+    says what it wrote, `evaluate(model, …)` a report and lines (options by name); `options` are
     the `sample` options it takes, with `defaults`. None: the command does not apply. `modules`
     define the custom layers such models may hold (imported before loading one); `attach(model,
     record)` adds what the record says besides the network (a text model's vocabulary)."""

@@ -18,7 +18,7 @@ from gan_lessons.checkpoints import (
     keras_verbosity,
 )
 from .corpora import char_windows, load_text, split_chunk, split_text, window_chunks
-from .errors import CommandError, DataError
+from .errors import ArgumentError, DataError
 from .files import check_out, write_text_atomically
 
 # %% auto #0
@@ -343,25 +343,35 @@ def train_char_lstm(run) -> None:
     print(f"{run.out}: held-out {run.record['heldout_nats_per_char']:.3f} nats per character")
 
 # %% ../nbs/11_text.ipynb #t043s
-def sample_text(model, args) -> str:
-    "`gan-lessons sample` for a text model: a continuation of `--prompt`, printed or in `--out`."
-    check_out(args.out, ".txt", "a text model", required=False)
-    unseen = model.vocabulary.unseen(args.prompt)
-    if unseen and args.unseen == "error":
-        raise CommandError(
-            f"--prompt holds {len(unseen)} character(s) {args.model} never saw: "
-            f"{''.join(unseen)!r}; pass --unseen replace to read them as unknown"
+def sample_text(
+    model,
+    out=None,
+    prompt: str = "The ",
+    length: int = 500,
+    temperature: float = 0.8,
+    top_k: int | None = None,
+    unseen: str = "error",
+    seed: int = 0,
+    name: str = "the model",
+) -> str:
+    """A continuation of `prompt` by a loaded text model, returned — or written to `out` (`.txt`)
+    and said so: `gan-lessons sample` for a text model."""
+    check_out(out, ".txt", "a text model", required=False)
+    never_seen = model.vocabulary.unseen(prompt)
+    if never_seen and unseen == "error":
+        raise ArgumentError(
+            f"{{prompt}} holds {len(never_seen)} character(s) {name} never saw: "
+            f"{''.join(never_seen)!r}; pass {{unseen}}=replace to read them as unknown"
         )
     generator = CharGenerator(model, model.vocabulary, window=model.text_details["window"])
     try:  # an empty prompt, a top-k beyond the vocabulary: said in one line
-        text = generator.generate(args.prompt, args.length, args.temperature, args.top_k,
-                                  seed=args.seed, unseen=args.unseen)  # fmt: skip
+        text = generator.generate(prompt, length, temperature, top_k, seed=seed, unseen=unseen)
     except ValueError as error:
-        raise CommandError(str(error)) from None
-    if args.out is None:
+        raise ArgumentError(str(error)) from None
+    if out is None:
         return text
-    write_text_atomically(args.out, text)
-    return f"wrote {len(text) - len(args.prompt)} characters of {args.model} to {args.out}"
+    write_text_atomically(out, text)
+    return f"wrote {len(text) - len(prompt)} characters of {name} to {out}"
 
 
 def attach_vocabulary(model, record: dict) -> None:
@@ -372,15 +382,15 @@ def attach_vocabulary(model, record: dict) -> None:
     }
 
 # %% ../nbs/11_text.ipynb #t043e
-def evaluate_text(model, args) -> tuple[dict, list]:
+def evaluate_text(model, name: str = "the model") -> tuple[dict, list]:
     "`gan-lessons evaluate` for a text model: nats per character on its corpus's held-out tail."
     details = model.text_details
     held_out = f"{details['text']}: the last {details['heldout_fraction']:.0%}, never trained on"
-    report = {"model": str(args.model), **heldout_report(model, model.vocabulary, details)}
+    report = {"model": name, **heldout_report(model, model.vocabulary, details)}
     report["data"] = held_out
     nats, unseen = report["heldout_nats_per_char"], report["unseen_characters"]
     lines = [
-        f"{args.model}: {report['heldout_characters']:,} held-out characters ({report['data']})",
+        f"{name}: {report['heldout_characters']:,} held-out characters ({report['data']})",
         f"  cross-entropy  {nats:.3f} nats/char = {report['heldout_bits_per_char']:.3f} bits/char "
         f"(perplexity {report['perplexity']:.2f}; uniform: {report['uniform_nats_per_char']:.3f})",
     ]

@@ -21,7 +21,6 @@ from gan_lessons.augmentation import (
     stratified_indices,
     train_classifier_on,
 )
-from gan_lessons.errors import CommandError
 from gan_lessons.evaluation import accuracy
 from gan_lessons.exercises import (
     ExerciseError,
@@ -138,7 +137,7 @@ def test_labelled_samples_of_each_kind_of_model():
     codes = dcgan.get_layer("cluster_code")(keras.random.normal((40, 100), seed=3))[1]
     _, named = labelled_samples(dcgan, 40, seed=3, cluster_digits=names)
     assert np.array_equal(named, names[np.asarray(codes)])  # each sample's own cluster, named
-    with pytest.raises(CommandError, match="draws no label"):
+    with pytest.raises(ValueError, match="draws no label"):
         labelled_samples(load("vae-mnist"), 10)
 
 
@@ -246,7 +245,7 @@ def test_evaluate_cas_refuses_what_it_cannot_measure(with_data, run_cli):
     code, _, err = run_cli(["evaluate", "vae-mnist", "--cas"])
     assert code == 2 and "draws no label" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli(["evaluate", "char-lstm-frankenstein", "--cas"])
-    assert code == 2 and "--cas applies to image generators" in err
+    assert code == 2 and "CAS applies to image generators" in err
     code, _, err = run_cli(["evaluate", "cgan-mnist", "--cas", "--data", "x.npz"])
     assert code == 2 and "takes no --data" in err
 
@@ -289,10 +288,11 @@ def test_cas_refuses_a_model_trained_on_other_images():
     from types import SimpleNamespace
 
     from gan_lessons.augmentation import evaluate_cas
+    from gan_lessons.errors import ArgumentError
 
     model = SimpleNamespace(kind="image-generator", training_data="my_pictures/")
-    with pytest.raises(CommandError, match="runs/mine was trained on my_pictures/"):
-        evaluate_cas(model, SimpleNamespace(model="runs/mine", data=None))
+    with pytest.raises(ArgumentError, match="runs/mine was trained on my_pictures/"):
+        evaluate_cas(model, name="runs/mine")
 
 
 def _cas_answer(train, sample, test_images, test_labels, n):

@@ -48,7 +48,7 @@ def test_bad_inputs_exit_with_code_2_in_one_line_and_write_nothing(tmp_path, run
         (["sample", "mnist-classifier", "--out", "grid.png"], "not a generator"),
         (["sample", "dcgan-mnist", "--n", "100000000", "--out", "g.png"], "at most 10,000"),
         (["sample", "audio-gan-tones", "--n", "100000000", "--out", "c.wav"], "GB of memory"),
-        (["sample", "char-lstm-frankenstein", "--prompt", "Zebra"], "pass --unseen replace"),
+        (["sample", "char-lstm-frankenstein", "--prompt", "Zebra"], "pass --unseen=replace"),
         (["sample", "text.keras", "--out", "grid.png"], "not a Keras archive"),
         (["evaluate", str(tmp_path)], "holds no model.keras"),
     ]

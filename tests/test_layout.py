@@ -215,3 +215,30 @@ def test_each_lesson_notebook_exports_exactly_its_module():
         elsewhere = [s.splitlines()[0] for s in sources if re.match(r"#\| export \S", s)]
         assert not elsewhere, f"{path.name} exports to another module: {elsewhere}"
         assert (ROOT / "gan_lessons" / f"{targets[0]}.py").is_file(), path.name
+
+
+def parsed_arguments_in_lessons(sources: dict) -> list[str]:
+    """Each place a module below the command layer (`TOP`) takes or reads the command line's
+    parsed `args`: a parameter named `args`, or `args.something`."""
+    import ast
+
+    found = []
+    for module, source in sources.items():
+        if module in TOP:
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+                found += [f"{module}:{node.lineno} takes args" for a in names if a.arg == "args"]
+            elif isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "args":
+                found.append(f"{module}:{node.lineno} reads args.{node.attr}")
+    return found
+
+
+def test_no_lesson_takes_the_command_lines_parsed_arguments():
+    assert parsed_arguments_in_lessons(_package_sources()) == []
+    leaked = {"augmentation": "def evaluate_cas(model, args):\n    return args.n\n"}
+    assert parsed_arguments_in_lessons(leaked) == [
+        "augmentation:1 takes args",
+        "augmentation:2 reads args.n",
+    ]

@@ -235,7 +235,7 @@ def test_cli_evaluates_and_samples_a_text_model(with_data, run_cli, tmp_path):
     [
         (
             ["sample", "char-lstm-frankenstein", "--prompt", "Ωmega"],
-            "never saw: 'Ω'; pass --unseen replace",
+            "never saw: 'Ω'; pass --unseen=replace",
         ),
         (["sample", "char-lstm-frankenstein", "--prompt", ""], "prompt is empty"),
         (["sample", "char-lstm-frankenstein", "--out", "x.png"], "must name a .txt file"),
