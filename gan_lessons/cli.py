@@ -48,7 +48,10 @@ TRAIN_OPTIONS = {  # the help of each; which model takes which, with what defaul
     "data": dict(help="your images: a folder, an .npz or IDX files (page 99)"),
     "recipe": dict(help="a recipe of lesson 07"),
     "clusters": dict(type=non_negative_int, help="self-condition on N image clusters (0: none)"),
-    "cluster_on": dict(help="what k-means groups: deskewed images (default) or raw pixels"),
+    "cluster_on": dict(
+        help="what k-means groups: deskewed images (default for MNIST) or raw "
+        "pixels (default with --data)"
+    ),
     "text": dict(help="the corpus"),
     "characters": dict(type=positive_int, help="the first N training characters only"),
     "clips": dict(type=positive_int, help="synthetic clips to train on"),

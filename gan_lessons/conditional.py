@@ -323,7 +323,10 @@ def run_clusters(run, images) -> np.ndarray:
         raise ArgumentError(
             f"{{clusters}} {run.clusters} is more than the {len(images)} training images"
         )
-    features = run.settings.get("cluster_on") or "deskewed"  # runs made before it: not set
+    # not given: deskewed digits; your own pictures (--data) keep pixels, for deskewing is a
+    # property of handwriting, a guess on anything else
+    default = "pixels" if run.settings.get("data") else "deskewed"
+    features = run.settings.get("cluster_on") or default
     points = scale_images(images)
     distinct = len(np.unique(images.reshape(len(images), -1), axis=0))
     if distinct < run.clusters:

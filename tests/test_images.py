@@ -147,6 +147,8 @@ def test_dcgan_trains_on_a_folder_of_pngs_and_evaluate_says_what_it_cannot_measu
     assert record["completed_epochs"] == 2 and record["training_images"] == 64
     assert "resized from 40×40 to 28×28" in record["data"] and "--data" in record["command"]
     assert record["settings"]["clusters"] == 50  # the default: clusters of these pictures
+    clusters = json.loads((run / "clusters.json").read_text())
+    assert clusters["features"] == "pixels"  # not handwriting: no deskewing by default
     code, _, err = run_cli(["sample", str(run), "--n", "8", "--out", str(tmp_path / "g.png")])
     assert code == 0 and Image.open(tmp_path / "g.png").size[0] > 28
     code, _, err = run_cli(["evaluate", str(run)])
@@ -170,7 +172,7 @@ def test_a_classifier_and_a_cgan_train_on_labelled_pictures_and_evaluate_measure
     assert code == 0, err
     base = ["evaluate", out["cgan"], "--n", "60"]
     code, _, err = run_cli(base + ["--data", str(shapes)])
-    assert code == 2 and "--data needs --classifier RUN" in err
+    assert code == 2 and "--data needs --classifier" in err
     code, _, err = run_cli(base + ["--data", str(shapes), "--classifier", "mnist-classifier"])
     assert code == 2 and "tells 10 classes apart" in err and "has 3" in err
     code, text, err = run_cli(base + ["--data", str(shapes), "--classifier", out["classifier"],
