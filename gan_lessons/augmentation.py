@@ -383,8 +383,8 @@ def evaluate_cas(
     )
     report = {"model": name, "n": n, "seed": seed, "labels": kind}
     report.update({name: round(value, 4) for name, value in scores.items()})
-    report.update(gap=round(scores["real_accuracy"] - scores["cas"], 4),
-                  steps=CLASSIFIER_STEPS, test=test.note)  # fmt: skip
+    gap = round(scores["real_accuracy"] - scores["cas"], 4)
+    report.update(gap=gap, steps=CLASSIFIER_STEPS, test=test.note)
     lines = [
         f"{name}: a classifier trained on {n:,} samples alone ({kind} labels), "
         f"{CLASSIFIER_STEPS} batches of {BATCH_SIZE}",

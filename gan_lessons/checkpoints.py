@@ -307,9 +307,15 @@ class EpochSeededBatches:
     batches at most."""
 
     def __init__(
-        self, arrays, batch_size: int, seed: int = 0, per_epoch: int | None = None,
-        drop_remainder: bool = False, transform=None, capped: bool | None = None,
-    ):  # fmt: skip
+        self,
+        arrays,
+        batch_size: int,
+        seed: int = 0,
+        per_epoch: int | None = None,
+        drop_remainder: bool = False,
+        transform=None,
+        capped: bool | None = None,
+    ):
         arrays = arrays if isinstance(arrays, tuple) else (arrays,)
         self.count, self.batch_size, self.seed = len(arrays[0]), batch_size, seed
         if self.count == 0 or any(len(array) != self.count for array in arrays):

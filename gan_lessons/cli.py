@@ -130,8 +130,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train into --out; the same command resumes")
-    models = train.add_subparsers(dest="model", required=True, metavar="MODEL",
-                                  parser_class=_Parser)  # fmt: skip
+    models = train.add_subparsers(
+        dest="model", required=True, metavar="MODEL", parser_class=_Parser
+    )
     for chosen in TRAINERS.values() if argv is None or "train" in argv else ():
         _train_parser(models, chosen)
     sample = commands.add_parser("sample", help="a PNG grid or .npz of images, WAV clips, text")

@@ -192,9 +192,13 @@ def _download_text(name: str, cached: Path, url: str) -> str:
 
 # %% ../nbs/98_corpora.ipynb #p98load2
 def load_text(
-    name: str = "frankenstein", path=None, *, download: bool | None = None,
-    fallback: bool = True, verbose: bool = True,
-) -> Corpus:  # fmt: skip
+    name: str = "frankenstein",
+    path=None,
+    *,
+    download: bool | None = None,
+    fallback: bool = True,
+    verbose: bool = True,
+) -> Corpus:
     """A text corpus by `name`, from `path` → `$GAN_LESSONS_DATA` → the Keras cache → a download
     (through `$GAN_LESSONS_MIRROR` if set) → an announced offline stand-in (`stand_in_text`);
     or your own UTF-8 file with `name=None, path=...`."""
@@ -202,8 +206,10 @@ def load_text(
         path = Path(path).expanduser()
         return Corpus(_read_text_file(path), f"your file: {path}")
     if name not in TEXT_SOURCES:
-        raise ValueError(f"unknown text {name!r}; expected one of {sorted(TEXT_SOURCES)} "
-                         "or name=None with path=...")  # fmt: skip
+        raise ValueError(
+            f"unknown text {name!r}; expected one of {sorted(TEXT_SOURCES)} "
+            "or name=None with path=..."
+        )
     tried = []
     for label, candidate in _text_places(name, path, tried):
         if candidate.is_file():
@@ -266,11 +272,16 @@ def split_chunk(chunk):
     "`(inputs, targets)` of a chunk (or a batch of chunks): the target is the input shifted by one."
     return chunk[..., :-1], chunk[..., 1:]
 
-
+# %% ../nbs/98_corpora.ipynb #p98batches
 def char_windows(
-    ids, window: int = 100, batch_size: int = 64, stride: int | None = None,
-    shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
-) -> tf.data.Dataset:  # fmt: skip
+    ids,
+    window: int = 100,
+    batch_size: int = 64,
+    stride: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
     """Batches of `(inputs, targets)`, each `(batch, window)` int32, from `window_chunks`;
     `shuffle` reorders the windows every epoch."""
     chunks = window_chunks(ids, window, stride)

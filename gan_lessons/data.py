@@ -302,9 +302,13 @@ def _mnist_stand_in(split: str, tried: list, verbose: bool) -> MnistData | None:
 
 # %% ../nbs/01_data.ipynb #c018b
 def load_mnist(
-    split: str = "train", path=None, *, download: bool | None = None, fallback: bool = True,
+    split: str = "train",
+    path=None,
+    *,
+    download: bool | None = None,
+    fallback: bool = True,
     verbose: bool = True,
-) -> MnistData:  # fmt: skip
+) -> MnistData:
     """MNIST `split` ("train" or "heldout") from the first place that has it: `path` →
     `$GAN_LESSONS_DATA` → the Keras cache → a download → scikit-learn's digits (announced)."""
     if split not in ("train", "heldout"):
@@ -349,9 +353,14 @@ def scale_images(images) -> np.ndarray:
 
 # %% ../nbs/01_data.ipynb #c032
 def make_image_dataset(
-    images, labels=None, batch_size: int = 128, shuffle: bool = True, seed: int = 0,
-    drop_remainder: bool = False, images_per_epoch: int | None = None,
-):  # fmt: skip
+    images,
+    labels=None,
+    batch_size: int = 128,
+    shuffle: bool = True,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    images_per_epoch: int | None = None,
+):
     """A `tf.data.Dataset` of image batches in [-1, 1] `(b, 28, 28, 1)` (with labels if given):
     shuffle → batch → scale → prefetch. With `images_per_epoch`, one pass over the dataset serves
     exactly that many images, drawn from fresh shuffles of all of them — so a training budget does

@@ -210,9 +210,16 @@ class FlowMatching(KeepsRandomState, keras.Model):
 
 # %% ../nbs/14_diffusion.ipynb #d026
 DIFFUSION_RECIPE = dict(
-    widths=(24, 48, 96), batch_size=128, learning_rate=1e-3, ema_decay=0.999, label_dropout=0.1,
-    steps=16, method="heun", guidance=1.0, jit_compile=True,
-)  # fmt: skip
+    widths=(24, 48, 96),
+    batch_size=128,
+    learning_rate=1e-3,
+    ema_decay=0.999,
+    label_dropout=0.1,
+    steps=16,
+    method="heun",
+    guidance=1.0,
+    jit_compile=True,
+)
 
 
 def build_flow_matching(num_classes: int = 10, seed: int = 0, recipe=None) -> FlowMatching:

@@ -29,9 +29,12 @@ FEATURE_LAYER = "features"
 
 
 def build_classifier(
-    width: int = 32, feature_dim: int = 128, dropout: float = 0.3, num_classes: int = 10,
+    width: int = 32,
+    feature_dim: int = 128,
+    dropout: float = 0.3,
+    num_classes: int = 10,
     shift: float = 2 / 28,
-) -> keras.Model:  # fmt: skip
+) -> keras.Model:
     """MNIST classifier `(n, 28, 28, 1)` in [-1, 1] → 10 logits (`num_classes` for other images,
     page 99), with a named penultimate feature layer; random shifts of up to `shift` of the width
     while training (0: none — lesson 15 compares augmentations on a classifier without any)."""

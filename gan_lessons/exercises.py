@@ -1228,8 +1228,16 @@ def check_majority_labels(my_majority) -> bool:
     """Lesson 15: `my_majority(votes)` gives, for votes `(clusters, voters)` of integer labels, the
     most common label of each cluster (row)."""
     name = "my_majority_labels"
-    votes = np.array([[1, 1, 2, 1, 7], [3, 0, 0, 4, 0], [9, 2, 9, 2, 9], [3, 5, 5, 3, 3],
-                      [0, 0, 6, 7, 8], [4, 8, 8, 4, 2]])  # fmt: skip
+    votes = np.array(
+        [
+            [1, 1, 2, 1, 7],
+            [3, 0, 0, 4, 0],
+            [9, 2, 9, 2, 9],
+            [3, 5, 5, 3, 3],
+            [0, 0, 6, 7, 8],
+            [4, 8, 8, 4, 2],
+        ]
+    )
     result = _call(name, my_majority, votes)
     if _not_attempted(name, result):
         return False
@@ -1292,7 +1300,7 @@ def check_cas(my_cas) -> bool:
     trained_on_test = any(
         seen.shape == test_images.shape and np.allclose(seen, test_images)
         for seen in calls["train"]
-    )  # fmt: skip
+    )
     if trained_on_test:
         raise ExerciseError(f"{name}: trained on the test images — CAS trains on samples alone")
     if calls["sample"] != [60]:

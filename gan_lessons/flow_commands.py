@@ -25,12 +25,20 @@ def train_diffusion(run) -> None:
     run.record["batch_size"] = recipe["batch_size"]
     classes = 0 if labels is None else int(run.record["classes"])
     model = build_flow_matching(classes, run.seed)
-    batches = EpochSeededImages(images, recipe["batch_size"], run.seed, labels,
-                                images_per_epoch=run.record["images_per_epoch"])  # fmt: skip
+    batches = EpochSeededImages(
+        images,
+        recipe["batch_size"],
+        run.seed,
+        labels,
+        images_per_epoch=run.record["images_per_epoch"],
+    )
     settings = {name: recipe[name] for name in ("steps", "method", "guidance")}
     sampler = lambda trained: trained.sampler()  # noqa: E731
-    callbacks = [batches.callback, *checkpoint_callbacks(run.out, "diffusion.weights.h5", "auto"),
-                 run.progress(sampler, latent_dim=IMAGE_SIZE, **settings)]  # fmt: skip
+    callbacks = [
+        batches.callback,
+        *checkpoint_callbacks(run.out, "diffusion.weights.h5", "auto"),
+        run.progress(sampler, latent_dim=IMAGE_SIZE, **settings),
+    ]
     if not run.settings.get("data"):
         callbacks.append(run.quality_curve(sampler, every=25))
     model.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
@@ -63,8 +71,12 @@ def with_sampler_settings(
 def sampler_report(model) -> dict:
     "The sampling settings of a `flow_sampler` and what one sample costs in network evaluations."
     layer = model.get_layer("flow_sampler")
-    return dict(steps=layer.steps, method=layer.method, guidance=layer.guidance,
-                evaluations=evaluations(layer.steps, layer.method, layer.guidance))  # fmt: skip
+    return dict(
+        steps=layer.steps,
+        method=layer.method,
+        guidance=layer.guidance,
+        evaluations=evaluations(layer.steps, layer.method, layer.guidance),
+    )
 
 # %% ../nbs/84_flow_commands.ipynb #d027s
 def sample_flow(

@@ -49,9 +49,14 @@ def conv_transpose_output_size(
 
 # %% ../nbs/02_generator.ipynb #c014
 def generator_layers(
-    latent_dim: int = LATENT_DIM, channels=(256, 128, 64), strides=(1, 2, 2),
-    kernel_size: int = 5, start_size: int = 7, image_size: int = 28, image_channels: int = 1,
-) -> list:  # fmt: skip
+    latent_dim: int = LATENT_DIM,
+    channels=(256, 128, 64),
+    strides=(1, 2, 2),
+    kernel_size: int = 5,
+    start_size: int = 7,
+    image_size: int = 28,
+    image_channels: int = 1,
+) -> list:
     """Fresh layers of a DCGAN generator: Dense → BN → LeakyReLU → Reshape → [Conv2DTranspose → BN →
     LeakyReLU]… → Conv2DTranspose (tanh)."""
     channels, strides = tuple(channels), tuple(strides)
@@ -143,10 +148,15 @@ def build_generator(
 
 # %% ../nbs/02_generator.ipynb #c031
 def generator_1d_layers(
-    latent_dim: int = LATENT_DIM, length: int = 4096, channels=(256, 128, 64, 32),
-    strides=(4, 4, 4, 4), kernel_size: int = 25, out_channels: int = 1,
-    upsample: str = "transpose", out_activation: str | None = "tanh",
-) -> list:  # fmt: skip
+    latent_dim: int = LATENT_DIM,
+    length: int = 4096,
+    channels=(256, 128, 64, 32),
+    strides=(4, 4, 4, 4),
+    kernel_size: int = 25,
+    out_channels: int = 1,
+    upsample: str = "transpose",
+    out_activation: str | None = "tanh",
+) -> list:
     """Fresh layers of a 1-D generator: Dense → Reshape → [up-sampling → BN → LeakyReLU]… →
     up-sampling (tanh). `upsample="transpose"` up-samples with `Conv1DTranspose`; `"nearest"`
     repeats each sample `stride` times, then convolves (`UpSampling1D` → `Conv1D`: resize-

@@ -48,8 +48,9 @@ class ImageSet:
         chosen = order[:cut] if part == "train" else order[cut:]
         labels = None if self.labels is None else self.labels[chosen]
         part_note = f"{part}: {len(chosen):,} of {len(self):,} (a fixed shuffle, seed 0)"
-        return ImageSet(self.images[chosen], labels, self.classes, self.source,
-                        [*self.notes, part_note])  # fmt: skip
+        return ImageSet(
+            self.images[chosen], labels, self.classes, self.source, [*self.notes, part_note]
+        )
 
 # %% ../nbs/99_images.ipynb #p99folder
 def _read_picture(path: Path) -> Image.Image:
@@ -63,18 +64,20 @@ def _read_picture(path: Path) -> Image.Image:
 
 def _pictures_in(folder: Path) -> list:
     return sorted(
-        path for path in folder.iterdir()
+        path
+        for path in folder.iterdir()
         if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
-    )  # fmt: skip
+    )
 
 
 def _read_folder(folder: Path):
     "Pictures, labels and class names of a folder: its own images, or one sub-folder per class."
     loose = _pictures_in(folder)
     class_folders = [
-        sub for sub in sorted(folder.iterdir())
+        sub
+        for sub in sorted(folder.iterdir())
         if sub.is_dir() and not sub.name.startswith(".") and _pictures_in(sub)
-    ]  # fmt: skip
+    ]
     if loose and class_folders:
         raise DataError(
             f"{folder}: holds images and sub-folders of images; expected one or the other (one "
@@ -99,8 +102,10 @@ def _pictures_of_array(images: np.ndarray, origin: str) -> list:
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (3, 4)):
-        raise DataError(f"{origin}: images have shape {images.shape}, expected (n, h, w) or "
-                        "(n, h, w, 1, 3 or 4)")  # fmt: skip
+        raise DataError(
+            f"{origin}: images have shape {images.shape}, expected (n, h, w) or "
+            "(n, h, w, 1, 3 or 4)"
+        )
     if np.issubdtype(images.dtype, np.floating) and images.size:
         if not np.isfinite(images).all():  # NaN compares False with everything: check it first
             raise DataError(
@@ -122,8 +127,10 @@ def _checked_labels(labels, count: int, origin: str):
     "Labels as class indices 0..k-1 with their names, or one line saying what was expected."
     labels = np.asarray(labels)
     if labels.shape != (count,) or not np.issubdtype(labels.dtype, np.integer):
-        raise DataError(f"{origin}: labels of shape {labels.shape} and dtype {labels.dtype}, "
-                        f"expected {count:,} integers, one per image")  # fmt: skip
+        raise DataError(
+            f"{origin}: labels of shape {labels.shape} and dtype {labels.dtype}, "
+            f"expected {count:,} integers, one per image"
+        )
     names, indices = np.unique(labels, return_inverse=True)
     return indices.astype("int32"), tuple(str(name) for name in names)
 
@@ -155,8 +162,10 @@ def _as_grey_squares(pictures: list, size: int, origin: str) -> tuple[np.ndarray
     "Every picture grey and `size`×`size`, with a note of each kind of change made."
     sizes = sorted({picture.size for picture in pictures})
     if min(min(shape) for shape in sizes) < SMALLEST_SIDE:
-        raise DataError(f"{origin}: images as small as {min(sizes)} pixels; expected at least "
-                        f"{SMALLEST_SIDE}×{SMALLEST_SIDE} to resize to {size}×{size}")  # fmt: skip
+        raise DataError(
+            f"{origin}: images as small as {min(sizes)} pixels; expected at least "
+            f"{SMALLEST_SIDE}×{SMALLEST_SIDE} to resize to {size}×{size}"
+        )
     colour = sum(picture.mode not in ("L", "1", "I", "I;16") for picture in pictures)
     grey = [picture.convert("L") for picture in pictures]
     notes = [f"{colour:,} colour images made grey"] if colour else []
@@ -216,7 +225,9 @@ def write_shape_pictures(folder, per_class: int = 100, side: int = 36, seed: int
             elif shape == "square":
                 draw.rectangle(box, fill=colour)
             else:
-                draw.polygon([(x, y - radius), (x - radius, y + radius), (x + radius, y + radius)],
-                             fill=colour)  # fmt: skip
+                draw.polygon(
+                    [(x, y - radius), (x - radius, y + radius), (x + radius, y + radius)],
+                    fill=colour,
+                )
             picture.save(folder / shape / f"{index:04d}.png")
     return folder

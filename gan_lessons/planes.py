@@ -102,9 +102,11 @@ class PlanesToClip(layers.Layer):
 
 # %% ../nbs/85_planes.ipynb #p85gen
 def build_planes_generator(
-    latent_dim: int = 64, channels=(128, 64, 32, 16), frame: int = PLANES_FRAME,
+    latent_dim: int = 64,
+    channels=(128, 64, 32, 16),
+    frame: int = PLANES_FRAME,
     hop: int = PLANES_HOP,
-) -> keras.Model:  # fmt: skip
+) -> keras.Model:
     "Noise `(n, latent_dim)` → planes `(n, frames, bins, 2)`, doubled once per channel width."
     frames, bins, _ = planes_shape(CLIP_LENGTH, frame, hop)
     start = (frames // 2 ** len(channels), bins // 2 ** len(channels))
@@ -145,9 +147,11 @@ class MinibatchStd(layers.Layer):
 
 
 def build_planes_critic(
-    filters=(16, 32, 64, 128), frame: int = PLANES_FRAME, hop: int = PLANES_HOP,
+    filters=(16, 32, 64, 128),
+    frame: int = PLANES_FRAME,
+    hop: int = PLANES_HOP,
     minibatch_std: bool = False,
-) -> keras.Model:  # fmt: skip
+) -> keras.Model:
     "Planes `(n, frames, bins, 2)` → strided 3 × 3 convolutions → one logit each."
     planes = keras.Input(planes_shape(CLIP_LENGTH, frame, hop), name="planes")
     image = planes
@@ -161,11 +165,17 @@ def build_planes_critic(
 
 # %% ../nbs/85_planes.ipynb #p85gan
 def build_planes_gan(
-    seed: int = 0, latent_dim: int = 64, channels=(128, 64, 32, 16),
-    critic_filters=(16, 32, 64, 128), learning_rate: float = 5e-4, r1_weight: float = 1.0,
-    ema_decay: float | None = 0.999, frame: int = PLANES_FRAME, hop: int = PLANES_HOP,
+    seed: int = 0,
+    latent_dim: int = 64,
+    channels=(128, 64, 32, 16),
+    critic_filters=(16, 32, 64, 128),
+    learning_rate: float = 5e-4,
+    r1_weight: float = 1.0,
+    ema_decay: float | None = 0.999,
+    frame: int = PLANES_FRAME,
+    hop: int = PLANES_HOP,
     minibatch_std: bool = False,
-) -> GAN:  # fmt: skip
+) -> GAN:
     "The planes generator against the planes critic: a compiled `GAN`, non-saturating, with R1."
     keras.utils.set_random_seed(seed)
     generator = build_planes_generator(latent_dim, channels, frame, hop)
@@ -183,5 +193,11 @@ def build_planes_gan(
 def planes_batches(clips, gan, batch_size: int, seed: int = 0):
     "Lesson 12's `EpochSeededBatches` of `clips`, each batch turned into the planes `gan` plays on."
     to_planes = ClipToPlanes(gan.frame, gan.hop)
-    return EpochSeededBatches(clips, batch_size, seed, drop_remainder=True, capped=True,
-                              transform=lambda batch: to_planes(batch))  # fmt: skip
+    return EpochSeededBatches(
+        clips,
+        batch_size,
+        seed,
+        drop_remainder=True,
+        capped=True,
+        transform=lambda batch: to_planes(batch),
+    )

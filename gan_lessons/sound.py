@@ -64,15 +64,18 @@ def synthesize_clips(
     clips = np.empty((count, length), np.float64)
     for i in range(count):
         wave = (
-            _tone(rng, time_axis, f0[i], harmonics[i], rolloff[i]) if kinds[i] == 0
-            else _noise_burst(rng, length, lowpass[i]) if kinds[i] == 1
+            _tone(rng, time_axis, f0[i], harmonics[i], rolloff[i])
+            if kinds[i] == 0
+            else _noise_burst(rng, length, lowpass[i])
+            if kinds[i] == 1
             else _chirp(time_axis, f0[i], f_end[i], sample_rate)
-        )  # fmt: skip
+        )
         rise = np.minimum(time_axis / attack[i], 1.0)
         wave = wave * rise * np.exp(-np.maximum(time_axis - attack[i], 0) / decay[i])
         clips[i] = peak[i] * wave / np.abs(wave).max()
-    parameters = dict(kind=kinds, f0=f0, f_end=f_end, harmonics=harmonics, attack=attack,
-                      decay=decay, peak=peak)  # fmt: skip
+    parameters = dict(
+        kind=kinds, f0=f0, f_end=f_end, harmonics=harmonics, attack=attack, decay=decay, peak=peak
+    )
     return clips[..., None].astype(np.float32), parameters
 
 # %% ../nbs/87_sound.ipynb #xe34371a

@@ -122,9 +122,13 @@ class EpochSeededImages(EpochSeededBatches):
     whatever their number (in a dry run, at most `$GAN_LESSONS_MAX_STEPS` batches)."""
 
     def __init__(
-        self, images, batch_size: int = 64, seed: int = 0, labels=None,
+        self,
+        images,
+        batch_size: int = 64,
+        seed: int = 0,
+        labels=None,
         images_per_epoch: int | None = None,
-    ):  # fmt: skip
+    ):
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim not in (3, 4) or len(images) == 0:
             raise ValueError(

@@ -206,10 +206,12 @@ class LatentMixture(layers.Layer):
             latent_dim,
             len(proportions),
         )
-        self.means = self.add_weight((count, latent_dim), initializer="zeros", trainable=False,
-                                     name="means")  # fmt: skip
-        self.cholesky = self.add_weight((count, latent_dim, latent_dim), initializer="zeros",
-                                        trainable=False, name="cholesky")  # fmt: skip
+        self.means = self.add_weight(
+            (count, latent_dim), initializer="zeros", trainable=False, name="means"
+        )
+        self.cholesky = self.add_weight(
+            (count, latent_dim, latent_dim), initializer="zeros", trainable=False, name="cholesky"
+        )
         if means is not None:
             self.means.assign(np.asarray(means, "float32"))
             self.cholesky.assign(np.asarray(cholesky, "float32"))
@@ -224,8 +226,11 @@ class LatentMixture(layers.Layer):
         return keras.ops.take(self.means, component, axis=0) + spread
 
     def get_config(self):
-        return {**super().get_config(), "proportions": self.proportions,
-                "latent_dim": self.latent_dim}  # fmt: skip
+        return {
+            **super().get_config(),
+            "proportions": self.proportions,
+            "latent_dim": self.latent_dim,
+        }
 
 # %% ../nbs/13_vae.ipynb #v019f
 def fit_latent_mixture(vae: VAE, images, components: int = 50, seed: int = 0) -> LatentMixture:
@@ -235,8 +240,9 @@ def fit_latent_mixture(vae: VAE, images, components: int = 50, seed: int = 0) ->
     codes = vae.encoder.predict(np.asarray(images, "float32"), batch_size=500, verbose=0)[0]
     mixture = GaussianMixture(components, covariance_type="full", random_state=seed).fit(codes)
     cholesky = np.linalg.cholesky(mixture.covariances_)
-    return LatentMixture(mixture.weights_, vae.latent_dim, mixture.means_, cholesky,
-                         name="latent_mixture")  # fmt: skip
+    return LatentMixture(
+        mixture.weights_, vae.latent_dim, mixture.means_, cholesky, name="latent_mixture"
+    )
 
 
 def prior_sampler(sampler: keras.Model) -> keras.Model:
@@ -277,8 +283,13 @@ def train_vae(run) -> None:
     )
     saving = checkpoint_callbacks(run.out, "vae.weights.h5", "auto")
     progress = run.progress(lambda model: model.sampler(), latent_dim=vae.latent_dim)
-    vae.fit(batches.dataset, epochs=run.epochs, callbacks=[batches.callback, *saving, progress],
-            verbose=0, shuffle=False)  # fmt: skip
+    vae.fit(
+        batches.dataset,
+        epochs=run.epochs,
+        callbacks=[batches.callback, *saving, progress],
+        verbose=0,
+        shuffle=False,
+    )
     save_mixture_sampler(run, vae, images)
     heldout = scale_images(run.heldout_images())
     elbo = heldout_elbo(vae, heldout, samples=4)

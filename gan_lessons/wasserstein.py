@@ -81,8 +81,8 @@ def _due_penalty(critic, real, fake, labels, seed, weight, gp_weight, penalty_ev
 # %% ../nbs/09_wasserstein.ipynb #c011531
 def wasserstein_train_step(
     generator, critic, g_optimizer, c_optimizer, real_images, sample_noise,
-    critic_steps: int = 5, gp_weight: float = 10.0, clip_value: float | None = None,
-    labels=None, penalty_seed=None, penalty_every: int = 1,
+    critic_steps: int = 5, gp_weight: float = 10.0, clip_value: float | None = None, labels=None,
+    penalty_seed=None, penalty_every: int = 1,
 ) -> dict:  # fmt: skip
     """`critic_steps` critic updates, each on its own slice `real_images[i::critic_steps]` with
     fresh noise from `sample_noise(count)`, then one generator update. `gp_weight` > 0 adds the
@@ -102,8 +102,9 @@ def wasserstein_train_step(
             real_scores = critic(with_labels(real, step_labels), training=True)
             fake_scores = critic(with_labels(fake, step_labels), training=True)
             c_loss = wasserstein_critic_loss(real_scores, fake_scores)
-            penalty = _due_penalty(critic, real, fake, step_labels, penalty_seed, weight,
-                                   gp_weight, penalty_every)  # fmt: skip
+            penalty = _due_penalty(
+                critic, real, fake, step_labels, penalty_seed, weight, gp_weight, penalty_every
+            )
             c_objective = c_optimizer.scale_loss((c_loss + weight * penalty) / replicas())
         c_gradients = c_tape.gradient(c_objective, critic.trainable_variables)
         c_optimizer.apply_gradients(zip(c_gradients, critic.trainable_variables))
@@ -177,14 +178,22 @@ class WassersteinGAN(GAN):
 # %% ../nbs/09_wasserstein.ipynb #c017
 WGAN_VARIANTS = {
     "wgan": dict(
-        critic_steps=5, gp_weight=0.0, clip_value=0.01, penalty_every=1,
-        critic_optimizer=("rmsprop", 5e-5), generator_optimizer=("rmsprop", 5e-5),
+        critic_steps=5,
+        gp_weight=0.0,
+        clip_value=0.01,
+        penalty_every=1,
+        critic_optimizer=("rmsprop", 5e-5),
+        generator_optimizer=("rmsprop", 5e-5),
     ),
     "wgan-gp": dict(  # one critic step, the critic 4× faster (TTUR); Adam β₁ = 0, β₂ = 0.9
-        critic_steps=1, gp_weight=10.0, clip_value=None, penalty_every=1,
-        critic_optimizer=("adam", 4e-4, 0.0, 0.9), generator_optimizer=("adam", 1e-4, 0.0, 0.9),
+        critic_steps=1,
+        gp_weight=10.0,
+        clip_value=None,
+        penalty_every=1,
+        critic_optimizer=("adam", 4e-4, 0.0, 0.9),
+        generator_optimizer=("adam", 1e-4, 0.0, 0.9),
     ),
-}  # fmt: skip
+}
 
 
 def _optimizer(spec):
@@ -208,9 +217,13 @@ def _variant_networks(variant: str, settings: dict, num_classes: int | None):
 
 # %% ../nbs/09_wasserstein.ipynb #c017672
 def build_wgan(
-    variant: str = "wgan-gp", recipe: str = "fast", seed: int = 0, options=(),
-    num_classes: int | None = None, **changes,
-) -> GAN:  # fmt: skip
+    variant: str = "wgan-gp",
+    recipe: str = "fast",
+    seed: int = 0,
+    options=(),
+    num_classes: int | None = None,
+    **changes,
+) -> GAN:
     """A compiled GAN of the given variant — `wgan`, `wgan-gp` (a `WassersteinGAN`) or `sngan` (a
     `GAN` with a spectrally normalized discriminator) — with the networks and weight average of a
     lesson-07 recipe, then any further `options`. `changes` replace the variant's settings in
@@ -234,9 +247,15 @@ def build_wgan(
         optimizers = [keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(2)]
     else:
         gan = WassersteinGAN(
-            generator, critic, game["critic_steps"], game["gp_weight"], game["clip_value"],
-            seed=seed, options=options, penalty_every=game["penalty_every"],
-        )  # fmt: skip
+            generator,
+            critic,
+            game["critic_steps"],
+            game["gp_weight"],
+            game["clip_value"],
+            seed=seed,
+            options=options,
+            penalty_every=game["penalty_every"],
+        )
         optimizers = [_optimizer(game[f"{net}_optimizer"]) for net in ("critic", "generator")]
     gan.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1])
     return gan
