@@ -8,10 +8,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from .checkpoints import EpochSeededBatches, checkpoint_callbacks
-from .errors import ArgumentError
-from .evaluation import frechet_distance, gaussian_statistics, generate
-from .files import check_fits, check_out
+from .evaluation import frechet_distance, gaussian_statistics
 from .generator import build_generator_1d, generator_1d_layers, stack_layers
 from .planes import build_planes_gan, clip_generator, planes_batches
 from .recipes import R1Penalty, WeightAverage
@@ -31,8 +28,7 @@ from .wasserstein import WassersteinGAN
 # %% auto #0
 __all__ = ['HELDOUT_SEEDS', 'AUDIO_BATCH_SIZE', 'AUDIO_RECIPE', 'PLANES_RECIPE', 'autocorrelation_f0', 'audio_features',
            'feature_distance', 'spectral_flatness', 'clip_kinds', 'audio_report', 'PhaseShuffle', 'LogSpectrogram',
-           'build_audio_critic', 'lowpass_kernel', 'build_audio_generator', 'build_audio_gan', 'train_audio_gan',
-           'sample_audio', 'evaluate_audio']
+           'build_audio_critic', 'lowpass_kernel', 'build_audio_generator', 'build_audio_gan']
 
 # %% ../nbs/12_audio.ipynb #a009
 def autocorrelation_f0(signals, sample_rate: int, f0_range=(60.0, 1000.0)) -> np.ndarray:
@@ -152,11 +148,17 @@ def audio_report(clips, heldout_seeds=HELDOUT_SEEDS) -> dict:
         else None
         for k in range(3)
     ]
-    return {"n_samples": len(clips), "feature_distance": distance,
-            "feature_distance_real_floor": floor, "ratio": distance / floor,
-            "generated_medians": medians(generated, clips),
-            "real_medians": medians(real, real_clips), "kind_shares": shares(made),
-            "real_kind_shares": shares(kinds), "kind_distances": per_kind}  # fmt: skip
+    return {
+        "n_samples": len(clips),
+        "feature_distance": distance,
+        "feature_distance_real_floor": floor,
+        "ratio": distance / floor,
+        "generated_medians": medians(generated, clips),
+        "real_medians": medians(real, real_clips),
+        "kind_shares": shares(made),
+        "real_kind_shares": shares(kinds),
+        "kind_distances": per_kind,
+    }
 
 # %% ../nbs/12_audio.ipynb #a101
 @keras.saving.register_keras_serializable(package="gan_lessons")
@@ -203,18 +205,24 @@ def _spectrogram_logit(clips, frame: int, filters: int):
     "Three strided 2-D convolutions on the `LogSpectrogram` of `frame`-sample frames → a logit."
     image = LogSpectrogram(frame, frame // 4, name=f"log_spectrogram{frame}")(clips)
     for index in range(3):
-        down = layers.Conv2D(filters * 2**index, 3, strides=2, padding="same",
-                             name=f"spectrum{frame}_{index}")  # fmt: skip
+        down = layers.Conv2D(
+            filters * 2**index, 3, strides=2, padding="same", name=f"spectrum{frame}_{index}"
+        )
         image = layers.LeakyReLU(0.2, name=f"spectrum{frame}_{index}_act")(down(image))
     flat = layers.Flatten(name=f"spectrum{frame}_flatten")(image)
     return layers.Dense(1, name=f"spectrum{frame}_logit")(flat)
 
 
 def build_audio_critic(
-    length: int = CLIP_LENGTH, filters=(8, 16, 32, 64), kernel_size: int = 25, stride: int = 4,
-    phase_shuffle: int = 2, spectrogram_filters: int = 16, spectrogram_frames=(256,),
+    length: int = CLIP_LENGTH,
+    filters=(8, 16, 32, 64),
+    kernel_size: int = 25,
+    stride: int = 4,
+    phase_shuffle: int = 2,
+    spectrogram_filters: int = 16,
+    spectrogram_frames=(256,),
     seed: int = 0,
-) -> keras.Model:  # fmt: skip
+) -> keras.Model:
     """Clips `(n, length, 1)` → one logit each, the sum of critics: WaveGAN's strided 1-D
     convolutions on the waveform (with phase shuffle), and, with `spectrogram_filters` > 0, three
     strided 2-D convolutions on the `LogSpectrogram` for each frame length in
@@ -232,8 +240,9 @@ def build_audio_critic(
             features = shuffle(features)
     logits = [layers.Dense(1, name="wave_logit")(layers.Flatten(name="wave_flatten")(features))]
     if spectrogram_filters:
-        logits += [_spectrogram_logit(clips, frame, spectrogram_filters)
-                   for frame in spectrogram_frames]  # fmt: skip
+        logits += [
+            _spectrogram_logit(clips, frame, spectrogram_filters) for frame in spectrogram_frames
+        ]
     logit = layers.Add(name="logit")(logits) if len(logits) > 1 else logits[0]
     return keras.Model(clips, logit, name="audio_critic")
 
@@ -248,36 +257,61 @@ def lowpass_kernel(cutoff_hz: float, sample_rate: int = SAMPLE_RATE, taps: int =
     kernel = np.sinc(2 * cutoff_hz / sample_rate * centre) * np.hamming(taps)
     return (kernel / kernel.sum()).astype("float32")
 
-
+# %% ../nbs/12_audio.ipynb #a101gb
 def build_audio_generator(
-    latent_dim: int = 64, channels=(64, 32, 16, 8), kernel_size: int = 24,
-    upsample: str = "transpose", lowpass_hz: float | None = None, taps: int = 63,
-) -> keras.Model:  # fmt: skip
+    latent_dim: int = 64,
+    channels=(64, 32, 16, 8),
+    kernel_size: int = 24,
+    upsample: str = "transpose",
+    lowpass_hz: float | None = None,
+    taps: int = 63,
+) -> keras.Model:
     """Lesson 02's 1-D generator `(n, latent_dim)` → `(n, CLIP_LENGTH, 1)` in [-1, 1]; with
     `lowpass_hz`, its last layer's output goes through a fixed (untrained) `lowpass_kernel`
     convolution before the tanh, so nothing above the cutoff reaches the clip but the tanh's own
     harmonics."""
-    options = dict(latent_dim=latent_dim, length=CLIP_LENGTH, channels=channels,
-                   kernel_size=kernel_size, upsample=upsample)  # fmt: skip
+    options = dict(
+        latent_dim=latent_dim,
+        length=CLIP_LENGTH,
+        channels=channels,
+        kernel_size=kernel_size,
+        upsample=upsample,
+    )
     if not lowpass_hz:
         return build_generator_1d(**options)
     kernel = lowpass_kernel(lowpass_hz, SAMPLE_RATE, taps)[:, None, None]
-    lowpass = layers.Conv1D(1, taps, padding="same", use_bias=False, trainable=False,
-                            kernel_initializer=keras.initializers.Constant(kernel),
-                            name="lowpass")  # fmt: skip
-    stack = [*generator_1d_layers(**options, out_activation=None), lowpass,
-             layers.Activation("tanh", name="to_range")]  # fmt: skip
+    lowpass = layers.Conv1D(
+        1,
+        taps,
+        padding="same",
+        use_bias=False,
+        trainable=False,
+        kernel_initializer=keras.initializers.Constant(kernel),
+        name="lowpass",
+    )
+    stack = [
+        *generator_1d_layers(**options, out_activation=None),
+        lowpass,
+        layers.Activation("tanh", name="to_range"),
+    ]
     model = stack_layers(stack, (latent_dim,), name="generator_1d_lowpass")
     model.latent_dim = latent_dim
     return model
 
 # %% ../nbs/12_audio.ipynb #a101g2
 def build_audio_gan(
-    seed: int = 0, latent_dim: int = 64, channels=(64, 32, 16, 8), kernel_size: int = 24,
-    learning_rate: float = 5e-4, r1_weight: float = 1.0, upsample: str = "transpose",
-    lowpass_hz: float | None = None, game: str = "cross-entropy", ema_decay: float | None = 0.999,
+    seed: int = 0,
+    latent_dim: int = 64,
+    channels=(64, 32, 16, 8),
+    kernel_size: int = 24,
+    learning_rate: float = 5e-4,
+    r1_weight: float = 1.0,
+    upsample: str = "transpose",
+    lowpass_hz: float | None = None,
+    game: str = "cross-entropy",
+    ema_decay: float | None = 0.999,
     **critic_options,
-):  # fmt: skip
+):
     """The lesson-02 1-D generator (Dense → Reshape → 4 up-samplings by 4 with `upsample`, tanh;
     then a fixed low-pass at `lowpass_hz`, if given) against `build_audio_critic(**critic_options)`,
     with a weight average of decay `ema_decay` to sample from (None: the generator itself),
@@ -309,92 +343,3 @@ AUDIO_RECIPE = dict(lowpass_hz=3000.0, ema_decay=None)
 # the planes GAN's (page 85): a weight average, and the critic sees the batch's spread (without it
 # the planes GAN drew no noise bursts at all: lesson 12's planes rows, audio_planes.jsonl)
 PLANES_RECIPE = dict(ema_decay=0.999, minibatch_std=True)
-
-# %% ../nbs/12_audio.ipynb #a12train
-def train_audio_gan(run) -> None:
-    """`gan-lessons train audio-gan`: this lesson's GAN on `--clips` synthetic clips, resumably —
-    the waveform GAN (`AUDIO_RECIPE`), or with `--representation planes` page 85's planes GAN
-    (`PLANES_RECIPE`), saved behind `PlanesToClip` so that either maps noise to clips."""
-    if not run.begin():
-        return
-    clips, _ = synthesize_clips(run.clips, seed=run.seed)
-    run.record.update(
-        data=f"{run.clips:,} synthetic clips (synthesize_clips, seed {run.seed}) of "
-        f"{CLIP_LENGTH} samples at {SAMPLE_RATE} Hz",
-        training_clips=run.clips, batch_size=AUDIO_BATCH_SIZE,
-    )  # fmt: skip
-    if run.settings.get("representation") == "planes":
-        recipe, gan = PLANES_RECIPE, build_planes_gan(seed=run.seed, **PLANES_RECIPE)
-        batches, as_clips = planes_batches(clips, gan, AUDIO_BATCH_SIZE, run.seed), clip_generator
-    else:
-        recipe, gan = AUDIO_RECIPE, build_audio_gan(seed=run.seed, **AUDIO_RECIPE)
-        batches = EpochSeededBatches(clips, AUDIO_BATCH_SIZE, run.seed, drop_remainder=True,
-                                     capped=True)  # fmt: skip
-        as_clips = lambda generator: generator  # noqa: E731
-    run.record["recipe"] = recipe
-    real = audio_features(synthesize_clips(500, seed=HELDOUT_SEEDS[0])[0])
-    noise = keras.random.normal((500, gan.latent_dim), seed=HELDOUT_SEEDS[0])
-
-    def distance_after_epoch(epoch, logs=None):  # ~2 s an epoch, into run.json
-        clips = as_clips(gan.sampler)(noise, training=False).numpy()
-        generated = audio_features(clips)
-        row = {"epoch": epoch + 1, "train_seconds": run.record["train_seconds"],
-               "feature_distance": round(feature_distance(generated, real), 4),
-               "centroid_hz": round(float(np.median(generated[:, 1])), 1),
-               "flatness": float(f"{np.median(spectral_flatness(clips)):.3g}")}  # fmt: skip
-        if gan.sampler is not gan.generator:  # a weight average: the generator itself beside it
-            raw = audio_features(as_clips(gan.generator)(noise, training=False).numpy())
-            row["raw_feature_distance"] = round(feature_distance(raw, real), 4)
-        run.record.setdefault("distance_curve", []).append(row)
-        run.save_record()
-
-    callbacks = [batches.callback, *checkpoint_callbacks(run.out, "gan.weights.h5", "auto"),
-                 run.progress(lambda model: as_clips(model.sampler), latent_dim=gan.latent_dim),
-                 keras.callbacks.LambdaCallback(on_epoch_end=distance_after_epoch)]  # fmt: skip
-    gan.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
-    seconds = run.record.get("train_seconds", 0)
-    print(f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training")
-
-# %% ../nbs/12_audio.ipynb #a12kind
-def sample_audio(model, out=None, n: int = 8, seed: int = 0, name: str = "the model") -> str:
-    "`n` clips of `model` as one WAV file `out`: `gan-lessons sample` for an audio generator."
-    check_out(out, ".wav", "an audio model")
-    check_fits(n, CLIP_LENGTH * 4 * 3, "clips")  # float32 clips, their noise and the WAV
-    clips, _ = generate(model, n, seed)
-    write_wav(out, clips, SAMPLE_RATE, gap_seconds=0.25)
-    silence = "one after another with 0.25 s of silence between them"
-    return f"wrote {n} clips of {name} to {out} (16-bit mono at {SAMPLE_RATE} Hz, {silence})"
-
-
-def evaluate_audio(
-    model, n: int = 2000, seed: int = 0, name: str = "the model"
-) -> tuple[dict, list]:
-    "`audio_report` of `n` clips, and its lines: `gan-lessons evaluate` for an audio generator."
-    clips, _ = generate(model, n, seed)
-    try:  # too few clips, or clips of another length than the real ones
-        measured = audio_report(clips)
-    except ValueError as error:
-        raise ArgumentError(f"{name}, {{n}} {n}: {error}") from None
-    rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in measured.items()}
-    seeds = " and ".join(str(seed) for seed in HELDOUT_SEEDS)
-    data = f"fresh synthetic clips (synthesize_clips, seeds {seeds})"
-    report = {"model": name, **rounded, "data": data}
-    generated, real = report["generated_medians"], report["real_medians"]
-    kinds = " · ".join(f"{kind} {share:.0%}" for kind, share in zip(KINDS, report["kind_shares"]))
-    real_kinds = " · ".join(f"{share:.0%}" for share in report["real_kind_shares"])
-    per_kind = " · ".join(f"{kind} " + ("—" if value is None else f"{value:.2f}")
-                          for kind, value in zip(KINDS, report["kind_distances"]))  # fmt: skip
-    lines = [
-        f"{name}: {report['n_samples']} clips against as many real ones",
-        f"  feature distance  {report['feature_distance']:8.3f}   (real vs real: "
-        f"{report['feature_distance_real_floor']:.3f}; ratio {report['ratio']:.1f})",
-        *(f"  median {label:<14} {generated[key]:8.1f}   (real: {real[key]:.1f})"
-          for key, label in (("f0_hz", "f0 (Hz)"), ("centroid_hz", "centroid (Hz)"),
-                             ("loudness_db", "loudness (dB)"))),
-        f"  median flatness   {generated['flatness']:8.2g}   (real: {real['flatness']:.2g}; "
-        "hiss raises it)",
-        f"  kinds             {kinds}   (real: {real_kinds})",
-        f"  distance per kind {per_kind}   (each kind's clips to the real ones of that kind)",
-        f"  data: {report['data']}",
-    ]  # fmt: skip
-    return report, lines

@@ -91,7 +91,7 @@ TRAINERS = {trainer.name: trainer for trainer in (
     Trainer("char-lstm", "text-generator", FromLesson("text:train_char_lstm"), epochs=30,
             options={"text": ("frankenstein", "tinyshakespeare"), "characters": None},
             defaults={"text": "frankenstein"}, summary="lesson 11's character-level LSTM"),
-    Trainer("audio-gan", "audio-generator", FromLesson("audio:train_audio_gan"), epochs=70,
+    Trainer("audio-gan", "audio-generator", FromLesson("audio_commands:train_audio_gan"), epochs=70,
             options={"clips": None, "representation": ("waveform", "planes")},
             defaults={"clips": 4000}, summary="lesson 12's GAN on synthetic sounds"),
     Trainer("vae", "image-generator", FromLesson("vae:train_vae"), epochs=60,
@@ -117,8 +117,8 @@ KINDS = {kind.name: kind for kind in (
               FromLesson("flow_commands:evaluate_flow"),
               options=("n", "steps", "method", "guidance"), defaults={"n": 64},
               modules=("conditional", "diffusion")),
-    ModelKind("audio-generator", FromLesson("audio:sample_audio"),
-              FromLesson("audio:evaluate_audio"), options=("n",), defaults={"n": 8},
+    ModelKind("audio-generator", FromLesson("audio_commands:sample_audio"),
+              FromLesson("audio_commands:evaluate_audio"), options=("n",), defaults={"n": 8},
               modules=("audio",)),  # lesson 12 imports page 85's planes layers
 )}  # fmt: skip
 

@@ -69,7 +69,8 @@ BOTTOM = ("errors", "files")  # no TensorFlow
 LESSONS = (
     "setup", "devices", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
     "discriminator", "losses", "steps", "training", "evaluation", "recipes", "conditional",
-    "wasserstein", "debugging", "corpora", "text", "planes", "audio", "vae", "diffusion",
+    "wasserstein", "debugging", "corpora", "text", "planes", "audio", "audio_commands", "vae",
+    "diffusion",
     "flow_commands", "augmentation", "exercises",
 )  # fmt: skip
 TOP = ("runs", "pretrained", "cli")  # the registry, loading by kind, the command line
