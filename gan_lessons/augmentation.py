@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras import layers
 
 from .data import load_mnist
-from .errors import ArgumentError, CommandError
+from .errors import ArgumentError
 from .evaluation import accuracy, as_float_images, build_classifier, generate
 from .files import assets_dir
 from .flow_commands import with_sampler_settings

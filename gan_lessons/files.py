@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from .errors import ArgumentError, CommandError, DataError
+from .errors import ArgumentError, DataError
 
 # %% auto #0
 __all__ = ['RUN_MODEL_FILE', 'MODEL_KINDS', 'partial_path', 'atomic_write', 'write_text_atomically', 'write_json_atomically',
