@@ -13,8 +13,8 @@ from .generator import build_generator_1d, generator_1d_layers, stack_layers
 from .planes import build_planes_gan, clip_generator, planes_batches
 from .recipes import R1Penalty, WeightAverage
 from gan_lessons.sound import (  # noqa: F401 (listen and read_wav: importable from here, as before)
+    CLIP_KINDS,
     CLIP_LENGTH,
-    KINDS,
     SAMPLE_RATE,
     clip_sequence,
     listen,
@@ -101,7 +101,7 @@ def spectral_flatness(clips) -> np.ndarray:
 
 # %% ../nbs/12_audio.ipynb #a009k
 def clip_kinds(clips, flat: float = 1e-3, glide: float = 0.02) -> np.ndarray:
-    """Each clip's kind, numbered as `KINDS` (0 tone, 1 noise burst, 2 chirp), told the way a
+    """Each clip's kind, numbered as `CLIP_KINDS` (0 tone, 1 noise burst, 2 chirp), told the way a
     listener tells them: a noise burst's spectrum is flat (`spectral_flatness` above `flat`); a
     chirp's brightness moves — the spectral centroid of its last third lies more than `glide`
     octaves from its first third's; a tone's holds."""

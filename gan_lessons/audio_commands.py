@@ -22,7 +22,7 @@ from .errors import ArgumentError
 from .evaluation import generate
 from .files import check_fits, check_out
 from .planes import build_planes_gan, clip_generator, planes_batches
-from .sound import CLIP_LENGTH, KINDS, SAMPLE_RATE, synthesize_clips, write_wav
+from .sound import CLIP_KINDS, CLIP_LENGTH, SAMPLE_RATE, synthesize_clips, write_wav
 
 # %% auto #0
 __all__ = ['clip_distances', 'train_audio_gan', 'sample_audio', 'evaluate_audio']
@@ -95,7 +95,7 @@ def sample_audio(model, out=None, n: int = 8, seed: int = 0, name: str = "the mo
     silence = "one after another with 0.25 s of silence between them"
     return f"wrote {n} clips of {name} to {out} (16-bit mono at {SAMPLE_RATE} Hz, {silence})"
 
-
+# %% ../nbs/82_audio_commands.ipynb #a12evaluate
 def evaluate_audio(
     model, n: int = 2000, seed: int = 0, name: str = "the model"
 ) -> tuple[dict, list]:
@@ -110,11 +110,13 @@ def evaluate_audio(
     data = f"fresh synthetic clips (synthesize_clips, seeds {seeds})"
     report = {"model": name, **rounded, "data": data}
     generated, real = report["generated_medians"], report["real_medians"]
-    kinds = " · ".join(f"{kind} {share:.0%}" for kind, share in zip(KINDS, report["kind_shares"]))
+    kinds = " · ".join(
+        f"{kind} {share:.0%}" for kind, share in zip(CLIP_KINDS, report["kind_shares"])
+    )
     real_kinds = " · ".join(f"{share:.0%}" for share in report["real_kind_shares"])
     per_kind = " · ".join(
         f"{kind} " + ("—" if value is None else f"{value:.2f}")
-        for kind, value in zip(KINDS, report["kind_distances"])
+        for kind, value in zip(CLIP_KINDS, report["kind_distances"])
     )
     lines = [
         f"{name}: {report['n_samples']} clips against as many real ones",

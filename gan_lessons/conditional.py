@@ -22,8 +22,7 @@ from gan_lessons.evaluation import (
 )
 from .files import write_json_atomically
 from .generator import LATENT_DIM, generator_layers
-from .recipes import DCGAN_RECIPES, gan_from_recipe
-from .recipes import train_dcgan as train_plain_dcgan
+from .recipes import DCGAN_RECIPES, gan_from_recipe, train_plain_dcgan
 from .training import GAN
 
 # %% auto #0

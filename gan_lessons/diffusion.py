@@ -20,10 +20,10 @@ IMAGE_SHAPE = (28, 28, 1)
 IMAGE_SIZE = 28 * 28  # the noise a sample starts from: one number per pixel
 
 # %% auto #0
-__all__ = ['IMAGE_SHAPE', 'IMAGE_SIZE', 'DIFFUSION_RECIPE', 'straight_path', 'target_velocity', 'integrate', 'evaluations',
-           'TimeFeatures', 'residual_block', 'build_unet', 'label_count', 'flow_matching_loss', 'FlowMatching',
-           'build_flow_matching', 'guided_velocity', 'draw_images', 'FlowSampler', 'flow_sampler', 'coverage',
-           'reflow_pairs', 'Reflow', 'continue_from']
+__all__ = ['IMAGE_SHAPE', 'IMAGE_SIZE', 'METHODS', 'DIFFUSION_RECIPE', 'straight_path', 'target_velocity', 'integrate',
+           'evaluations', 'TimeFeatures', 'residual_block', 'build_unet', 'label_count', 'flow_matching_loss',
+           'FlowMatching', 'build_flow_matching', 'guided_velocity', 'draw_images', 'FlowSampler', 'flow_sampler',
+           'coverage', 'reflow_pairs', 'Reflow', 'continue_from']
 
 # %% ../nbs/14_diffusion.ipynb #d007
 def straight_path(noise, data, times):
@@ -40,14 +40,17 @@ def target_velocity(noise, data):
     return keras.ops.convert_to_tensor(data, "float32") - noise
 
 # %% ../nbs/14_diffusion.ipynb #d009
+METHODS = ("euler", "heun")  # the ODE solvers of this lesson
+
+
 def integrate(velocity, start, steps: int, method: str = "euler"):
     """Follow dx/dt = velocity(x, t) from t = 0 (`start`) to t = 1 in `steps` equal steps. Euler
     moves along the slope at the step's start; Heun (as in Karras et al. 2022) then re-measures the
     slope where Euler landed and moves along the mean of the two — except on the last step, which is
     plain Euler, as Karras et al. end (their ODE divides by σ, 0 there; here v(x, 1) is defined and
     the plain step saves one network evaluation). `velocity(x, t)` takes one t per example."""
-    if method not in ("euler", "heun"):
-        raise ValueError(f"method must be 'euler' or 'heun', got {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if int(steps) < 1:
         raise ValueError(f"steps must be a whole number ≥ 1, got {steps}")
     points = keras.ops.convert_to_tensor(start, "float32")

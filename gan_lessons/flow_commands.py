@@ -6,7 +6,13 @@ from __future__ import annotations
 import keras
 
 from .checkpoints import checkpoint_callbacks
-from .diffusion import DIFFUSION_RECIPE, IMAGE_SIZE, build_flow_matching, evaluations
+from gan_lessons.diffusion import (
+    DIFFUSION_RECIPE,
+    IMAGE_SIZE,
+    METHODS,
+    build_flow_matching,
+    evaluations,
+)
 from .errors import ArgumentError
 from .evaluation import evaluate_images, sample_images
 from .training import EpochSeededImages
@@ -58,8 +64,8 @@ def with_sampler_settings(
     """`model` (a `flow_sampler`) with the `steps`, `method` and `guidance` that are given; refused
     in one line when they make no sense."""
     layer = model.get_layer("flow_sampler")
-    if method is not None and method not in ("euler", "heun"):
-        raise ArgumentError(f"{{method}} {method}: expected euler or heun")
+    if method is not None and method not in METHODS:
+        raise ArgumentError(f"{{method}} {method}: expected one of {', '.join(METHODS)}")
     if guidance is not None and guidance and not layer.num_classes:
         raise ArgumentError(f"{{guidance}} needs a model trained with labels; {name} has none")
     layer.steps = layer.steps if steps is None else int(steps)

@@ -13,8 +13,8 @@ from .training import GAN, StepOption, with_labels
 
 # %% auto #0
 __all__ = ['DCGAN_RECIPES', 'update_weight_average', 'WeightAverage', 'real_logits_and_r1', 'R1Penalty', 'diff_augment',
-           'DiffAugment', 'TopK', 'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan', 'train_dcgan',
-           'recipe_epochs']
+           'DiffAugment', 'TopK', 'recipe_options', 'check_recipe', 'gan_from_recipe', 'build_dcgan',
+           'train_plain_dcgan', 'recipe_epochs']
 
 # %% ../nbs/07_recipes.ipynb #r007
 def update_weight_average(average, current, updates, decay: float) -> None:
@@ -179,7 +179,7 @@ def build_dcgan(recipe: str = "fast", seed: int = 0, options=()) -> GAN:
     return gan_from_recipe(recipe, build_generator, build_discriminator, seed=seed, options=options)
 
 # %% ../nbs/07_recipes.ipynb #r025t
-def train_dcgan(run) -> None:
+def train_plain_dcgan(run) -> None:
     """A plain DCGAN run (`gan-lessons train dcgan --clusters 0`): `build_dcgan(--recipe)` on the
     training images. Lesson 08 adds self-conditioning, which the command's default run uses."""
     images, _ = run.training_images()

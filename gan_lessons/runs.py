@@ -84,7 +84,7 @@ TRAINERS = {trainer.name: trainer for trainer in (
             defaults=_no_clusters, summary="lesson 09's WGAN (weight clipping)"),
     Trainer("wgan-gp", "image-generator", FromLesson("wasserstein:train_wgan_gp"), **_gan,
             defaults={"recipe": "fast", "clusters": FromLesson(
-                "wasserstein:default_clusters", "50 with --recipe fast, 0 with full")},
+                "wasserstein:default_wgan_gp_clusters", "50 with --recipe fast, 0 with full")},
             summary="lesson 09's WGAN-GP (gradient penalty)"),
     Trainer("sngan", "image-generator", FromLesson("wasserstein:train_sngan"), **_gan,
             defaults=_no_clusters, summary="lesson 09's SN-GAN (spectral normalization)"),

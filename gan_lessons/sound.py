@@ -12,12 +12,12 @@ from .files import atomic_write
 SAMPLE_RATE = 8000  # Hz, lesson 12's clips: enough for tones up to 880 Hz and their harmonics
 
 # %% auto #0
-__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'KINDS', 'synthesize_clips', 'clip_sequence', 'listen', 'write_wav', 'read_wav',
+__all__ = ['SAMPLE_RATE', 'CLIP_LENGTH', 'CLIP_KINDS', 'synthesize_clips', 'clip_sequence', 'listen', 'write_wav', 'read_wav',
            'spectrogram', 'show_clips']
 
 # %% ../nbs/87_sound.ipynb #a006
 CLIP_LENGTH = 4096  # samples = 0.512 s; a multiple of the generator's total stride (4⁴ = 256)
-KINDS = ("tone", "noise burst", "chirp")
+CLIP_KINDS = ("tone", "noise burst", "chirp")
 
 
 def _tone(rng, time_axis, f0, harmonics, rolloff):

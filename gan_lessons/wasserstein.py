@@ -26,7 +26,7 @@ from .training import GAN, EpochSeededImages, with_labels
 # %% auto #0
 __all__ = ['WGAN_VARIANTS', 'train_wgan', 'train_wgan_gp', 'train_sngan', 'gradient_penalty', 'clip_weights', 'penalty_now',
            'wasserstein_train_step', 'WassersteinGAN', 'build_wgan', 'batch_size_for', 'variant_trainer',
-           'default_clusters', 'TrainingClock', 'train_on_clock']
+           'default_wgan_gp_clusters', 'TrainingClock', 'train_on_clock']
 
 # %% ../nbs/09_wasserstein.ipynb #c007
 def gradient_penalty(
@@ -286,7 +286,7 @@ def variant_trainer(variant: str):
 train_wgan, train_wgan_gp, train_sngan = map(variant_trainer, ("wgan", "wgan-gp", "sngan"))
 
 
-def default_clusters(settings: dict) -> int:
+def default_wgan_gp_clusters(settings: dict) -> int:
     """The default `--clusters` of `gan-lessons train wgan-gp`: self-conditioned on 50 clusters with
     the fast recipe, as the DCGAN is (the lever comparison above); 0 with the full recipe."""
     return 50 if settings["recipe"] == "fast" else 0
