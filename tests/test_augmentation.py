@@ -93,7 +93,7 @@ def test_the_saved_comparisons_hold_every_planned_row_and_the_held_out_test():
         assert HELD_OUT_WORDS in row["test"]  # the note, written from the split's positions
         if "class_accuracy" in row:  # rows saved since it was kept
             assert len(row["class_accuracy"]) == 10 and row["test_images"]["start"] == 8000
-    assert len(comparison_plan()) == 3 * (4 + 2 * 6)  # three seeds of each cell
+    assert len(comparison_plan()) == 3 * (5 + 2 * 8)  # three seeds of each cell
 
 
 def test_a_classifier_learns_from_the_source_it_is_given(with_data):
