@@ -238,7 +238,7 @@ def build_flow_matching(num_classes: int = 10, seed: int = 0, recipe=None) -> Fl
     return model
 
 
-def _sampler(self, steps=None, method=None, guidance=None) -> keras.Model:
+def _as_generator(self, steps=None, method=None, guidance=None) -> keras.Model:
     "The weight average as an image generator (`flow_sampler`); unset settings: the recipe's."
     recipe = DIFFUSION_RECIPE
     return flow_sampler(
@@ -249,7 +249,7 @@ def _sampler(self, steps=None, method=None, guidance=None) -> keras.Model:
     )
 
 
-FlowMatching.sampler = _sampler
+FlowMatching.as_generator = _as_generator
 
 # %% ../nbs/14_diffusion.ipynb #d022
 def guided_velocity(network, images, times, labels, guidance: float = 1.0):

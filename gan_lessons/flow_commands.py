@@ -39,7 +39,7 @@ def train_diffusion(run) -> None:
         images_per_epoch=run.record["images_per_epoch"],
     )
     settings = {name: recipe[name] for name in ("steps", "method", "guidance")}
-    sampler = lambda trained: trained.sampler()  # noqa: E731
+    sampler = lambda trained: trained.as_generator()  # noqa: E731
     callbacks = [
         batches.callback,
         *checkpoint_callbacks(run.out, "diffusion.weights.h5", "auto"),

@@ -125,7 +125,7 @@ class VAE(KeepsRandomState, keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 # %% ../nbs/13_vae.ipynb #v014b
-def _sampler(self, mixture: keras.layers.Layer | None = None) -> keras.Model:
+def _as_generator(self, mixture: keras.layers.Layer | None = None) -> keras.Model:
     """The decoder as an image generator: latent `(n, latent_dim)` → the Bernoulli means, rescaled
     to [-1, 1] (the course's image contract). With a `mixture` (below), standard normal noise is
     first turned into a code drawn from it; without, the noise is the code (the prior)."""
@@ -138,7 +138,7 @@ def _sampler(self, mixture: keras.layers.Layer | None = None) -> keras.Model:
     return sampler
 
 
-VAE.sampler = _sampler
+VAE.as_generator = _as_generator
 
 
 def build_vae(
@@ -261,7 +261,7 @@ def save_mixture_sampler(run, vae: VAE, images) -> None:
     components = min(50, max(1, len(images) // 20))  # enough codes for each component
     mixture = fit_latent_mixture(vae, scale_images(images), components, seed=run.seed)
     path = run.out / RUN_MODEL_FILE
-    save_model_atomically(vae.sampler(mixture), path)
+    save_model_atomically(vae.as_generator(mixture), path)
     details = dict(latent_dim=vae.latent_dim, latent_sampling=f"mixture of {components} Gaussians")
     if run.settings.get("data"):  # not MNIST: the course's instruments do not apply
         details["training_data"] = str(run.settings["data"])
@@ -282,7 +282,7 @@ def train_vae(run) -> None:
         images, 128, run.seed, images_per_epoch=run.record["images_per_epoch"]
     )
     saving = checkpoint_callbacks(run.out, "vae.weights.h5", "auto")
-    progress = run.progress(lambda model: model.sampler(), latent_dim=vae.latent_dim)
+    progress = run.progress(lambda model: model.as_generator(), latent_dim=vae.latent_dim)
     vae.fit(
         batches.dataset,
         epochs=run.epochs,

@@ -85,11 +85,11 @@ def test_the_vae_loss_decreases_on_a_small_batch():
 
 def test_the_sampler_follows_the_image_contract_and_the_grid_its_layout():
     vae = build_vae(seed=0)
-    images = vae.sampler()(keras.random.normal((5, VAE_LATENT_DIM), seed=0)).numpy()
+    images = vae.as_generator()(keras.random.normal((5, VAE_LATENT_DIM), seed=0)).numpy()
     assert images.shape == (5, 28, 28, 1) and images.min() >= -1 and images.max() <= 1
-    grid = latent_grid(vae.sampler(), dims=(0, 1), steps=3)
+    grid = latent_grid(vae.as_generator(), dims=(0, 1), steps=3)
     assert grid.shape == (9, 28, 28, 1) and np.allclose(
-        grid[4], vae.sampler()(np.zeros((1, VAE_LATENT_DIM))), atol=1e-5
+        grid[4], vae.as_generator()(np.zeros((1, VAE_LATENT_DIM))), atol=1e-5
     )
 
 
