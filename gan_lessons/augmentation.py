@@ -287,8 +287,9 @@ def closer_plan(n: int = 2000) -> list[dict]:
     return sorted(rows, key=lambda row: row.get("model") == "diffusion-mnist")
 
 # %% ../nbs/15_augmentation.ipynb #a045r
-def row_classifier(row: dict, load, train, **training) -> keras.Model:
-    "The classifier a plan row describes; `load(name)` gives a shipped generator."
+def row_classifier(row: dict, load, train, pool: int = FEW_LABEL_POOL, **training):
+    """The classifier a plan row describes; `load(name)` gives a shipped generator, of which a
+    few-label row draws `pool` labelled samples."""
     if "model" in row:  # CAS and its baseline
         if row["model"] == "real":
             return classifier_on_real(row["n"], row["seed"], train, **training)
@@ -297,15 +298,16 @@ def row_classifier(row: dict, load, train, **training) -> keras.Model:
     augment, source = FEW_LABEL_CONDITIONS[row["condition"]]
     generator = source if source in (None, UNLABELLED_REAL) else load(source)
     options = dict(augment=augment, generator=generator, share=row.get("share", 0.5))
-    return few_label_classifier(row["per_class"], row["seed"], train=train, **options, **training)
+    options.update(pool=pool, train=train)
+    return few_label_classifier(row["per_class"], row["seed"], **options, **training)
 
 
-def measure_row(row: dict, load, train=None, test=None, **training) -> dict:
+def measure_row(row: dict, load, train=None, test=None, pool=FEW_LABEL_POOL, **training) -> dict:
     """The held-out accuracy of the classifier of a `comparison_plan` or `closer_plan` row, in
     all (`accuracy`) and class by class (`class_accuracy`, in class order); `load(name)` gives a
     shipped generator (`gan_lessons.pretrained.load`)."""
     train, test = _mnist(train, test)
-    classifier = row_classifier(row, load, train, **training)
+    classifier = row_classifier(row, load, train, pool, **training)
     logits = classifier.predict(as_float_images(test.images), batch_size=500, verbose=0)
     right = logits.argmax(-1) == test.labels
     by_class = [float(right[test.labels == label].mean()) for label in np.unique(test.labels)]
