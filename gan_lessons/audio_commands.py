@@ -45,20 +45,24 @@ def train_audio_gan(run) -> None:
     (`PLANES_RECIPE`), saved behind `PlanesToClip` so that either maps noise to clips."""
     if not run.begin():
         return
-    clips, _ = synthesize_clips(run.clips, seed=run.seed)
+    settings = run.settings
+    clips, _ = synthesize_clips(settings.clips, seed=settings.seed)
     run.record.update(
-        data=f"{run.clips:,} synthetic clips (synthesize_clips, seed {run.seed}) of "
+        data=f"{settings.clips:,} synthetic clips (synthesize_clips, seed {settings.seed}) of "
         f"{CLIP_LENGTH} samples at {SAMPLE_RATE} Hz",
-        training_clips=run.clips,
+        training_clips=settings.clips,
         batch_size=AUDIO_BATCH_SIZE,
     )
-    if run.settings.get("representation") == "planes":
-        recipe, gan = PLANES_RECIPE, build_planes_gan(seed=run.seed, **PLANES_RECIPE)
-        batches, as_clips = planes_batches(clips, gan, AUDIO_BATCH_SIZE, run.seed), clip_generator
+    if settings.representation == "planes":
+        recipe, gan = PLANES_RECIPE, build_planes_gan(seed=settings.seed, **PLANES_RECIPE)
+        batches, as_clips = (
+            planes_batches(clips, gan, AUDIO_BATCH_SIZE, settings.seed),
+            clip_generator,
+        )
     else:
-        recipe, gan = AUDIO_RECIPE, build_audio_gan(seed=run.seed, **AUDIO_RECIPE)
+        recipe, gan = AUDIO_RECIPE, build_audio_gan(seed=settings.seed, **AUDIO_RECIPE)
         batches = EpochSeededBatches(
-            clips, AUDIO_BATCH_SIZE, run.seed, drop_remainder=True, capped=True
+            clips, AUDIO_BATCH_SIZE, settings.seed, drop_remainder=True, capped=True
         )
         as_clips = lambda generator: generator  # noqa: E731
     run.record["recipe"] = recipe
@@ -81,7 +85,7 @@ def train_audio_gan(run) -> None:
         run.progress(lambda model: as_clips(model.sampler), latent_dim=gan.latent_dim),
         keras.callbacks.LambdaCallback(on_epoch_end=distance_after_epoch),
     ]
-    gan.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
+    gan.fit(batches.dataset, epochs=settings.epochs, callbacks=callbacks, verbose=0, shuffle=False)
     seconds = run.record.get("train_seconds", 0)
     print(f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training")
 

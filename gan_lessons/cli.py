@@ -12,13 +12,13 @@ import warnings
 from pathlib import Path
 
 from .errors import USER_ERRORS, ArgumentError, CommandError, NonFiniteLossError
-from .runs import TRAINERS, FromLesson, Run, model_kind, trainer
+from .registry import TRAINERS, evaluate_cas, model_kind, trainer
 
 # TensorFlow is imported only when a command runs, so `--help` and argument errors answer at once.
 
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'non_negative_float', 'positive_float', 'TRAIN_OPTIONS', 'SAMPLE_OPTIONS',
-           'FLOW_OPTIONS', 'DISTRIBUTED', 'OneLineError', 'build_parser', 'parse', 'train_command', 'call_with_options',
+           'FLOW_OPTIONS', 'DISTRIBUTED', 'described', 'OneLineError', 'build_parser', 'parse', 'train_command',
            'sample_command', 'evaluate_command', 'import_tensorflow_quietly', 'main']
 
 # %% ../nbs/93_cli.ipynb #c003
@@ -43,7 +43,7 @@ non_negative_int = _argument_type(int, lambda value: value >= 0, "a whole number
 non_negative_float = _argument_type(float, lambda value: value >= 0, "a number ≥ 0")
 positive_float = _argument_type(float, lambda value: value > 0, "a number > 0")
 
-TRAIN_OPTIONS = {  # the help of each; which model takes which, with what default: page 96
+TRAIN_OPTIONS = {  # the help of each; which model takes which, with what default: page 81
     "images": dict(type=positive_int, help="the first N training images only"),
     "data": dict(help="your images: a folder, an .npz or IDX files (page 99)"),
     "recipe": dict(help="a recipe of lesson 07"),
@@ -71,6 +71,22 @@ SAMPLE_OPTIONS = {
 FLOW_OPTIONS = ("steps", "method", "guidance")  # evaluate takes them too
 DISTRIBUTED = ("dcgan", "cgan", "diffusion")  # the trainers checked on two devices (page 83)
 
+# %% ../nbs/93_cli.ipynb #c004d
+def described(default) -> str:
+    "A default as `--help` shows it: a value, or the first line of a function's docstring."
+    return default.__doc__.splitlines()[0] if callable(default) else default
+
+
+def _add_options(parser, options: dict, defaults: dict | None = None) -> None:
+    "Add `options` (name → argparse settings); with `defaults`, each option's help shows its own."
+    for name, settings in options.items():
+        settings = dict(settings)
+        if defaults is not None and name in defaults:
+            default = defaults[name]
+            shown = described(default)
+            settings["help"] = f"{settings.get('help', '')} (default: {shown})".strip()
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, **settings)
+
 # %% ../nbs/93_cli.ipynb #c004
 class OneLineError(Exception):
     "A command line argparse refused: said in one line by `main`, exit code 2."
@@ -83,20 +99,9 @@ class _Parser(argparse.ArgumentParser):
         raise OneLineError(f"{self.prog}: error: {message}")
 
 
-def _add_options(parser, options: dict, defaults: dict | None = None) -> None:
-    "Add `options` (name → argparse settings); with `defaults`, each option's help shows its own."
-    for name, settings in options.items():
-        settings = dict(settings)
-        if defaults is not None and name in defaults:
-            default = defaults[name]
-            shown = default.describe if isinstance(default, FromLesson) else default
-            settings["help"] = f"{settings.get('help', '')} (default: {shown})".strip()
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, **settings)
-
-
 def _train_parser(commands, chosen) -> None:
     "`gan-lessons train NAME`: the options every run takes, then NAME's own."
-    epochs = chosen.epochs.describe if isinstance(chosen.epochs, FromLesson) else chosen.epochs
+    epochs = described(chosen.epochs)
     parser = commands.add_parser(chosen.name, help=chosen.summary, description=chosen.summary)
     parser.add_argument("--out", type=Path, required=True, help="the run directory")
     parser.add_argument("--epochs", type=positive_int, help=f"total epochs (default: {epochs})")
@@ -186,6 +191,8 @@ def train_command(args) -> int:
         strategy = device_strategy(devices)
     except ValueError as error:
         raise CommandError(f"--devices {devices}: {error}") from None
+    from gan_lessons.runs import Run  # with the run's dataclasses: only once a command trains
+
     chosen = trainer(args.model)
     given = {name: getattr(args, name) for name in chosen.options}
     run = Run.start(chosen, args.out, args.minutes, seed=args.seed, epochs=args.epochs, **given)
@@ -195,20 +202,6 @@ def train_command(args) -> int:
     with strategy.scope():  # models and optimizers built inside it are mirrored
         chosen.train(run)
     return 0
-
-# %% ../nbs/93_cli.ipynb #c006o
-def call_with_options(function, model, name: str, options: dict):
-    """`function(model, …)` with each option of `options` that is set, passed by name; one the
-    function does not take is refused, in the command line's words."""
-    import inspect  # only once a command runs
-
-    target = function.resolve() if isinstance(function, FromLesson) else function
-    takes = inspect.signature(target).parameters
-    given = {option: value for option, value in options.items() if value is not None}
-    for option in given:
-        if option not in takes:
-            raise CommandError(f"--{option.replace('_', '-')} does not apply to {name}")
-    return target(model, **given)
 
 # %% ../nbs/93_cli.ipynb #c006s
 def _model_and_kind(args, command: str):
@@ -237,14 +230,14 @@ def sample_command(args) -> int:
     given = {name: getattr(args, name) for name in kind.options}
     options = {**kind.defaults, **{key: value for key, value in given.items() if value is not None}}
     options.update(out=args.out, seed=args.seed, name=str(args.model))
-    print(call_with_options(kind.sample, model, str(args.model), options))
+    print(kind.sample(model, **options))
     return 0
 
 
 def evaluate_command(args) -> int:
     model, kind = _model_and_kind(args, "evaluate")
     _refuse_foreign_options(args, kind, FLOW_OPTIONS)
-    evaluate = FromLesson("augmentation:evaluate_cas") if args.cas else kind.evaluate  # lesson 15
+    evaluate = evaluate_cas if args.cas else kind.evaluate  # lesson 15's CAS, or the kind's
     classifier = None
     if args.classifier:  # --data PATH --classifier RUN (page 99)
         from gan_lessons.pretrained import load  # TensorFlow: only once a command runs
@@ -252,7 +245,7 @@ def evaluate_command(args) -> int:
         classifier = load(args.classifier)
     options = dict(name=str(args.model), n=args.n, seed=args.seed, data=args.data)
     options.update(classifier=classifier, **{name: getattr(args, name) for name in FLOW_OPTIONS})
-    report, lines = call_with_options(evaluate, model, str(args.model), options)
+    report, lines = evaluate(model, **options)
     print(json.dumps(report) if args.json else "\n".join(lines))
     return 0
 

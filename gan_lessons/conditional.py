@@ -307,8 +307,8 @@ def train_cgan(run) -> None:
     "`gan-lessons train cgan`: `build_cgan(--recipe)` on the training images and their labels."
     images, labels = run.training_images(labelled=True)
     classes = run.record["classes"]  # 10 digits, or the classes of --data (page 99)
-    gan = build_cgan(run.recipe, seed=run.seed, num_classes=classes)
-    batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
+    gan = build_cgan(run.settings.recipe, seed=run.settings.seed, num_classes=classes)
+    batch_size = DCGAN_RECIPES[run.settings.recipe]["batch_size"]
     run.train_gan(gan, images, labels, batch_size=batch_size, num_classes=classes)
 
 
@@ -318,26 +318,28 @@ def run_clusters(run, images) -> np.ndarray:
     path = run.out / "clusters.json"
     if path.is_file():
         return np.asarray(json.loads(path.read_text(encoding="utf-8"))["assignments"], "int32")
-    if run.clusters > len(images):
+    if run.settings.clusters > len(images):
         raise ArgumentError(
-            f"{{clusters}} {run.clusters} is more than the {len(images)} training images"
+            f"{{clusters}} {run.settings.clusters} is more than the {len(images)} training images"
         )
     # not given: deskewed digits; your own pictures (--data) keep pixels, for deskewing is a
     # property of handwriting, a guess on anything else
-    default = "pixels" if run.settings.get("data") else "deskewed"
-    features = run.settings.get("cluster_on") or default
+    default = "pixels" if run.settings.data else "deskewed"
+    features = run.settings.cluster_on or default
     points = scale_images(images)
     distinct = len(np.unique(images.reshape(len(images), -1), axis=0))
-    if distinct < run.clusters:
+    if distinct < run.settings.clusters:
         raise DataError(
             f"the {len(images):,} training images hold only {distinct:,} different pictures; "
-            f"{run.clusters} clusters need at least {run.clusters}"
+            f"{run.settings.clusters} clusters need at least {run.settings.clusters}"
         )
     assignments, _ = kmeans_clusters(
-        deskew(points) if features == "deskewed" else points, run.clusters, seed=run.seed
+        deskew(points) if features == "deskewed" else points,
+        run.settings.clusters,
+        seed=run.settings.seed,
     )
     run.out.mkdir(parents=True, exist_ok=True)
-    record = {"count": run.clusters, "seed": run.seed, "features": features}
+    record = {"count": run.settings.clusters, "seed": run.settings.seed, "features": features}
     record["assignments"] = assignments.tolist()
     write_json_atomically(path, record)
     return assignments
@@ -347,11 +349,15 @@ def train_self_conditioned(run, images, build_gan=None, **run_options) -> None:
     """`gan-lessons train dcgan --clusters K`: a GAN conditioned on K clusters — this lesson's cGAN,
     or `build_gan(K)` — saved as a noise-only model; `run_options` go to `run.train_gan`."""
     clusters = run_clusters(run, images)
-    sizes = run.record["cluster_sizes"] = np.bincount(clusters, minlength=run.clusters).tolist()
-    build_gan = build_gan or (lambda k: build_cgan(run.recipe, seed=run.seed, num_classes=k))
-    gan = build_gan(run.clusters)
+    sizes = run.record["cluster_sizes"] = np.bincount(
+        clusters, minlength=run.settings.clusters
+    ).tolist()
+    build_gan = build_gan or (
+        lambda k: build_cgan(run.settings.recipe, seed=run.settings.seed, num_classes=k)
+    )
+    gan = build_gan(run.settings.clusters)
     sampler = lambda model: clustered_generator(model.sampler, sizes)
-    batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
+    batch_size = DCGAN_RECIPES[run.settings.recipe]["batch_size"]
     run.train_gan(gan, images, clusters, sampler, batch_size=batch_size, **run_options)
 
 
@@ -368,7 +374,7 @@ def train_dcgan(run) -> None:
     """`gan-lessons train dcgan`: self-conditioned on `--clusters` K (50 by default with the fast
     recipe), or lesson 07's plain DCGAN with `--clusters 0`."""
     images, _ = run.training_images()
-    if run.settings.get("clusters"):
+    if run.settings.clusters:
         return train_self_conditioned(run, images)
     return train_plain_dcgan(run)
 

@@ -8,6 +8,7 @@ import math
 import keras
 import numpy as np
 import tensorflow as tf
+from fastcore.basics import patch
 from keras import layers
 
 from .checkpoints import KeepsRandomState
@@ -238,7 +239,8 @@ def build_flow_matching(num_classes: int = 10, seed: int = 0, recipe=None) -> Fl
     return model
 
 
-def _as_generator(self, steps=None, method=None, guidance=None) -> keras.Model:
+@patch
+def as_generator(self: FlowMatching, steps=None, method=None, guidance=None) -> keras.Model:
     "The weight average as an image generator (`flow_sampler`); unset settings: the recipe's."
     recipe = DIFFUSION_RECIPE
     return flow_sampler(
@@ -247,9 +249,6 @@ def _as_generator(self, steps=None, method=None, guidance=None) -> keras.Model:
         method or recipe["method"],
         recipe["guidance"] if guidance is None else guidance,
     )
-
-
-FlowMatching.as_generator = _as_generator
 
 # %% ../nbs/14_diffusion.ipynb #d022
 def guided_velocity(network, images, times, labels, guidance: float = 1.0):

@@ -354,7 +354,7 @@ def train_classifier(run) -> None:
     images, labels = run.training_images(labelled=True)
     if not run.begin():
         return
-    keras.utils.set_random_seed(run.seed)
+    keras.utils.set_random_seed(run.settings.seed)
     classifier = ResumableModel(build_classifier(num_classes=run.record["classes"]))
     classifier.compile(
         optimizer=keras.optimizers.Adam(1e-3),
@@ -362,14 +362,16 @@ def train_classifier(run) -> None:
     )
     classifier(np.zeros((1, 28, 28, 1), "float32"))  # built, so that a resumed run restores it
     classifier.optimizer.build(classifier.trainable_variables)
-    batches = EpochSeededImages(images, 128, run.seed, labels, run.record["images_per_epoch"])
+    batches = EpochSeededImages(
+        images, 128, run.settings.seed, labels, run.record["images_per_epoch"]
+    )
     saving = checkpoint_callbacks(run.out, "classifier.weights.h5", "auto")
     progress = run.progress(lambda model: model.network)
     callbacks = [batches.callback, *saving, progress]
     classifier.fit(
-        batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False
+        batches.dataset, epochs=run.settings.epochs, callbacks=callbacks, verbose=0, shuffle=False
     )
-    accuracy, data = heldout_accuracy(classifier.network, run.settings.get("data"))
+    accuracy, data = heldout_accuracy(classifier.network, run.settings.data)
     run.record["heldout_accuracy"] = round(accuracy, 4)
     run.save_record()
     print(f"{run.out}: held-out accuracy {accuracy:.2%} ({data})")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
+from fastcore.basics import patch
 
 from .generator import sample_latent
 from gan_lessons.viz import (  # noqa: F401 (the wiring is importable from here too)
@@ -95,7 +96,8 @@ class LatentExplorer:
         return self.decode(latent_random_walk(self.latent_dim, steps, angle, seed))
 
 # %% ../nbs/97_explorers.ipynb #e97latent2
-def _latent_widget(self, steps: int = 8):
+@patch
+def widget(self: LatentExplorer, steps: int = 8):
     """Seeds and method for an interpolation (top row of the picture), seed and step size for a
     walk (bottom row)."""
     widgets = require_widgets()
@@ -120,8 +122,9 @@ def _latent_widget(self, steps: int = 8):
     )
 
 # %% ../nbs/97_explorers.ipynb #e97latent2295
-def _latent_animation(
-    self,
+@patch
+def animation(
+    self: LatentExplorer,
     seed_from: int = 0,
     seed_to: int = 1,
     walk_seed: int = 2,
@@ -148,9 +151,6 @@ def _latent_animation(
         grids_to_gif(grids, duration_ms, upscale=3),
         f"left: {count} slerp interpolations, there and back; right: {count} random walks",
     )
-
-
-LatentExplorer.widget, LatentExplorer.animation = _latent_widget, _latent_animation
 
 # %% ../nbs/97_explorers.ipynb #e97class
 class ClassExplorer:
@@ -192,7 +192,8 @@ class ClassExplorer:
         )
 
 # %% ../nbs/97_explorers.ipynb #e97class2
-def _class_widget(self, count: int = 16):
+@patch
+def widget(self: ClassExplorer, count: int = 16):
     widgets = require_widgets()
     controls = dict(
         label=widgets.ToggleButtons(
@@ -207,7 +208,8 @@ def _class_widget(self, count: int = 16):
     )
 
 
-def _class_animation(self, seed: int = 0, count: int = 16, duration_ms: int = 700):
+@patch
+def animation(self: ClassExplorer, seed: int = 0, count: int = 16, duration_ms: int = 700):
     """The static version for the site: the same `count` noise vectors as each class in turn, as
     an animated GIF."""
     grids = [
@@ -218,9 +220,6 @@ def _class_animation(self, seed: int = 0, count: int = 16, duration_ms: int = 70
         grids_to_gif(grids, duration_ms, upscale=3),
         f"the same {count} noise vectors, as class {', '.join(self.class_names)} in turn",
     )
-
-
-ClassExplorer.widget, ClassExplorer.animation = _class_widget, _class_animation
 
 # %% ../nbs/97_explorers.ipynb #e97temp
 def temperature_explorer(generator, prompt: str = "I beheld the wretch", length: int = 200):

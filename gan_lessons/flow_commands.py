@@ -30,11 +30,11 @@ def train_diffusion(run) -> None:
     recipe = DIFFUSION_RECIPE
     run.record["batch_size"] = recipe["batch_size"]
     classes = 0 if labels is None else int(run.record["classes"])
-    model = build_flow_matching(classes, run.seed)
+    model = build_flow_matching(classes, run.settings.seed)
     batches = EpochSeededImages(
         images,
         recipe["batch_size"],
-        run.seed,
+        run.settings.seed,
         labels,
         images_per_epoch=run.record["images_per_epoch"],
     )
@@ -45,9 +45,11 @@ def train_diffusion(run) -> None:
         *checkpoint_callbacks(run.out, "diffusion.weights.h5", "auto"),
         run.progress(sampler, latent_dim=IMAGE_SIZE, **settings),
     ]
-    if not run.settings.get("data"):
+    if not run.settings.data:
         callbacks.append(run.quality_curve(sampler, every=25))
-    model.fit(batches.dataset, epochs=run.epochs, callbacks=callbacks, verbose=0, shuffle=False)
+    model.fit(
+        batches.dataset, epochs=run.settings.epochs, callbacks=callbacks, verbose=0, shuffle=False
+    )
     seconds = run.record.get("train_seconds", 0)
     print(
         f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "

@@ -3,7 +3,6 @@
 # %% ../nbs/92_pretrained.ipynb #c002
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from gan_lessons.files import (  # noqa: F401 (importable from here too, as befo
     sha256_of,
     write_model_info,
 )
-from .runs import KINDS, model_kind
+from .registry import KINDS, model_kind
 
 # %% auto #0
 __all__ = ['PRETRAINED', 'TARGETS', 'MEASUREMENTS', 'NUMBER_WORDS', 'FROM_TRAINING', 'available', 'model_card',
@@ -146,12 +145,13 @@ def load(name_or_dir) -> keras.Model:
     """A model from the package's own files (`available()`), a run directory or a `.keras` file, no
     network, described by its record: `model.kind`; `latent_dim` (`num_classes`) of generators,
     `vocabulary` and `text_details` of text models. The lessons whose layers its kind may hold
-    (the registry, page 96) are imported first, so Keras knows those layers."""
+    (the registry, page 81) are imported first, so Keras knows those layers."""
     path = model_path(name_or_dir)
     record = read_model_info(path)
     kinds = [model_kind(record["kind"])] if record else list(KINDS.values())  # no record: any
-    for module in dict.fromkeys(module for kind in kinds for module in kind.modules):
-        importlib.import_module(f"gan_lessons.{module}")  # its custom layers register themselves
+    for kind in kinds:
+        if kind.register_layers is not None:
+            kind.register_layers()  # Keras finds a custom layer once its lesson is imported
     try:
         model = load_keras_file(path)
     except Exception as error:  # a truncated or foreign file: say which file and what was expected

@@ -183,8 +183,8 @@ def train_plain_dcgan(run) -> None:
     """A plain DCGAN run (`gan-lessons train dcgan --clusters 0`): `build_dcgan(--recipe)` on the
     training images. Lesson 08 adds self-conditioning, which the command's default run uses."""
     images, _ = run.training_images()
-    gan = build_dcgan(run.recipe, seed=run.seed)
-    run.train_gan(gan, images, batch_size=DCGAN_RECIPES[run.recipe]["batch_size"])
+    gan = build_dcgan(run.settings.recipe, seed=run.settings.seed)
+    run.train_gan(gan, images, batch_size=DCGAN_RECIPES[run.settings.recipe]["batch_size"])
 
 
 def recipe_epochs(settings: dict) -> int:

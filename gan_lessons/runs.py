@@ -3,153 +3,59 @@
 # %% ../nbs/96_runs.ipynb #u002
 from __future__ import annotations
 
-import importlib
 import json
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from fastcore.basics import patch
 
 from .errors import CommandError
 from .files import RUN_MODEL_FILE, write_json_atomically, write_model_info
 
-# On top of the lessons, imported by the command line first: its tables name the lessons' functions,
-# imported when called (`FromLesson`), and NumPy comes only with data — `--help` answers at once.
+# On top of the lessons, imported by the command line once a run starts (not for `--help`): the
+# lessons' trainers are handed a run; NumPy and TensorFlow come only with data and training.
 
 # %% auto #0
-__all__ = ['RECIPES', 'IMAGE_OPTIONS', 'TRAINERS', 'KINDS', 'EPOCH_IMAGES', 'FromLesson', 'Trainer', 'ModelKind', 'trainers',
-           'trainer', 'model_kind', 'Run', 'check_settings', 'command_line', 'inference_copy', 'quality_curve']
+__all__ = ['EPOCH_IMAGES', 'RunSettings', 'Run', 'check_settings', 'command_line', 'inference_copy']
 
-# %% ../nbs/96_runs.ipynb #u004
-# Plain classes: importing `dataclasses` alone costs `gan-lessons --help` more than this module.
-class FromLesson:
-    """A function of a lesson's module, named `"module:function"` and imported on the first call
-    (TensorFlow comes with it); `describe` says in words what it gives, for `--help`."""
+# %% ../nbs/96_runs.ipynb #u005s
+@dataclass(frozen=True)
+class RunSettings:
+    """Every setting a run may have: `seed` and `epochs`, which every run takes, and the options of
+    the trainers (page 81), None where a run has none. Declared, so that an editor sees them and a
+    misspelt one fails at once; frozen, since a run's settings are what its record says."""
 
-    def __init__(self, path: str, describe: str = ""):
-        self.path, self.describe = path, describe
+    seed: int = 0
+    images: int | None = None  # the first N training images
+    recipe: str | None = None  # lesson 07's "fast" or "full"
+    clusters: int | None = None  # lesson 08's self-conditioning (0: none)
+    cluster_on: str | None = None  # "deskewed" or "pixels"
+    data: str | None = None  # a learner's own images (page 99) instead of MNIST
+    text: str | None = None  # a corpus of page 98
+    characters: int | None = None  # the first N characters of its training part
+    clips: int | None = None  # lesson 12's synthetic clips
+    representation: str | None = None  # lesson 12's "waveform" or "planes"
+    epochs: int | None = None
 
-    def __repr__(self) -> str:
-        return f"FromLesson({self.path!r})"
-
-    def resolve(self):
-        module, name = self.path.split(":")
-        return getattr(importlib.import_module(f"gan_lessons.{module}"), name)
-
-    def __call__(self, *args, **kwargs):
-        return self.resolve()(*args, **kwargs)
-
-
-class Trainer:
-    """How `gan-lessons train NAME` trains a model of `kind`: `train(run)` trains into `run.out`
-    for `epochs` (a number, or a function of the settings); `options` maps each command-line option
-    it takes besides `--out`, `--epochs` and `--seed` to its allowed values (None: any), with
-    `defaults` (values, or functions of the other settings)."""
-
-    def __init__(self, name, kind, train, epochs, options=None, defaults=None, summary=""):
-        self.name, self.kind, self.train, self.epochs = name, kind, train, epochs
-        self.options, self.defaults, self.summary = options or {}, defaults or {}, summary
-
-
-class ModelKind:
-    """How `gan-lessons sample` and `evaluate` treat a model of this kind: `sample(model, out, …)`
-    says what it wrote, `evaluate(model, …)` a report and lines (options by name); `options` are
-    the `sample` options it takes, with `defaults`. None: the command does not apply. `modules`
-    define the custom layers such models may hold (imported before loading one); `attach(model,
-    record)` adds what the record says besides the network (a text model's vocabulary)."""
-
-    def __init__(self, name, sample=None, evaluate=None, options=(), defaults=None, modules=(),
-                 attach=None):  # fmt: skip
-        self.name, self.sample, self.evaluate, self.options = name, sample, evaluate, options
-        self.defaults, self.modules, self.attach = defaults or {}, modules, attach
-
-# %% ../nbs/96_runs.ipynb #u004r
-RECIPES = ("fast", "full")  # lesson 07's DCGAN_RECIPES (a test keeps the two in step)
-IMAGE_OPTIONS = {"images": None, "recipe": RECIPES, "clusters": None,
-                 "cluster_on": ("deskewed", "pixels"), "data": None}  # fmt: skip
-_recipe_epochs = FromLesson("recipes:recipe_epochs", "the recipe's: 50 fast, 80 full")
-_gan = dict(epochs=_recipe_epochs, options=IMAGE_OPTIONS)
-_no_clusters = {"recipe": "fast", "clusters": 0}
-TRAINERS = {trainer.name: trainer for trainer in (
-    Trainer("classifier", "classifier", FromLesson("evaluation:train_classifier"), epochs=12,
-            options={"images": None, "data": None},
-            summary="lesson 06's classifier, the measuring instrument"),
-    Trainer("dcgan", "image-generator", FromLesson("conditional:train_dcgan"), **_gan,
-            defaults={"recipe": "fast", "clusters": FromLesson(
-                "conditional:default_clusters", "fast: 100 (50 with --data); full: 0")},
-            summary="the DCGAN of lessons 02–07, self-conditioned on image clusters (lesson 08)"),
-    Trainer("cgan", "conditional-image-generator", FromLesson("conditional:train_cgan"),
-            epochs=_recipe_epochs, options={"images": None, "recipe": RECIPES, "data": None},
-            defaults={"recipe": "fast"},
-            summary="lesson 08's conditional DCGAN, on images and their labels"),
-    Trainer("wgan", "image-generator", FromLesson("wasserstein:train_wgan"), **_gan,
-            defaults=_no_clusters, summary="lesson 09's WGAN (weight clipping)"),
-    Trainer("wgan-gp", "image-generator", FromLesson("wasserstein:train_wgan_gp"), **_gan,
-            defaults={"recipe": "fast", "clusters": FromLesson(
-                "wasserstein:default_wgan_gp_clusters", "50 with --recipe fast, 0 with full")},
-            summary="lesson 09's WGAN-GP (gradient penalty)"),
-    Trainer("sngan", "image-generator", FromLesson("wasserstein:train_sngan"), **_gan,
-            defaults=_no_clusters, summary="lesson 09's SN-GAN (spectral normalization)"),
-    Trainer("char-lstm", "text-generator", FromLesson("text:train_char_lstm"), epochs=30,
-            options={"text": ("frankenstein", "tinyshakespeare"), "characters": None},
-            defaults={"text": "frankenstein"}, summary="lesson 11's character-level LSTM"),
-    Trainer("audio-gan", "audio-generator", FromLesson("audio_commands:train_audio_gan"), epochs=70,
-            options={"clips": None, "representation": ("waveform", "planes")},
-            defaults={"clips": 4000}, summary="lesson 12's GAN on synthetic sounds"),
-    Trainer("vae", "image-generator", FromLesson("vae:train_vae"), epochs=60,
-            options={"images": None, "data": None},
-            summary="lesson 13's VAE; its model is the decoder's pixel means"),
-    Trainer("diffusion", "flow-image-generator", FromLesson("flow_commands:train_diffusion"),
-            epochs=150, options={"images": None, "data": None}, summary="lesson 14's U-Net"),
-)}  # fmt: skip
-
-# %% ../nbs/96_runs.ipynb #u004k
-_images = dict(sample=FromLesson("evaluation:sample_images"), options=("n",))
-KINDS = {kind.name: kind for kind in (
-    ModelKind("classifier", evaluate=FromLesson("evaluation:evaluate_classifier")),
-    ModelKind("image-generator", **_images, evaluate=FromLesson("evaluation:evaluate_images"),
-              defaults={"n": 64}, modules=("conditional", "vae")),
-    ModelKind("conditional-image-generator", **_images, defaults={"n": 100},
-              evaluate=FromLesson("conditional:evaluate_conditional"), modules=("conditional",)),
-    ModelKind("text-generator", FromLesson("text:sample_text"), FromLesson("text:evaluate_text"),
-              options=("prompt", "length", "temperature", "top_k", "unseen"),
-              defaults=dict(prompt="The ", length=500, temperature=0.8, unseen="error"),
-              modules=("text",), attach=FromLesson("text:attach_vocabulary")),
-    ModelKind("flow-image-generator", FromLesson("flow_commands:sample_flow"),
-              FromLesson("flow_commands:evaluate_flow"),
-              options=("n", "steps", "method", "guidance"), defaults={"n": 64},
-              modules=("conditional", "diffusion")),
-    ModelKind("audio-generator", FromLesson("audio_commands:sample_audio"),
-              FromLesson("audio_commands:evaluate_audio"), options=("n",), defaults={"n": 8},
-              modules=("audio",)),  # lesson 12 imports page 85's planes layers
-)}  # fmt: skip
-
-# %% ../nbs/96_runs.ipynb #u004f
-def trainers() -> dict:
-    "Every trainer, by name."
-    return dict(sorted(TRAINERS.items()))
-
-
-def trainer(name: str) -> Trainer:
-    if name not in TRAINERS:
-        raise CommandError(f"nothing trains {name!r}: expected one of {', '.join(trainers())}")
-    return TRAINERS[name]
-
-
-def model_kind(name: str) -> ModelKind:
-    if name not in KINDS:
-        raise CommandError(f"no command knows models of kind {name!r}; known: {', '.join(KINDS)}")
-    return KINDS[name]
+    def given(self) -> dict:
+        "The settings that are set, by name: the record's `settings` and the command's options."
+        return {name: value for name, value in asdict(self).items() if value is not None}
 
 # %% ../nbs/96_runs.ipynb #u006
 class Run:
-    "A training run in `out`: its trainer, its settings (every option, given or default), a record."
+    """A training run in `out`: its trainer (page 81), its `settings` (every option, given or
+    default), its record."""
 
-    def __init__(self, trainer, out, settings: dict, record: dict, minutes: float | None = None):
+    def __init__(
+        self, trainer, out, settings: RunSettings, record: dict, minutes: float | None = None
+    ):
         self.trainer, self.out, self.settings, self.record = trainer, Path(out), settings, record
         self.minutes = minutes  # a time box for this session, not a setting of the run
         self.started = time.perf_counter()
 
     @classmethod
-    def start(cls, trainer: Trainer, out, minutes: float | None = None, **given) -> Run:
+    def start(cls, trainer, out, minutes: float | None = None, **given) -> Run:
         """A run of `trainer` in `out` with the `given` settings (None: the trainer's default;
         a default may be a function of the other settings), stopping after `minutes` of wall
         time at an epoch boundary."""
@@ -175,15 +81,10 @@ class Run:
                     f"{out} holds a different run ({record.get('model')} {before}); rerun with its "
                     "settings to resume it, or choose another --out"
                 )
-        command = command_line(trainer.name, out, settings)
-        record.update(model=trainer.name, settings=settings, command=command)
+        settings = RunSettings(**settings)
+        command = command_line(trainer.name, out, settings.given())
+        record.update(model=trainer.name, settings=settings.given(), command=command)
         return cls(trainer, out, settings, record, minutes)
-
-    def __getattr__(self, name):  # run.epochs, run.seed, run.recipe, ...: the settings
-        settings = self.__dict__.get("settings", {})
-        if name in settings:
-            return settings[name]
-        raise AttributeError(name)
 
 # %% ../nbs/96_runs.ipynb #u006c1b
 def _without_epochs(settings: dict) -> dict:
@@ -211,7 +112,8 @@ def command_line(trainer: str, out, settings: dict) -> str:
     return f"gan-lessons train {trainer} --out {out} {options}"
 
 # %% ../nbs/96_runs.ipynb #u011
-def _progress(self, model_to_save, **model_details):
+@patch
+def progress(self: Run, model_to_save, **model_details):
     "A callback saving, after each epoch, `model_to_save(model)`, its record and the run's record."
     import keras  # TensorFlow only once a run trains
 
@@ -231,15 +133,16 @@ def _progress(self, model_to_save, **model_details):
             }
             path = run.out / RUN_MODEL_FILE
             save_model_atomically(inference_copy(model_to_save(self.model)), path)
-            if run.settings.get("data"):  # not MNIST: the course's instruments do not apply
-                model_details["training_data"] = str(run.settings["data"])
+            if run.settings.data:  # not MNIST: the course's instruments do not apply
+                model_details["training_data"] = str(run.settings.data)
             write_model_info(path, run.trainer.kind, trainer=run.trainer.name, **model_details)
             run.save_record()
-            if run.out_of_time(now - self.epoch_started) and epoch + 1 < run.epochs:
+            if run.out_of_time(now - self.epoch_started) and epoch + 1 < run.settings.epochs:
                 self.model.stop_training = True
                 print(
-                    f"{run.out}: stopped after epoch {epoch + 1} of {run.epochs}, as another "
-                    f"would pass --minutes {run.minutes:g}; rerun the same command to continue"
+                    f"{run.out}: stopped after epoch {epoch + 1} of {run.settings.epochs}, as "
+                    f"another would pass --minutes {run.minutes:g}; rerun the same command to "
+                    "continue"
                 )
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -248,27 +151,32 @@ def _progress(self, model_to_save, **model_details):
     return RunProgress()
 
 
-def _out_of_time(self, epoch_seconds: float) -> bool:
+@patch
+def out_of_time(self: Run, epoch_seconds: float) -> bool:
     "Whether one more epoch as long as the last would end after the run's time box."
     if self.minutes is None:
         return False
     return time.perf_counter() - self.started + epoch_seconds > 60 * self.minutes
 
 # %% ../nbs/96_runs.ipynb #u011b8c
-def _save_record(self) -> None:
+@patch
+def save_record(self: Run) -> None:
     write_json_atomically(self.out / "run.json", self.record)
 
 
-def _begin(self) -> bool:
+@patch
+def begin(self: Run) -> bool:
     "Create the run directory and say whether it resumes; False when it is already complete."
     done = self.record.get("completed_epochs", 0)
-    if done >= self.epochs:
-        print(f"{self.out}: already trained {done} of {self.epochs} epochs — nothing to do")
+    if done >= self.settings.epochs:
+        print(
+            f"{self.out}: already trained {done} of {self.settings.epochs} epochs — nothing to do"
+        )
         return False
     self.out.mkdir(parents=True, exist_ok=True)
     self.save_record()
     if done:
-        print(f"{self.out}: resuming after epoch {done} of {self.epochs}")
+        print(f"{self.out}: resuming after epoch {done} of {self.settings.epochs}")
     return True
 
 
@@ -281,33 +189,30 @@ def inference_copy(model):
     copy.set_weights(model.get_weights())
     return copy
 
-
-Run.progress, Run.save_record, Run.begin = _progress, _save_record, _begin
-Run.out_of_time = _out_of_time
-
 # %% ../nbs/96_runs.ipynb #u013
 EPOCH_IMAGES = 8000
 
 
-def _training_images(self, labelled: bool = False):
+@patch
+def training_images(self: Run, labelled: bool = False):
     """The run's training images and labels (`--images`): MNIST's, or the training part of
     `--data` (page 99; labels None when it has none, refused when `labelled`), with what they are
     — and how many classes — in the record."""
     from gan_lessons.data import load_mnist  # NumPy only once a run needs data: --help stays fast
     from gan_lessons.images import load_images
 
-    if self.settings.get("data"):
-        train = load_images(self.settings["data"]).split("train")
+    if self.settings.data:
+        train = load_images(self.settings.data).split("train")
         if labelled and train.labels is None:
             raise CommandError(
-                f"{self.trainer.name} needs labels and --data {self.settings['data']} has none: "
+                f"{self.trainer.name} needs labels and --data {self.settings.data} has none: "
                 "one sub-folder per class, or labels in the .npz or IDX files (page 99)"
             )
         self.record["classes"] = len(train.classes) if train.labels is not None else None
     else:
         train = load_mnist("train", fallback=False, verbose=False)
         self.record["classes"] = 10
-    count = self.settings.get("images") or len(train.images)
+    count = self.settings.images or len(train.images)
     images = train.images[:count]
     labels = None if train.labels is None else train.labels[:count]
     self.record.update(data=train.note, training_images=len(images))
@@ -317,21 +222,20 @@ def _training_images(self, labelled: bool = False):
     return images, labels
 
 
-def _heldout_images(self):
+@patch
+def heldout_images(self: Run):
     "The held-out images that go with the run's training images (MNIST's, or those of `--data`)."
     from gan_lessons.data import load_mnist  # NumPy only once a run needs data: --help stays fast
     from gan_lessons.images import load_images
 
-    if self.settings.get("data"):
-        return load_images(self.settings["data"], verbose=False).split("heldout").images
+    if self.settings.data:
+        return load_images(self.settings.data, verbose=False).split("heldout").images
     return load_mnist("heldout", fallback=False, verbose=False).images
 
-
-Run.training_images, Run.heldout_images = _training_images, _heldout_images
-
 # %% ../nbs/96_runs.ipynb #u013g
-def _train_gan(
-    run, gan, images, labels=None, sampler=None, batch_size=64, measure_every=None, **details
+@patch
+def train_gan(
+    self: Run, gan, images, labels=None, sampler=None, batch_size=64, measure_every=None, **details
 ) -> None:
     """`run.train_gan(gan, images, …)`: train `gan` for `run` with `fit_gan` (resumable), saving
     `sampler(gan)` — by default its weight average — as the run's model after every epoch, with
@@ -339,21 +243,22 @@ def _train_gan(
     `quality_curve` (see `quality_curve`)."""
     from gan_lessons.training import fit_gan  # TensorFlow only once a run trains
 
+    run = self
     if not run.begin():
         return
     sampler = sampler or (lambda model: model.sampler)
     # a Wasserstein critic takes several updates per batch: each still sees `batch_size` images
     run.record["batch_size"] = gan.fit_batch_size(batch_size)
     callbacks = [run.progress(sampler, latent_dim=gan.latent_dim, **details)]
-    if measure_every and not run.settings.get("data"):
-        callbacks.append(quality_curve(run, sampler, measure_every))
+    if measure_every and not run.settings.data:
+        callbacks.append(run.quality_curve(sampler, measure_every))
     fit_gan(
         gan,
         images,
-        epochs=run.epochs,
+        epochs=run.settings.epochs,
         out_dir=run.out,
         batch_size=run.record["batch_size"],
-        seed=run.seed,
+        seed=run.settings.seed,
         labels=labels,
         images_per_epoch=run.record["images_per_epoch"],
         callbacks=callbacks,
@@ -364,11 +269,9 @@ def _train_gan(
         f"sample with: gan-lessons sample {run.out} --out grid.png"
     )
 
-
-Run.train_gan = _train_gan
-
 # %% ../nbs/96_runs.ipynb #u013q
-def quality_curve(run, sampler, every: int, count: int = 1000):
+@patch
+def quality_curve(self: Run, sampler, every: int, count: int = 1000):
     """A callback that every `every` epochs (and after the last) scores `count` samples of
     `sampler(gan)` with lesson 06's instruments — the shipped classifier, against MNIST's held-out
     images — and appends the epoch, training seconds, classifier score, FCD and the epoch's mean
@@ -378,12 +281,17 @@ def quality_curve(run, sampler, every: int, count: int = 1000):
     from gan_lessons.data import scale_images
     from gan_lessons.evaluation import ImageMetrics, shipped_classifier
 
+    run = self
     heldout = scale_images(run.heldout_images())
     metrics = ImageMetrics(shipped_classifier(), heldout, heldout)
 
     class QualityCurve(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            if (epoch + 1) % every and epoch + 1 != run.epochs and not self.model.stop_training:
+            if (
+                (epoch + 1) % every
+                and epoch + 1 != run.settings.epochs
+                and not self.model.stop_training
+            ):
                 return
             model = sampler(self.model)
             noise = keras.random.normal((count, model.latent_dim), seed=0)
@@ -395,6 +303,3 @@ def quality_curve(run, sampler, every: int, count: int = 1000):
             run.save_record()
 
     return QualityCurve()
-
-
-Run.quality_curve = quality_curve

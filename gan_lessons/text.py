@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from fastcore.basics import patch
 from keras import layers
 
 from gan_lessons.checkpoints import (
@@ -18,14 +19,11 @@ from gan_lessons.checkpoints import (
     keras_verbosity,
 )
 from .corpora import char_windows, load_text, split_chunk, split_text, window_chunks
-from .errors import ArgumentError, DataError
-from .files import check_out, write_text_atomically
+from .errors import DataError
 
 # %% auto #0
-__all__ = ['UNKNOWN', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'TEXT_BATCH_SIZE', 'CharVocabulary', 'build_char_lstm',
-           'compile_char_model', 'heldout_nats_per_char', 'bits_per_char', 'ngram_nats_per_char', 'fit_char_model',
-           'sample_from_logits', 'CharGenerator', 'heldout_report', 'train_char_lstm', 'sample_text',
-           'attach_vocabulary', 'evaluate_text']
+__all__ = ['UNKNOWN', 'CharVocabulary', 'build_char_lstm', 'compile_char_model', 'heldout_nats_per_char', 'bits_per_char',
+           'ngram_nats_per_char', 'fit_char_model', 'sample_from_logits', 'CharGenerator']
 
 # %% ../nbs/11_text.ipynb #t007
 UNKNOWN = "\ufffd"  # what id 0 decodes to: a character the training text never contained
@@ -61,7 +59,8 @@ class CharVocabulary:
         return sorted(set(text) - set(self.characters))
 
 # %% ../nbs/11_text.ipynb #t007c
-def _encode(self, text: str, unseen: str = "error") -> np.ndarray:
+@patch
+def encode(self: CharVocabulary, text: str, unseen: str = "error") -> np.ndarray:
     """`text` as an int32 array of ids; `unseen` is 'error' (raise, naming them) or 'replace'
     (id 0)."""
     if unseen not in ("error", "replace"):
@@ -77,7 +76,8 @@ def _encode(self, text: str, unseen: str = "error") -> np.ndarray:
     )
 
 
-def _decode(self, ids) -> str:
+@patch
+def decode(self: CharVocabulary, ids) -> str:
     "Ids back to text (id 0 → `UNKNOWN`)."
     ids = np.asarray(ids).reshape(-1)
     if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
@@ -86,9 +86,6 @@ def _decode(self, ids) -> str:
         )
     table = UNKNOWN + self.characters
     return "".join(table[index] for index in ids)
-
-
-CharVocabulary.encode, CharVocabulary.decode = _encode, _decode
 
 # %% ../nbs/11_text.ipynb #t016
 def build_char_lstm(
@@ -263,7 +260,8 @@ class CharGenerator:
         return self._step(tf.convert_to_tensor(ids, dtype=tf.int32), states)
 
 # %% ../nbs/11_text.ipynb #t034g
-def _next_logits(self, context: str, method: str = "stateful") -> np.ndarray:
+@patch
+def next_logits(self: CharGenerator, context: str, method: str = "stateful") -> np.ndarray:
     "The logits of the character after `context`, by either method (for comparing them)."
     ids = self.vocabulary.encode(context, unseen="replace")
     if method == "refeed":
@@ -274,10 +272,17 @@ def _next_logits(self, context: str, method: str = "stateful") -> np.ndarray:
     return logits.numpy()[0]
 
 
-def _generate(
-    self, prompt: str, length: int, temperature: float = 1.0, top_k: int | None = None,
-    seed: int = 0, method: str = "stateful", unseen: str = "error",
-) -> str:  # fmt: skip
+@patch
+def generate(
+    self: CharGenerator,
+    prompt: str,
+    length: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    method: str = "stateful",
+    unseen: str = "error",
+) -> str:
     "`prompt` followed by `length` new characters."
     if method not in ("stateful", "refeed"):
         raise ValueError(f"method must be 'stateful' or 'refeed', got {method!r}")
@@ -296,104 +301,3 @@ def _generate(
             logits = self._window_logits(np.array([ids[-self.window :]], dtype=np.int32))
         ids.append(int(sample_from_logits(logits.numpy(), temperature, top_k, rng)[0]))
     return self.vocabulary.decode(ids)
-
-
-CharGenerator.next_logits, CharGenerator.generate = _next_logits, _generate
-
-# %% ../nbs/11_text.ipynb #t043t
-TEXT_HELDOUT_FRACTION, TEXT_WINDOW, TEXT_BATCH_SIZE = 0.1, 100, 32
-
-
-def heldout_report(model, vocabulary: CharVocabulary, details: dict) -> dict:
-    "Nats and bits per character of `model` on the held-out tail of its corpus (`details`)."
-    corpus = load_text(details["text"], verbose=False)
-    _, heldout = split_text(corpus, details["heldout_fraction"])
-    ids = vocabulary.encode(heldout, unseen="replace")  # unseen: the unknown id, never predicted
-    nats = heldout_nats_per_char(model, ids, details["window"])
-    bits, uniform = bits_per_char(nats), math.log(len(vocabulary))
-    return {"heldout_nats_per_char": round(nats, 4), "heldout_bits_per_char": round(bits, 4),
-            "perplexity": round(math.exp(nats), 3), "uniform_nats_per_char": round(uniform, 4),
-            "heldout_characters": len(heldout), "context": details["window"],
-            "unseen_characters": "".join(vocabulary.unseen(heldout))}  # fmt: skip
-
-
-def train_char_lstm(run) -> None:
-    "`gan-lessons train char-lstm`: this lesson's model on `--text`, resumably."
-    train_text, heldout_text = split_text(load_text(run.text, verbose=False), TEXT_HELDOUT_FRACTION)
-    # the vocabulary of the whole training part: a shortened run keeps the shipped model's ids
-    vocabulary = CharVocabulary.from_text(train_text)
-    train_ids = vocabulary.encode(train_text)[: run.settings.get("characters")]
-    if not run.begin():
-        return
-    details = dict(text=run.text, window=TEXT_WINDOW, heldout_fraction=TEXT_HELDOUT_FRACTION)
-    run.record.update(
-        data=f"{run.text}: the first {1 - TEXT_HELDOUT_FRACTION:.0%} for training, the rest held",
-        training_characters=len(train_ids), batch_size=TEXT_BATCH_SIZE, **details,
-    )  # fmt: skip
-    keras.utils.set_random_seed(run.seed)
-    model = compile_char_model(build_char_lstm(len(vocabulary)))
-    progress = run.progress(
-        lambda trainer: trainer.network, vocabulary=vocabulary.characters, **details
-    )
-    heldout_ids = vocabulary.encode(heldout_text, unseen="replace")
-    fit_char_model(model, train_ids, heldout_ids, run.epochs, run.out, TEXT_WINDOW,
-                   TEXT_BATCH_SIZE, run.seed, callbacks=[progress])  # fmt: skip
-    run.record.update(heldout_report(model, vocabulary, details))
-    run.save_record()
-    print(f"{run.out}: held-out {run.record['heldout_nats_per_char']:.3f} nats per character")
-
-# %% ../nbs/11_text.ipynb #t043s
-def sample_text(
-    model,
-    out=None,
-    prompt: str = "The ",
-    length: int = 500,
-    temperature: float = 0.8,
-    top_k: int | None = None,
-    unseen: str = "error",
-    seed: int = 0,
-    name: str = "the model",
-) -> str:
-    """A continuation of `prompt` by a loaded text model, returned — or written to `out` (`.txt`)
-    and said so: `gan-lessons sample` for a text model."""
-    check_out(out, ".txt", "a text model", required=False)
-    never_seen = model.vocabulary.unseen(prompt)
-    if never_seen and unseen == "error":
-        raise ArgumentError(
-            f"{{prompt}} holds {len(never_seen)} character(s) {name} never saw: "
-            f"{''.join(never_seen)!r}; pass {{unseen}}=replace to read them as unknown"
-        )
-    generator = CharGenerator(model, model.vocabulary, window=model.text_details["window"])
-    try:  # an empty prompt, a top-k beyond the vocabulary: said in one line
-        text = generator.generate(prompt, length, temperature, top_k, seed=seed, unseen=unseen)
-    except ValueError as error:
-        raise ArgumentError(str(error)) from None
-    if out is None:
-        return text
-    write_text_atomically(out, text)
-    return f"wrote {len(text) - len(prompt)} characters of {name} to {out}"
-
-
-def attach_vocabulary(model, record: dict) -> None:
-    "What loading a text model adds from its record (page 92): its vocabulary and corpus details."
-    model.vocabulary = CharVocabulary(record["vocabulary"])
-    model.text_details = {
-        key: record[key] for key in ("text", "heldout_fraction", "window") if key in record
-    }
-
-# %% ../nbs/11_text.ipynb #t043e
-def evaluate_text(model, name: str = "the model") -> tuple[dict, list]:
-    "`gan-lessons evaluate` for a text model: nats per character on its corpus's held-out tail."
-    details = model.text_details
-    held_out = f"{details['text']}: the last {details['heldout_fraction']:.0%}, never trained on"
-    report = {"model": name, **heldout_report(model, model.vocabulary, details)}
-    report["data"] = held_out
-    nats, unseen = report["heldout_nats_per_char"], report["unseen_characters"]
-    lines = [
-        f"{name}: {report['heldout_characters']:,} held-out characters ({report['data']})",
-        f"  cross-entropy  {nats:.3f} nats/char = {report['heldout_bits_per_char']:.3f} bits/char "
-        f"(perplexity {report['perplexity']:.2f}; uniform: {report['uniform_nats_per_char']:.3f})",
-    ]
-    if unseen:
-        lines.append(f"  characters never seen in training, scored as unknown: {unseen!r}")
-    return report, lines

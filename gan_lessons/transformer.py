@@ -8,15 +8,7 @@ import math
 import keras
 from keras import layers, ops
 
-from .corpora import load_text, split_text, window_chunks
-from gan_lessons.text import (
-    TEXT_BATCH_SIZE,
-    TEXT_HELDOUT_FRACTION,
-    TEXT_WINDOW,
-    CharVocabulary,
-    fit_char_model,
-    heldout_report,
-)
+from .text_commands import TEXT_WINDOW, train_char_model
 
 # %% auto #0
 __all__ = ['GPT_SHAPE', 'CausalSelfAttention', 'PositionEmbedding', 'transformer_block', 'build_char_gpt', 'compile_char_gpt',
@@ -143,28 +135,11 @@ GPT_SHAPE = dict(blocks=4, heads=4, width=192, dropout=0.1)  # char-gpt's, train
 
 
 def train_char_gpt(run) -> None:
-    "`gan-lessons train char-gpt`: this lesson's model on `--text`, resumably."
-    train_text, heldout_text = split_text(load_text(run.text, verbose=False), TEXT_HELDOUT_FRACTION)
-    vocabulary = CharVocabulary.from_text(train_text)  # the whole training part's, as lesson 11
-    train_ids = vocabulary.encode(train_text)[: run.settings.get("characters")]
-    if not run.begin():
-        return
-    details = dict(text=run.text, window=TEXT_WINDOW, heldout_fraction=TEXT_HELDOUT_FRACTION)
-    steps_per_epoch = math.ceil(len(window_chunks(train_ids, TEXT_WINDOW)) / TEXT_BATCH_SIZE)
-    run.record.update(
-        data=f"{run.text}: the first {1 - TEXT_HELDOUT_FRACTION:.0%} for training, the rest held",
-        training_characters=len(train_ids), batch_size=TEXT_BATCH_SIZE, shape=GPT_SHAPE,
-        **details,
-    )  # fmt: skip
-    keras.utils.set_random_seed(run.seed)
-    network = build_char_gpt(len(vocabulary), TEXT_WINDOW, **GPT_SHAPE)
-    model = compile_char_gpt(network, total_steps=run.epochs * steps_per_epoch)
-    progress = run.progress(
-        lambda trainer: trainer.network, vocabulary=vocabulary.characters, **details
-    )
-    heldout_ids = vocabulary.encode(heldout_text, unseen="replace")
-    fit_char_model(model, train_ids, heldout_ids, run.epochs, run.out, TEXT_WINDOW,
-                   TEXT_BATCH_SIZE, run.seed, callbacks=[progress])  # fmt: skip
-    run.record.update(heldout_report(model, vocabulary, details))
-    run.save_record()
-    print(f"{run.out}: held-out {run.record['heldout_nats_per_char']:.3f} nats per character")
+    "`gan-lessons train char-gpt`: this lesson's model on `--text`, resumably (as lesson 11's)."
+
+    def compiled_model(vocab_size: int, steps: int) -> keras.Model:
+        network = build_char_gpt(vocab_size, TEXT_WINDOW, **GPT_SHAPE)
+        return compile_char_gpt(network, total_steps=steps)
+
+    run.record["shape"] = GPT_SHAPE
+    train_char_model(run, compiled_model)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import tensorflow as tf
+from fastcore.basics import patch
 from keras import layers
 
 from .checkpoints import KeepsRandomState, checkpoint_callbacks, save_model_atomically
@@ -125,7 +126,8 @@ class VAE(KeepsRandomState, keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 # %% ../nbs/13_vae.ipynb #v014b
-def _as_generator(self, mixture: keras.layers.Layer | None = None) -> keras.Model:
+@patch
+def as_generator(self: VAE, mixture: keras.layers.Layer | None = None) -> keras.Model:
     """The decoder as an image generator: latent `(n, latent_dim)` → the Bernoulli means, rescaled
     to [-1, 1] (the course's image contract). With a `mixture` (below), standard normal noise is
     first turned into a code drawn from it; without, the noise is the code (the prior)."""
@@ -136,9 +138,6 @@ def _as_generator(self, mixture: keras.layers.Layer | None = None) -> keras.Mode
     sampler = keras.Model(latent, images, name="vae_decoder")
     sampler.latent_dim = self.latent_dim  # as `pretrained.load` gives every image generator
     return sampler
-
-
-VAE.as_generator = _as_generator
 
 
 def build_vae(
@@ -259,12 +258,12 @@ def prior_sampler(sampler: keras.Model) -> keras.Model:
 def save_mixture_sampler(run, vae: VAE, images) -> None:
     "The run's model, once trained: its sampler from a mixture fitted to the training codes."
     components = min(50, max(1, len(images) // 20))  # enough codes for each component
-    mixture = fit_latent_mixture(vae, scale_images(images), components, seed=run.seed)
+    mixture = fit_latent_mixture(vae, scale_images(images), components, seed=run.settings.seed)
     path = run.out / RUN_MODEL_FILE
     save_model_atomically(vae.as_generator(mixture), path)
     details = dict(latent_dim=vae.latent_dim, latent_sampling=f"mixture of {components} Gaussians")
-    if run.settings.get("data"):  # not MNIST: the course's instruments do not apply
-        details["training_data"] = str(run.settings["data"])
+    if run.settings.data:  # not MNIST: the course's instruments do not apply
+        details["training_data"] = str(run.settings.data)
     write_model_info(path, "image-generator", trainer=run.trainer.name, **details)
     run.record["latent_sampling"] = details["latent_sampling"]
 
@@ -275,17 +274,17 @@ def train_vae(run) -> None:
     if not run.begin():
         return
     run.record["batch_size"] = 128
-    keras.utils.set_random_seed(run.seed)  # the initial weights depend on the seed only
-    vae = build_vae(seed=run.seed)
+    keras.utils.set_random_seed(run.settings.seed)  # the initial weights depend on the seed only
+    vae = build_vae(seed=run.settings.seed)
     vae.optimizer.build(vae.trainable_variables)  # so that a resumed run restores its state
     batches = EpochSeededImages(
-        images, 128, run.seed, images_per_epoch=run.record["images_per_epoch"]
+        images, 128, run.settings.seed, images_per_epoch=run.record["images_per_epoch"]
     )
     saving = checkpoint_callbacks(run.out, "vae.weights.h5", "auto")
     progress = run.progress(lambda model: model.as_generator(), latent_dim=vae.latent_dim)
     vae.fit(
         batches.dataset,
-        epochs=run.epochs,
+        epochs=run.settings.epochs,
         callbacks=[batches.callback, *saving, progress],
         verbose=0,
         shuffle=False,

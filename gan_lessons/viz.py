@@ -11,6 +11,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from fastcore.basics import patch
 from PIL import Image
 
 from .files import atomic_write
@@ -242,7 +243,8 @@ class LiveTrainingView(SampleGrid):
         self._show_latest()
 
 # %% ../nbs/90_viz.ipynb #w90livec08
-def _render(self, epoch: int | None = None) -> bytes:
+@patch
+def render(self: LiveTrainingView, epoch: int | None = None) -> bytes:
     """The view after `epoch` epochs (default: the latest) as PNG bytes: sample grid left, loss
     curves right."""
     # matplotlib: slow to import, needed only to draw
@@ -274,9 +276,6 @@ def _render(self, epoch: int | None = None) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
-
-
-LiveTrainingView.render = _render
 
 # %% ../nbs/90_viz.ipynb #xa0be812
 def require_widgets():

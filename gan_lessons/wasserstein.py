@@ -274,10 +274,12 @@ def variant_trainer(variant: str):
 
     def train(run) -> None:
         images, _ = run.training_images()
-        build = lambda classes=None: build_wgan(variant, run.recipe, run.seed, num_classes=classes)
-        if run.settings.get("clusters"):
+        build = lambda classes=None: build_wgan(
+            variant, run.settings.recipe, run.settings.seed, num_classes=classes
+        )
+        if run.settings.clusters:
             return train_self_conditioned(run, images, build, measure_every=5)
-        batch_size = DCGAN_RECIPES[run.recipe]["batch_size"]
+        batch_size = DCGAN_RECIPES[run.settings.recipe]["batch_size"]
         run.train_gan(build(), images, batch_size=batch_size, measure_every=5)
 
     return train

@@ -11,7 +11,8 @@ import pytest
 
 from gan_lessons.cli import SAMPLE_OPTIONS, TRAIN_OPTIONS, build_parser
 from gan_lessons.pretrained import MODEL_KINDS
-from gan_lessons.runs import KINDS, CommandError, Run, trainer, trainers
+from gan_lessons.registry import KINDS, CommandError, trainer, trainers
+from gan_lessons.runs import Run, RunSettings
 
 
 @pytest.mark.parametrize(
@@ -109,10 +110,11 @@ def test_the_registry_covers_every_option_and_every_kind():
     registered = trainers()
     assert set(registered) == {
         "classifier", "dcgan", "cgan", "wgan", "wgan-gp", "sngan", "vae", "audio-gan", "char-lstm",
-        "diffusion",
+        "diffusion", "char-gpt",
     }  # fmt: skip
     for chosen in registered.values():
         assert set(chosen.options) <= set(TRAIN_OPTIONS), chosen.name
+        assert set(chosen.options) <= set(RunSettings.__dataclass_fields__), chosen.name
         assert set(chosen.defaults) <= set(chosen.options), chosen.name
         assert chosen.kind in KINDS, chosen.name
     assert set(KINDS) == set(MODEL_KINDS)
@@ -138,7 +140,7 @@ def test_a_run_directory_holding_another_run_is_refused(tmp_path):
 
     run = Run.start(trainer("dcgan"), tmp_path, images=256)
     write_json_atomically(tmp_path / "run.json", run.record)
-    assert Run.start(trainer("dcgan"), tmp_path, images=256, epochs=99).epochs == 99
+    assert Run.start(trainer("dcgan"), tmp_path, images=256, epochs=99).settings.epochs == 99
     for other in (dict(images=128), dict(images=256, recipe="full"), dict(seed=1, images=256)):
         with pytest.raises(CommandError, match="holds a different run"):
             Run.start(trainer("dcgan"), tmp_path, **other)
@@ -149,10 +151,10 @@ def test_a_run_directory_holding_another_run_is_refused(tmp_path):
 def test_dcgan_self_conditions_on_100_clusters_by_default_with_the_fast_recipe(tmp_path):
     """The default is the best five-minute recipe (50 clusters on the learner's own, usually fewer,
     images); --clusters 0 and the full recipe are not self-conditioned."""
-    assert Run.start(trainer("dcgan"), tmp_path / "a").settings["clusters"] == 100
-    assert Run.start(trainer("dcgan"), tmp_path / "e", data="mine").settings["clusters"] == 50
-    assert Run.start(trainer("dcgan"), tmp_path / "b", clusters=0).settings["clusters"] == 0
-    assert Run.start(trainer("dcgan"), tmp_path / "c", recipe="full").settings["clusters"] == 0
+    assert Run.start(trainer("dcgan"), tmp_path / "a").settings.clusters == 100
+    assert Run.start(trainer("dcgan"), tmp_path / "e", data="mine").settings.clusters == 50
+    assert Run.start(trainer("dcgan"), tmp_path / "b", clusters=0).settings.clusters == 0
+    assert Run.start(trainer("dcgan"), tmp_path / "c", recipe="full").settings.clusters == 0
     assert "--clusters 100" in Run.start(trainer("dcgan"), tmp_path / "d").record["command"]
 
 

@@ -223,13 +223,13 @@ def test_train_sample_and_evaluate_from_the_command_line(with_data, run_cli, tmp
     recipe's): train, its record and quality row, sample to .npz, evaluate with a sampler."""
     import functools
 
-    from gan_lessons.runs import Run, quality_curve
+    from gan_lessons.runs import Run
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(DIFFUSION_RECIPE, "widths", (8, 16, 16))
     monkeypatch.setitem(DIFFUSION_RECIPE, "jit_compile", False)
     # the curve's row, not its precision, is checked: 100 samples instead of the run's 1,000
-    monkeypatch.setattr(Run, "quality_curve", functools.partialmethod(quality_curve, count=100))
+    monkeypatch.setattr(Run, "quality_curve", functools.partialmethod(Run.quality_curve, count=100))
     code, out, err = run_cli(
         ["train", "diffusion", "--out", "run", "--images", "256", "--epochs", "1"]
     )

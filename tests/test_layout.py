@@ -69,11 +69,11 @@ BOTTOM = ("errors", "files")  # no TensorFlow
 LESSONS = (
     "setup", "devices", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
     "discriminator", "losses", "steps", "training", "evaluation", "recipes", "conditional",
-    "wasserstein", "debugging", "corpora", "text", "planes", "audio", "audio_commands", "vae",
-    "diffusion",
-    "flow_commands", "augmentation", "exercises",
+    "wasserstein", "debugging", "corpora", "text", "text_commands", "planes", "audio",
+    "audio_commands", "vae", "diffusion", "flow_commands", "augmentation", "transformer",
+    "exercises",
 )  # fmt: skip
-TOP = ("runs", "pretrained", "cli")  # the registry, loading by kind, the command line
+TOP = ("runs", "registry", "pretrained", "cli")  # runs, the registry, loading by kind, the CLI
 FLOORS = BOTTOM + LESSONS + TOP
 
 
@@ -182,9 +182,11 @@ def test_the_layering_check_catches_a_reversed_import_and_an_unexplained_wait():
         "not below it"
     ]
     reaching_up = dict(sources)
-    reaching_up["recipes"] += "\n\ndef late():\n    from gan_lessons.runs import trainer  # why\n"
+    reaching_up["recipes"] += (
+        "\n\ndef late():\n    from gan_lessons.registry import trainer  # why\n"
+    )
     assert any(
-        "recipes" in problem and "runs" in problem for problem in layering_problems(reaching_up)
+        "recipes" in problem and "registry" in problem for problem in layering_problems(reaching_up)
     )
     silent = dict(sources)
     silent["losses"] += "\n\ndef late():\n    import json\n\n    return json\n"
@@ -199,7 +201,7 @@ def test_the_bottom_and_the_command_line_start_without_tensorflow():
     import sys
 
     probe = (
-        "import sys, gan_lessons.errors, gan_lessons.files, gan_lessons.runs, gan_lessons.cli; "
+        "import sys, gan_lessons.errors, gan_lessons.files, gan_lessons.registry, gan_lessons.cli; "
         "print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"
     )
     answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
