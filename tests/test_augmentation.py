@@ -22,8 +22,8 @@ from gan_lessons.augmentation import (
     train_classifier_on,
 )
 from gan_lessons.evaluation import accuracy
-from gan_lessons.exercises import (
-    ExerciseError,
+from gan_lessons.exercises import ExerciseError
+from gan_lessons.exercises_generated import (
     check_cas,
     check_majority_labels,
     check_overlap,

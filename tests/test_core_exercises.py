@@ -6,13 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_lessons.exercises import (
-    ExerciseError,
-    check_conditional_discriminator,
-    check_critic_step,
-    check_sample_with_temperature,
-    check_train_step,
-)
+from gan_lessons.exercises import ExerciseError
+from gan_lessons.exercises_beyond import check_sample_with_temperature
+from gan_lessons.exercises_training import check_train_step
+from gan_lessons.exercises_variations import check_conditional_discriminator, check_critic_step
 from gan_lessons.losses import discriminator_loss, generator_loss, wasserstein_critic_loss
 from gan_lessons.training import train_step
 from gan_lessons.wasserstein import gradient_penalty

@@ -26,8 +26,8 @@ from gan_lessons.diffusion import (
     straight_path,
     target_velocity,
 )
-from gan_lessons.exercises import (
-    ExerciseError,
+from gan_lessons.exercises import ExerciseError
+from gan_lessons.exercises_beyond import (
     check_euler,
     check_flow_matching_loss,
     check_guided_velocity,

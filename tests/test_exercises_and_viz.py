@@ -4,8 +4,8 @@ import pytest
 import tensorflow as tf
 
 from gan_lessons.discriminator import receptive_field
-from gan_lessons.exercises import (
-    ExerciseError,
+from gan_lessons.exercises import ExerciseError
+from gan_lessons.exercises_foundations import (
     check_field_of,
     check_stack_output_size,
     check_to_uint8,
@@ -98,7 +98,7 @@ def test_save_image_grid_writes_a_png_and_no_partial_file(tmp_path):
 
 
 def test_input_and_target_checker():
-    from gan_lessons.exercises import check_input_and_target
+    from gan_lessons.exercises_beyond import check_input_and_target
 
     assert check_input_and_target(lambda chunk: (chunk[:-1], chunk[1:]))
     assert check_input_and_target(lambda chunk: None) is False
@@ -114,7 +114,7 @@ def test_input_and_target_checker():
 
 def test_frechet_distance_checker_names_each_typical_mistake():
     from gan_lessons.evaluation import frechet_distance
-    from gan_lessons.exercises import _symmetric_root, check_frechet_distance
+    from gan_lessons.exercises_training import _symmetric_root, check_frechet_distance
 
     def distance(mean_a, cov_a, mean_b, cov_b, mean_power=2, factor=2, root=None):
         "The Fréchet distance, or (with the options) one of the usual slips in writing it."
@@ -151,7 +151,7 @@ def test_frechet_distance_checker_names_each_typical_mistake():
 
 def test_balanced_labels_checker():
     from gan_lessons.conditional import balanced_labels
-    from gan_lessons.exercises import check_balanced_labels
+    from gan_lessons.exercises_variations import check_balanced_labels
 
     assert check_balanced_labels(lambda count, classes: np.arange(count) % classes)
     assert check_balanced_labels(lambda count, classes: np.asarray(balanced_labels(count, classes)))
@@ -169,7 +169,7 @@ def test_balanced_labels_checker():
 
 
 def test_interpolates_checker():
-    from gan_lessons.exercises import check_interpolates
+    from gan_lessons.exercises_variations import check_interpolates
 
     def interpolates(real, fake, seed, draw=tf.random.uniform, shape=lambda n: (n, 1, 1, 1)):
         epsilon = draw(shape(tf.shape(real)[0]), seed=seed)
@@ -186,7 +186,7 @@ def test_interpolates_checker():
 
 
 def test_discriminator_accuracy_checker():
-    from gan_lessons.exercises import check_discriminator_accuracy
+    from gan_lessons.exercises_variations import check_discriminator_accuracy
 
     assert check_discriminator_accuracy(lambda real, fake: (np.mean(real > 0), np.mean(fake < 0)))
     for wrong, message in [
@@ -200,7 +200,7 @@ def test_discriminator_accuracy_checker():
 
 
 def test_generator_loss_checker():
-    from gan_lessons.exercises import check_generator_loss
+    from gan_lessons.exercises_training import check_generator_loss
 
     assert check_generator_loss(lambda logits: tf.reduce_mean(tf.nn.softplus(-logits)))
     # not attempted yet: no error, no pass
@@ -217,7 +217,7 @@ def test_generator_loss_checker():
 
 
 def test_noise_like_checker():
-    from gan_lessons.exercises import check_noise_like
+    from gan_lessons.exercises_training import check_noise_like
 
     assert check_noise_like(
         lambda images, latent_dim: tf.random.normal((tf.shape(images)[0], latent_dim))

@@ -110,7 +110,8 @@ def test_a_wrong_answer_fails_its_check(tmp_path):
     mistake."""
     script = """
 import keras, tensorflow as tf
-from gan_lessons.exercises import ExerciseError, check_two_noise_batches
+from gan_lessons.exercises import ExerciseError
+from gan_lessons.exercises_foundations import check_two_noise_batches
 def two_noise_batches(seed):  # a typical mistake: re-seeding between the two draws
     keras.utils.set_random_seed(seed)
     first = tf.random.normal((16, 100))
