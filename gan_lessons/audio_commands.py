@@ -86,8 +86,7 @@ def train_audio_gan(run) -> None:
         keras.callbacks.LambdaCallback(on_epoch_end=distance_after_epoch),
     ]
     gan.fit(batches.dataset, epochs=settings.epochs, callbacks=callbacks, verbose=0, shuffle=False)
-    seconds = run.record.get("train_seconds", 0)
-    print(f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training")
+    run.say_trained(sample_to="clips.wav")
 
 # %% ../nbs/82_audio_commands.ipynb #a12kind
 def sample_audio(model, out=None, n: int = 8, seed: int = 0, name: str = "the model") -> str:

@@ -14,6 +14,7 @@ from keras import layers
 from .checkpoints import KeepsRandomState
 from .conditional import ClusterCode
 from .devices import replica_share, replicas
+from .evaluation import pairwise_distances
 from .recipes import update_weight_average
 from .training import EpochSeededImages
 
@@ -337,12 +338,8 @@ def coverage(real_features, fake_features, neighbours: int = 5) -> float:
     if len(real) <= neighbours:
         raise ValueError(f"need more than {neighbours} real examples, got {len(real)}")
 
-    def distances(rows, others):
-        squared = (rows**2).sum(1)[:, None] - 2 * rows @ others.T + (others**2).sum(1)[None, :]
-        return np.sqrt(np.maximum(squared, 0.0))
-
-    radii = np.sort(distances(real, real), axis=1)[:, neighbours]  # column 0: the point itself
-    return float((distances(real, fake).min(axis=1) <= radii).mean())
+    radii = np.sort(pairwise_distances(real, real), axis=1)[:, neighbours]  # column 0: the point
+    return float((pairwise_distances(real, fake).min(axis=1) <= radii).mean())
 
 # %% ../nbs/14_diffusion.ipynb #d031x
 def reflow_pairs(

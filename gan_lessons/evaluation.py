@@ -7,7 +7,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import layers
 
 from .checkpoints import ResumableModel, checkpoint_callbacks, load_keras_file
@@ -20,9 +19,9 @@ from .viz import save_image_grid
 
 # %% auto #0
 __all__ = ['FEATURE_LAYER', 'MAX_GRID', 'build_classifier', 'classifier_with_features', 'classifier_score', 'gaussian_statistics',
-           'frechet_distance', 'class_fractions', 'ImageMetrics', 'nearest_neighbour_distances', 'generate',
-           'sample_images', 'shipped_classifier', 'data_instruments', 'measure_images', 'as_float_images', 'accuracy',
-           'image_lines', 'evaluate_images', 'heldout_accuracy', 'evaluate_classifier', 'train_classifier']
+           'frechet_distance', 'class_fractions', 'ImageMetrics', 'pairwise_distances', 'nearest_neighbour_distances',
+           'generate', 'sample_images', 'shipped_classifier', 'data_instruments', 'measure_images', 'as_float_images',
+           'accuracy', 'image_lines', 'evaluate_images', 'heldout_accuracy', 'evaluate_classifier', 'train_classifier']
 
 # %% ../nbs/06_evaluation.ipynb #c007
 FEATURE_LAYER = "features"
@@ -154,25 +153,28 @@ class ImageMetrics:
         return self.scores(self.reference_images[index])
 
 # %% ../nbs/06_evaluation.ipynb #c021
+def pairwise_distances(rows, others) -> np.ndarray:
+    """Euclidean distances `(n, m)` between the rows of `rows` `(n, d)` and of `others` `(m, d)`,
+    in float64: the expansion |a|² − 2a·b + |b|² cancels badly in float32 for near-copies."""
+    rows, others = np.asarray(rows, np.float64), np.asarray(others, np.float64)
+    squared = (rows**2).sum(1)[:, None] - 2 * rows @ others.T + (others**2).sum(1)[None, :]
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
 def nearest_neighbour_distances(images, reference, batch_size: int = 256) -> np.ndarray:
     """Euclidean pixel distance from each image to its nearest image in `reference` (both `(n, 28,
-    28, 1)`)."""
-    # float64: the expansion |a|² − 2a·b + |b|² cancels badly in float32 for near-copies
-    flat_reference = tf.reshape(tf.constant(reference, tf.float64), (len(reference), -1))
-    reference_norms = tf.reduce_sum(flat_reference**2, axis=1)
-    distances = []
-    for start in range(0, len(images), batch_size):
-        batch = tf.reshape(
-            tf.constant(images[start : start + batch_size], tf.float64),
-            (-1, flat_reference.shape[1]),
-        )
-        squared = (
-            tf.reduce_sum(batch**2, axis=1, keepdims=True)
-            - 2 * batch @ tf.transpose(flat_reference)
-            + reference_norms
-        )
-        distances.append(tf.sqrt(tf.maximum(tf.reduce_min(squared, axis=1), 0.0)).numpy())
-    return np.concatenate(distances)
+    28, 1)`), `batch_size` images at a time."""
+    flat, flat_reference = (
+        np.reshape(images, (len(images), -1)),
+        np.reshape(reference, (len(reference), -1)),
+    )
+    batches = range(0, len(flat), batch_size)
+    return np.concatenate(
+        [
+            pairwise_distances(flat[start : start + batch_size], flat_reference).min(1)
+            for start in batches
+        ]
+    )
 
 # %% ../nbs/06_evaluation.ipynb #e06gen
 def generate(generator, count: int, seed: int = 0, batch_size: int = 500):

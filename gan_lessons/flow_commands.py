@@ -50,11 +50,7 @@ def train_diffusion(run) -> None:
     model.fit(
         batches.dataset, epochs=run.settings.epochs, callbacks=callbacks, verbose=0, shuffle=False
     )
-    seconds = run.record.get("train_seconds", 0)
-    print(
-        f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "
-        f"sample with: gan-lessons sample {run.out} --out grid.png"
-    )
+    run.say_trained()
 
 # %% ../nbs/84_flow_commands.ipynb #d027
 SAMPLER_SETTINGS = ("steps", "method", "guidance")

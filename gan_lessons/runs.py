@@ -160,6 +160,16 @@ def out_of_time(self: Run, epoch_seconds: float) -> bool:
 
 # %% ../nbs/96_runs.ipynb #u011b8c
 @patch
+def say_trained(self: Run, sample_to: str = "grid.png") -> None:
+    "Every trainer's last line: the epochs done, the training seconds, and how to sample."
+    seconds, done = self.record.get("train_seconds", 0), self.record.get("completed_epochs", 0)
+    print(
+        f"{self.out}: {done} epochs, {seconds:.0f} s of training; sample with: gan-lessons "
+        f"sample {self.out} --out {sample_to}"
+    )
+
+
+@patch
 def save_record(self: Run) -> None:
     write_json_atomically(self.out / "run.json", self.record)
 
@@ -263,11 +273,7 @@ def train_gan(
         images_per_epoch=run.record["images_per_epoch"],
         callbacks=callbacks,
     )
-    seconds = run.record.get("train_seconds", 0)
-    print(
-        f"{run.out}: {run.record.get('completed_epochs', 0)} epochs, {seconds:.0f} s of training; "
-        f"sample with: gan-lessons sample {run.out} --out grid.png"
-    )
+    run.say_trained()
 
 # %% ../nbs/96_runs.ipynb #u013q
 @patch

@@ -52,3 +52,15 @@ def test_nearest_neighbour_distances():
     copies = nearest_neighbour_distances(reference[:10], reference)
     shifted = nearest_neighbour_distances(reference[:10] + 0.1, reference)
     assert np.allclose(copies, 0, atol=1e-4) and np.allclose(shifted, 0.1 * 28, atol=1e-4)
+
+
+def test_pairwise_distances_see_a_near_copy_float32_would_lose():
+    "A pixel moved by 1e-4 in 784: float32 would round |a|² − 2a·b + |b|² to 0 or to noise."
+    from gan_lessons.evaluation import pairwise_distances
+
+    image = np.random.default_rng(0).uniform(-1, 1, (1, 784)).astype(np.float32)
+    near = image.copy()
+    near[0, 0] += 1e-4
+    assert abs(pairwise_distances(image, near)[0, 0] - 1e-4) < 1e-6
+    wide = pairwise_distances(image, np.zeros((1, 784)))[0, 0]
+    assert np.isclose(wide, np.linalg.norm(image.astype(np.float64)))
