@@ -324,7 +324,8 @@ def explorer_widget(render, controls: dict, output: str = "image", upscale: int 
     return box
 
 # %% ../nbs/90_viz.ipynb #w90live094
-def _widget(self):
+@patch
+def widget(self: LiveTrainingView):
     "The live view: display it before `fit()`; it redraws after every epoch."
     widgets = require_widgets()
     self._slider = widgets.IntSlider(0, min=0, max=max(len(self.grids) - 1, 0), description="epoch")
@@ -335,7 +336,8 @@ def _widget(self):
     return self._box
 
 
-def _livetrainingview_show_latest(self):
+@patch
+def _show_latest(self: LiveTrainingView):
     if self._slider is None:
         return
     latest = len(self.grids) - 1
@@ -346,24 +348,18 @@ def _livetrainingview_show_latest(self):
         self._slider.value = latest  # redraws through the slider's observer
 
 
-def _snapshot(self, epoch: int | None = None):
+@patch
+def snapshot(self: LiveTrainingView, epoch: int | None = None):
     "The view as a picture in the page (the static version of `widget()`)."
     from IPython.display import Image  # IPython: only in a notebook
 
     return Image(self.render(epoch))
 
 
-def _animation(self, duration_ms: int = 500):
+@patch
+def animation(self: LiveTrainingView, duration_ms: int = 500):
     "The grids from the start to the last epoch as an animated GIF in the page."
     return gif_html(
         grids_to_gif(self.grids, duration_ms),
         f"the fixed noise after 0 to {len(self.grids) - 1} epochs",
     )
-
-
-(
-    LiveTrainingView.widget,
-    LiveTrainingView._show_latest,
-    LiveTrainingView.snapshot,
-    LiveTrainingView.animation,
-) = _widget, _livetrainingview_show_latest, _snapshot, _animation

@@ -246,3 +246,27 @@ def test_no_lesson_takes_the_command_lines_parsed_arguments():
         "augmentation:1 takes args",
         "augmentation:2 reads args.n",
     ]
+
+
+def classes_assembled_after_the_fact(sources: dict) -> list[str]:
+    "Module-level `Class.name = …` for a class the module defines: methods belong in it or @patch."
+    import ast
+
+    found = []
+    for module, source in sources.items():
+        tree = ast.parse(source)
+        classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            for target in (t for group in targets for t in getattr(group, "elts", [group])):
+                if isinstance(target, ast.Attribute) and getattr(target.value, "id", "") in classes:
+                    found.append(f"{module}:{node.lineno} {target.value.id}.{target.attr}")
+    return found
+
+
+def test_no_class_gets_methods_after_its_definition_and_no_settings_by_getattr():
+    sources = _package_sources()
+    assert classes_assembled_after_the_fact(sources) == []
+    assert [name for name, source in sources.items() if "def __getattr__" in source] == []
+    planted = {"text": sources["text"] + "\nCharVocabulary.size, CharVocabulary.x = len, len\n"}
+    assert len(classes_assembled_after_the_fact(planted)) == 2
