@@ -116,10 +116,10 @@ def train_diffusion(run):
 
 
 def train_char_gpt(run):
-    "Lesson 16's character-level transformer."
-    from gan_lessons import transformer  # a lesson brings TensorFlow: imported when a run trains
+    "Lesson 16's character-level transformer (page 80)."
+    from gan_lessons import text_commands  # a lesson brings TensorFlow: imported when it trains
 
-    return transformer.train_char_gpt(run)
+    return text_commands.train_char_gpt(run)
 
 # %% ../nbs/81_registry.ipynb #r007
 def recipe_epochs(settings: dict) -> int:

@@ -22,8 +22,9 @@ from .corpora import char_windows, load_text, split_chunk, split_text, window_ch
 from .errors import DataError
 
 # %% auto #0
-__all__ = ['UNKNOWN', 'CharVocabulary', 'build_char_lstm', 'compile_char_model', 'heldout_nats_per_char', 'bits_per_char',
-           'ngram_nats_per_char', 'fit_char_model', 'sample_from_logits', 'CharGenerator']
+__all__ = ['UNKNOWN', 'TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'TEXT_BATCH_SIZE', 'CharVocabulary', 'build_char_lstm',
+           'compile_char_model', 'heldout_nats_per_char', 'bits_per_char', 'ngram_nats_per_char', 'fit_char_model',
+           'sample_from_logits', 'CharGenerator']
 
 # %% ../nbs/11_text.ipynb #t007
 UNKNOWN = "\ufffd"  # what id 0 decodes to: a character the training text never contained
@@ -301,3 +302,6 @@ def generate(
             logits = self._window_logits(np.array([ids[-self.window :]], dtype=np.int32))
         ids.append(int(sample_from_logits(logits.numpy(), temperature, top_k, rng)[0]))
     return self.vocabulary.decode(ids)
+
+# %% ../nbs/11_text.ipynb #t043k
+TEXT_HELDOUT_FRACTION, TEXT_WINDOW, TEXT_BATCH_SIZE = 0.1, 100, 32  # the split, windows, batches

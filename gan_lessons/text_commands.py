@@ -11,6 +11,9 @@ from .corpora import load_text, split_text, window_chunks
 from .errors import ArgumentError
 from .files import check_out, write_text_atomically
 from gan_lessons.text import (
+    TEXT_BATCH_SIZE,
+    TEXT_HELDOUT_FRACTION,
+    TEXT_WINDOW,
     CharGenerator,
     CharVocabulary,
     bits_per_char,
@@ -19,15 +22,13 @@ from gan_lessons.text import (
     fit_char_model,
     heldout_nats_per_char,
 )
+from .transformer import GPT_SHAPE, CausalSelfAttention, GPTGenerator, compiled_char_gpt
 
 # %% auto #0
-__all__ = ['TEXT_HELDOUT_FRACTION', 'TEXT_WINDOW', 'TEXT_BATCH_SIZE', 'heldout_report', 'train_char_model', 'train_char_lstm',
-           'sample_text', 'attach_vocabulary', 'evaluate_text']
+__all__ = ['heldout_report', 'train_char_model', 'train_char_lstm', 'train_char_gpt', 'sample_text', 'attach_vocabulary',
+           'evaluate_text']
 
 # %% ../nbs/80_text_commands.ipynb #t043t
-TEXT_HELDOUT_FRACTION, TEXT_WINDOW, TEXT_BATCH_SIZE = 0.1, 100, 32
-
-
 def heldout_report(model, vocabulary: CharVocabulary, details: dict) -> dict:
     "Nats and bits per character of `model` on the held-out tail of its corpus (`details`)."
     corpus = load_text(details["text"], verbose=False)
@@ -76,6 +77,12 @@ def train_char_lstm(run) -> None:
     "`gan-lessons train char-lstm`: this lesson's model on `--text`, resumably."
     train_char_model(run, lambda vocab_size, steps: compile_char_model(build_char_lstm(vocab_size)))
 
+
+def train_char_gpt(run) -> None:
+    "`gan-lessons train char-gpt`: lesson 16's model on `--text`, resumably, as lesson 11's."
+    run.record["shape"] = GPT_SHAPE
+    train_char_model(run, compiled_char_gpt)
+
 # %% ../nbs/80_text_commands.ipynb #t043s
 def sample_text(
     model,
@@ -97,7 +104,10 @@ def sample_text(
             f"{{prompt}} holds {len(never_seen)} character(s) {name} never saw: "
             f"{''.join(never_seen)!r}; pass {{unseen}}=replace to read them as unknown"
         )
-    generator = CharGenerator(model, model.vocabulary, window=model.text_details["window"])
+    if any(isinstance(layer, CausalSelfAttention) for layer in model.layers):  # lesson 16's GPT
+        generator = GPTGenerator(model, model.vocabulary)
+    else:  # lesson 11's LSTM
+        generator = CharGenerator(model, model.vocabulary, window=model.text_details["window"])
     try:  # an empty prompt, a top-k beyond the vocabulary: said in one line
         text = generator.generate(prompt, length, temperature, top_k, seed=seed, unseen=unseen)
     except ValueError as error:

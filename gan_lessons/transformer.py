@@ -6,13 +6,16 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
+import tensorflow as tf
+from fastcore.basics import patch
 from keras import layers, ops
 
-from .text_commands import TEXT_WINDOW, train_char_model
+from .text import TEXT_WINDOW, sample_from_logits
 
 # %% auto #0
-__all__ = ['GPT_SHAPE', 'CausalSelfAttention', 'PositionEmbedding', 'transformer_block', 'build_char_gpt', 'compile_char_gpt',
-           'train_char_gpt']
+__all__ = ['GPT_SHAPE', 'BLOCK_PARTS', 'CausalSelfAttention', 'PositionEmbedding', 'transformer_block', 'build_char_gpt',
+           'compile_char_gpt', 'compiled_char_gpt', 'GPTGenerator', 'attention_maps']
 
 # %% ../nbs/16_transformer.ipynb #g011
 @keras.saving.register_keras_serializable(package="gan_lessons")
@@ -96,6 +99,9 @@ def transformer_block(x, heads: int, dropout: float, name: str):
     return layers.Add(name=f"{name}_add_2")([x, layers.Dropout(dropout)(mixed)])
 
 
+GPT_SHAPE = dict(blocks=4, heads=4, width=192, dropout=0.1)  # char-gpt's (`gan-lessons train`)
+
+
 def build_char_gpt(
     vocab_size: int, context: int = TEXT_WINDOW, blocks: int = 4, heads: int = 4,
     width: int = 192, dropout: float = 0.1, name: str = "char_gpt",
@@ -131,15 +137,128 @@ def compile_char_gpt(
     return model
 
 # %% ../nbs/16_transformer.ipynb #g040
-GPT_SHAPE = dict(blocks=4, heads=4, width=192, dropout=0.1)  # char-gpt's, trained by the command
+def compiled_char_gpt(vocab_size: int, steps: int, **shape) -> keras.Model:
+    "This lesson's GPT (`GPT_SHAPE`, or `shape`), compiled for `steps` training steps."
+    network = build_char_gpt(vocab_size, TEXT_WINDOW, **{**GPT_SHAPE, **shape})
+    return compile_char_gpt(network, total_steps=steps)
+
+# %% ../nbs/16_transformer.ipynb #g051
+BLOCK_PARTS = ("norm_1", "attention", "norm_2", "mlp_up", "mlp_down")  # transformer_block's names
 
 
-def train_char_gpt(run) -> None:
-    "`gan-lessons train char-gpt`: this lesson's model on `--text`, resumably (as lesson 11's)."
+class GPTGenerator:
+    """Text from a trained `build_char_gpt` model, two ways over the same window: `cached` runs
+    each new character through the network once and keeps its keys and values (the KV cache);
+    `recompute` runs the whole window again for every new character. The window holds at most
+    `context` characters; when it is full, both keep its last half (the cache refilled from it)."""
 
-    def compiled_model(vocab_size: int, steps: int) -> keras.Model:
-        network = build_char_gpt(vocab_size, TEXT_WINDOW, **GPT_SHAPE)
-        return compile_char_gpt(network, total_steps=steps)
+    def __init__(self, model: keras.Model, vocabulary):
+        if model.output_shape[-1] != len(vocabulary):
+            raise ValueError(
+                f"the model predicts {model.output_shape[-1]} classes but the vocabulary has "
+                f"{len(vocabulary)} ids: expected the vocabulary the model was trained with"
+            )
+        self.model, self.vocabulary = model, vocabulary
+        self.positions = model.get_layer("positions")
+        self.context = self.positions.context
+        self.blocks = [
+            [model.get_layer(f"{layer.name[: -len('_attention')]}_{part}") for part in BLOCK_PARTS]
+            for layer in model.layers if isinstance(layer, CausalSelfAttention)
+        ]  # fmt: skip
+        self._step = tf.function(self._step_eager)
+        self._last_logits = tf.function(self._last_logits_eager)
 
-    run.record["shape"] = GPT_SHAPE
-    train_char_model(run, compiled_model)
+    def empty_cache(self) -> list:
+        "Keys and values of no character yet: per block, two `(1, heads, context, head width)`."
+        attention = self.blocks[0][1]
+        shape = (1, attention.heads, self.context, attention.qkv.units // 3 // attention.heads)
+        return [(tf.zeros(shape), tf.zeros(shape)) for _ in self.blocks]
+
+    def _last_logits_eager(self, window, length):  # the window right-padded to `context`
+        return self.model(window, training=False)[:, length - 1]
+
+# %% ../nbs/16_transformer.ipynb #g052
+@patch
+def _step_eager(self: GPTGenerator, ids, position, cache):
+    """Logits `(1, vocab)` of the character after `ids` `(1,)` at `position` of the window, and
+    the cache with its keys and values written in."""
+    x = self.model.get_layer("embedding")(ids[:, None])
+    x = x + self.positions.table[position][None, None]
+    slot = tf.one_hot(position, self.context)[None, None, :, None]  # where this character goes
+    seen = tf.range(self.context) <= position  # the cached characters and this one
+    new_cache = []
+    for (norm_1, attention, norm_2, mlp_up, mlp_down), (keys, values) in zip(self.blocks, cache):
+        queries, new_keys, new_values = ops.split(attention.qkv(norm_1(x)), 3, axis=-1)
+        queries, new_keys, new_values = map(attention.split_heads, (queries, new_keys, new_values))
+        keys = keys * (1 - slot) + new_keys * slot
+        values = values * (1 - slot) + new_values * slot
+        scores = ops.matmul(queries, ops.transpose(keys, (0, 1, 3, 2)))
+        scores = ops.where(seen, scores / math.sqrt(queries.shape[-1]), -1e9)
+        mixed = ops.matmul(ops.softmax(scores, axis=-1), values)
+        x = x + attention.project(attention.merge_heads(mixed))
+        x = x + mlp_down(mlp_up(norm_2(x)))
+        new_cache.append((keys, values))
+    logits = self.model.get_layer("logits")(self.model.get_layer("final_norm")(x))
+    return logits[:, 0], new_cache
+
+
+@patch
+def step(self: GPTGenerator, index: int, position: int, cache: list):
+    "Logits of the character after `index`, at `position`, and the cache that includes it."
+    return self._step(tf.constant([index], tf.int32), tf.constant(position, tf.int32), cache)
+
+
+@patch
+def recompute_logits(self: GPTGenerator, window: list) -> np.ndarray:
+    "Logits of the character after `window` (≤ `context` ids), running the whole model on it."
+    padded = np.zeros((1, self.context), np.int32)  # causal: padding after cannot change them
+    padded[0, : len(window)] = window
+    return self._last_logits(padded, tf.constant(len(window), tf.int32)).numpy()
+
+# %% ../nbs/16_transformer.ipynb #g053
+@patch
+def generate(
+    self: GPTGenerator, prompt: str, length: int, temperature: float = 1.0,
+    top_k: int | None = None, seed: int = 0, method: str = "cached", unseen: str = "error",
+) -> str:  # fmt: skip
+    "`prompt` followed by `length` new characters (lesson 11's sampling)."
+    if method not in ("cached", "recompute"):
+        raise ValueError(f"method must be 'cached' or 'recompute', got {method!r}")
+    if not prompt:
+        raise ValueError("the prompt is empty: give at least one character to start from")
+    ids = list(self.vocabulary.encode(prompt, unseen=unseen))
+    rng, start, cache = np.random.default_rng(seed), 0, None  # the window is ids[start:]
+    for _ in range(length):
+        if len(ids) - start > self.context:  # full: keep its last half
+            start, cache = len(ids) - self.context // 2, None
+        if method == "recompute":
+            logits = self.recompute_logits(ids[start:])
+        else:
+            if cache is None:  # fill the cache from the window but its last character
+                cache = self.empty_cache()
+                for position, index in enumerate(ids[start:-1]):
+                    _, cache = self.step(index, position, cache)
+            logits, cache = self.step(ids[-1], len(ids) - 1 - start, cache)
+            logits = logits.numpy()
+        ids.append(int(sample_from_logits(logits, temperature, top_k, rng)[0]))
+    return self.vocabulary.decode(ids)
+
+# %% ../nbs/16_transformer.ipynb #g061
+def attention_maps(model: keras.Model, ids) -> np.ndarray:
+    """The attention weights of every block and head of a `build_char_gpt` model reading `ids`
+    (one window, at most `context` long): `(blocks, heads, steps, steps)`."""
+    x = model.get_layer("embedding")(np.asarray(ids, np.int32)[None])
+    x = model.get_layer("positions")(x)
+    maps = []
+    for layer in (layer for layer in model.layers if isinstance(layer, CausalSelfAttention)):
+        block = layer.name[: -len("_attention")]
+        norm_1, _, norm_2, mlp_up, mlp_down = (
+            model.get_layer(f"{block}_{part}") for part in BLOCK_PARTS
+        )
+        queries, keys, values = ops.split(layer.qkv(norm_1(x)), 3, axis=-1)
+        queries, keys, values = map(layer.split_heads, (queries, keys, values))
+        weights = layer.attention_weights(queries, keys)
+        maps.append(ops.convert_to_numpy(weights)[0])
+        x = x + layer.project(layer.merge_heads(ops.matmul(weights, values)))
+        x = x + mlp_down(mlp_up(norm_2(x)))
+    return np.stack(maps)

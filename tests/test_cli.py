@@ -186,6 +186,7 @@ RESUMABLE = {
     "classifier": ["--images", "512"],
     "vae": ["--images", "512"],
     "char-lstm": ["--characters", "6000"],
+    "char-gpt": ["--characters", "6000"],
     "audio-gan": ["--clips", "96"],
 }
 
@@ -197,14 +198,14 @@ def test_every_trainer_resumes_to_identical_weights(
 ):
     "Two epochs straight, or one epoch, a new process's worth of state, and the second."
     small = RESUMABLE[name]
-    if name == "char-lstm":  # its held-out tail is scored after every epoch: a short novel
-        from gan_lessons import text
+    if name.startswith("char-"):  # its held-out tail is scored after every epoch: a short text
+        from gan_lessons import text_commands
         from gan_lessons.corpora import Corpus, load_text
 
         def short(name, **kwargs):
-            return Corpus(load_text(name, **kwargs)[:30_000], "the novel's first 30,000 characters")
+            return Corpus(load_text(name, **kwargs)[:30_000], "the text's first 30,000 characters")
 
-        monkeypatch.setattr(text, "load_text", short)
+        monkeypatch.setattr(text_commands, "load_text", short)
     straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
     assert run_cli(["train", name, "--out", straight, "--epochs", "2", *small])[0] == 0
     assert run_cli(["train", name, "--out", resumed, "--epochs", "1", *small])[0] == 0

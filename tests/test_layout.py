@@ -69,10 +69,11 @@ BOTTOM = ("errors", "files")  # no TensorFlow
 LESSONS = (
     "setup", "devices", "data", "images", "viz", "sound", "checkpoints", "generator", "explorers",
     "discriminator", "losses", "steps", "training", "evaluation", "recipes", "conditional",
-    "wasserstein", "debugging", "corpora", "text", "text_commands", "planes", "audio",
+    "wasserstein", "debugging", "corpora", "text", "planes", "audio",
     "audio_commands", "vae", "diffusion", "flow_commands", "augmentation", "transformer",
+    "text_commands",
     "exercises", "exercises_foundations", "exercises_training", "exercises_variations",
-    "exercises_beyond", "exercises_generated",
+    "exercises_beyond", "exercises_generated", "exercises_attention",
 )  # fmt: skip
 TOP = ("runs", "registry", "pretrained", "cli")  # runs, the registry, loading by kind, the CLI
 FLOORS = BOTTOM + LESSONS + TOP
