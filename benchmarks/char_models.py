@@ -1,6 +1,6 @@
 """Lesson 16's comparison: lesson 11's LSTM, lesson 16's GPT and nanoGPT's CPU "baby"
-configuration rebuilt in Keras, each trained from scratch on the same corpus for the same CPU seconds and scored at
-checkpoints (clock stopped) on the held-out tail in nats per character.
+configuration rebuilt in Keras, each trained from scratch on the same corpus for the same CPU
+seconds and scored at checkpoints (clock stopped) on the held-out tail in nats per character.
 
     .venv/bin/python benchmarks/char_models.py --threads 1 --checkpoints 300 600 1200 \
         --models lstm gpt nanogpt-baby --seeds 0 1 --results gan_lessons/assets/char_models.jsonl
