@@ -33,7 +33,7 @@ from gan_lessons.cli import import_tensorflow_quietly  # noqa: E402 (no TensorFl
 
 import_tensorflow_quietly()  # TensorFlow's start-up lines would bury the table
 
-from gan_lessons import pretrained  # noqa: E402
+from gan_lessons import model_cards, pretrained  # noqa: E402
 from gan_lessons.files import (  # noqa: E402
     model_info_path,
     sha256_of,
@@ -45,7 +45,7 @@ NOT_MEASURED_AGAIN = ("n_samples", "n", "heldout_images", "heldout_characters", 
 
 
 def measure(model, names: list[str]) -> dict:
-    """`gan-lessons evaluate MODEL` with each measurement's flags (`pretrained.MEASUREMENTS`):
+    """`gan-lessons evaluate MODEL` with each measurement's flags (`model_cards.MEASUREMENTS`):
     `{measurement: the JSON report}`. `model` is a pretrained name or a run directory."""
     from gan_lessons.cli import main  # TensorFlow: only when something is measured
 
@@ -53,7 +53,7 @@ def measure(model, names: list[str]) -> dict:
     for name in names:
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            code = main(["evaluate", str(model), *pretrained.MEASUREMENTS[name]])
+            code = main(["evaluate", str(model), *model_cards.MEASUREMENTS[name]])
         if code != 0:
             raise SystemExit(f"gan-lessons evaluate {model} {name} failed (exit {code})")
         reports[name] = json.loads(printed.getvalue())
@@ -90,7 +90,7 @@ def write_card_metrics(name: str, info: dict | None = None) -> None:
     info = info or pretrained.read_model_info(pretrained.model_path(name))
     card_path = pretrained.assets_dir() / f"{name}.md"
     card = card_path.read_text(encoding="utf-8")
-    write_text_atomically(card_path, with_card_metrics(card, pretrained.card_metrics(name, info)))
+    write_text_atomically(card_path, with_card_metrics(card, model_cards.card_metrics(name, info)))
 
 
 def compare(name: str, reports: dict, tolerance: float) -> tuple[list[dict], bool]:
@@ -98,9 +98,9 @@ def compare(name: str, reports: dict, tolerance: float) -> tuple[list[dict], boo
     path = pretrained.model_path(name)
     measured = (pretrained.read_model_info(path) or {}).get("measured") or {}
     same_file = measured.get("weights_sha256") == sha256_of(path)
-    recorded = pretrained.headline(measured["reports"]) if measured.get("reports") else {}
-    now = pretrained.headline(reports)
-    targets = {target.metric: target for target in pretrained.TARGETS.get(name, [])}
+    recorded = model_cards.headline(measured["reports"]) if measured.get("reports") else {}
+    now = model_cards.headline(reports)
+    targets = {target.metric: target for target in model_cards.TARGETS.get(name, [])}
     rows, ok = [], same_file
     for metric, value in now.items():
         if metric in NOT_MEASURED_AGAIN and metric not in targets:
@@ -180,7 +180,7 @@ def main(argv=None) -> int:
     rows, verdicts, started = [], {}, time.perf_counter()
     for name in names:
         began = time.perf_counter()
-        reports = measure(name, pretrained.measurements(name))
+        reports = measure(name, model_cards.measurements(name))
         if args.record:
             record(name, reports)
         model_rows, ok = compare(name, reports, args.tolerance)

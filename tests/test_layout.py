@@ -75,7 +75,7 @@ LESSONS = (
     "exercises", "exercises_foundations", "exercises_training", "exercises_variations",
     "exercises_beyond", "exercises_generated", "exercises_attention",
 )  # fmt: skip
-TOP = ("runs", "registry", "pretrained", "cli")  # runs, the registry, loading by kind, the CLI
+TOP = ("runs", "registry", "pretrained", "model_cards", "cli")  # the command layer and its tables
 FLOORS = BOTTOM + LESSONS + TOP
 
 

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from gan_lessons import pretrained
+from gan_lessons import model_cards, pretrained
 from gan_lessons.pretrained import PRETRAINED, PretrainedError
 
 
@@ -214,12 +214,12 @@ def test_every_card_gives_a_command_this_command_line_takes():
 def test_every_shipped_model_holds_its_targets_on_the_numbers_recorded_for_its_file():
     """Each record's measurement belongs to the file beside it (sha-256) and meets the model's
     required targets: the release measurement, checked in milliseconds (`make models` redoes it)."""
-    assert set(pretrained.TARGETS) == set(PRETRAINED)
+    assert set(model_cards.TARGETS) == set(PRETRAINED)
     for name in pretrained.available():
-        assert pretrained.record_problems(name) == [], name
-        numbers = pretrained.headline(pretrained.read_model_info(pretrained.model_path(name))[
+        assert model_cards.record_problems(name) == [], name
+        numbers = model_cards.headline(pretrained.read_model_info(pretrained.model_path(name))[
             "measured"]["reports"])  # fmt: skip
-        assert {target.metric for target in pretrained.TARGETS[name]} <= set(numbers), name
+        assert {target.metric for target in model_cards.TARGETS[name]} <= set(numbers), name
 
 
 def _copy_of(name, folder):
@@ -236,11 +236,11 @@ def _copy_of(name, folder):
 
 def test_a_weight_file_changed_without_its_record_is_caught(tmp_path):
     copy = _copy_of("dcgan-mnist", tmp_path)
-    assert pretrained.record_problems("dcgan-mnist", copy) == []
+    assert model_cards.record_problems("dcgan-mnist", copy) == []
     tampered = bytearray(copy.read_bytes())
     tampered[len(tampered) // 2] ^= 1  # one bit of the weights
     copy.write_bytes(bytes(tampered))
-    problems = pretrained.record_problems("dcgan-mnist", copy)
+    problems = model_cards.record_problems("dcgan-mnist", copy)
     assert len(problems) == 1 and "changed since its numbers were measured" in problems[0]
     assert "benchmarks/shipped_models.py dcgan-mnist --record" in problems[0]
 
@@ -253,19 +253,19 @@ def test_a_record_missing_its_numbers_a_report_or_a_target_is_refused(tmp_path):
     record = json.loads(record_path.read_text())
     record["measured"]["reports"]["evaluate"]["fcd_ratio"] = 2.5
     record_path.write_text(json.dumps(record))
-    problems = pretrained.record_problems("cgan-mnist", copy)
+    problems = model_cards.record_problems("cgan-mnist", copy)
     assert problems == ["cgan-mnist: fcd_ratio is 2.5, not fcd_ratio ≤ 2"], problems
     del record["measured"]["reports"]["cas"]
     record_path.write_text(json.dumps(record))
-    assert "lacks the ['cas'] report" in pretrained.record_problems("cgan-mnist", copy)[0]
+    assert "lacks the ['cas'] report" in model_cards.record_problems("cgan-mnist", copy)[0]
     del record["measured"]
     record_path.write_text(json.dumps(record))
-    assert "holds no measured numbers" in pretrained.record_problems("cgan-mnist", copy)[0]
+    assert "holds no measured numbers" in model_cards.record_problems("cgan-mnist", copy)[0]
 
 
 def test_every_card_quotes_the_numbers_of_its_record():
     for name in pretrained.available():
-        assert pretrained.card_metrics(name) in pretrained.model_card(name), name
+        assert model_cards.card_metrics(name) in pretrained.model_card(name), name
 
 
 def test_every_image_model_records_the_images_it_trained_on_and_its_card_says_the_same():
@@ -288,14 +288,14 @@ def test_headline_numbers_and_targets_read_the_reports_as_defined():
                      "real_medians": {"flatness": 1e-9, "centroid_hz": 600.0}, "data": "x"},
         "cas": {"cas": 0.96, "real_accuracy": 0.95, "gap": -0.01},
     }  # fmt: skip
-    numbers = pretrained.headline(reports)
+    numbers = model_cards.headline(reports)
     assert numbers["smallest_class_share"] == 0.08 and numbers["largest_class_share"] == 0.12
     assert numbers["centroid_off_by"] == 0.15 and numbers["median_flatness"] == 0.01
     assert numbers["cas_gap"] == 0.01 and "data" not in numbers
-    assert pretrained.Target("centroid_off_by", "≤", 0.15).met(numbers)
-    assert not pretrained.Target("fcd_ratio", "≤", 1.2).met(numbers)
+    assert model_cards.Target("centroid_off_by", "≤", 0.15).met(numbers)
+    assert not model_cards.Target("fcd_ratio", "≤", 1.2).met(numbers)
     with pytest.raises(ValueError, match="op must be"):
-        pretrained.Target("fcd_ratio", "<", 1.2)
+        model_cards.Target("fcd_ratio", "<", 1.2)
 
 
 def test_the_measurement_command_sees_a_number_that_moved(monkeypatch):

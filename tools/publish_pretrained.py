@@ -22,14 +22,8 @@ import tensorflow as tf
 
 import gan_lessons
 from gan_lessons.files import write_json_atomically
-from gan_lessons.pretrained import (
-    PRETRAINED,
-    assets_dir,
-    card_metrics,
-    measurements,
-    model_info_path,
-    read_model_info,
-)
+from gan_lessons.model_cards import card_metrics, measurements
+from gan_lessons.pretrained import PRETRAINED, assets_dir, model_info_path, read_model_info
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from shipped_models import measure, recorded_measurement  # noqa: E402 (the measurement command)
