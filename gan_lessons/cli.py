@@ -52,7 +52,7 @@ TRAIN_OPTIONS = {  # the help of each; which model takes which, with what defaul
         help="what k-means groups: deskewed images (default for MNIST) or raw "
         "pixels (default with --data)"
     ),
-    "text": dict(help="the corpus"),
+    "text": dict(help="frankenstein, tinyshakespeare, or your UTF-8 text file"),
     "characters": dict(type=positive_int, help="the first N training characters only"),
     "clips": dict(type=positive_int, help="synthetic clips to train on"),
     "representation": dict(help="what the generator draws: waveform (default) or planes (page 85)"),

@@ -146,7 +146,7 @@ def wgan_gp_clusters(settings: dict) -> int:
 RECIPES = ("fast", "full")  # lesson 07's DCGAN_RECIPES (a test keeps the two in step)
 IMAGE_OPTIONS = {"images": None, "recipe": RECIPES, "clusters": None,
                  "cluster_on": ("deskewed", "pixels"), "data": None}  # fmt: skip
-TEXT_OPTIONS = {"text": ("frankenstein", "tinyshakespeare"), "characters": None}
+TEXT_OPTIONS = {"text": None, "characters": None}  # a corpus's name or a file: page 80 checks
 _gan = dict(epochs=recipe_epochs, options=IMAGE_OPTIONS)
 _no_clusters = {"recipe": "fast", "clusters": 0}
 TRAINERS = {trainer.name: trainer for trainer in (

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import keras
 
-from .corpora import load_text, split_text, window_chunks
-from .errors import ArgumentError
+from .corpora import TEXT_SOURCES, load_text, split_text, window_chunks
+from .errors import ArgumentError, DataError
 from .files import check_out, write_text_atomically
 from gan_lessons.text import (
     TEXT_BATCH_SIZE,
@@ -25,13 +26,25 @@ from gan_lessons.text import (
 from .transformer import GPT_SHAPE, CausalSelfAttention, GPTGenerator, compiled_char_gpt
 
 # %% auto #0
-__all__ = ['heldout_report', 'train_char_model', 'train_char_lstm', 'train_char_gpt', 'sample_text', 'attach_vocabulary',
-           'evaluate_text']
+__all__ = ['read_corpus', 'heldout_report', 'train_char_model', 'train_char_lstm', 'train_char_gpt', 'sample_text',
+           'attach_vocabulary', 'evaluate_text']
 
 # %% ../nbs/80_text_commands.ipynb #t043t
+def read_corpus(text: str):
+    """The corpus `text` names: one of page 98's (`frankenstein`, `tinyshakespeare`), or the path
+    of your own UTF-8 text file."""
+    if text in TEXT_SOURCES:
+        return load_text(text, verbose=False)
+    if not Path(text).expanduser().is_file():
+        raise ArgumentError(
+            f"{{text}} {text}: expected {' or '.join(TEXT_SOURCES)}, or a UTF-8 text file"
+        )
+    return load_text(None, path=text)
+
+
 def heldout_report(model, vocabulary: CharVocabulary, details: dict) -> dict:
     "Nats and bits per character of `model` on the held-out tail of its corpus (`details`)."
-    corpus = load_text(details["text"], verbose=False)
+    corpus = read_corpus(details["text"])
     _, heldout = split_text(corpus, details["heldout_fraction"])
     ids = vocabulary.encode(heldout, unseen="replace")  # unseen: the unknown id, never predicted
     nats = heldout_nats_per_char(model, ids, details["window"])
@@ -46,11 +59,20 @@ def train_char_model(run, compiled_model) -> None:
     """Train `compiled_model(vocab_size, steps)` — a compiled character model for `steps` training
     steps — on `--text` for `run`, resumably, with the held-out numbers in its record."""
     settings = run.settings
-    corpus = load_text(settings.text, verbose=False)
+    corpus = read_corpus(settings.text)
     train_text, heldout_text = split_text(corpus, TEXT_HELDOUT_FRACTION)
     # the vocabulary of the whole training part: a shortened run keeps the shipped model's ids
     vocabulary = CharVocabulary.from_text(train_text)
     train_ids = vocabulary.encode(train_text)[: settings.characters]
+    heldout_ids = vocabulary.encode(heldout_text, unseen="replace")
+    batches = math.ceil(len(window_chunks(train_ids, TEXT_WINDOW)) / TEXT_BATCH_SIZE)
+    if len(heldout_ids) <= TEXT_WINDOW:  # refused before anything is written
+        least = math.ceil((TEXT_WINDOW + 1) / TEXT_HELDOUT_FRACTION)
+        raise DataError(
+            f"{settings.text}: its held-out last {TEXT_HELDOUT_FRACTION:.0%} is "
+            f"{len(heldout_ids):,} characters, fewer than one window of {TEXT_WINDOW} + 1; "
+            f"give a text of at least {least:,} characters"
+        )
     if not run.begin():
         return
     details = dict(text=settings.text, window=TEXT_WINDOW, heldout_fraction=TEXT_HELDOUT_FRACTION)
@@ -58,14 +80,10 @@ def train_char_model(run, compiled_model) -> None:
     run.record.update(data=f"{settings.text}: {held}", training_characters=len(train_ids),
                       batch_size=TEXT_BATCH_SIZE, **details)  # fmt: skip
     keras.utils.set_random_seed(settings.seed)
-    steps = settings.epochs * math.ceil(
-        len(window_chunks(train_ids, TEXT_WINDOW)) / TEXT_BATCH_SIZE
-    )
-    model = compiled_model(len(vocabulary), steps)
+    model = compiled_model(len(vocabulary), settings.epochs * batches)
     progress = run.progress(
         lambda trainer: trainer.network, vocabulary=vocabulary.characters, **details
     )
-    heldout_ids = vocabulary.encode(heldout_text, unseen="replace")
     fit_char_model(model, train_ids, heldout_ids, settings.epochs, run.out, TEXT_WINDOW,
                    TEXT_BATCH_SIZE, settings.seed, callbacks=[progress])  # fmt: skip
     run.record.update(heldout_report(model, vocabulary, details))

@@ -248,7 +248,10 @@ def test_cli_evaluates_and_samples_a_text_model(with_data, run_cli, tmp_path):
             ["sample", "char-lstm-frankenstein", "--temperature", "nan"],
             "expected a number ≥ 0, got nan",
         ),
-        (["train", "char-lstm", "--out", "run", "--text", "moby"], "invalid choice: 'moby'"),
+        (
+            ["train", "char-lstm", "--out", "run", "--text", "moby"],
+            "--text moby: expected frankenstein or tinyshakespeare, or a UTF-8 text file",
+        ),
         (
             ["sample", "dcgan-mnist", "--out", "x.png", "--prompt", "It"],
             "--prompt does not apply to dcgan-mnist",
@@ -291,3 +294,39 @@ def test_train_char_lstm_writes_a_loadable_run_and_resumes(with_data, tmp_path, 
         == pretrained.load("char-lstm-frankenstein").vocabulary.characters
     )
     assert run_cli(["sample", str(tmp_path / "run"), "--length", "20"])[0] == 0
+
+
+@pytest.mark.parametrize("trainer", ["char-lstm", "char-gpt"])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the file is empty; expected a text to learn from"),
+        (b"caf\xe9 au lait " * 20, "not UTF-8 text"),
+        (b"a short note", "fewer than one window needs"),
+    ],
+)
+def test_own_text_that_cannot_train_exits_2_in_one_line(
+    trainer, content, message, run_cli, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.txt").write_bytes(content)
+    code, out, err = run_cli(["train", trainer, "--out", "run", "--text", "mine.txt"])
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "run").exists(), "nothing is written"
+
+
+@pytest.mark.slow  # trains the LSTM for an epoch on a learner's own file, samples and evaluates it
+def test_char_lstm_trains_on_a_learners_own_text_file(run_cli, tmp_path):
+    from gan_lessons import pretrained
+
+    mine = tmp_path / "letters.txt"
+    mine.write_text("Dear friend, the garden is green and the river runs slow.\n" * 100)
+    run = str(tmp_path / "run")
+    code, _, err = run_cli(
+        ["train", "char-lstm", "--out", run, "--text", str(mine), "--epochs", "1"]
+    )
+    assert code == 0, err
+    assert pretrained.load(run).vocabulary.characters == "".join(sorted(set(mine.read_text())))
+    code, out, err = run_cli(["evaluate", run, "--json"])
+    held_out = round(len(mine.read_text().strip()) * 0.1)  # the last 10 %
+    assert code == 0 and json.loads(out)["heldout_characters"] == held_out, err
