@@ -15,7 +15,7 @@ from .text import TEXT_WINDOW, sample_from_logits
 
 # %% auto #0
 __all__ = ['GPT_SHAPE', 'BLOCK_PARTS', 'CausalSelfAttention', 'PositionEmbedding', 'transformer_block', 'build_char_gpt',
-           'compile_char_gpt', 'compiled_char_gpt', 'GPTGenerator', 'attention_maps']
+           'compile_char_gpt', 'compiled_char_gpt', 'block_layers', 'read_window', 'GPTGenerator', 'attention_maps']
 
 # %% ../nbs/16_transformer.ipynb #g011
 @keras.saving.register_keras_serializable(package="gan_lessons")
@@ -142,10 +142,33 @@ def compiled_char_gpt(vocab_size: int, steps: int, **shape) -> keras.Model:
     network = build_char_gpt(vocab_size, TEXT_WINDOW, **{**GPT_SHAPE, **shape})
     return compile_char_gpt(network, total_steps=steps)
 
-# %% ../nbs/16_transformer.ipynb #g051
+# %% ../nbs/16_transformer.ipynb #g050b
 BLOCK_PARTS = ("norm_1", "attention", "norm_2", "mlp_up", "mlp_down")  # transformer_block's names
 
 
+def block_layers(model: keras.Model) -> list:
+    "Each transformer block of a `build_char_gpt` model as its layers, in `BLOCK_PARTS` order."
+    names = [layer.name[: -len("_attention")] for layer in model.layers
+             if isinstance(layer, CausalSelfAttention)]  # fmt: skip
+    return [[model.get_layer(f"{name}_{part}") for part in BLOCK_PARTS] for name in names]
+
+
+def read_window(model: keras.Model, blocks: list, ids):
+    """`ids` `(batch, steps)` through the model layer by layer, as `model(ids)` computes them: the
+    logits, and per block its keys and values and its attention weights."""
+    x = model.get_layer("positions")(model.get_layer("embedding")(ids))
+    keys_values, maps = [], []
+    for norm_1, attention, norm_2, mlp_up, mlp_down in blocks:
+        parts = ops.split(attention.qkv(norm_1(x)), 3, axis=-1)
+        queries, keys, values = map(attention.split_heads, parts)
+        weights = attention.attention_weights(queries, keys)
+        x = x + attention.project(attention.merge_heads(ops.matmul(weights, values)))
+        x = x + mlp_down(mlp_up(norm_2(x)))
+        keys_values.append((keys, values))
+        maps.append(weights)
+    return model.get_layer("logits")(model.get_layer("final_norm")(x)), keys_values, maps
+
+# %% ../nbs/16_transformer.ipynb #g051
 class GPTGenerator:
     """Text from a trained `build_char_gpt` model, two ways over the same window: `cached` runs
     each new character through the network once and keeps its keys and values (the KV cache);
@@ -161,21 +184,23 @@ class GPTGenerator:
         self.model, self.vocabulary = model, vocabulary
         self.positions = model.get_layer("positions")
         self.context = self.positions.context
-        self.blocks = [
-            [model.get_layer(f"{layer.name[: -len('_attention')]}_{part}") for part in BLOCK_PARTS]
-            for layer in model.layers if isinstance(layer, CausalSelfAttention)
-        ]  # fmt: skip
+        self.blocks = block_layers(model)
         self._step = tf.function(self._step_eager)
+        self._prefill = tf.function(self._prefill_eager)
         self._last_logits = tf.function(self._last_logits_eager)
-
-    def empty_cache(self) -> list:
-        "Keys and values of no character yet: per block, two `(1, heads, context, head width)`."
-        attention = self.blocks[0][1]
-        shape = (1, attention.heads, self.context, attention.qkv.units // 3 // attention.heads)
-        return [(tf.zeros(shape), tf.zeros(shape)) for _ in self.blocks]
 
     def _last_logits_eager(self, window, length):  # the window right-padded to `context`
         return self.model(window, training=False)[:, length - 1]
+
+    def _prefill_eager(self, window, length):  # the same, and the keys and values of all of it
+        logits, keys_values, _ = read_window(self.model, self.blocks, window)
+        return logits[:, length - 1], keys_values
+
+    def padded(self, window: list) -> tuple:
+        "`window` (≤ `context` ids) right-padded to `context`, and its length: one traced shape."
+        padded = np.zeros((1, self.context), np.int32)  # causal: padding after changes nothing
+        padded[0, : len(window)] = window
+        return padded, tf.constant(len(window), tf.int32)
 
 # %% ../nbs/16_transformer.ipynb #g052
 @patch
@@ -209,11 +234,16 @@ def step(self: GPTGenerator, index: int, position: int, cache: list):
 
 
 @patch
+def prefill(self: GPTGenerator, window: list):
+    """Logits of the character after `window` (≤ `context` ids) and the cache of its keys and
+    values, in one pass over it (the slots after it are overwritten before they are read)."""
+    return self._prefill(*self.padded(window))
+
+
+@patch
 def recompute_logits(self: GPTGenerator, window: list) -> np.ndarray:
     "Logits of the character after `window` (≤ `context` ids), running the whole model on it."
-    padded = np.zeros((1, self.context), np.int32)  # causal: padding after cannot change them
-    padded[0, : len(window)] = window
-    return self._last_logits(padded, tf.constant(len(window), tf.int32)).numpy()
+    return self._last_logits(*self.padded(window)).numpy()
 
 # %% ../nbs/16_transformer.ipynb #g053
 @patch
@@ -233,11 +263,10 @@ def generate(
             start, cache = len(ids) - self.context // 2, None
         if method == "recompute":
             logits = self.recompute_logits(ids[start:])
-        else:
-            if cache is None:  # fill the cache from the window but its last character
-                cache = self.empty_cache()
-                for position, index in enumerate(ids[start:-1]):
-                    _, cache = self.step(index, position, cache)
+        elif cache is None:  # a new window: its keys and values in one pass
+            logits, cache = self.prefill(ids[start:])
+            logits = logits.numpy()
+        else:  # one character, its keys and values added to the cache
             logits, cache = self.step(ids[-1], len(ids) - 1 - start, cache)
             logits = logits.numpy()
         ids.append(int(sample_from_logits(logits, temperature, top_k, rng)[0]))
@@ -247,18 +276,6 @@ def generate(
 def attention_maps(model: keras.Model, ids) -> np.ndarray:
     """The attention weights of every block and head of a `build_char_gpt` model reading `ids`
     (one window, at most `context` long): `(blocks, heads, steps, steps)`."""
-    x = model.get_layer("embedding")(np.asarray(ids, np.int32)[None])
-    x = model.get_layer("positions")(x)
-    maps = []
-    for layer in (layer for layer in model.layers if isinstance(layer, CausalSelfAttention)):
-        block = layer.name[: -len("_attention")]
-        norm_1, _, norm_2, mlp_up, mlp_down = (
-            model.get_layer(f"{block}_{part}") for part in BLOCK_PARTS
-        )
-        queries, keys, values = ops.split(layer.qkv(norm_1(x)), 3, axis=-1)
-        queries, keys, values = map(layer.split_heads, (queries, keys, values))
-        weights = layer.attention_weights(queries, keys)
-        maps.append(ops.convert_to_numpy(weights)[0])
-        x = x + layer.project(layer.merge_heads(ops.matmul(weights, values)))
-        x = x + mlp_down(mlp_up(norm_2(x)))
-    return np.stack(maps)
+    ids = np.asarray(ids, np.int32)[None]
+    _, _, maps = read_window(model, block_layers(model), ids)
+    return np.stack([ops.convert_to_numpy(weights)[0] for weights in maps])

@@ -15,7 +15,9 @@ from gan_lessons.transformer import (
     CausalSelfAttention,
     GPTGenerator,
     attention_maps,
+    block_layers,
     build_char_gpt,
+    read_window,
 )
 
 SMALL = dict(context=12, blocks=2, heads=2, width=16, dropout=0.0)
@@ -57,10 +59,14 @@ def test_the_cache_gives_the_logits_and_the_text_of_recomputing_across_window_re
     model = build_char_gpt(len(VOCABULARY), **SMALL)
     generator = GPTGenerator(model, VOCABULARY)
     window = list(VOCABULARY.encode("abc defg"))
-    cache = generator.empty_cache()
-    for position, index in enumerate(window):
+    logits, cache = generator.prefill(window[:3])  # three characters in one pass, then one by one
+    np.testing.assert_allclose(logits.numpy(), generator.recompute_logits(window[:3]), atol=1e-5)
+    for position, index in enumerate(window[3:], start=3):
         logits, cache = generator.step(index, position, cache)
     np.testing.assert_allclose(logits.numpy(), generator.recompute_logits(window), atol=1e-5)
+    whole = np.asarray(model(np.array([window])))
+    layer_by_layer, _, _ = read_window(model, block_layers(model), np.array([window]))
+    np.testing.assert_allclose(np.asarray(layer_by_layer), whole, atol=1e-5)
     # 40 characters through a window of 12: the window is refilled several times
     texts = {
         method: generator.generate("ab", 40, temperature=1.0, seed=2, method=method)
