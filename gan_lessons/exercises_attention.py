@@ -29,8 +29,10 @@ def _mask_slip(mask, steps: int) -> str | None:
     if mask.all():
         return "every position sees every other — no mask, so position t reads the answer t + 1"
     if np.array_equal(mask, strict):
-        return ("the diagonal is masked too: a position must see itself (position 0 would see "
-                "nothing, and a softmax over nothing is not defined)")  # fmt: skip
+        return (
+            "the diagonal is masked too: a position must see itself (position 0 would see "
+            "nothing, and a softmax over nothing is not defined)"
+        )
     if np.array_equal(mask, lower.T) or np.array_equal(mask, strict.T):
         return "the wrong triangle: row t must see columns s ≤ t (the past), not s ≥ t"
     wrong = np.argwhere(mask != lower)[0]

@@ -39,8 +39,16 @@ class ModelKind:
     models hold (before loading one); `attach(model, record)` adds what the record says besides
     the network (a text model's vocabulary)."""
 
-    def __init__(self, name, sample=None, evaluate=None, options=(), defaults=None,
-                 register_layers=None, attach=None):  # fmt: skip
+    def __init__(
+        self,
+        name,
+        sample=None,
+        evaluate=None,
+        options=(),
+        defaults=None,
+        register_layers=None,
+        attach=None,
+    ):
         self.name, self.sample, self.evaluate, self.options = name, sample, evaluate, options
         self.defaults, self.register_layers, self.attach = defaults or {}, register_layers, attach
 
@@ -144,8 +152,13 @@ def wgan_gp_clusters(settings: dict) -> int:
 
 # %% ../nbs/81_registry.ipynb #r009
 RECIPES = ("fast", "full")  # lesson 07's DCGAN_RECIPES (a test keeps the two in step)
-IMAGE_OPTIONS = {"images": None, "recipe": RECIPES, "clusters": None,
-                 "cluster_on": ("deskewed", "pixels"), "data": None}  # fmt: skip
+IMAGE_OPTIONS = {
+    "images": None,
+    "recipe": RECIPES,
+    "clusters": None,
+    "cluster_on": ("deskewed", "pixels"),
+    "data": None,
+}
 TEXT_OPTIONS = {"text": None, "characters": None}  # a corpus's name or a file: page 80 checks
 _gan = dict(epochs=recipe_epochs, options=IMAGE_OPTIONS)
 _no_clusters = {"recipe": "fast", "clusters": 0}

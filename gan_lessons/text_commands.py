@@ -49,10 +49,15 @@ def heldout_report(model, vocabulary: CharVocabulary, details: dict) -> dict:
     ids = vocabulary.encode(heldout, unseen="replace")  # unseen: the unknown id, never predicted
     nats = heldout_nats_per_char(model, ids, details["window"])
     bits, uniform = bits_per_char(nats), math.log(len(vocabulary))
-    return {"heldout_nats_per_char": round(nats, 4), "heldout_bits_per_char": round(bits, 4),
-            "perplexity": round(math.exp(nats), 3), "uniform_nats_per_char": round(uniform, 4),
-            "heldout_characters": len(heldout), "context": details["window"],
-            "unseen_characters": "".join(vocabulary.unseen(heldout))}  # fmt: skip
+    return {
+        "heldout_nats_per_char": round(nats, 4),
+        "heldout_bits_per_char": round(bits, 4),
+        "perplexity": round(math.exp(nats), 3),
+        "uniform_nats_per_char": round(uniform, 4),
+        "heldout_characters": len(heldout),
+        "context": details["window"],
+        "unseen_characters": "".join(vocabulary.unseen(heldout)),
+    }
 
 # %% ../nbs/80_text_commands.ipynb #t043tm
 def train_char_model(run, compiled_model) -> None:
@@ -77,20 +82,33 @@ def train_char_model(run, compiled_model) -> None:
         return
     details = dict(text=settings.text, window=TEXT_WINDOW, heldout_fraction=TEXT_HELDOUT_FRACTION)
     held = f"the first {1 - TEXT_HELDOUT_FRACTION:.0%} for training, the rest held out"
-    run.record.update(data=f"{settings.text}: {held}", training_characters=len(train_ids),
-                      batch_size=TEXT_BATCH_SIZE, **details)  # fmt: skip
+    run.record.update(
+        data=f"{settings.text}: {held}",
+        training_characters=len(train_ids),
+        batch_size=TEXT_BATCH_SIZE,
+        **details,
+    )
     keras.utils.set_random_seed(settings.seed)
     model = compiled_model(len(vocabulary), settings.epochs * batches)
     progress = run.progress(
         lambda trainer: trainer.network, vocabulary=vocabulary.characters, **details
     )
-    fit_char_model(model, train_ids, heldout_ids, settings.epochs, run.out, TEXT_WINDOW,
-                   TEXT_BATCH_SIZE, settings.seed, callbacks=[progress])  # fmt: skip
+    fit_char_model(
+        model,
+        train_ids,
+        heldout_ids,
+        settings.epochs,
+        run.out,
+        TEXT_WINDOW,
+        TEXT_BATCH_SIZE,
+        settings.seed,
+        callbacks=[progress],
+    )
     run.record.update(heldout_report(model, vocabulary, details))
     run.save_record()
     print(f"{run.out}: held-out {run.record['heldout_nats_per_char']:.3f} nats per character")
 
-
+# %% ../nbs/80_text_commands.ipynb #t043tg
 def train_char_lstm(run) -> None:
     "`gan-lessons train char-lstm`: this lesson's model on `--text`, resumably."
     train_char_model(run, lambda vocab_size, steps: compile_char_model(build_char_lstm(vocab_size)))

@@ -103,9 +103,14 @@ GPT_SHAPE = dict(blocks=4, heads=4, width=192, dropout=0.1)  # char-gpt's (`gan-
 
 
 def build_char_gpt(
-    vocab_size: int, context: int = TEXT_WINDOW, blocks: int = 4, heads: int = 4,
-    width: int = 192, dropout: float = 0.1, name: str = "char_gpt",
-) -> keras.Model:  # fmt: skip
+    vocab_size: int,
+    context: int = TEXT_WINDOW,
+    blocks: int = 4,
+    heads: int = 4,
+    width: int = 192,
+    dropout: float = 0.1,
+    name: str = "char_gpt",
+) -> keras.Model:
     """Character ids `(n, steps ≤ context)` → next-character logits `(n, steps, vocab_size)`:
     embeddings + positions → `blocks` transformer blocks → norm → Dense."""
     characters = keras.Input((None,), dtype="int32", name="characters")
@@ -121,15 +126,21 @@ def build_char_gpt(
 
 # %% ../nbs/16_transformer.ipynb #g031
 def compile_char_gpt(
-    model: keras.Model, total_steps: int, learning_rate: float = 1e-3, warmup_steps: int = 100,
+    model: keras.Model,
+    total_steps: int,
+    learning_rate: float = 1e-3,
+    warmup_steps: int = 100,
     jit_compile: bool = True,
-) -> keras.Model:  # fmt: skip
+) -> keras.Model:
     """AdamW (decay 0.1, not on norms and biases), linear warm-up to `learning_rate` over
     `warmup_steps`, cosine decay to a tenth of it at `total_steps`; cross-entropy on logits."""
     schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, max(1, total_steps - warmup_steps), alpha=0.1, warmup_target=learning_rate,
+        0.0,
+        max(1, total_steps - warmup_steps),
+        alpha=0.1,
+        warmup_target=learning_rate,
         warmup_steps=warmup_steps,
-    )  # fmt: skip
+    )
     optimizer = keras.optimizers.AdamW(schedule, weight_decay=0.1, beta_2=0.99, clipnorm=1.0)
     optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -148,8 +159,11 @@ BLOCK_PARTS = ("norm_1", "attention", "norm_2", "mlp_up", "mlp_down")  # transfo
 
 def block_layers(model: keras.Model) -> list:
     "Each transformer block of a `build_char_gpt` model as its layers, in `BLOCK_PARTS` order."
-    names = [layer.name[: -len("_attention")] for layer in model.layers
-             if isinstance(layer, CausalSelfAttention)]  # fmt: skip
+    names = [
+        layer.name[: -len("_attention")]
+        for layer in model.layers
+        if isinstance(layer, CausalSelfAttention)
+    ]
     return [[model.get_layer(f"{name}_{part}") for part in BLOCK_PARTS] for name in names]
 
 
@@ -248,9 +262,15 @@ def recompute_logits(self: GPTGenerator, window: list) -> np.ndarray:
 # %% ../nbs/16_transformer.ipynb #g053
 @patch
 def generate(
-    self: GPTGenerator, prompt: str, length: int, temperature: float = 1.0,
-    top_k: int | None = None, seed: int = 0, method: str = "cached", unseen: str = "error",
-) -> str:  # fmt: skip
+    self: GPTGenerator,
+    prompt: str,
+    length: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    method: str = "cached",
+    unseen: str = "error",
+) -> str:
     "`prompt` followed by `length` new characters (lesson 11's sampling)."
     if method not in ("cached", "recompute"):
         raise ValueError(f"method must be 'cached' or 'recompute', got {method!r}")
