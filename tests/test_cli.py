@@ -271,10 +271,8 @@ def test_a_run_is_published_with_a_card_built_from_its_records(with_data, tmp_pa
     argv = ["train", "dcgan", "--out", str(run_dir), "--epochs", "1", "--images", "128"]
     assert run_cli(argv)[0] == 0
     text = card("dcgan-mnist", run_dir)
-    assert (
-        f"gan-lessons train dcgan --out {run_dir} --seed 0 --recipe fast --clusters 100 --epochs 1"
-        in text
-    )
+    command = f"gan-lessons train dcgan --out {run_dir} --seed 0 --images 128 --recipe fast "
+    assert command + "--clusters 100 --epochs 1" in text  # every setting, in RunSettings' order
     assert "1 epochs × 2 steps = 2 steps" in text and "| classifier score |" in text
 
 
