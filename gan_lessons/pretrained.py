@@ -80,6 +80,11 @@ PRETRAINED |= {  # and the models of sound and text
         kind="text-generator",
         summary="Character-level LSTM (lesson 11) trained on the first 90 % of Frankenstein",
     ),
+    "char-gpt-shakespeare": dict(
+        kind="text-generator",
+        summary="Character-level transformer (lesson 16: 4 pre-norm blocks of 4 heads, 192 wide, "
+        "context 100) trained on the first 90 % of Tiny Shakespeare",
+    ),
 }
 
 # %% ../nbs/92_pretrained.ipynb #c0042bf

@@ -159,11 +159,10 @@ BLOCK_PARTS = ("norm_1", "attention", "norm_2", "mlp_up", "mlp_down")  # transfo
 
 def block_layers(model: keras.Model) -> list:
     "Each transformer block of a `build_char_gpt` model as its layers, in `BLOCK_PARTS` order."
-    names = [
-        layer.name[: -len("_attention")]
-        for layer in model.layers
-        if isinstance(layer, CausalSelfAttention)
-    ]
+    # by name, as `transformer_block` names them: a notebook that defines the layer class again
+    # (this lesson does) holds models of both classes
+    names = [layer.name[: -len("_attention")] for layer in model.layers
+             if layer.name.endswith("_attention")]  # fmt: skip
     return [[model.get_layer(f"{name}_{part}") for part in BLOCK_PARTS] for name in names]
 
 

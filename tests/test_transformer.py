@@ -136,3 +136,18 @@ def test_train_sample_and_evaluate_char_gpt_from_the_command_line(
     assert code == 0 and json.loads(out)["heldout_characters"] == 3_000, err
     code, _, err = run_cli(["sample", run, "--prompt", "Ωmega"])
     assert code == 2 and "never saw: 'Ω'" in err
+
+
+def test_blocks_are_found_whichever_class_the_attention_layer_is(monkeypatch):
+    "A notebook that defines the layer class again holds models of two classes (lesson 16 does)."
+    from gan_lessons import transformer
+
+    keras.utils.set_random_seed(3)
+    model = build_char_gpt(len(VOCABULARY), **SMALL)
+    monkeypatch.setattr(
+        transformer, "CausalSelfAttention", type("Other", (keras.layers.Layer,), {})
+    )
+    assert len(block_layers(model)) == 2
+    ids = np.array([list(VOCABULARY.encode("abc dd"))])
+    logits, _, _ = read_window(model, block_layers(model), ids)
+    np.testing.assert_allclose(np.asarray(logits), np.asarray(model(ids)), atol=1e-5)
