@@ -53,7 +53,8 @@ class CausalSelfAttention(layers.Layer):
         scores = ops.matmul(queries, ops.transpose(keys, (0, 1, 3, 2)))
         scores = scores / math.sqrt(queries.shape[-1])
         steps = ops.shape(scores)[-1]
-        visible = ops.tril(ops.ones((steps, steps), dtype="bool"))  # row t: columns ≤ t
+        positions = ops.arange(steps)
+        visible = positions[:, None] >= positions[None, :]  # row t: columns s ≤ t
         return ops.softmax(ops.where(visible, scores, -1e9), axis=-1)
 
     def call(self, x, training=False):
