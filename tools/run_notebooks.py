@@ -12,6 +12,7 @@ lines come as each finishes); the seconds of each then include the others' compe
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -98,7 +99,9 @@ def main(argv=None) -> int:
         "--label", default="notebooks", help="a name for this path in the printed lines"
     )
     parser.add_argument(
-        "--out", type=Path, help="where executed copies go (default: a temporary folder)"
+        "--out",
+        type=Path,
+        help="where executed copies go (default: a temporary folder, removed if all ran)",
     )
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     parser.add_argument(
@@ -107,6 +110,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.report:
         return report(args.report, args.label)
+    scratch = args.out is None  # CI runs this several times a day: only failures keep their copies
     out_dir = args.out or Path(tempfile.mkdtemp(prefix="executed-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     failed, total = [], time.perf_counter()
@@ -119,10 +123,13 @@ def main(argv=None) -> int:
         if not ok:
             failed.append(path.name)
             print(error[-4000:], flush=True)
+    if scratch and not failed:
+        shutil.rmtree(out_dir)
     print(
         f"[{args.label}] {len(args.notebooks) - len(failed)} of {len(args.notebooks)} notebooks "
-        f"ran, {time.perf_counter() - total:.0f} s; executed copies in {out_dir}"
-        + (f"; FAILED: {failed}" if failed else "")
+        f"ran, {time.perf_counter() - total:.0f} s"
+        + (f"; FAILED: {failed}; executed copies in {out_dir}" if failed else "")
+        + (f"; executed copies in {out_dir}" if not scratch and not failed else "")
     )
     return 1 if failed else 0
 
