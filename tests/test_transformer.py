@@ -151,3 +151,17 @@ def test_blocks_are_found_whichever_class_the_attention_layer_is(monkeypatch):
     ids = np.array([list(VOCABULARY.encode("abc dd"))])
     logits, _, _ = read_window(model, block_layers(model), ids)
     np.testing.assert_allclose(np.asarray(logits), np.asarray(model(ids)), atol=1e-5)
+
+
+def test_the_equal_cpu_time_rows_are_there_for_lesson_16():
+    from gan_lessons.files import benchmark_rows
+
+    rows = benchmark_rows("char_models.jsonl")
+    measured = {(row["model"], row["seed"], row["cpu_seconds"]) for row in rows}
+    models, seeds = {key[0] for key in measured}, {key[1] for key in measured}
+    budgets = {key[2] for key in measured}
+    assert models == {"lstm", "gpt", "nanogpt-baby"} and len(seeds) >= 2 and len(budgets) >= 3
+    # every model at every budget with every seed: the lesson compares means over the same seeds
+    assert len(measured) == len(rows) == len(models) * len(seeds) * len(budgets)
+    assert {row["text"] for row in rows} == {"tinyshakespeare"}
+    assert all(row["threads"] == 1 and 0.5 < row["heldout_nats_per_char"] < 5 for row in rows)
